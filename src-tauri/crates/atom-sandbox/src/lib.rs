@@ -1,0 +1,346 @@
+//! A local, contract-faithful ATOM Public Marketplace: the OAuth 2.0 authorization server and the
+//! marketplace API, with deterministic demo data, rate limits, persistence and test hooks.
+//!
+//! It is the test oracle of the desktop client and the app's embedded "Sandbox" environment. It does
+//! not depend on the client: two independent implementations of one contract catch each other's
+//! mistakes.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), atom_sandbox::StartError> {
+//! let sandbox = atom_sandbox::start(atom_sandbox::Config::default()).await?;
+//! println!("{}", sandbox.base_url());
+//! sandbox.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+mod api;
+mod auth;
+mod catalog;
+pub mod config;
+pub mod contract;
+mod db;
+pub mod demo;
+mod error;
+mod hooks;
+mod model;
+mod oauth;
+mod ratelimit;
+mod validate;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
+use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
+use axum::middleware::{from_fn_with_state, Next};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use parking_lot::{Mutex, RwLock};
+
+pub use auth::{is_api_key_format, API_KEYS};
+pub use config::{Cli, Config, Quota, RateLimits};
+pub use oauth::{s256, CLIENTS};
+
+use crate::contract::{limits, paths};
+use crate::error::ApiError;
+
+/// Shared state of one running sandbox.
+pub struct AppState {
+    config: Config,
+    catalog: RwLock<catalog::Catalog>,
+    oauth: Mutex<oauth::OAuthStore>,
+    limiter: Mutex<ratelimit::RateLimiter>,
+    stats: Mutex<hooks::Stats>,
+    faults: Mutex<Vec<hooks::Fault>>,
+    db: Option<db::Db>,
+}
+
+pub(crate) fn unix_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+impl AppState {
+    fn new(config: Config) -> Result<AppState, StartError> {
+        let db = match &config.data_dir {
+            Some(dir) => Some(db::Db::open(dir).map_err(StartError::Store)?),
+            None => None,
+        };
+        let mut catalog = catalog::Catalog::new(config.seed, config.skills);
+        let mut oauth = oauth::OAuthStore::default();
+        if let Some(db) = &db {
+            catalog.restore(db.load(db::SKILL), db.load(db::RATING));
+            oauth.restore(db.load(db::GRANT), db.load(db::TOKEN));
+        }
+        Ok(AppState {
+            catalog: RwLock::new(catalog),
+            oauth: Mutex::new(oauth),
+            limiter: Mutex::default(),
+            stats: Mutex::default(),
+            faults: Mutex::default(),
+            db,
+            config,
+        })
+    }
+
+    /// Back to the demo data: user records, grants, counters and faults are forgotten.
+    fn reset(&self) {
+        if let Some(db) = &self.db {
+            db.clear();
+        }
+        *self.catalog.write() = catalog::Catalog::new(self.config.seed, self.config.skills);
+        *self.oauth.lock() = oauth::OAuthStore::default();
+        *self.limiter.lock() = ratelimit::RateLimiter::default();
+        *self.stats.lock() = hooks::Stats::default();
+        self.faults.lock().clear();
+    }
+}
+
+/// The name of an endpoint in stats and faults: `"METHOD /template"`, relative to the marketplace base
+/// for API paths (`"GET /skills/{id}"`) and absolute otherwise (`"POST /oauth/token"`).
+fn endpoint_name(method: &Method, path: &str) -> String {
+    const API_ROUTES: &[&str] =
+        &[paths::SKILLS, paths::SKILL, paths::CATEGORIES, paths::SUBMIT, paths::RATE, paths::REVIEWS];
+    let template = match path.strip_prefix(paths::MARKETPLACE) {
+        Some(rest) => {
+            let segments: Vec<&str> = rest.trim_end_matches('/').split('/').collect();
+            API_ROUTES
+                .iter()
+                .find(|route| {
+                    let parts: Vec<&str> = route.split('/').collect();
+                    parts.len() == segments.len()
+                        && parts.iter().zip(&segments).all(|(p, s)| p.starts_with('{') || p == s)
+                })
+                .copied()
+                .unwrap_or("/other")
+        }
+        None => path,
+    };
+    format!("{method} {template}")
+}
+
+/// Credentials, rate limits, faults, the error envelope, request ids and stats for the marketplace API.
+async fn api_layer(State(state): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let endpoint = endpoint_name(req.method(), req.uri().path());
+    let ip = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    let (principal, auth_error) = match auth::resolve(&state, req.headers()) {
+        Ok(p) => (p, None),
+        // A bad credential is charged to the caller's address, which also slows down key guessing.
+        Err(e) => (auth::Principal::Anonymous, Some(e)),
+    };
+    let quota = state.config.rate_limits.map(|rl| match principal {
+        auth::Principal::Anonymous => rl.anon,
+        auth::Principal::ApiKey { .. } => rl.key,
+        auth::Principal::OAuth { .. } => rl.oauth,
+    });
+    let decision = quota.map(|q| state.limiter.lock().charge(principal.bucket(ip), q, unix_now()));
+
+    let mut resp = if let Some(wait) = decision.and_then(|d| d.retry_after) {
+        ApiError::rate_limited(wait).into_response()
+    } else if let Some(e) = auth_error {
+        e.into_response()
+    } else if let Some(fault) = hooks::take_fault(&state, &endpoint) {
+        fault.respond().await
+    } else {
+        req.extensions_mut().insert(principal);
+        next.run(req).await
+    };
+
+    if resp.status() == StatusCode::METHOD_NOT_ALLOWED && resp.extensions().get::<ApiError>().is_none() {
+        let allow = resp.headers().get(header::ALLOW).cloned();
+        resp = ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            "This method is not allowed here.",
+        )
+        .into_response();
+        if let Some(allow) = allow {
+            resp.headers_mut().insert(header::ALLOW, allow);
+        }
+    }
+    if let Some(err) = resp.extensions().get::<ApiError>().cloned() {
+        let body = serde_json::to_vec(&err.body(&request_id)).unwrap_or_default();
+        resp.headers_mut().remove(header::CONTENT_LENGTH);
+        *resp.body_mut() = Body::from(body);
+    }
+    let h = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        h.insert(HeaderName::from_static("x-request-id"), v);
+    }
+    if let Some(d) = decision {
+        h.insert(HeaderName::from_static("x-ratelimit-limit"), HeaderValue::from(d.limit));
+        h.insert(HeaderName::from_static("x-ratelimit-remaining"), HeaderValue::from(d.remaining));
+        h.insert(HeaderName::from_static("x-ratelimit-reset"), HeaderValue::from(d.reset));
+    }
+    state.stats.lock().api_request(&endpoint, resp.status().as_u16());
+    tracing::debug!(%endpoint, status = resp.status().as_u16(), %request_id, "api request");
+    resp
+}
+
+/// Faults and stats for the OAuth endpoints.
+async fn oauth_layer(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let endpoint = endpoint_name(req.method(), req.uri().path());
+    let resp = match hooks::take_fault(&state, &endpoint) {
+        Some(fault) => fault.respond().await,
+        None => next.run(req).await,
+    };
+    state.stats.lock().api_request(&endpoint, resp.status().as_u16());
+    tracing::debug!(%endpoint, status = resp.status().as_u16(), "oauth request");
+    resp
+}
+
+async fn index() -> Html<String> {
+    let keys: String = API_KEYS
+        .iter()
+        .map(|k| {
+            format!(
+                "<li><code>{}</code>: {}{}</li>",
+                k.key,
+                if k.write { "read_write" } else { "read" },
+                if k.revoked { " (revoked)" } else { "" }
+            )
+        })
+        .collect();
+    Html(format!(
+        "<!doctype html><meta charset=utf-8><title>ATOM Sandbox</title>\
+         <body style=\"font:16px system-ui;max-width:40rem;margin:2rem auto\"><h1>ATOM Marketplace Sandbox</h1>\
+         <p>Marketplace API: <code>{}</code>. OAuth: <code>{}</code>, <code>{}</code>, <code>{}</code>.</p>\
+         <p>Public client <code>atom-desktop</code>; confidential client <code>atom-test-confidential</code>.</p>\
+         <p>Demo API keys:</p><ul>{keys}</ul></body>",
+        paths::MARKETPLACE,
+        paths::AUTHORIZE,
+        paths::TOKEN,
+        paths::REVOKE
+    ))
+}
+
+/// The sandbox's routes over `state`.
+pub fn router(state: Arc<AppState>) -> Router {
+    let api = Router::new()
+        .route(paths::SKILLS, get(api::list_skills))
+        .route(paths::SKILL, get(api::get_skill))
+        .route(paths::CATEGORIES, get(api::categories))
+        .route(paths::SUBMIT, post(api::submit))
+        .route(paths::RATE, post(api::rate))
+        .route(paths::REVIEWS, get(api::list_reviews).post(api::post_review))
+        .fallback(api::not_found)
+        .layer(from_fn_with_state(state.clone(), api_layer));
+    let oauth = Router::new()
+        .route(paths::AUTHORIZE, get(oauth::authorize).post(oauth::decide))
+        .route(paths::TOKEN, post(oauth::token))
+        .route(paths::REVOKE, post(oauth::revoke))
+        .layer(from_fn_with_state(state.clone(), oauth_layer));
+    let hooks = Router::new()
+        .route(paths::HOOK_STATS, get(hooks::stats))
+        .route(paths::HOOK_RESET, post(hooks::reset))
+        .route(paths::HOOK_FAULTS, post(hooks::add_fault).delete(hooks::clear_faults));
+    Router::new()
+        .route("/", get(index))
+        .nest(paths::MARKETPLACE, api)
+        .merge(oauth)
+        .nest(paths::HOOKS, hooks)
+        .layer(DefaultBodyLimit::max(limits::MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("cannot open the data directory: {0}")]
+    Store(String),
+    #[error("the sandbox could not be prepared: {0}")]
+    Setup(String),
+}
+
+/// A running sandbox. Dropping it stops the server too.
+pub struct SandboxHandle {
+    addr: SocketAddr,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl SandboxHandle {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`, with no trailing slash.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The marketplace API base URL.
+    pub fn marketplace_url(&self) -> String {
+        format!("{}{}", self.base_url(), paths::MARKETPLACE)
+    }
+
+    /// Stops accepting connections, lets requests in flight finish, and waits.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for SandboxHandle {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Starts a sandbox on `config.addr` (port 0 picks a free one) and returns once it accepts connections.
+pub async fn start(config: Config) -> Result<SandboxHandle, StartError> {
+    let addr = config.addr;
+    let listener =
+        tokio::net::TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Bind { addr, source })?;
+    // Generating up to 10,000 skills takes a moment: keep it off the async workers.
+    let state = tokio::task::spawn_blocking(move || AppState::new(config))
+        .await
+        .map_err(|e| StartError::Setup(e.to_string()))??;
+    let app = router(Arc::new(state));
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await;
+        if let Err(e) = served {
+            tracing::error!("sandbox server stopped: {e}");
+        }
+    });
+    Ok(SandboxHandle { addr, shutdown: Some(tx), task: Some(task) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoint_names_use_route_templates() {
+        let n = |m: Method, p: &str| endpoint_name(&m, p);
+        assert_eq!(n(Method::GET, "/api/public/v1/marketplace/skills"), "GET /skills");
+        assert_eq!(n(Method::GET, "/api/public/v1/marketplace/skills/abc"), "GET /skills/{id}");
+        assert_eq!(
+            n(Method::POST, "/api/public/v1/marketplace/skills/abc/reviews"),
+            "POST /skills/{id}/reviews"
+        );
+        assert_eq!(n(Method::POST, "/api/public/v1/marketplace/submit"), "POST /submit");
+        assert_eq!(n(Method::GET, "/api/public/v1/marketplace/nope/x/y/z"), "GET /other");
+        assert_eq!(n(Method::POST, "/oauth/token"), "POST /oauth/token");
+    }
+}

@@ -1,0 +1,39 @@
+//! `atom-sandbox`: run the local ATOM marketplace and OAuth server.
+
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("atom_sandbox=info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+
+    let config: atom_sandbox::Config = atom_sandbox::Cli::parse().into();
+    let auto_approve = config.auto_approve;
+    let sandbox = match atom_sandbox::start(config).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("atom-sandbox: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    // Tests and scripts read this first line to learn the port.
+    println!("atom-sandbox listening on {}", sandbox.base_url());
+    println!("marketplace API: {}", sandbox.marketplace_url());
+    println!("OAuth public client: atom-desktop{}", if auto_approve { " (auto-approve on)" } else { "" });
+    println!("OAuth confidential client: atom-test-confidential / sandbox-secret");
+    for key in atom_sandbox::API_KEYS {
+        let scope = if key.write { "read_write" } else { "read" };
+        let revoked = if key.revoked { ", revoked" } else { "" };
+        println!("API key ({scope}{revoked}): {}", key.key);
+    }
+
+    let _ = tokio::signal::ctrl_c().await;
+    eprintln!("atom-sandbox: shutting down");
+    sandbox.shutdown().await;
+    std::process::ExitCode::SUCCESS
+}
