@@ -36,14 +36,14 @@ fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
 pub async fn list_skills(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> ApiResult {
     let q = validate::skill_query(&validate::query_pairs(raw.as_deref())?)?;
     let (skills, total) = state.catalog.read().list(&q);
-    Ok(Json(json!({
-        "skills": skills,
-        "total": total,
-        "limit": q.limit,
-        "offset": q.offset,
-        "has_more": q.offset + q.limit < total,
-    }))
-    .into_response())
+    // `skills` is already JSON (cached per skill); the envelope around it is written by hand.
+    let body = format!(
+        r#"{{"skills":{skills},"total":{total},"limit":{},"offset":{},"has_more":{}}}"#,
+        q.limit,
+        q.offset,
+        q.offset + q.limit < total
+    );
+    Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 pub async fn get_skill(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> ApiResult {

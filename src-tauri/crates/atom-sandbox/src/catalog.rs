@@ -32,6 +32,8 @@ pub struct Catalog {
     haystacks: Vec<String>,
     entries: HashMap<Uuid, Vec<RatingEntry>>,
     totals: Vec<RatingTotals>,
+    /// Each skill's `Skill` JSON, kept serialized: listing is the hot path.
+    summaries: Vec<String>,
     /// Published skills in each order of [`SORTS`].
     orders: Vec<Vec<usize>>,
     category_counts: HashMap<String, usize>,
@@ -62,6 +64,7 @@ impl Catalog {
             haystacks: Vec::new(),
             entries: HashMap::new(),
             totals: Vec::new(),
+            summaries: Vec::new(),
             orders: Vec::new(),
             category_counts: HashMap::new(),
         };
@@ -91,6 +94,7 @@ impl Catalog {
             .to_lowercase(),
         );
         self.totals.push(RatingTotals(skill.base_ratings));
+        self.summaries.push(skill.summary_json(RatingTotals(skill.base_ratings)).to_string());
         self.skills.push(skill);
     }
 
@@ -123,6 +127,7 @@ impl Catalog {
             }
         };
         self.totals[i].add(entry.rating);
+        self.summaries[i] = self.skills[i].summary_json(self.totals[i]).to_string();
         Some(action)
     }
 
@@ -189,13 +194,14 @@ impl Catalog {
         self.by_key.get(&skill_id.to_string()).map(|&i| self.totals[i]).unwrap_or_default()
     }
 
-    /// One page of published skills and the number that match.
-    pub fn list(&self, q: &SkillQuery) -> (Vec<Value>, usize) {
+    /// One page of published skills, as a JSON array, and the number that match.
+    pub fn list(&self, q: &SkillQuery) -> (String, usize) {
         let order = &self.orders[q.sort.min(self.orders.len() - 1)];
         let unfiltered = q.terms.is_empty() && q.category.is_none() && q.tags.is_empty() && q.kind.is_none();
         if unfiltered {
-            let page = order.iter().skip(q.offset).take(q.limit).map(|&i| self.summary(i)).collect();
-            return (page, order.len());
+            let page: Vec<&str> =
+                order.iter().skip(q.offset).take(q.limit).map(|&i| self.summaries[i].as_str()).collect();
+            return (format!("[{}]", page.join(",")), order.len());
         }
         let matches = |i: usize| {
             let s = &self.skills[i];
@@ -209,16 +215,12 @@ impl Catalog {
         for &i in order {
             if matches(i) {
                 if total >= q.offset && page.len() < q.limit {
-                    page.push(self.summary(i));
+                    page.push(self.summaries[i].as_str());
                 }
                 total += 1;
             }
         }
-        (page, total)
-    }
-
-    fn summary(&self, i: usize) -> Value {
-        self.skills[i].summary_json(self.totals[i])
+        (format!("[{}]", page.join(",")), total)
     }
 
     pub fn category_count(&self, slug: &str) -> usize {
@@ -334,6 +336,7 @@ mod tests {
         let q = SkillQuery { category: Some("security".into()), limit: 100, ..Default::default() };
         let (page, total) = c.list(&q);
         assert_eq!(total, c.category_count("security"));
+        let page: Vec<Value> = serde_json::from_str(&page).unwrap();
         assert!(page.iter().all(|s| s["category"] == "security"));
     }
 }

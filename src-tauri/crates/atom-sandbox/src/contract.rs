@@ -73,6 +73,8 @@ pub mod limits {
     pub const LICENSE_MAX: usize = 100;
     pub const URL_MAX: usize = 2048;
     pub const VERSION_MAX: usize = 64;
+    /// [chosen] Highest price, in USD.
+    pub const PRICE_MAX: f64 = 1_000_000.0;
 
     /// [chosen] Ratings and reviews.
     pub const RATING_MIN: i64 = 1;

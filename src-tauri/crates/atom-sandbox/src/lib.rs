@@ -98,33 +98,29 @@ impl AppState {
     }
 }
 
-/// The name of an endpoint in stats and faults: `"METHOD /template"`, relative to the marketplace base
-/// for API paths (`"GET /skills/{id}"`) and absolute otherwise (`"POST /oauth/token"`).
-fn endpoint_name(method: &Method, path: &str) -> String {
+/// The name of a marketplace endpoint in stats and faults: `"METHOD /template"`, relative to the
+/// marketplace base (`"GET /skills/{id}"`). Nesting strips the base from the path; a full path works too.
+fn api_endpoint_name(method: &Method, path: &str) -> String {
     const API_ROUTES: &[&str] =
         &[paths::SKILLS, paths::SKILL, paths::CATEGORIES, paths::SUBMIT, paths::RATE, paths::REVIEWS];
-    let template = match path.strip_prefix(paths::MARKETPLACE) {
-        Some(rest) => {
-            let segments: Vec<&str> = rest.trim_end_matches('/').split('/').collect();
-            API_ROUTES
-                .iter()
-                .find(|route| {
-                    let parts: Vec<&str> = route.split('/').collect();
-                    parts.len() == segments.len()
-                        && parts.iter().zip(&segments).all(|(p, s)| p.starts_with('{') || p == s)
-                })
-                .copied()
-                .unwrap_or("/other")
-        }
-        None => path,
-    };
+    let path = path.strip_prefix(paths::MARKETPLACE).unwrap_or(path);
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    let template = API_ROUTES
+        .iter()
+        .find(|route| {
+            let parts: Vec<&str> = route.split('/').collect();
+            parts.len() == segments.len()
+                && parts.iter().zip(&segments).all(|(p, s)| p.starts_with('{') || p == s)
+        })
+        .copied()
+        .unwrap_or("/other");
     format!("{method} {template}")
 }
 
 /// Credentials, rate limits, faults, the error envelope, request ids and stats for the marketplace API.
 async fn api_layer(State(state): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
     let request_id = uuid::Uuid::new_v4().to_string();
-    let endpoint = endpoint_name(req.method(), req.uri().path());
+    let endpoint = api_endpoint_name(req.method(), req.uri().path());
     let ip = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -186,7 +182,7 @@ async fn api_layer(State(state): State<Arc<AppState>>, mut req: Request, next: N
 
 /// Faults and stats for the OAuth endpoints.
 async fn oauth_layer(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
-    let endpoint = endpoint_name(req.method(), req.uri().path());
+    let endpoint = format!("{} {}", req.method(), req.uri().path());
     let resp = match hooks::take_fault(&state, &endpoint) {
         Some(fault) => fault.respond().await,
         None => next.run(req).await,
@@ -332,15 +328,11 @@ mod tests {
 
     #[test]
     fn endpoint_names_use_route_templates() {
-        let n = |m: Method, p: &str| endpoint_name(&m, p);
+        let n = |m: Method, p: &str| api_endpoint_name(&m, p);
         assert_eq!(n(Method::GET, "/api/public/v1/marketplace/skills"), "GET /skills");
-        assert_eq!(n(Method::GET, "/api/public/v1/marketplace/skills/abc"), "GET /skills/{id}");
-        assert_eq!(
-            n(Method::POST, "/api/public/v1/marketplace/skills/abc/reviews"),
-            "POST /skills/{id}/reviews"
-        );
-        assert_eq!(n(Method::POST, "/api/public/v1/marketplace/submit"), "POST /submit");
-        assert_eq!(n(Method::GET, "/api/public/v1/marketplace/nope/x/y/z"), "GET /other");
-        assert_eq!(n(Method::POST, "/oauth/token"), "POST /oauth/token");
+        assert_eq!(n(Method::GET, "/skills/abc"), "GET /skills/{id}");
+        assert_eq!(n(Method::POST, "/skills/abc/reviews"), "POST /skills/{id}/reviews");
+        assert_eq!(n(Method::POST, "/submit"), "POST /submit");
+        assert_eq!(n(Method::GET, "/nope/x/y/z"), "GET /other");
     }
 }

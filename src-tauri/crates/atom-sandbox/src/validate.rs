@@ -248,7 +248,7 @@ pub fn submission(body: &Map<String, Value>) -> Result<Submission, ApiError> {
     let price = match body.get("price") {
         None | Some(Value::Null) => 0.0,
         Some(Value::Number(n)) => match n.as_f64() {
-            Some(p) if p.is_finite() && p >= 0.0 && p <= 1_000_000.0 => p,
+            Some(p) if (0.0..=limits::PRICE_MAX).contains(&p) => p,
             _ => {
                 fail(&mut f, "price", "must be a number of at least 0");
                 0.0

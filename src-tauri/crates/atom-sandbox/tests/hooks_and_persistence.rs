@@ -1,0 +1,150 @@
+//! Test hooks (stats, reset, faults) and persistence across restarts with `--data-dir`.
+
+mod common;
+
+use std::path::PathBuf;
+
+use atom_sandbox::Config;
+use common::*;
+use serde_json::{json, Value};
+
+async fn arm(sb: &Sandbox, fault: Value) {
+    let resp = sb.http.post(sb.url("/__sandbox/faults")).json(&fault).send().await.unwrap();
+    assert_eq!(resp.status(), 201);
+}
+
+#[tokio::test]
+async fn fault_fails_the_next_request_once() {
+    let sb = Sandbox::unlimited().await;
+    arm(&sb, json!({"endpoint": "POST /skills/{id}/reviews", "status": 500, "count": 1})).await;
+    let review = json!({"rating": 4, "review": "Draft that must survive"});
+    let (status, body) = sb.post_json("/skills/web-router/reviews", Auth::Key(RW_KEY), &review).await;
+    assert_eq!((status, error_code(&body)), (500, "INTERNAL_ERROR"));
+    assert!(body["meta"]["request_id"].is_string());
+    let (status, _) = sb.post_json("/skills/web-router/reviews", Auth::Key(RW_KEY), &review).await;
+    assert_eq!(status, 201);
+    let stats = sb.stats().await;
+    assert_eq!(stats["api_requests"]["POST /skills/{id}/reviews"]["500"], 1);
+    assert_eq!(stats["api_requests"]["POST /skills/{id}/reviews"]["201"], 1);
+}
+
+#[tokio::test]
+async fn fault_can_send_a_malformed_body_or_hit_the_token_endpoint() {
+    let sb = Sandbox::unlimited().await;
+    arm(&sb, json!({"endpoint": "GET /categories", "status": 200, "body": "{\"categories\": [tru"})).await;
+    let resp = sb.http.get(sb.api("/categories")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.text().await.unwrap(), "{\"categories\": [tru");
+
+    arm(&sb, json!({"endpoint": "POST /oauth/token", "status": 503, "count": 2})).await;
+    let t1 =
+        sb.token(json!({"grant_type": "refresh_token", "client_id": CLIENT, "refresh_token": "x"})).await;
+    let t2 =
+        sb.token(json!({"grant_type": "refresh_token", "client_id": CLIENT, "refresh_token": "x"})).await;
+    let t3 =
+        sb.token(json!({"grant_type": "refresh_token", "client_id": CLIENT, "refresh_token": "x"})).await;
+    assert_eq!((t1.0, t2.0, t3.0), (503, 503, 400));
+}
+
+#[tokio::test]
+async fn faults_can_be_cleared_and_bad_faults_are_refused() {
+    let sb = Sandbox::unlimited().await;
+    arm(&sb, json!({"endpoint": "GET /skills", "status": 502, "count": 5})).await;
+    sb.http.delete(sb.url("/__sandbox/faults")).send().await.unwrap();
+    assert_eq!(sb.get_json("/skills").await.0, 200);
+    let resp =
+        sb.http.post(sb.url("/__sandbox/faults")).json(&json!({"endpoint": "nospace"})).send().await.unwrap();
+    assert_eq!(resp.status(), 422);
+    let resp = sb.http.post(sb.url("/__sandbox/faults")).body("garbage").send().await.unwrap();
+    assert_eq!(resp.status(), 422);
+}
+
+#[tokio::test]
+async fn stats_count_api_requests_by_endpoint_and_status() {
+    let sb = Sandbox::unlimited().await;
+    sb.get_json("/skills").await;
+    sb.get_json("/skills").await;
+    sb.get_json("/skills/nope").await;
+    let stats = sb.stats().await;
+    assert_eq!(stats["api_requests"]["GET /skills"]["200"], 2);
+    assert_eq!(stats["api_requests"]["GET /skills/{id}"]["404"], 1);
+}
+
+#[tokio::test]
+async fn reset_returns_to_the_demo_data() {
+    let sb = Sandbox::unlimited().await;
+    let t = sb.login(BOTH_SCOPES).await;
+    let body = json!({"name": "Temporary Skill", "description": "Gone after a reset.", "category": "automation",
+                      "type": "script", "version": "0.1.0"});
+    let (_, created) = sb.post_json("/submit", Auth::Key(RW_KEY), &body).await;
+    let id = created["skill_id"].as_str().unwrap().to_string();
+    let resp = sb.http.post(sb.url("/__sandbox/reset")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(sb.get_json(&format!("/skills/{id}")).await.0, 404);
+    assert_eq!(sb.get_with_bearer("/skills", t["access_token"].as_str().unwrap()).await.0, 401);
+    assert_eq!(sb.token_requests("authorization_code").await, 0);
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("atom-sandbox-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+#[tokio::test]
+async fn data_dir_keeps_submissions_ratings_and_grants_across_restarts() {
+    let dir = temp_dir("persist");
+    let config = || Config { data_dir: Some(dir.clone()), rate_limits: None, ..Config::default() };
+
+    let sb = Sandbox::start(config()).await;
+    let t = sb.login(BOTH_SCOPES).await;
+    let body = json!({"name": "Persistent Skill", "description": "Survives a restart.", "category": "automation",
+                      "type": "script", "version": "0.1.0"});
+    let (_, created) = sb.post_json("/submit", Auth::Key(RW_KEY), &body).await;
+    let id = created["skill_id"].as_str().unwrap().to_string();
+    let (_, rated) = sb
+        .post_json("/skills/web-router/reviews", Auth::Key(RW_KEY), &json!({"rating": 1, "review": "Kept"}))
+        .await;
+    assert!(rated["id"].is_string());
+    let (_, detail) = sb.get_json("/skills/web-router").await;
+    sb.handle.shutdown().await;
+
+    let sb = Sandbox::start(config()).await;
+    let (status, skill) = sb.get_json(&format!("/skills/{id}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(skill["name"], "Persistent Skill");
+    let (_, after) = sb.get_json("/skills/web-router").await;
+    assert_eq!(after["rating_count"], detail["rating_count"]);
+    assert_eq!(after["rating"], detail["rating"]);
+    let (_, reviews) = sb.get_json("/skills/web-router/reviews?limit=1").await;
+    assert_eq!(reviews["reviews"][0]["review"], "Kept");
+    // The signed-in user stays signed in: both tokens still work.
+    assert_eq!(sb.get_with_bearer("/categories", t["access_token"].as_str().unwrap()).await.0, 200);
+    let (status, _) = sb.refresh(t["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(status, 200);
+    // Tokens are stored hashed, never in clear.
+    let db = std::fs::read(dir.join("sandbox.db")).unwrap_or_default();
+    let wal = std::fs::read(dir.join("sandbox.db-wal")).unwrap_or_default();
+    let needle = t["refresh_token"].as_str().unwrap().as_bytes();
+    for file in [&db, &wal] {
+        assert!(!file.windows(needle.len()).any(|w| w == needle), "a token was written in clear");
+    }
+    sb.handle.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn reset_also_empties_the_data_dir() {
+    let dir = temp_dir("reset");
+    let config = || Config { data_dir: Some(dir.clone()), rate_limits: None, ..Config::default() };
+    let sb = Sandbox::start(config()).await;
+    let body = json!({"name": "Wiped Skill", "description": "Wiped by a reset.", "category": "automation",
+                      "type": "script", "version": "0.1.0"});
+    let (_, created) = sb.post_json("/submit", Auth::Key(RW_KEY), &body).await;
+    sb.http.post(sb.url("/__sandbox/reset")).send().await.unwrap();
+    sb.handle.shutdown().await;
+    let sb = Sandbox::start(config()).await;
+    assert_eq!(sb.get_json(&format!("/skills/{}", created["skill_id"].as_str().unwrap())).await.0, 404);
+    sb.handle.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
