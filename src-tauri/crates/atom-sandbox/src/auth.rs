@@ -7,7 +7,7 @@ use crate::demo::{DEMO_USER_ID, DEMO_USER_NAME};
 use crate::error::ApiError;
 use crate::oauth::BearerCheck;
 use crate::ratelimit::Bucket;
-use crate::{unix_now, AppState};
+use crate::{unix_now_ms, AppState};
 
 /// A demo API key.
 pub struct ApiKey {
@@ -126,7 +126,7 @@ pub fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Principal, ApiEr
                 .map(str::trim)
                 .filter(|t| !t.is_empty())
                 .ok_or_else(ApiError::token_invalid)?;
-            match state.oauth.lock().check_bearer(token, unix_now()) {
+            match state.oauth.lock().check_bearer(token, unix_now_ms()) {
                 BearerCheck::Valid(b) => Ok(Principal::OAuth {
                     write: b.scope.iter().any(|s| s == SCOPE_WRITE),
                     grant_id: b.grant_id,

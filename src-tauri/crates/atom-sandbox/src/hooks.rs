@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -50,6 +50,9 @@ pub struct Fault {
     /// A raw body, for malformed-reply tests; the error envelope otherwise.
     #[serde(default)]
     pub body: Option<String>,
+    /// Extra response headers, such as `{"Retry-After": "1"}`.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
 }
 
 fn default_status() -> u16 {
@@ -66,18 +69,30 @@ impl Fault {
             tokio::time::sleep(Duration::from_millis(self.delay_ms.min(120_000))).await;
         }
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        match self.body {
+        let mut resp = match self.body {
             Some(body) => Response::builder()
                 .status(status)
                 .header(header::CONTENT_TYPE, "application/json")
                 .body(Body::from(body))
                 .unwrap_or_else(|_| status.into_response()),
+            None if status == StatusCode::TOO_MANY_REQUESTS => {
+                let wait = self.headers.get("Retry-After").and_then(|v| v.parse().ok()).unwrap_or(1);
+                ApiError::rate_limited(wait).into_response()
+            }
             None => {
                 let mut e = ApiError::internal("Injected fault (sandbox test hook).");
                 e.status = status;
                 e.into_response()
             }
+        };
+        for (name, value) in &self.headers {
+            if let (Ok(n), Ok(v)) =
+                (HeaderName::try_from(name.as_str()), HeaderValue::try_from(value.as_str()))
+            {
+                resp.headers_mut().insert(n, v);
+            }
         }
+        resp
     }
 }
 

@@ -59,7 +59,12 @@ pub struct AppState {
 }
 
 pub(crate) fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    unix_now_ms() / 1000
+}
+
+/// Token and code lifetimes are kept to the millisecond, so that a 2-second token lives 2 seconds.
+pub(crate) fn unix_now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
 impl AppState {

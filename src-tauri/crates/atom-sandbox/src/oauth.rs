@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use crate::contract::{limits, SCOPE_READ, SCOPE_WRITE};
 use crate::demo::{DEMO_USER_EMAIL, DEMO_USER_ID, DEMO_USER_NAME};
 use crate::error::OAuthError;
-use crate::{db, unix_now, AppState};
+use crate::{db, unix_now_ms, AppState};
 
 /// A registered OAuth client.
 pub struct Client {
@@ -99,7 +99,7 @@ struct Consent {
     scope: Vec<String>,
     state: String,
     challenge: String,
-    expires_at: u64,
+    expires_at_ms: u64,
 }
 
 struct AuthCode {
@@ -107,7 +107,7 @@ struct AuthCode {
     redirect_uri: String,
     scope: Vec<String>,
     challenge: String,
-    expires_at: u64,
+    expires_at_ms: u64,
     /// Set once the code was presented; the grant it issued, if any.
     used: bool,
     grant_id: Option<String>,
@@ -144,7 +144,7 @@ pub struct TokenRecord {
     pub hash: String,
     pub kind: TokenKind,
     pub grant_id: String,
-    pub expires_at: u64,
+    pub expires_at_ms: u64,
     pub status: TokenStatus,
 }
 
@@ -173,21 +173,21 @@ pub struct OAuthStore {
 
 impl OAuthStore {
     pub fn restore(&mut self, grants: Vec<Grant>, tokens: Vec<TokenRecord>) {
-        let now = unix_now();
+        let now = unix_now_ms();
         for g in grants {
             self.grants.insert(g.id.clone(), g);
         }
-        for t in tokens.into_iter().filter(|t| t.expires_at > now) {
+        for t in tokens.into_iter().filter(|t| t.expires_at_ms > now) {
             self.tokens.insert(t.hash.clone(), t);
         }
     }
 
     fn purge(&mut self, now: u64) {
-        self.consents.retain(|_, c| c.expires_at > now);
+        self.consents.retain(|_, c| c.expires_at_ms > now);
         // Used codes are kept a while past expiry so that a replay is still recognised and punished.
-        self.codes.retain(|_, c| c.expires_at + 3600 > now);
+        self.codes.retain(|_, c| c.expires_at_ms + 3_600_000 > now);
         if self.tokens.len() > 50_000 {
-            self.tokens.retain(|_, t| t.expires_at > now);
+            self.tokens.retain(|_, t| t.expires_at_ms > now);
         }
     }
 
@@ -197,7 +197,7 @@ impl OAuthStore {
         if t.kind != TokenKind::Access || t.status != TokenStatus::Active || g.revoked {
             return BearerCheck::Invalid;
         }
-        if t.expires_at <= now {
+        if t.expires_at_ms <= now {
             return BearerCheck::Expired;
         }
         BearerCheck::Valid(Bearer {
@@ -237,14 +237,14 @@ impl OAuthStore {
                 hash: hash(&access),
                 kind: TokenKind::Access,
                 grant_id: grant_id.to_string(),
-                expires_at: now + access_ttl,
+                expires_at_ms: now + access_ttl * 1000,
                 status: TokenStatus::Active,
             },
             TokenRecord {
                 hash: hash(&refresh),
                 kind: TokenKind::Refresh,
                 grant_id: grant_id.to_string(),
-                expires_at: now + refresh_ttl,
+                expires_at_ms: now + refresh_ttl * 1000,
                 status: TokenStatus::Active,
             },
         ];
@@ -411,7 +411,7 @@ pub async fn authorize(State(state): State<Arc<AppState>>, RawQuery(raw): RawQue
         scope,
         state: state_param.clone(),
         challenge: challenge.to_string(),
-        expires_at: unix_now() + limits::CONSENT_TTL_SECS,
+        expires_at_ms: unix_now_ms() + limits::CONSENT_TTL_SECS * 1000,
     };
     if state.config.auto_approve {
         return approve(&state, consent);
@@ -420,7 +420,7 @@ pub async fn authorize(State(state): State<Arc<AppState>>, RawQuery(raw): RawQue
     let body = consent_html(client, &consent, &ticket);
     {
         let mut oauth = state.oauth.lock();
-        oauth.purge(unix_now());
+        oauth.purge(unix_now_ms());
         oauth.consents.insert(ticket, consent);
     }
     page(StatusCode::OK, "Authorize", &body)
@@ -467,7 +467,7 @@ pub async fn decide(State(state): State<Arc<AppState>>, body: Bytes) -> Response
         let mut oauth = state.oauth.lock();
         oauth.consents.remove(&ticket)
     };
-    let Some(consent) = consent.filter(|c| c.expires_at > unix_now()) else {
+    let Some(consent) = consent.filter(|c| c.expires_at_ms > unix_now_ms()) else {
         return error_page("This sign-in request has expired or was already answered.");
     };
     match decision.as_str() {
@@ -486,7 +486,7 @@ pub async fn decide(State(state): State<Arc<AppState>>, body: Bytes) -> Response
 
 fn approve(state: &AppState, consent: Consent) -> Response {
     let code = random_token("");
-    let now = unix_now();
+    let now = unix_now_ms();
     state.oauth.lock().codes.insert(
         hash(&code),
         AuthCode {
@@ -494,7 +494,7 @@ fn approve(state: &AppState, consent: Consent) -> Response {
             redirect_uri: consent.redirect_uri.clone(),
             scope: consent.scope,
             challenge: consent.challenge,
-            expires_at: now + state.config.code_ttl_secs,
+            expires_at_ms: now + state.config.code_ttl_secs * 1000,
             used: false,
             grant_id: None,
         },
@@ -650,7 +650,7 @@ fn exchange_code(
         p.get("redirect_uri").ok_or_else(|| OAuthError::invalid_request("redirect_uri is required"))?;
     let verifier =
         p.get("code_verifier").ok_or_else(|| OAuthError::invalid_request("code_verifier is required"))?;
-    let now = unix_now();
+    let now = unix_now_ms();
     let mut oauth = state.oauth.lock();
     let entry = oauth.codes.get_mut(&hash(code)).ok_or_else(|| OAuthError::invalid_grant("unknown code"))?;
     if entry.client_id != client.id {
@@ -670,7 +670,7 @@ fn exchange_code(
     }
     // Any presentation by its client uses the code up, so a wrong verifier cannot be retried.
     entry.used = true;
-    if entry.expires_at <= now {
+    if entry.expires_at_ms <= now {
         return Err(OAuthError::invalid_grant("the code has expired (codes live 10 minutes)"));
     }
     if entry.redirect_uri != *redirect_uri {
@@ -698,7 +698,7 @@ fn exchange_code(
 fn refresh(state: &AppState, client: &Client, p: &HashMap<String, String>) -> Result<Response, OAuthError> {
     let presented =
         p.get("refresh_token").ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
-    let now = unix_now();
+    let now = unix_now_ms();
     let mut oauth = state.oauth.lock();
     let record = oauth
         .tokens
@@ -728,7 +728,7 @@ fn refresh(state: &AppState, client: &Client, p: &HashMap<String, String>) -> Re
     if grant.revoked {
         return Err(OAuthError::invalid_grant("the grant was revoked"));
     }
-    if record.expires_at <= now {
+    if record.expires_at_ms <= now {
         return Err(OAuthError::invalid_grant("the refresh token has expired"));
     }
     let scope = match p.get("scope") {

@@ -148,3 +148,16 @@ async fn reset_also_empties_the_data_dir() {
     sb.handle.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn fault_can_answer_429_with_retry_after() {
+    let sb = Sandbox::unlimited().await;
+    arm(&sb, json!({"endpoint": "GET /skills", "status": 429, "headers": {"Retry-After": "2"}})).await;
+    let resp = sb.http.get(sb.api("/skills")).send().await.unwrap();
+    assert_eq!(resp.status(), 429);
+    assert_eq!(resp.headers()["retry-after"], "2");
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(error_code(&body), "RATE_LIMIT_EXCEEDED");
+    assert_eq!(body["error"]["details"]["retry_after"], 2);
+    assert_eq!(sb.get_json("/skills").await.0, 200);
+}
