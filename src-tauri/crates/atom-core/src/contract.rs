@@ -1,0 +1,122 @@
+//! Every path and limit the client relies on, in one place. Items marked [chosen] are this project's
+//! decisions where ATOM's public documentation is silent (see docs/api-contract.md).
+
+/// Paths, relative to an environment's hosts.
+pub mod paths {
+    /// [guide] Production hosts.
+    pub const PRODUCTION_AUTHORIZE: &str = "https://atomagentos.com/oauth/authorize";
+    pub const PRODUCTION_TOKEN: &str = "https://api.atomagentos.com/oauth/token";
+    /// [chosen] RFC 7009 revocation; a 404 there is tolerated.
+    pub const PRODUCTION_REVOKE: &str = "https://api.atomagentos.com/oauth/revoke";
+    pub const PRODUCTION_API: &str = "https://api.atomagentos.com";
+
+    pub const AUTHORIZE: &str = "/oauth/authorize";
+    pub const TOKEN: &str = "/oauth/token";
+    pub const REVOKE: &str = "/oauth/revoke";
+
+    /// [guide] Marketplace base, relative to the API host.
+    pub const MARKETPLACE: &str = "/api/public/v1/marketplace";
+    pub const SKILLS: &str = "skills";
+    pub const CATEGORIES: &str = "categories";
+    pub const SUBMIT: &str = "submit";
+
+    pub fn skill(id: &str) -> String {
+        format!("skills/{}", segment(id))
+    }
+
+    /// [chosen]
+    pub fn rate(id: &str) -> String {
+        format!("skills/{}/rate", segment(id))
+    }
+
+    /// [chosen]
+    pub fn reviews(id: &str) -> String {
+        format!("skills/{}/reviews", segment(id))
+    }
+
+    /// Percent-encodes an id or slug so that it stays one path segment.
+    fn segment(s: &str) -> String {
+        percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+    }
+
+    /// The desktop app's OAuth client and its redirect.
+    pub const CLIENT_ID: &str = "atom-desktop";
+    pub const REDIRECT_SCHEME: &str = "com.atomagentos.marketplace";
+    pub const REDIRECT_HOST: &str = "oauth";
+    pub const REDIRECT_PATH: &str = "/callback";
+    /// RFC 8252 §7.3 loopback redirect path.
+    pub const LOOPBACK_PATH: &str = "/oauth/callback";
+
+    /// [guide] Scopes.
+    pub const SCOPE_READ: &str = "marketplace:read";
+    pub const SCOPE_WRITE: &str = "marketplace:write";
+}
+
+/// Limits, lifetimes and timings.
+pub mod limits {
+    use std::time::Duration;
+
+    /// [guide] Requests per minute and per day, by credential.
+    pub const ANON_PER_MINUTE: u32 = 60;
+    pub const ANON_PER_DAY: u32 = 1_000;
+    pub const API_KEY_PER_MINUTE: u32 = 300;
+    pub const API_KEY_PER_DAY: u32 = 10_000;
+    pub const OAUTH_PER_MINUTE: u32 = 600;
+    pub const OAUTH_PER_DAY: u32 = 50_000;
+
+    /// [guide] A sign-in must finish within the code's 10-minute life.
+    pub const PENDING_LOGIN_TTL: Duration = Duration::from_secs(600);
+    /// [guide] Access tokens last an hour when the server does not say.
+    pub const DEFAULT_ACCESS_TTL: Duration = Duration::from_secs(3600);
+    /// Refresh at 80 % of the lifetime or 5 minutes before expiry, whichever is earlier, but never
+    /// before half of it has passed (so that very short tokens do not refresh in a loop).
+    pub const REFRESH_AT_FRACTION: f64 = 0.8;
+    pub const REFRESH_MARGIN: Duration = Duration::from_secs(300);
+    pub const REFRESH_NOT_BEFORE_FRACTION: f64 = 0.5;
+    /// The refresh task looks at the wall clock at least this often, which also catches a wake from sleep.
+    pub const REFRESH_CHECK_INTERVAL: Duration = Duration::from_secs(30);
+    /// After a failed background refresh (network), wait this long, doubling up to the maximum.
+    pub const REFRESH_RETRY_MIN: Duration = Duration::from_secs(2);
+    pub const REFRESH_RETRY_MAX: Duration = Duration::from_secs(60);
+
+    /// HTTP.
+    pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+    pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+    /// Largest reply body read; beyond it the reply is refused.
+    pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
+    /// Idempotent GETs: attempts in all, and the first backoff (doubled each time, with jitter).
+    pub const GET_ATTEMPTS: u32 = 3;
+    pub const RETRY_BACKOFF: Duration = Duration::from_millis(250);
+    /// The longest a GET waits on a 429's `Retry-After` (or the local limiter) before giving up.
+    pub const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(60);
+    /// The longest a write waits on the local limiter; past it, the write reports `rate_limited`.
+    pub const MAX_WRITE_WAIT: Duration = Duration::from_secs(2);
+
+    /// Response cache for GETs.
+    pub const CACHE_ENTRIES: usize = 128;
+    pub const CACHE_TTL: Duration = Duration::from_secs(30);
+
+    /// Keystore calls are bounded: a locked keystore must not freeze the app.
+    pub const STORE_TIMEOUT: Duration = Duration::from_secs(3);
+
+    /// Callback URLs longer than this are refused before parsing.
+    pub const MAX_CALLBACK_URL: usize = 8 * 1024;
+
+    /// [chosen] Submit body, mirroring the server's rules.
+    pub const NAME_MIN: usize = 3;
+    pub const NAME_MAX: usize = 100;
+    pub const DESCRIPTION_MIN: usize = 10;
+    pub const DESCRIPTION_MAX: usize = 500;
+    pub const LONG_DESCRIPTION_MAX: usize = 20_000;
+    pub const TAGS_MAX: usize = 10;
+    pub const TAG_MAX: usize = 32;
+    pub const LICENSE_MAX: usize = 100;
+    pub const URL_MAX: usize = 2048;
+    pub const PRICE_MAX: f64 = 1_000_000.0;
+    pub const REVIEW_MAX: usize = 1000;
+    pub const SKILLS_PAGE_MAX: u32 = 100;
+    pub const REVIEWS_PAGE_MAX: u32 = 100;
+}
+
+/// Skill types the API knows.
+pub const SKILL_TYPES: &[&str] = &["api", "function", "script", "docker", "container"];

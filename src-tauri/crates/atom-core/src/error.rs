@@ -1,0 +1,438 @@
+//! One error type for the whole client, with a stable `code` the UI can branch on and a `hint` a user
+//! can act on (the guide's troubleshooting where it has one).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::login::CallbackError;
+use crate::store::StoreError;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum Error {
+    /// The marketplace answered with an error.
+    #[error("{message}")]
+    Api {
+        status: u16,
+        code: String,
+        message: String,
+        fields: BTreeMap<String, String>,
+        request_id: Option<String>,
+    },
+    /// The OAuth token or revocation endpoint answered with an error (RFC 6749 §5.2).
+    #[error("{description}")]
+    OAuth { status: u16, error: String, description: String },
+    #[error("too many requests; try again in {} s", retry_after.as_secs().max(1))]
+    RateLimited { retry_after: Duration },
+    #[error("cannot reach the server ({0})")]
+    Network(String),
+    #[error("the server did not answer in time")]
+    Timeout,
+    #[error("unexpected reply from the server ({0})")]
+    BadResponse(String),
+    /// Refused before sending: the input breaks the contract's rules.
+    #[error("some fields are invalid")]
+    Invalid { fields: BTreeMap<String, String> },
+    #[error("sign-in link rejected: {0}")]
+    Callback(CallbackError),
+    #[error("sign-in was cancelled in the browser")]
+    Cancelled,
+    #[error("system keystore: {0}")]
+    Keystore(StoreError),
+    #[error("{0}")]
+    NeedsReauth(String),
+    #[error("not signed in")]
+    NotSignedIn,
+    #[error("this is not an ATOM API key (expected atom_pub_ followed by a UUID)")]
+    InvalidApiKeyFormat,
+    #[error("{0}")]
+    Config(String),
+}
+
+/// What the UI receives: `{code, message, hint, fields}`.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ErrorInfo {
+    pub code: &'static str,
+    pub message: String,
+    pub hint: String,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub fields: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after_secs: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+fn code_for_status(status: u16) -> &'static str {
+    match status {
+        401 => "auth_required",
+        403 => "insufficient_scope",
+        404 => "not_found",
+        409 => "conflict",
+        400 | 422 => "validation",
+        413 => "too_large",
+        429 => "rate_limited",
+        500..=599 => "server_error",
+        _ => "api_error",
+    }
+}
+
+impl Error {
+    /// A stable, lower-case code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Api { status, code, .. } => match code.as_str() {
+                "INVALID_API_KEY" => "invalid_api_key",
+                "AUTH_REQUIRED" => "auth_required",
+                "OAUTH_TOKEN_INVALID" => "token_invalid",
+                "OAUTH_TOKEN_EXPIRED" => "token_expired",
+                "INSUFFICIENT_SCOPE" => "insufficient_scope",
+                "NOT_FOUND" => "not_found",
+                "CONFLICT" => "conflict",
+                "VALIDATION_ERROR" => "validation",
+                "RATE_LIMIT_EXCEEDED" => "rate_limited",
+                "PAYLOAD_TOO_LARGE" => "too_large",
+                "INTERNAL_ERROR" => "server_error",
+                _ => code_for_status(*status),
+            },
+            Error::OAuth { error, .. } => match error.as_str() {
+                "invalid_grant" => "invalid_grant",
+                "invalid_client" => "invalid_client",
+                "invalid_scope" => "invalid_scope",
+                _ => "oauth_error",
+            },
+            Error::RateLimited { .. } => "rate_limited",
+            Error::Network(_) => "network",
+            Error::Timeout => "timeout",
+            Error::BadResponse(_) => "bad_response",
+            Error::Invalid { .. } => "validation",
+            Error::Callback(_) => "callback_rejected",
+            Error::Cancelled => "sign_in_cancelled",
+            Error::Keystore(_) => "keystore_unavailable",
+            Error::NeedsReauth(_) => "needs_reauth",
+            Error::NotSignedIn => "auth_required",
+            Error::InvalidApiKeyFormat => "invalid_api_key",
+            Error::Config(_) => "config",
+        }
+    }
+
+    /// What the user can do about it.
+    pub fn hint(&self) -> String {
+        let hint = match self.code() {
+            "invalid_api_key" => {
+                "Check that the key is copied exactly, with no extra spaces; that it has not been revoked \
+                 (ATOM → Settings → API Keys); and that its scope allows this action."
+            }
+            "invalid_grant" => {
+                "Sign in again. The sign-in code may have expired (codes last 10 minutes) or already been used, \
+                 the redirect URI may not match the registered one, or the session was ended elsewhere."
+            }
+            "invalid_client" => {
+                "The app's client ID or secret was not accepted. Check the environment's client settings and \
+                 that the application is registered and active."
+            }
+            "invalid_scope" => "The server refused the requested permissions. Sign in again.",
+            "oauth_error" => "Sign-in failed. Start again from the app.",
+            "rate_limited" => {
+                return match self {
+                    Error::RateLimited { retry_after } => format!(
+                        "Too many requests. Wait {} s and try again. Signing in raises the limit \
+                         (API key 300/min, browser sign-in 600/min).",
+                        retry_after.as_secs().max(1)
+                    ),
+                    _ => "Too many requests. Wait a minute and try again.".into(),
+                }
+            }
+            "insufficient_scope" => {
+                "Your credential can only browse. To submit, rate or review, sign in with the browser or use an \
+                 API key with the read_write scope."
+            }
+            "auth_required" => "Sign in to submit, rate or review skills.",
+            "token_expired" | "token_invalid" | "needs_reauth" => "Your session has ended. Sign in again.",
+            "validation" => "Correct the highlighted fields and try again.",
+            "not_found" => "It may have been removed. Refresh the list.",
+            "conflict" => "A skill with this name and version already exists. Change the version number.",
+            "too_large" => "The text is too long to send. Shorten it and try again.",
+            "network" => "Check your internet connection, proxy or firewall, then try again.",
+            "timeout" => "The server is slow to answer. Try again in a moment.",
+            "server_error" => {
+                "The marketplace had a problem. Try again later; if it persists, see https://atomagentos.com/status."
+            }
+            "bad_response" => "The server sent something unexpected. Try again, or check the environment settings.",
+            "callback_rejected" => {
+                "This sign-in link is not the one the app is waiting for. Start the sign-in again from the app."
+            }
+            "sign_in_cancelled" => "Sign-in was cancelled. Try again when you are ready.",
+            "keystore_unavailable" => {
+                "The system keystore is locked or unavailable, so you stay signed in only until the app closes. \
+                 Unlock it (or install one) to be remembered."
+            }
+            "config" => "Check the environment settings.",
+            _ => "Try again.",
+        };
+        hint.to_string()
+    }
+
+    pub fn info(&self) -> ErrorInfo {
+        let (fields, request_id) = match self {
+            Error::Api { fields, request_id, .. } => (fields.clone(), request_id.clone()),
+            Error::Invalid { fields } => (fields.clone(), None),
+            _ => (BTreeMap::new(), None),
+        };
+        ErrorInfo {
+            code: self.code(),
+            message: self.to_string(),
+            hint: self.hint(),
+            fields,
+            retry_after_secs: match self {
+                Error::RateLimited { retry_after } => Some(retry_after.as_secs().max(1)),
+                _ => None,
+            },
+            request_id,
+        }
+    }
+
+    pub(crate) fn from_reqwest(e: reqwest::Error) -> Error {
+        if e.is_timeout() {
+            return Error::Timeout;
+        }
+        // Say what failed without the URL, which may carry a search query.
+        let kind = if e.is_connect() {
+            "connection failed"
+        } else if e.is_body() || e.is_decode() {
+            "the reply was cut off"
+        } else if e.is_request() {
+            "the request could not be sent"
+        } else {
+            "network error"
+        };
+        Error::Network(kind.into())
+    }
+}
+
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        Error::Keystore(e)
+    }
+}
+
+impl From<CallbackError> for Error {
+    fn from(e: CallbackError) -> Self {
+        match e {
+            CallbackError::Denied => Error::Cancelled,
+            other => Error::Callback(other),
+        }
+    }
+}
+
+fn text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) if !s.trim().is_empty() => Some(s.chars().take(500).collect()),
+        _ => None,
+    }
+}
+
+fn fields_of(details: &Value) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    if let Some(map) = details.get("fields").and_then(Value::as_object) {
+        for (k, v) in map {
+            let message = match v {
+                Value::String(s) => s.clone(),
+                Value::Array(items) => items.iter().filter_map(text).collect::<Vec<_>>().join("; "),
+                other => other.to_string(),
+            };
+            out.insert(k.clone(), message);
+        }
+    }
+    out
+}
+
+/// `{"detail":[{"loc":["body","name"],"msg":"..."}]}`, as FastAPI services answer.
+fn fields_of_detail_list(items: &[Value]) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for item in items {
+        let field = item
+            .get("loc")
+            .and_then(Value::as_array)
+            .and_then(|loc| loc.iter().rev().find_map(|p| p.as_str().map(str::to_string)))
+            .unwrap_or_else(|| "body".into());
+        if let Some(msg) = item.get("msg").and_then(text) {
+            out.entry(field).or_insert(msg);
+        }
+    }
+    out
+}
+
+/// Reads a marketplace error reply of any shape ATOM has used, or none; never fails.
+pub fn parse_api_error(status: u16, body: &[u8], retry_after: Option<Duration>) -> Error {
+    let json: Option<Value> = serde_json::from_slice(body).ok();
+    let mut code = String::new();
+    let mut message = None;
+    let mut fields = BTreeMap::new();
+    let mut request_id = None;
+    if let Some(v) = &json {
+        match v.get("error") {
+            // The documented envelope.
+            Some(err @ Value::Object(_)) => {
+                code = err.get("code").and_then(Value::as_str).unwrap_or_default().to_string();
+                message = err.get("message").and_then(text);
+                fields = err.get("details").map(fields_of).unwrap_or_default();
+                request_id = v.pointer("/meta/request_id").and_then(Value::as_str).map(str::to_string);
+            }
+            // `{"error":"...","detail":"..."}` and OAuth-style `{"error","error_description"}`.
+            Some(Value::String(e)) => {
+                code = e.clone();
+                message =
+                    v.get("detail").and_then(text).or_else(|| v.get("error_description").and_then(text));
+            }
+            _ => {}
+        }
+        if code.is_empty() {
+            if let Some(c) = v.get("error_code").and_then(Value::as_str) {
+                code = c.to_string();
+            }
+        }
+        if message.is_none() {
+            message = v.get("message").and_then(text);
+        }
+        match v.get("detail") {
+            Some(Value::Array(items)) if fields.is_empty() => {
+                fields = fields_of_detail_list(items);
+                if code.is_empty() && !fields.is_empty() {
+                    code = "VALIDATION_ERROR".into();
+                }
+            }
+            Some(d @ Value::String(_)) if message.is_none() => message = text(d),
+            Some(d @ Value::Object(_)) if message.is_none() => {
+                message = d
+                    .get("message")
+                    .and_then(text)
+                    .or_else(|| Some(d.to_string().chars().take(300).collect()))
+            }
+            _ => {}
+        }
+    }
+    if status == 429 || code == "RATE_LIMIT_EXCEEDED" {
+        let from_body = json
+            .as_ref()
+            .and_then(|v| v.pointer("/error/details/retry_after"))
+            .and_then(Value::as_u64)
+            .map(Duration::from_secs);
+        return Error::RateLimited {
+            retry_after: retry_after.or(from_body).unwrap_or(Duration::from_secs(60)),
+        };
+    }
+    let message = message.unwrap_or_else(|| match status {
+        401 => "Authentication is required.".into(),
+        403 => "This credential is not allowed to do that.".into(),
+        404 => "Not found.".into(),
+        500..=599 => format!("The server failed (HTTP {status})."),
+        _ => format!("The request failed (HTTP {status})."),
+    });
+    Error::Api { status, code, message, fields, request_id }
+}
+
+/// Reads an OAuth endpoint error reply (RFC 6749 §5.2), or whatever else came back.
+pub fn parse_oauth_error(status: u16, body: &[u8]) -> Error {
+    let json: Option<Value> = serde_json::from_slice(body).ok();
+    if let Some(error) = json.as_ref().and_then(|v| v.get("error")).and_then(Value::as_str) {
+        let description = json
+            .as_ref()
+            .and_then(|v| v.get("error_description"))
+            .and_then(text)
+            .unwrap_or_else(|| error.replace('_', " "));
+        return Error::OAuth { status, error: error.chars().take(64).collect(), description };
+    }
+    match status {
+        500..=599 => Error::Api {
+            status,
+            code: String::new(),
+            message: format!("The sign-in server failed (HTTP {status})."),
+            fields: BTreeMap::new(),
+            request_id: None,
+        },
+        _ => Error::BadResponse(format!("HTTP {status} from the sign-in server")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_documented_envelope() {
+        let body =
+            br#"{"success":false,"error":{"code":"VALIDATION_ERROR","message":"Some fields are invalid.",
+            "details":{"fields":{"name":"too short"}}},"meta":{"timestamp":"t","request_id":"r-1"}}"#;
+        let e = parse_api_error(422, body, None);
+        assert_eq!(e.code(), "validation");
+        assert_eq!(e.to_string(), "Some fields are invalid.");
+        let info = e.info();
+        assert_eq!(info.fields["name"], "too short");
+        assert_eq!(info.request_id.as_deref(), Some("r-1"));
+    }
+
+    #[test]
+    fn reads_every_other_shape_atom_has_used() {
+        let e = parse_api_error(401, br#"{"error_code":"INVALID_API_KEY","message":"bad key"}"#, None);
+        assert_eq!((e.code(), e.to_string()), ("invalid_api_key", "bad key".to_string()));
+        let e = parse_api_error(404, br#"{"error":"NOT_FOUND","detail":"no such skill"}"#, None);
+        assert_eq!((e.code(), e.to_string()), ("not_found", "no such skill".to_string()));
+        let e = parse_api_error(400, br#"{"detail":"Bad filter"}"#, None);
+        assert_eq!((e.code(), e.to_string()), ("validation", "Bad filter".to_string()));
+        let e = parse_api_error(422, br#"{"detail":[{"loc":["body","version"],"msg":"not semver"}]}"#, None);
+        assert_eq!(e.code(), "validation");
+        assert_eq!(e.info().fields["version"], "not semver");
+        let e = parse_api_error(500, br#"{"detail":{"reason":"db down"}}"#, None);
+        assert_eq!(e.code(), "server_error");
+    }
+
+    #[test]
+    fn unknown_and_garbage_bodies_fall_back_on_the_status() {
+        for (status, body, code) in [
+            (503, &b"<html>Bad gateway</html>"[..], "server_error"),
+            (403, &b""[..], "insufficient_scope"),
+            (418, &b"{\"weird\": true}"[..], "api_error"),
+            (404, &b"\xff\xfe\x00"[..], "not_found"),
+            (409, &b"[1,2,3]"[..], "conflict"),
+        ] {
+            let e = parse_api_error(status, body, None);
+            assert_eq!(e.code(), code, "{status}");
+            assert!(!e.to_string().contains("<html>"));
+        }
+    }
+
+    #[test]
+    fn rate_limit_prefers_retry_after_header() {
+        let body =
+            br#"{"error":{"code":"RATE_LIMIT_EXCEEDED","message":"slow","details":{"retry_after":9}}}"#;
+        let e = parse_api_error(429, body, Some(Duration::from_secs(3)));
+        assert!(matches!(e, Error::RateLimited { retry_after } if retry_after == Duration::from_secs(3)));
+        let e = parse_api_error(429, body, None);
+        assert_eq!(e.info().retry_after_secs, Some(9));
+        assert!(e.hint().contains("9 s"));
+    }
+
+    #[test]
+    fn oauth_errors_carry_the_guides_fixes() {
+        let e = parse_oauth_error(400, br#"{"error":"invalid_grant","error_description":"code expired"}"#);
+        assert_eq!(e.code(), "invalid_grant");
+        assert!(e.hint().contains("10 minutes"));
+        let e = parse_oauth_error(401, br#"{"error":"invalid_client"}"#);
+        assert_eq!(e.code(), "invalid_client");
+        assert!(e.hint().contains("client ID or secret"));
+        assert_eq!(parse_oauth_error(502, b"<html>").code(), "server_error");
+        assert_eq!(parse_oauth_error(200, b"nonsense").code(), "bad_response");
+    }
+
+    #[test]
+    fn api_key_hint_follows_the_guide() {
+        let e = parse_api_error(401, br#"{"error":{"code":"INVALID_API_KEY","message":"x"}}"#, None);
+        let hint = e.hint();
+        assert!(hint.contains("no extra spaces") && hint.contains("revoked") && hint.contains("scope"));
+    }
+}

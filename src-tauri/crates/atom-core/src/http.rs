@@ -1,0 +1,288 @@
+//! The marketplace HTTP client: credentials on the wire, limits, retries, a small GET cache, and
+//! error parsing. It knows nothing of sign-in; the session hands it a [`Credential`] per call.
+
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use tokio::sync::watch;
+use url::Url;
+
+use crate::contract::limits;
+use crate::env::Environment;
+use crate::error::{parse_api_error, Error, Result};
+use crate::ratelimit::{unix_now, CredentialKind, Limiter, RateLimitStatus};
+use crate::secret::Secret;
+
+/// What a request is sent with.
+#[derive(Clone, Debug)]
+pub enum Credential {
+    Anonymous,
+    ApiKey(Secret),
+    Bearer(Secret),
+}
+
+impl Credential {
+    pub fn kind(&self) -> CredentialKind {
+        match self {
+            Credential::Anonymous => CredentialKind::Anonymous,
+            Credential::ApiKey(_) => CredentialKind::ApiKey,
+            Credential::Bearer(_) => CredentialKind::OAuth,
+        }
+    }
+
+    /// A non-reversible tag for cache keys: replies fetched with one credential are not served to another.
+    fn cache_tag(&self) -> String {
+        let secret = match self {
+            Credential::Anonymous => return "anon".into(),
+            Credential::ApiKey(s) | Credential::Bearer(s) => s,
+        };
+        let digest = Sha256::digest(secret.expose().as_bytes());
+        digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    fn apply(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match self {
+            Credential::Anonymous => req,
+            Credential::ApiKey(k) => req.header("X-API-Key", k.expose()),
+            Credential::Bearer(t) => req.bearer_auth(t.expose()),
+        }
+    }
+}
+
+pub fn user_agent() -> String {
+    format!(
+        "ATOM-Marketplace-Desktop/{} ({}; {})",
+        env!("CARGO_PKG_VERSION"),
+        std::env::consts::OS,
+        std::env::consts::ARCH
+    )
+}
+
+pub(crate) fn http_client() -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .user_agent(user_agent())
+        .connect_timeout(limits::CONNECT_TIMEOUT)
+        .timeout(limits::REQUEST_TIMEOUT)
+        // Credentials must never follow a redirect to another host.
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| Error::Config(format!("cannot set up HTTP: {e}")))
+}
+
+/// Reads a reply body, refusing one larger than the cap.
+pub(crate) async fn read_body(mut resp: reqwest::Response) -> Result<Vec<u8>> {
+    if resp.content_length().is_some_and(|n| n > limits::MAX_BODY_BYTES as u64) {
+        return Err(Error::BadResponse("the reply is too large".into()));
+    }
+    let mut buf = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(Error::from_reqwest)? {
+        if buf.len() + chunk.len() > limits::MAX_BODY_BYTES {
+            return Err(Error::BadResponse("the reply is too large".into()));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf)
+}
+
+/// Every marketplace reply is a JSON object; serde alone would also read a struct from an array.
+fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
+    let bad = || Error::BadResponse("the reply is not the expected JSON".into());
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(bad());
+    }
+    serde_json::from_slice(body).map_err(|_| bad())
+}
+
+fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
+    headers.get(name)?.to_str().ok()?.trim().parse().ok()
+}
+
+fn jittered(base: Duration, attempt: u32) -> Duration {
+    let factor: f64 = rand::random_range(0.5..1.5);
+    base.mul_f64(f64::from(1u32 << attempt.min(6)) * factor)
+}
+
+struct CacheEntry {
+    key: String,
+    at: Instant,
+    body: Vec<u8>,
+}
+
+/// The marketplace API of one environment.
+pub struct ApiClient {
+    http: reqwest::Client,
+    base: Url,
+    limiter: Limiter,
+    status: watch::Sender<RateLimitStatus>,
+    cache: Mutex<Vec<CacheEntry>>,
+}
+
+impl ApiClient {
+    pub fn new(env: &Environment) -> Result<ApiClient> {
+        Ok(ApiClient {
+            http: http_client()?,
+            base: env.marketplace_base(),
+            limiter: Limiter::new(env.quotas),
+            status: watch::channel(RateLimitStatus::default()).0,
+            cache: Mutex::new(Vec::new()),
+        })
+    }
+
+    pub fn rate_limits(&self) -> watch::Receiver<RateLimitStatus> {
+        self.status.subscribe()
+    }
+
+    /// Forgets cached replies; every write does this, so that a user sees what they changed.
+    pub fn invalidate_cache(&self) {
+        self.cache.lock().clear();
+    }
+
+    fn url(&self, path: &str, query: &[(&str, String)]) -> Result<Url> {
+        let mut url = self.base.join(path).map_err(|_| Error::Config(format!("bad path {path}")))?;
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
+        }
+        Ok(url)
+    }
+
+    fn cached(&self, key: &str) -> Option<Vec<u8>> {
+        let cache = self.cache.lock();
+        cache.iter().find(|e| e.key == key && e.at.elapsed() < limits::CACHE_TTL).map(|e| e.body.clone())
+    }
+
+    fn remember(&self, key: String, body: Vec<u8>) {
+        let mut cache = self.cache.lock();
+        cache.retain(|e| e.key != key && e.at.elapsed() < limits::CACHE_TTL);
+        if cache.len() >= limits::CACHE_ENTRIES {
+            cache.remove(0);
+        }
+        cache.push(CacheEntry { key, at: Instant::now(), body });
+    }
+
+    fn set_waiting(&self, wait: Option<Duration>) {
+        self.status.send_modify(|s| s.waiting_secs = wait.map(|w| w.as_secs().max(1)));
+    }
+
+    /// Records the server's figures; a spent quota holds further requests back until its reset.
+    fn observe(&self, kind: CredentialKind, headers: &HeaderMap) {
+        let limit = header_u64(headers, "x-ratelimit-limit").map(|v| v as u32);
+        let remaining = header_u64(headers, "x-ratelimit-remaining").map(|v| v as u32);
+        let reset_at = header_u64(headers, "x-ratelimit-reset");
+        if remaining == Some(0) {
+            if let Some(reset) = reset_at {
+                self.limiter.block_for(kind, Duration::from_secs(reset.saturating_sub(unix_now())));
+            }
+        }
+        if limit.is_some() || remaining.is_some() {
+            self.status.send_replace(RateLimitStatus {
+                credential: Some(kind),
+                limit,
+                remaining,
+                reset_at,
+                waiting_secs: None,
+            });
+        }
+    }
+
+    async fn send_once(
+        &self,
+        method: Method,
+        url: &Url,
+        credential: &Credential,
+        body: Option<&serde_json::Value>,
+    ) -> Result<(StatusCode, HeaderMap, Vec<u8>)> {
+        let mut req = credential.apply(self.http.request(method, url.clone()));
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let resp = req.send().await.map_err(Error::from_reqwest)?;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        self.observe(credential.kind(), &headers);
+        let body = read_body(resp).await?;
+        Ok((status, headers, body))
+    }
+
+    /// GET, cached briefly, retried on transient failures, waiting out a 429 within bounds.
+    pub async fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        credential: &Credential,
+    ) -> Result<T> {
+        let url = self.url(path, query)?;
+        let key = format!("{}|{url}", credential.cache_tag());
+        if let Some(body) = self.cached(&key) {
+            return parse_json(&body);
+        }
+        let kind = credential.kind();
+        let started = Instant::now();
+        let mut transient = 0;
+        loop {
+            let budget = limits::MAX_RATE_LIMIT_WAIT.saturating_sub(started.elapsed());
+            self.limiter
+                .acquire(kind, budget, |w| self.set_waiting(w))
+                .await
+                .map_err(|wait| Error::RateLimited { retry_after: wait })?;
+            let outcome = self.send_once(Method::GET, &url, credential, None).await;
+            let retryable = match &outcome {
+                Err(Error::Network(_) | Error::Timeout) => true,
+                Ok((status, _, _)) => matches!(status.as_u16(), 502..=504),
+                Err(_) => false,
+            };
+            if retryable && transient + 1 < limits::GET_ATTEMPTS {
+                tokio::time::sleep(jittered(limits::RETRY_BACKOFF, transient)).await;
+                transient += 1;
+                continue;
+            }
+            let (status, headers, body) = outcome?;
+            if status.is_success() {
+                let value = parse_json(&body)?;
+                self.remember(key, body);
+                return Ok(value);
+            }
+            let retry_after = header_u64(&headers, RETRY_AFTER.as_str()).map(Duration::from_secs);
+            let error = parse_api_error(status.as_u16(), &body, retry_after);
+            if let Error::RateLimited { retry_after } = error {
+                // A GET is safe to repeat: wait for the window, within the budget.
+                if started.elapsed() + retry_after <= limits::MAX_RATE_LIMIT_WAIT {
+                    self.limiter.block_for(kind, retry_after);
+                    continue;
+                }
+            }
+            return Err(error);
+        }
+    }
+
+    /// POST, sent at most once: a write is never repeated automatically.
+    pub async fn post<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+        credential: &Credential,
+    ) -> Result<T> {
+        let url = self.url(path, &[])?;
+        let body = serde_json::to_value(body)
+            .map_err(|e| Error::Config(format!("cannot encode the request: {e}")))?;
+        self.limiter
+            .acquire(credential.kind(), limits::MAX_WRITE_WAIT, |w| self.set_waiting(w))
+            .await
+            .map_err(|wait| Error::RateLimited { retry_after: wait })?;
+        let (status, headers, reply) = self.send_once(Method::POST, &url, credential, Some(&body)).await?;
+        if status.is_success() {
+            self.invalidate_cache();
+            return parse_json(&reply);
+        }
+        let retry_after = header_u64(&headers, RETRY_AFTER.as_str()).map(Duration::from_secs);
+        let error = parse_api_error(status.as_u16(), &reply, retry_after);
+        if let Error::RateLimited { retry_after } = &error {
+            self.limiter.block_for(credential.kind(), *retry_after);
+        }
+        Err(error)
+    }
+}

@@ -1,0 +1,45 @@
+//! The ATOM Marketplace client core: everything the desktop app does that a test would want to reach,
+//! with no Tauri and no webview.
+//!
+//! - [`Environment`]: production, sandbox or a custom ATOM-compatible server.
+//! - [`Session`]: sign-in (browser with PKCE, or API key), the token lifecycle, and every marketplace
+//!   call on the user's behalf, with rate limits, retries and typed errors.
+//! - [`SecretStore`]: where refresh tokens and API keys live; the app shell provides the OS keystore.
+//! - [`Error`]: one error type with a stable `code()` and a `hint()` for the user.
+//!
+//! ```no_run
+//! # async fn demo() -> atom_core::Result<()> {
+//! use std::sync::Arc;
+//! use atom_core::{Environment, MemoryStore, RedirectTarget, Session, SkillQuery};
+//! let session = Session::new(Environment::sandbox("http://127.0.0.1:4000")?, Arc::new(MemoryStore::default()))?;
+//! session.restore().await.ok();
+//! let page = session.skills(&SkillQuery { query: "github".into(), ..Default::default() }).await?;
+//! let url = session.begin_login(RedirectTarget::Scheme); // open in the browser
+//! // ... the deep link brings back the callback URL:
+//! // session.complete_login(&callback).await?;
+//! # let _ = (page, url); Ok(()) }
+//! ```
+
+pub mod contract;
+pub mod env;
+pub mod error;
+pub mod http;
+pub mod login;
+pub mod models;
+pub mod ratelimit;
+pub mod secret;
+pub mod session;
+pub mod store;
+pub mod token;
+
+pub use env::{CustomEnvironment, Environment, EnvironmentKind, Quota, Quotas, TokenEncoding};
+pub use error::{Error, ErrorInfo, Result};
+pub use login::{CallbackError, PendingLogin, RedirectTarget};
+pub use models::{
+    Category, RateResult, Review, ReviewPage, Skill, SkillDetail, SkillPage, SkillQuery, SkillSort,
+    Submission, SubmitResult,
+};
+pub use ratelimit::{CredentialKind, RateLimitStatus};
+pub use secret::Secret;
+pub use session::{is_api_key_format, ApiKeyScope, AuthMethod, AuthState, Session, SignedIn};
+pub use store::{MemoryStore, SecretStore, StoreError, StoreHandle};

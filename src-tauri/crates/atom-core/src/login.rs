@@ -1,0 +1,303 @@
+//! Sign-in with the system browser: PKCE (S256), the authorization URL, the pending login, and the
+//! validation of the callback URL that comes back through the deep link or the loopback listener.
+
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use url::Url;
+
+use crate::contract::{limits, paths};
+use crate::env::Environment;
+use crate::secret::Secret;
+
+/// Where the browser sends the user back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RedirectTarget {
+    /// `com.atomagentos.marketplace://oauth/callback`, opened by the OS through the app's URL scheme.
+    Scheme,
+    /// `http://127.0.0.1:PORT/oauth/callback`, received by the app's one-shot listener (RFC 8252 §7.3).
+    Loopback { port: u16 },
+}
+
+/// Why a callback URL was refused.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum CallbackError {
+    NoPendingLogin,
+    TooLong,
+    NotAUrl,
+    BadEncoding,
+    WrongScheme,
+    WrongHost,
+    WrongPort,
+    WrongPath,
+    UnexpectedFragment,
+    RepeatedParameter { name: String },
+    MissingState,
+    StateMismatch,
+    MissingCode,
+    Expired,
+    Denied,
+    ServerError { error: String, description: Option<String> },
+}
+
+impl fmt::Display for CallbackError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use CallbackError::*;
+        match self {
+            NoPendingLogin => {
+                f.write_str("no sign-in is in progress (it finished, was replaced or the app restarted)")
+            }
+            TooLong => f.write_str("the link is too long"),
+            NotAUrl => f.write_str("the link is not a valid URL"),
+            BadEncoding => f.write_str("the link has invalid escapes"),
+            WrongScheme => f.write_str("the link has the wrong scheme"),
+            WrongHost => f.write_str("the link points to the wrong host"),
+            WrongPort => f.write_str("the link points to the wrong port"),
+            WrongPath => f.write_str("the link has the wrong path"),
+            UnexpectedFragment => f.write_str("the link carries a fragment"),
+            RepeatedParameter { name } => write!(f, "the link repeats `{name}`"),
+            MissingState => f.write_str("the link has no state"),
+            StateMismatch => f.write_str("the link belongs to another sign-in (state mismatch)"),
+            MissingCode => f.write_str("the link has no authorization code"),
+            Expired => f.write_str("the sign-in took more than 10 minutes"),
+            Denied => f.write_str("access was denied in the browser"),
+            ServerError { error, description } => match description {
+                Some(d) => write!(f, "the server refused the sign-in: {error} ({d})"),
+                None => write!(f, "the server refused the sign-in: {error}"),
+            },
+        }
+    }
+}
+
+fn random_b64(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::fill(&mut buf[..]);
+    URL_SAFE_NO_PAD.encode(buf)
+}
+
+/// The S256 code challenge of a verifier (RFC 7636 §4.2).
+pub fn code_challenge(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// One sign-in waiting for its callback. A new one replaces the old.
+pub struct PendingLogin {
+    state: String,
+    verifier: Secret,
+    redirect_uri: String,
+    target: RedirectTarget,
+    scheme: String,
+    created_at: SystemTime,
+    authorize_url: Url,
+}
+
+impl fmt::Debug for PendingLogin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PendingLogin")
+            .field("target", &self.target)
+            .field("redirect_uri", &self.redirect_uri)
+            .field("verifier", &self.verifier)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PendingLogin {
+    pub fn new(env: &Environment, target: RedirectTarget, scopes: &[&str]) -> PendingLogin {
+        let state = random_b64(32);
+        let verifier = Secret::new(random_b64(32));
+        let redirect_uri = match target {
+            RedirectTarget::Scheme => env.scheme_redirect_uri(),
+            RedirectTarget::Loopback { port } => format!("http://127.0.0.1:{port}{}", paths::LOOPBACK_PATH),
+        };
+        let mut authorize_url = env.authorize_url.clone();
+        authorize_url
+            .query_pairs_mut()
+            .append_pair("response_type", "code")
+            .append_pair("client_id", &env.client_id)
+            .append_pair("redirect_uri", &redirect_uri)
+            .append_pair("scope", &scopes.join(" "))
+            .append_pair("state", &state)
+            .append_pair("code_challenge", &code_challenge(verifier.expose()))
+            .append_pair("code_challenge_method", "S256");
+        PendingLogin {
+            state,
+            verifier,
+            redirect_uri,
+            target,
+            scheme: env.redirect_scheme.to_ascii_lowercase(),
+            created_at: SystemTime::now(),
+            authorize_url,
+        }
+    }
+
+    /// The URL to open in the system browser. It carries no secret: only the challenge and the state.
+    pub fn authorize_url(&self) -> &Url {
+        &self.authorize_url
+    }
+
+    pub fn redirect_uri(&self) -> &str {
+        &self.redirect_uri
+    }
+
+    pub fn target(&self) -> RedirectTarget {
+        self.target
+    }
+
+    pub(crate) fn verifier(&self) -> &Secret {
+        &self.verifier
+    }
+
+    pub fn is_expired(&self, now: SystemTime) -> bool {
+        now.duration_since(self.created_at).unwrap_or(Duration::ZERO) > limits::PENDING_LOGIN_TTL
+    }
+
+    /// Accepts exactly one shape of callback and returns its authorization code.
+    pub fn validate(&self, callback: &str, now: SystemTime) -> Result<Secret, CallbackError> {
+        if callback.len() > limits::MAX_CALLBACK_URL {
+            return Err(CallbackError::TooLong);
+        }
+        let url = Url::parse(callback.trim()).map_err(|_| CallbackError::NotAUrl)?;
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(CallbackError::WrongHost);
+        }
+        match self.target {
+            RedirectTarget::Scheme => {
+                if url.scheme() != self.scheme {
+                    return Err(CallbackError::WrongScheme);
+                }
+                if url.host_str() != Some(paths::REDIRECT_HOST) {
+                    return Err(CallbackError::WrongHost);
+                }
+                if url.port().is_some() {
+                    return Err(CallbackError::WrongPort);
+                }
+                if url.path() != paths::REDIRECT_PATH {
+                    return Err(CallbackError::WrongPath);
+                }
+            }
+            RedirectTarget::Loopback { port } => {
+                if url.scheme() != "http" {
+                    return Err(CallbackError::WrongScheme);
+                }
+                if url.host_str() != Some("127.0.0.1") {
+                    return Err(CallbackError::WrongHost);
+                }
+                if url.port() != Some(port) {
+                    return Err(CallbackError::WrongPort);
+                }
+                if url.path() != paths::LOOPBACK_PATH {
+                    return Err(CallbackError::WrongPath);
+                }
+            }
+        }
+        if url.fragment().is_some() {
+            return Err(CallbackError::UnexpectedFragment);
+        }
+        let params = CallbackParams::parse(url.query().unwrap_or(""))?;
+        let state = params.state.ok_or(CallbackError::MissingState)?;
+        if !constant_time_eq(&state, &self.state) {
+            return Err(CallbackError::StateMismatch);
+        }
+        if self.is_expired(now) {
+            return Err(CallbackError::Expired);
+        }
+        if let Some(error) = params.error {
+            return Err(if error == "access_denied" {
+                CallbackError::Denied
+            } else {
+                CallbackError::ServerError { error, description: params.error_description }
+            });
+        }
+        match params.code {
+            Some(code) if !code.is_empty() => Ok(Secret::new(code)),
+            _ => Err(CallbackError::MissingCode),
+        }
+    }
+}
+
+#[derive(Default)]
+struct CallbackParams {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+impl CallbackParams {
+    /// Strict query parsing: escapes must decode to UTF-8, and the parameters that matter appear once.
+    fn parse(query: &str) -> Result<CallbackParams, CallbackError> {
+        let mut out = CallbackParams::default();
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (raw_name, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
+            let decode = |s: &str| {
+                percent_encoding::percent_decode_str(&s.replace('+', " "))
+                    .decode_utf8()
+                    .map(|c| c.into_owned())
+                    .map_err(|_| CallbackError::BadEncoding)
+            };
+            let name = decode(raw_name)?;
+            let value = decode(raw_value)?;
+            let slot = match name.as_str() {
+                "code" => &mut out.code,
+                "state" => &mut out.state,
+                "error" => &mut out.error,
+                "error_description" => &mut out.error_description,
+                // Others (iss, scope, session_state) are informational.
+                _ => continue,
+            };
+            if slot.replace(value).is_some() {
+                return Err(CallbackError::RepeatedParameter { name });
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn challenge_matches_rfc7636_appendix_b() {
+        assert_eq!(
+            code_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
+    }
+
+    #[test]
+    fn authorize_url_has_every_parameter_and_no_secret() {
+        let env = Environment::production();
+        let p = PendingLogin::new(&env, RedirectTarget::Scheme, &[paths::SCOPE_READ, paths::SCOPE_WRITE]);
+        let q: std::collections::HashMap<_, _> = p.authorize_url().query_pairs().into_owned().collect();
+        assert_eq!(q["response_type"], "code");
+        assert_eq!(q["client_id"], "atom-desktop");
+        assert_eq!(q["redirect_uri"], "com.atomagentos.marketplace://oauth/callback");
+        assert_eq!(q["scope"], "marketplace:read marketplace:write");
+        assert_eq!(q["code_challenge_method"], "S256");
+        assert_eq!(q["code_challenge"].len(), 43);
+        assert_eq!(q["state"].len(), 43);
+        assert!(!p.authorize_url().as_str().contains(p.verifier().expose()));
+        assert!(p.authorize_url().as_str().contains("scope=marketplace%3Aread+marketplace%3Awrite"));
+        assert!(!format!("{p:?}").contains(p.verifier().expose()));
+    }
+
+    #[test]
+    fn each_login_has_fresh_state_and_verifier() {
+        let env = Environment::production();
+        let a = PendingLogin::new(&env, RedirectTarget::Scheme, &[]);
+        let b = PendingLogin::new(&env, RedirectTarget::Scheme, &[]);
+        assert_ne!(a.state, b.state);
+        assert_ne!(a.verifier.expose(), b.verifier.expose());
+    }
+}

@@ -1,0 +1,175 @@
+//! Client-side rate limiting: stay under the guide's limits per credential kind, and show the
+//! server's `X-RateLimit-*` figures to the user.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use parking_lot::Mutex;
+use serde::Serialize;
+
+use crate::env::{Quota, Quotas};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CredentialKind {
+    Anonymous,
+    ApiKey,
+    OAuth,
+}
+
+/// What the UI shows: the server's figures from the last reply (all optional: servers may omit
+/// them), and whether a request is waiting for the limit to reset.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct RateLimitStatus {
+    pub credential: Option<CredentialKind>,
+    pub limit: Option<u32>,
+    pub remaining: Option<u32>,
+    /// Unix seconds.
+    pub reset_at: Option<u64>,
+    /// Set while a request waits for the limit (after a 429 or on the local limiter).
+    pub waiting_secs: Option<u64>,
+}
+
+pub(crate) fn unix_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+#[derive(Default)]
+struct Window {
+    /// When the requests of the last minute went out.
+    recent: VecDeque<Instant>,
+    day: u64,
+    day_count: u32,
+    /// The server said the quota is spent until then.
+    blocked_until: Option<Instant>,
+}
+
+/// A per-kind limiter: a sliding minute, a UTC-day count, and what the server told us.
+pub struct Limiter {
+    quotas: Quotas,
+    windows: Mutex<HashMap<CredentialKind, Window>>,
+}
+
+impl Limiter {
+    pub fn new(quotas: Quotas) -> Limiter {
+        Limiter { quotas, windows: Mutex::default() }
+    }
+
+    fn quota(&self, kind: CredentialKind) -> Quota {
+        match kind {
+            CredentialKind::Anonymous => self.quotas.anonymous,
+            CredentialKind::ApiKey => self.quotas.api_key,
+            CredentialKind::OAuth => self.quotas.oauth,
+        }
+    }
+
+    /// Takes a slot now, or says how long until one frees up.
+    pub fn try_acquire(&self, kind: CredentialKind, now: Instant, unix: u64) -> Result<(), Duration> {
+        let quota = self.quota(kind);
+        let mut windows = self.windows.lock();
+        let w = windows.entry(kind).or_default();
+        if let Some(until) = w.blocked_until {
+            if until > now {
+                return Err(until - now);
+            }
+            w.blocked_until = None;
+        }
+        while w.recent.front().is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(60)) {
+            w.recent.pop_front();
+        }
+        let day = unix / 86_400;
+        if w.day != day {
+            w.day = day;
+            w.day_count = 0;
+        }
+        if w.day_count >= quota.per_day {
+            return Err(Duration::from_secs((day + 1) * 86_400 - unix));
+        }
+        if w.recent.len() >= quota.per_minute as usize {
+            let oldest = *w.recent.front().expect("non-empty");
+            return Err((oldest + Duration::from_secs(60))
+                .saturating_duration_since(now)
+                .max(Duration::from_millis(1)));
+        }
+        w.recent.push_back(now);
+        w.day_count += 1;
+        Ok(())
+    }
+
+    /// Waits for a slot, at most `max_wait`; past that, says how long it would have taken.
+    pub async fn acquire(
+        &self,
+        kind: CredentialKind,
+        max_wait: Duration,
+        on_wait: impl Fn(Option<Duration>),
+    ) -> Result<(), Duration> {
+        let started = Instant::now();
+        loop {
+            match self.try_acquire(kind, Instant::now(), unix_now()) {
+                Ok(()) => {
+                    if started.elapsed() > Duration::from_millis(5) {
+                        on_wait(None);
+                    }
+                    return Ok(());
+                }
+                Err(wait) if started.elapsed() + wait > max_wait => return Err(wait),
+                Err(wait) => {
+                    on_wait(Some(wait));
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
+    }
+
+    /// The server says nothing more until `duration` from now (a 429, or `Remaining: 0`).
+    pub fn block_for(&self, kind: CredentialKind, duration: Duration) {
+        let until = Instant::now() + duration;
+        let mut windows = self.windows.lock();
+        let w = windows.entry(kind).or_default();
+        if w.blocked_until.is_none_or(|b| b < until) {
+            w.blocked_until = Some(until);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limiter(per_minute: u32, per_day: u32) -> Limiter {
+        let q = Quota { per_minute, per_day };
+        Limiter::new(Quotas { anonymous: q, api_key: q, oauth: q })
+    }
+
+    #[test]
+    fn sliding_minute_frees_the_oldest_slot_first() {
+        let l = limiter(2, 100);
+        let t0 = Instant::now();
+        let unix = 1_000_000;
+        assert!(l.try_acquire(CredentialKind::ApiKey, t0, unix).is_ok());
+        assert!(l.try_acquire(CredentialKind::ApiKey, t0 + Duration::from_secs(10), unix).is_ok());
+        let wait = l.try_acquire(CredentialKind::ApiKey, t0 + Duration::from_secs(20), unix).unwrap_err();
+        assert_eq!(wait, Duration::from_secs(40));
+        assert!(l.try_acquire(CredentialKind::ApiKey, t0 + Duration::from_secs(60), unix).is_ok());
+        assert!(l.try_acquire(CredentialKind::OAuth, t0, unix).is_ok(), "kinds are separate");
+    }
+
+    #[test]
+    fn day_quota_waits_for_utc_midnight() {
+        let l = limiter(100, 1);
+        let t0 = Instant::now();
+        let unix = 86_400 * 10 + 3600;
+        assert!(l.try_acquire(CredentialKind::Anonymous, t0, unix).is_ok());
+        let wait = l.try_acquire(CredentialKind::Anonymous, t0, unix).unwrap_err();
+        assert_eq!(wait, Duration::from_secs(86_400 - 3600));
+        assert!(l.try_acquire(CredentialKind::Anonymous, t0, 86_400 * 11).is_ok());
+    }
+
+    #[test]
+    fn server_block_holds_requests_back() {
+        let l = limiter(100, 100);
+        l.block_for(CredentialKind::Anonymous, Duration::from_secs(5));
+        let wait = l.try_acquire(CredentialKind::Anonymous, Instant::now(), unix_now()).unwrap_err();
+        assert!(wait > Duration::from_secs(4) && wait <= Duration::from_secs(5));
+    }
+}

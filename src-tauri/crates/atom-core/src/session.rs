@@ -1,0 +1,673 @@
+//! The session: who the user is signed in as, and every marketplace call made on their behalf.
+//!
+//! - The access token lives in memory only; the refresh token (or the API key) in the [`SecretStore`].
+//! - A background task refreshes ahead of expiry; calls that find the token due refresh in line.
+//!   Either way one refresh runs at a time, and callers that arrive meanwhile wait for its result.
+//! - Rotation-safe: the new refresh token is stored before the new access token is used; the store is
+//!   read before each refresh, so that a token rotated by another instance is adopted.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use parking_lot::Mutex;
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::contract::{limits, paths};
+use crate::env::Environment;
+use crate::error::{Error, ErrorInfo, Result};
+use crate::http::{ApiClient, Credential};
+use crate::login::{CallbackError, PendingLogin, RedirectTarget};
+use crate::models::{
+    validate_rating, Categories, Category, RateResult, Review, ReviewPage, SkillDetail, SkillPage,
+    SkillQuery, Submission, SubmitResult,
+};
+use crate::ratelimit::RateLimitStatus;
+use crate::secret::Secret;
+use crate::store::{accounts, SecretStore, StoreHandle};
+use crate::token::{TokenClient, TokenSet};
+
+/// The declared scope of an API key (the key itself does not say).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApiKeyScope {
+    Read,
+    ReadWrite,
+}
+
+impl ApiKeyScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApiKeyScope::Read => "read",
+            ApiKeyScope::ReadWrite => "read_write",
+        }
+    }
+
+    fn parse(s: &str) -> ApiKeyScope {
+        if s == "read_write" {
+            ApiKeyScope::ReadWrite
+        } else {
+            ApiKeyScope::Read
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMethod {
+    Browser,
+    ApiKey,
+}
+
+/// What the UI shows about a signed-in user.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SignedIn {
+    pub method: AuthMethod,
+    /// OAuth scopes, or the API key's declared scope.
+    pub scopes: Vec<String>,
+    pub can_write: bool,
+    /// `atom_pub_…0002` for an API key.
+    pub key_hint: Option<String>,
+    /// `false` when the keystore could not keep the secret: signed in until the app closes.
+    pub persisted: bool,
+    /// When the access token expires (Unix seconds), for OAuth.
+    pub expires_at: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum AuthState {
+    SignedOut,
+    SignedIn(SignedIn),
+    Refreshing(SignedIn),
+    NeedsReauth { reason: ErrorInfo },
+}
+
+impl AuthState {
+    pub fn is_signed_in(&self) -> bool {
+        matches!(self, AuthState::SignedIn(_) | AuthState::Refreshing(_))
+    }
+}
+
+struct OAuth {
+    access: Option<Secret>,
+    refresh: Option<Secret>,
+    scopes: Vec<String>,
+    expires_at: SystemTime,
+    refresh_at: SystemTime,
+    persisted: bool,
+    /// Bumped by every refresh, so that waiting callers can tell a refresh happened.
+    generation: u64,
+}
+
+enum Auth {
+    None,
+    OAuth(OAuth),
+    ApiKey { key: Secret, scope: ApiKeyScope, persisted: bool },
+}
+
+fn unix(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+/// When to refresh a token of lifetime `ttl` received at `at`: at 80 % of the lifetime or 5 minutes
+/// before expiry, whichever is earlier, but not before half of it.
+pub fn refresh_due(at: SystemTime, ttl: Duration) -> SystemTime {
+    let by_fraction = ttl.mul_f64(limits::REFRESH_AT_FRACTION);
+    let by_margin = ttl.saturating_sub(limits::REFRESH_MARGIN);
+    let floor = ttl.mul_f64(limits::REFRESH_NOT_BEFORE_FRACTION);
+    at + by_fraction.min(by_margin.max(floor))
+}
+
+struct Inner {
+    env: Environment,
+    api: ApiClient,
+    tokens: TokenClient,
+    store: StoreHandle,
+    auth: Mutex<Auth>,
+    pending: Mutex<Option<PendingLogin>>,
+    /// One refresh at a time.
+    refresh_gate: tokio::sync::Mutex<()>,
+    state: watch::Sender<AuthState>,
+    refresher: Mutex<Option<JoinHandle<()>>>,
+    generation: AtomicU64,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Some(task) = self.refresher.lock().take() {
+            task.abort();
+        }
+    }
+}
+
+/// A signed-in (or anonymous) user of one environment. Cheap to clone.
+#[derive(Clone)]
+pub struct Session {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("environment", &self.inner.env.name)
+            .field("state", &*self.inner.state.borrow())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Session {
+    pub fn new(env: Environment, store: Arc<dyn SecretStore>) -> Result<Session> {
+        let store = StoreHandle::new(store, env.namespace());
+        Session::with_store(env, store)
+    }
+
+    pub fn with_store(env: Environment, store: StoreHandle) -> Result<Session> {
+        Ok(Session {
+            inner: Arc::new(Inner {
+                api: ApiClient::new(&env)?,
+                tokens: TokenClient::new(&env)?,
+                env,
+                store,
+                auth: Mutex::new(Auth::None),
+                pending: Mutex::new(None),
+                refresh_gate: tokio::sync::Mutex::new(()),
+                state: watch::channel(AuthState::SignedOut).0,
+                refresher: Mutex::new(None),
+                generation: AtomicU64::new(0),
+            }),
+        })
+    }
+
+    pub fn environment(&self) -> &Environment {
+        &self.inner.env
+    }
+
+    pub fn state(&self) -> watch::Receiver<AuthState> {
+        self.inner.state.subscribe()
+    }
+
+    pub fn current_state(&self) -> AuthState {
+        self.inner.state.borrow().clone()
+    }
+
+    pub fn rate_limits(&self) -> watch::Receiver<RateLimitStatus> {
+        self.inner.api.rate_limits()
+    }
+
+    /// Which keystore holds the secrets ("memory" in session-only mode).
+    pub fn store_kind(&self) -> &'static str {
+        self.inner.store.kind()
+    }
+
+    fn signed_in_view(&self, auth: &Auth) -> Option<SignedIn> {
+        match auth {
+            Auth::None => None,
+            Auth::OAuth(o) => Some(SignedIn {
+                method: AuthMethod::Browser,
+                can_write: o.scopes.iter().any(|s| s == paths::SCOPE_WRITE),
+                scopes: o.scopes.clone(),
+                key_hint: None,
+                persisted: o.persisted,
+                expires_at: o.access.as_ref().map(|_| unix(o.expires_at)),
+            }),
+            Auth::ApiKey { key, scope, persisted } => Some(SignedIn {
+                method: AuthMethod::ApiKey,
+                scopes: vec![scope.as_str().to_string()],
+                can_write: *scope == ApiKeyScope::ReadWrite,
+                key_hint: Some(key.hint()),
+                persisted: *persisted,
+                expires_at: None,
+            }),
+        }
+    }
+
+    fn publish(&self) -> AuthState {
+        let state = match self.signed_in_view(&self.inner.auth.lock()) {
+            Some(view) => AuthState::SignedIn(view),
+            None => AuthState::SignedOut,
+        };
+        self.inner.state.send_replace(state.clone());
+        state
+    }
+
+    fn publish_refreshing(&self) {
+        if let Some(view) = self.signed_in_view(&self.inner.auth.lock()) {
+            self.inner.state.send_replace(AuthState::Refreshing(view));
+        }
+    }
+
+    fn needs_reauth(&self, error: &Error) -> Error {
+        *self.inner.auth.lock() = Auth::None;
+        self.stop_refresher();
+        let reason = error.info();
+        self.inner.state.send_replace(AuthState::NeedsReauth { reason: reason.clone() });
+        self.inner.api.invalidate_cache();
+        Error::NeedsReauth(format!("{} {}", error, reason.hint).trim().to_string())
+    }
+
+    /// Start-up: a stored API key or refresh token signs in without a browser. A keystore that cannot be
+    /// read leaves the user signed out and says why.
+    pub async fn restore(&self) -> Result<AuthState> {
+        if let Some(key) = self.inner.store.get(accounts::API_KEY).await? {
+            let scope = match self.inner.store.get(accounts::API_KEY_SCOPE).await {
+                Ok(Some(s)) => ApiKeyScope::parse(s.expose()),
+                _ => ApiKeyScope::Read,
+            };
+            *self.inner.auth.lock() = Auth::ApiKey { key, scope, persisted: true };
+            return Ok(self.publish());
+        }
+        let Some(refresh) = self.inner.store.get(accounts::REFRESH_TOKEN).await? else {
+            return Ok(self.publish());
+        };
+        *self.inner.auth.lock() = Auth::OAuth(OAuth {
+            access: None,
+            refresh: Some(refresh),
+            scopes: Vec::new(),
+            expires_at: SystemTime::now(),
+            refresh_at: SystemTime::now(),
+            persisted: true,
+            generation: 0,
+        });
+        self.publish_refreshing();
+        match self.access_token(false).await {
+            Ok(_) => {
+                self.start_refresher();
+                Ok(self.current_state())
+            }
+            Err(e @ Error::NeedsReauth(_)) => Err(e),
+            Err(e) => {
+                // Offline at start-up: keep the refresh token and let the background task retry.
+                self.start_refresher();
+                Err(e)
+            }
+        }
+    }
+
+    /// Starts a browser sign-in; returns the URL to open. A newer sign-in replaces an older one.
+    pub fn begin_login(&self, target: RedirectTarget) -> url::Url {
+        let login = PendingLogin::new(&self.inner.env, target, &[paths::SCOPE_READ, paths::SCOPE_WRITE]);
+        let url = login.authorize_url().clone();
+        *self.inner.pending.lock() = Some(login);
+        url
+    }
+
+    /// The redirect of the sign-in in progress, if any.
+    pub fn pending_target(&self) -> Option<RedirectTarget> {
+        self.inner.pending.lock().as_ref().map(PendingLogin::target)
+    }
+
+    pub fn cancel_login(&self) {
+        *self.inner.pending.lock() = None;
+    }
+
+    /// Finishes a browser sign-in with the callback URL (from the deep link, the loopback listener or
+    /// pasted by the user). A forged or stray URL is refused and leaves the sign-in in progress intact.
+    pub async fn complete_login(&self, callback: &str) -> Result<AuthState> {
+        let (code, verifier, redirect_uri) = {
+            let mut pending = self.inner.pending.lock();
+            let login = pending.as_ref().ok_or(Error::Callback(CallbackError::NoPendingLogin))?;
+            match login.validate(callback, SystemTime::now()) {
+                Ok(code) => {
+                    let login = pending.take().expect("checked above");
+                    (code, login.verifier().clone(), login.redirect_uri().to_string())
+                }
+                // The genuine answer to this sign-in, but a refusal: the sign-in is over.
+                Err(
+                    e @ (CallbackError::Denied | CallbackError::ServerError { .. } | CallbackError::Expired),
+                ) => {
+                    *pending = None;
+                    return Err(e.into());
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
+        let tokens = self.inner.tokens.exchange_code(&code, &verifier, &redirect_uri).await?;
+        // One method at a time: a browser sign-in replaces an API key.
+        if matches!(*self.inner.auth.lock(), Auth::ApiKey { .. }) {
+            let _ = self.inner.store.delete(accounts::API_KEY).await;
+            let _ = self.inner.store.delete(accounts::API_KEY_SCOPE).await;
+        }
+        self.adopt(tokens, None).await;
+        self.inner.api.invalidate_cache();
+        self.start_refresher();
+        Ok(self.current_state())
+    }
+
+    /// Stores the new refresh token first, then makes the new access token current.
+    async fn adopt(&self, tokens: TokenSet, previous_refresh: Option<Secret>) -> Secret {
+        let refresh = tokens.refresh_token.clone().or(previous_refresh);
+        let persisted = match &refresh {
+            Some(rt) => match self.inner.store.set(accounts::REFRESH_TOKEN, rt).await {
+                Ok(()) => true,
+                Err(e) => {
+                    tracing::warn!("keystore unavailable, signed in for this session only: {e}");
+                    false
+                }
+            },
+            None => false,
+        };
+        let scopes = if tokens.scopes.is_empty() {
+            match &*self.inner.auth.lock() {
+                Auth::OAuth(o) if !o.scopes.is_empty() => o.scopes.clone(),
+                _ => vec![paths::SCOPE_READ.to_string(), paths::SCOPE_WRITE.to_string()],
+            }
+        } else {
+            tokens.scopes.clone()
+        };
+        let generation = self.inner.generation.fetch_add(1, Ordering::SeqCst) + 1;
+        *self.inner.auth.lock() = Auth::OAuth(OAuth {
+            access: Some(tokens.access_token.clone()),
+            refresh,
+            scopes,
+            expires_at: tokens.received_at + tokens.expires_in,
+            refresh_at: refresh_due(tokens.received_at, tokens.expires_in),
+            persisted,
+            generation,
+        });
+        self.publish();
+        tokens.access_token
+    }
+
+    /// The current access token, refreshed first if it is due (or if `force`). Single-flight.
+    async fn access_token(&self, force: bool) -> Result<Secret> {
+        let seen = {
+            let auth = self.inner.auth.lock();
+            let Auth::OAuth(o) = &*auth else { return Err(Error::NotSignedIn) };
+            if let (false, Some(access)) = (force, &o.access) {
+                if SystemTime::now() < o.refresh_at {
+                    return Ok(access.clone());
+                }
+            }
+            o.generation
+        };
+        let _gate = self.inner.refresh_gate.lock().await;
+        {
+            let auth = self.inner.auth.lock();
+            let Auth::OAuth(o) = &*auth else { return Err(Error::NotSignedIn) };
+            // Someone refreshed while this caller waited: use their result.
+            if let (true, Some(access)) = (o.generation != seen, &o.access) {
+                if SystemTime::now() < o.expires_at {
+                    return Ok(access.clone());
+                }
+            }
+        }
+        self.refresh_now().await
+    }
+
+    /// Refreshes now, whatever the token's age: for a wake from sleep, or a user's "reconnect".
+    pub async fn refresh(&self) -> Result<AuthState> {
+        self.access_token(true).await?;
+        Ok(self.current_state())
+    }
+
+    /// Runs one refresh. Called with the gate held.
+    async fn refresh_now(&self) -> Result<Secret> {
+        let in_memory = match &*self.inner.auth.lock() {
+            Auth::OAuth(o) => o.refresh.clone(),
+            _ => return Err(Error::NotSignedIn),
+        };
+        self.publish_refreshing();
+        // Another instance may have rotated the token: what the keystore holds is the newest.
+        let stored = self.inner.store.get(accounts::REFRESH_TOKEN).await.ok().flatten();
+        let Some(current) = stored.or(in_memory) else {
+            return Err(self.needs_reauth(&Error::NotSignedIn));
+        };
+        match self.inner.tokens.refresh(&current).await {
+            Ok(tokens) => Ok(self.adopt(tokens, Some(current)).await),
+            Err(e) if matches!(e.code(), "invalid_grant" | "invalid_client") => {
+                // Re-read once: a token rotated elsewhere after our read is still good.
+                if e.code() == "invalid_grant" {
+                    if let Ok(Some(newer)) = self.inner.store.get(accounts::REFRESH_TOKEN).await {
+                        if newer != current {
+                            if let Ok(tokens) = self.inner.tokens.refresh(&newer).await {
+                                return Ok(self.adopt(tokens, Some(newer)).await);
+                            }
+                        }
+                    }
+                }
+                // The grant is over. Forget the dead token, unless another instance has stored a new one.
+                if let Ok(Some(stored)) = self.inner.store.get(accounts::REFRESH_TOKEN).await {
+                    if stored == current {
+                        let _ = self.inner.store.delete(accounts::REFRESH_TOKEN).await;
+                    }
+                }
+                Err(self.needs_reauth(&e))
+            }
+            Err(e) => {
+                // Offline or a server hiccup: still signed in; the caller (or the task) tries again.
+                self.publish();
+                Err(e)
+            }
+        }
+    }
+
+    fn stop_refresher(&self) {
+        if let Some(task) = self.inner.refresher.lock().take() {
+            task.abort();
+        }
+    }
+
+    /// The background refresh: wakes at the due time (checking the wall clock at least every 30 s,
+    /// which also catches a wake from sleep) and refreshes; retries with backoff when offline.
+    fn start_refresher(&self) {
+        let weak: Weak<Inner> = Arc::downgrade(&self.inner);
+        let task = tokio::spawn(async move {
+            let mut backoff = limits::REFRESH_RETRY_MIN;
+            loop {
+                let Some(inner) = weak.upgrade() else { return };
+                let session = Session { inner };
+                let due = match &*session.inner.auth.lock() {
+                    Auth::OAuth(o) if o.access.is_some() => o.refresh_at,
+                    Auth::OAuth(_) => SystemTime::now(),
+                    _ => return,
+                };
+                let now = SystemTime::now();
+                if now < due {
+                    let wait =
+                        due.duration_since(now).unwrap_or_default().min(limits::REFRESH_CHECK_INTERVAL);
+                    drop(session);
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
+                match session.access_token(false).await {
+                    Ok(_) => backoff = limits::REFRESH_RETRY_MIN,
+                    Err(Error::NeedsReauth(_) | Error::NotSignedIn) => return,
+                    Err(e) => {
+                        tracing::info!("background refresh failed, retrying in {backoff:?}: {e}");
+                        drop(session);
+                        tokio::time::sleep(backoff).await;
+                        backoff = (backoff * 2).min(limits::REFRESH_RETRY_MAX);
+                    }
+                }
+            }
+        });
+        if let Some(old) = self.inner.refresher.lock().replace(task) {
+            old.abort();
+        }
+    }
+
+    /// Signs in with an API key. The format is checked before anything is sent; the key is then
+    /// verified with one cheap request, and kept in the keystore.
+    pub async fn sign_in_with_api_key(&self, key: &str, scope: ApiKeyScope) -> Result<AuthState> {
+        let key = Secret::new(key.trim());
+        if !is_api_key_format(key.expose()) {
+            return Err(Error::InvalidApiKeyFormat);
+        }
+        let _: Categories =
+            self.inner.api.get(paths::CATEGORIES, &[], &Credential::ApiKey(key.clone())).await?;
+        let persisted = self.inner.store.set(accounts::API_KEY, &key).await.is_ok()
+            && self.inner.store.set(accounts::API_KEY_SCOPE, &Secret::new(scope.as_str())).await.is_ok();
+        // One method at a time: an API key replaces a browser sign-in.
+        let previous =
+            std::mem::replace(&mut *self.inner.auth.lock(), Auth::ApiKey { key, scope, persisted });
+        self.stop_refresher();
+        if let Auth::OAuth(o) = previous {
+            if let Some(rt) = o.refresh {
+                let _ = self.inner.tokens.revoke(&rt, "refresh_token").await;
+            }
+            let _ = self.inner.store.delete(accounts::REFRESH_TOKEN).await;
+        }
+        self.inner.api.invalidate_cache();
+        Ok(self.publish())
+    }
+
+    /// Signs out: revokes at the server (a missing endpoint is fine), then always forgets locally.
+    /// An error means the local sign-out happened but something else failed, and says what.
+    pub async fn sign_out(&self) -> Result<()> {
+        self.stop_refresher();
+        *self.inner.pending.lock() = None;
+        let previous = std::mem::replace(&mut *self.inner.auth.lock(), Auth::None);
+        let mut outcome = Ok(());
+        if let Auth::OAuth(o) = previous {
+            let stored = self.inner.store.get(accounts::REFRESH_TOKEN).await.ok().flatten();
+            if let Some(rt) = stored.or(o.refresh) {
+                outcome = self.inner.tokens.revoke(&rt, "refresh_token").await;
+            }
+        }
+        for account in [accounts::REFRESH_TOKEN, accounts::API_KEY, accounts::API_KEY_SCOPE] {
+            if let Err(e) = self.inner.store.delete(account).await {
+                outcome = outcome.and(Err(e.into()));
+            }
+        }
+        self.inner.api.invalidate_cache();
+        self.publish();
+        outcome
+    }
+
+    async fn credential(&self) -> Result<Credential> {
+        let api_key = match &*self.inner.auth.lock() {
+            Auth::None => return Ok(Credential::Anonymous),
+            Auth::ApiKey { key, .. } => Some(key.clone()),
+            Auth::OAuth(_) => None,
+        };
+        match api_key {
+            Some(key) => Ok(Credential::ApiKey(key)),
+            None => Ok(Credential::Bearer(self.access_token(false).await?)),
+        }
+    }
+
+    /// Runs a call with the current credential. A 401 saying the token expired or is unknown triggers
+    /// one refresh and one replay (the server did nothing on a 401). A 403 on an API key declared
+    /// read_write corrects the declared scope.
+    async fn call<T, F, Fut>(&self, write: bool, op: F) -> Result<T>
+    where
+        F: Fn(Credential) -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
+        let credential = self.credential().await?;
+        if write && matches!(credential, Credential::Anonymous) {
+            return Err(Error::NotSignedIn);
+        }
+        let result = op(credential.clone()).await;
+        match (&credential, result) {
+            (Credential::Bearer(_), Err(e)) if matches!(e.code(), "token_expired" | "token_invalid") => {
+                let fresh = self.access_token(true).await?;
+                op(Credential::Bearer(fresh)).await
+            }
+            (Credential::ApiKey(_), Err(e)) if write && e.code() == "insufficient_scope" => {
+                self.correct_key_scope().await;
+                Err(e)
+            }
+            (_, result) => result,
+        }
+    }
+
+    async fn correct_key_scope(&self) {
+        let changed = match &mut *self.inner.auth.lock() {
+            Auth::ApiKey { scope, .. } if *scope == ApiKeyScope::ReadWrite => {
+                *scope = ApiKeyScope::Read;
+                true
+            }
+            _ => false,
+        };
+        if changed {
+            let _ =
+                self.inner.store.set(accounts::API_KEY_SCOPE, &Secret::new(ApiKeyScope::Read.as_str())).await;
+            self.publish();
+        }
+    }
+
+    pub async fn skills(&self, query: &SkillQuery) -> Result<SkillPage> {
+        let pairs = &query.to_pairs();
+        self.call(false, move |c| async move { self.inner.api.get(paths::SKILLS, pairs, &c).await }).await
+    }
+
+    pub async fn skill(&self, id_or_slug: &str) -> Result<SkillDetail> {
+        let path = &paths::skill(id_or_slug);
+        self.call(false, move |c| async move { self.inner.api.get(path, &[], &c).await }).await
+    }
+
+    pub async fn categories(&self) -> Result<Vec<Category>> {
+        let list: Categories =
+            self.call(false, |c| async move { self.inner.api.get(paths::CATEGORIES, &[], &c).await }).await?;
+        Ok(list.categories)
+    }
+
+    pub async fn reviews(&self, skill: &str, limit: u32, offset: u64) -> Result<ReviewPage> {
+        let path = paths::reviews(skill);
+        let query =
+            [("limit", limit.clamp(1, limits::REVIEWS_PAGE_MAX).to_string()), ("offset", offset.to_string())];
+        let (path, query) = (&path, &query);
+        self.call(false, move |c| async move { self.inner.api.get(path, query, &c).await }).await
+    }
+
+    /// Submits a skill after checking it against the contract's rules (nothing invalid is sent).
+    pub async fn submit(&self, submission: &Submission) -> Result<SubmitResult> {
+        submission.validate(&[])?;
+        self.call(true, |c| async move { self.inner.api.post(paths::SUBMIT, submission, &c).await }).await
+    }
+
+    pub async fn rate(&self, skill: &str, rating: u8, review: Option<&str>) -> Result<RateResult> {
+        validate_rating(rating, review, false)?;
+        let mut body = serde_json::json!({ "rating": rating });
+        if let Some(text) = review {
+            body["review"] = serde_json::Value::String(text.trim().to_string());
+        }
+        let (path, body) = (&paths::rate(skill), &body);
+        self.call(true, move |c| async move { self.inner.api.post(path, body, &c).await }).await
+    }
+
+    pub async fn post_review(&self, skill: &str, rating: u8, review: &str) -> Result<Review> {
+        validate_rating(rating, Some(review), true)?;
+        let body = serde_json::json!({ "rating": rating, "review": review.trim() });
+        let (path, body) = (&paths::reviews(skill), &body);
+        self.call(true, move |c| async move { self.inner.api.post(path, body, &c).await }).await
+    }
+}
+
+/// `atom_pub_` followed by a UUID in its 8-4-4-4-12 hex form.
+pub fn is_api_key_format(key: &str) -> bool {
+    let Some(uuid) = key.strip_prefix("atom_pub_") else { return false };
+    let groups: Vec<&str> = uuid.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refresh_timing_follows_the_rule() {
+        let t0 = UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let at =
+            |ttl: u64| refresh_due(t0, Duration::from_secs(ttl)).duration_since(t0).unwrap().as_secs_f64();
+        assert_eq!(at(3600), 2880.0, "80 % of an hour comes before 5 minutes to go");
+        assert_eq!(at(1200), 900.0, "5 minutes before expiry comes before 80 % of 20 minutes");
+        assert_eq!(at(2), 1.0, "short tokens refresh at half their life, never in a loop");
+    }
+
+    #[test]
+    fn api_key_format() {
+        assert!(is_api_key_format("atom_pub_00000000-0000-4000-8000-000000000002"));
+        assert!(!is_api_key_format("atom_pub_00000000-0000-4000-8000-00000000000"));
+        assert!(!is_api_key_format("sk_live_00000000-0000-4000-8000-000000000002"));
+        assert!(!is_api_key_format("atom_pub_00000000-0000-4000-8000-000000000002 "));
+    }
+}

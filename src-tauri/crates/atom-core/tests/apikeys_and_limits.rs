@@ -1,0 +1,311 @@
+//! API keys, rate limits, retries and malformed replies, against the sandbox.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use atom_core::{
+    ApiKeyScope, AuthMethod, AuthState, Environment, Error, MemoryStore, Quota, Quotas, SecretStore, Session,
+    SkillQuery, Submission,
+};
+use atom_sandbox::{Config, RateLimits};
+use common::*;
+use serde_json::json;
+
+fn submission(name: &str) -> Submission {
+    Submission {
+        name: name.into(),
+        description: "A skill submitted by the core's tests.".into(),
+        category: "automation".into(),
+        kind: "script".into(),
+        version: "1.0.0".into(),
+        tags: vec!["tests".into()],
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn read_key_browses_but_cannot_submit() {
+    let h = Harness::start(config()).await;
+    let state = h.session.sign_in_with_api_key(READ_KEY, ApiKeyScope::Read).await.unwrap();
+    let AuthState::SignedIn(me) = state else { panic!() };
+    assert_eq!(me.method, AuthMethod::ApiKey);
+    assert!(!me.can_write && me.persisted);
+    assert_eq!(me.key_hint.as_deref(), Some("atom_pub_…0001"));
+    assert!(h.session.skills(&SkillQuery::default()).await.unwrap().total >= 300);
+    let err = h.session.submit(&submission("Read Key Attempt")).await.unwrap_err();
+    assert_eq!(err.code(), "insufficient_scope");
+    assert!(err.hint().contains("read_write"));
+}
+
+#[tokio::test]
+async fn a_403_corrects_an_over_declared_scope() {
+    let h = Harness::start(config()).await;
+    h.session.sign_in_with_api_key(READ_KEY, ApiKeyScope::ReadWrite).await.unwrap();
+    assert!(matches!(h.session.current_state(), AuthState::SignedIn(ref me) if me.can_write));
+    let err = h.session.rate("web-router", 4, None).await.unwrap_err();
+    assert_eq!(err.code(), "insufficient_scope");
+    let AuthState::SignedIn(me) = h.session.current_state() else { panic!() };
+    assert!(!me.can_write, "declared scope corrected to read");
+    assert_eq!(me.scopes, ["read"]);
+    // And the correction is remembered.
+    let next = h.second_instance();
+    let AuthState::SignedIn(me) = next.restore().await.unwrap() else { panic!() };
+    assert_eq!(me.scopes, ["read"]);
+}
+
+#[tokio::test]
+async fn read_write_key_submits_rates_and_reviews() {
+    let h = Harness::start(config()).await;
+    h.session.sign_in_with_api_key(RW_KEY, ApiKeyScope::ReadWrite).await.unwrap();
+    let submitted = h.session.submit(&submission("Core Test Skill")).await.unwrap();
+    assert_eq!(submitted.status, "pending_review");
+    assert_eq!(h.session.skill(&submitted.slug).await.unwrap().skill.name, "Core Test Skill");
+    let before = h.session.skill("web-router").await.unwrap().skill.rating_count;
+    let rated = h.session.rate("web-router", 5, Some("Great")).await.unwrap();
+    assert_eq!(rated.rating_count, before + 1);
+    let review = h.session.post_review("web-router", 4, "Changed my mind").await.unwrap();
+    assert_eq!(review.review, "Changed my mind");
+    // Writes clear the cache: the next read shows the change.
+    let page = h.session.reviews("web-router", 5, 0).await.unwrap();
+    assert_eq!(page.reviews[0].review, "Changed my mind");
+    let detail = h.session.skill("web-router").await.unwrap();
+    assert_eq!(detail.skill.rating_count, before + 1);
+}
+
+#[tokio::test]
+async fn revoked_and_malformed_keys_are_refused_with_the_guides_hint() {
+    let h = Harness::start(config()).await;
+    let err = h.session.sign_in_with_api_key(REVOKED_KEY, ApiKeyScope::Read).await.unwrap_err();
+    assert_eq!(err.code(), "invalid_api_key");
+    assert!(err.hint().contains("no extra spaces"));
+    assert_eq!(h.session.current_state(), AuthState::SignedOut);
+    assert!(h.store.get("sandbox", "api_key").unwrap().is_none(), "a refused key is not kept");
+    let sent_before = h.api_total().await;
+    for bad in [
+        "atom_pub_123",
+        "sk_live_00000000-0000-4000-8000-000000000002",
+        "",
+        "atom_pub_zzzzzzzz-0000-4000-8000-000000000002",
+    ] {
+        let err = h.session.sign_in_with_api_key(bad, ApiKeyScope::Read).await.unwrap_err();
+        assert!(matches!(err, Error::InvalidApiKeyFormat), "{bad}");
+        assert_eq!(err.code(), "invalid_api_key");
+    }
+    assert_eq!(h.api_total().await, sent_before, "a malformed key is never sent");
+    // Surrounding spaces from a copy and paste are forgiven.
+    assert!(h.session.sign_in_with_api_key(&format!("  {RW_KEY}\n"), ApiKeyScope::ReadWrite).await.is_ok());
+}
+
+#[tokio::test]
+async fn api_key_survives_a_restart_and_sign_out_removes_it() {
+    let h = Harness::start(config()).await;
+    h.session.sign_in_with_api_key(RW_KEY, ApiKeyScope::ReadWrite).await.unwrap();
+    let next = h.second_instance();
+    assert!(next.restore().await.unwrap().is_signed_in());
+    next.sign_out().await.unwrap();
+    assert!(h.store.get("sandbox", "api_key").unwrap().is_none());
+    assert!(h.store.get("sandbox", "api_key_scope").unwrap().is_none());
+}
+
+#[tokio::test]
+async fn api_key_sign_in_replaces_a_browser_sign_in() {
+    let h = Harness::start(config()).await;
+    h.sign_in().await;
+    h.session.sign_in_with_api_key(RW_KEY, ApiKeyScope::ReadWrite).await.unwrap();
+    assert_eq!(h.stored_refresh_token(), None);
+    assert_eq!(h.stats().await["revocations"], 1, "the browser grant is revoked");
+}
+
+fn session_with_quotas(base: &str, anon_per_minute: u32) -> Session {
+    let mut env = Environment::sandbox(base).unwrap();
+    let q = Quota { per_minute: anon_per_minute, per_day: 1000 };
+    env.quotas = Quotas { anonymous: q, ..Quotas::default() };
+    Session::new(env, Arc::new(MemoryStore::default()) as Arc<dyn SecretStore>).unwrap()
+}
+
+#[tokio::test]
+async fn client_side_limiter_keeps_under_the_servers_limits() {
+    let limits: RateLimits = "anon=5/1000".parse().unwrap();
+    let h = Harness::start(Config { rate_limits: Some(limits), ..config() }).await;
+    let session = session_with_quotas(&h.sandbox.base_url(), 5);
+    for i in 0..5 {
+        session.skills(&SkillQuery { offset: i, limit: Some(1), ..Default::default() }).await.unwrap();
+    }
+    let mut status = session.rate_limits();
+    let sixth = tokio::time::timeout(
+        Duration::from_millis(1500),
+        session.skills(&SkillQuery { offset: 99, limit: Some(1), ..Default::default() }),
+    )
+    .await;
+    assert!(sixth.is_err(), "the sixth call waits for the window instead of being sent");
+    assert_eq!(h.api_count("GET /skills", 429).await, 0, "the server never had to refuse");
+    assert_eq!(h.api_count("GET /skills", 200).await, 5);
+    let shown = status.borrow_and_update().clone();
+    assert_eq!(shown.limit, Some(5));
+    assert_eq!(shown.remaining, Some(0));
+}
+
+#[tokio::test]
+async fn a_429_on_a_get_waits_and_succeeds() {
+    let h = Harness::start(config()).await;
+    h.arm_fault(json!({"endpoint": "GET /categories", "status": 429, "headers": {"Retry-After": "1"}})).await;
+    let started = Instant::now();
+    assert!(h.session.categories().await.is_ok());
+    assert!(started.elapsed() >= Duration::from_millis(900), "waited for Retry-After");
+    assert_eq!(h.api_count("GET /categories", 429).await, 1);
+    assert_eq!(h.api_count("GET /categories", 200).await, 1);
+}
+
+#[tokio::test]
+async fn a_429_on_a_write_is_reported_and_never_resent() {
+    let h = Harness::start(config()).await;
+    h.session.sign_in_with_api_key(RW_KEY, ApiKeyScope::ReadWrite).await.unwrap();
+    h.arm_fault(json!({"endpoint": "POST /submit", "status": 429, "headers": {"Retry-After": "7"}})).await;
+    let err = h.session.submit(&submission("Rate Limited Skill")).await.unwrap_err();
+    assert!(
+        matches!(err, Error::RateLimited { retry_after } if retry_after == Duration::from_secs(7)),
+        "{err:?}"
+    );
+    assert_eq!(err.info().retry_after_secs, Some(7));
+    let stats = h.stats().await;
+    assert_eq!(stats["api_requests"]["POST /submit"].as_object().unwrap().len(), 1);
+    assert_eq!(stats["api_requests"]["POST /submit"]["429"], 1, "sent exactly once");
+}
+
+#[tokio::test]
+async fn a_real_server_429_on_a_write_is_sent_once() {
+    let limits: RateLimits = "key=1/1000".parse().unwrap();
+    let h = Harness::start(Config { rate_limits: Some(limits), ..config() }).await;
+    // The key's first request (the verification) spends the server's whole minute.
+    h.session.sign_in_with_api_key(RW_KEY, ApiKeyScope::ReadWrite).await.unwrap();
+    let err = h.session.rate("web-router", 5, None).await.unwrap_err();
+    assert_eq!(err.code(), "rate_limited");
+    assert_eq!(h.api_count("POST /skills/{id}/rate", 200).await, 0);
+}
+
+#[tokio::test]
+async fn gets_retry_transient_failures_and_writes_do_not() {
+    let h = Harness::start(config()).await;
+    h.arm_fault(json!({"endpoint": "GET /categories", "status": 503, "count": 2})).await;
+    assert!(h.session.categories().await.is_ok(), "third attempt succeeds");
+    assert_eq!(h.api_count("GET /categories", 503).await, 2);
+
+    h.arm_fault(json!({"endpoint": "GET /skills/{id}", "status": 502, "count": 5})).await;
+    let err = h.session.skill("web-router").await.unwrap_err();
+    assert_eq!(err.code(), "server_error");
+    assert_eq!(h.api_count("GET /skills/{id}", 502).await, 3, "a few attempts, then the error");
+
+    h.session.sign_in_with_api_key(RW_KEY, ApiKeyScope::ReadWrite).await.unwrap();
+    h.arm_fault(json!({"endpoint": "POST /skills/{id}/reviews", "status": 503})).await;
+    let err = h.session.post_review("web-router", 3, "Kept as a draft").await.unwrap_err();
+    assert_eq!(err.code(), "server_error");
+    assert_eq!(h.api_count("POST /skills/{id}/reviews", 503).await, 1);
+    assert_eq!(h.api_count("POST /skills/{id}/reviews", 201).await, 0, "a write is never resent");
+}
+
+#[tokio::test]
+async fn malformed_replies_are_errors_not_panics() {
+    let h = Harness::start(config()).await;
+    for body in ["{\"categories\": [tru", "[]", "\"text\"", "<html>oops</html>", ""] {
+        h.arm_fault(json!({"endpoint": "GET /categories", "status": 200, "body": body})).await;
+        let err = h.session.categories().await.unwrap_err();
+        assert_eq!(err.code(), "bad_response", "{body}");
+    }
+    h.arm_fault(json!({"endpoint": "GET /categories", "status": 418, "body": "{\"weird\": 1}"})).await;
+    assert_eq!(h.session.categories().await.unwrap_err().code(), "api_error");
+    // A token reply without a token.
+    h.arm_fault(
+        json!({"endpoint": "POST /oauth/token", "status": 200, "body": "{\"token_type\":\"Bearer\"}"}),
+    )
+    .await;
+    let url = h.session.begin_login(atom_core::RedirectTarget::Scheme);
+    let callback = h.browser(&url).await;
+    assert_eq!(h.session.complete_login(&callback).await.unwrap_err().code(), "bad_response");
+    assert_eq!(h.session.current_state(), AuthState::SignedOut);
+}
+
+/// A server that answers every request with `body_len` bytes, with or without a Content-Length.
+async fn oversized_server(body_len: usize, with_length: bool) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = sock.read(&mut buf).await;
+                let head = if with_length {
+                    format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {body_len}\r\n\r\n")
+                } else {
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n"
+                        .to_string()
+                };
+                let _ = sock.write_all(head.as_bytes()).await;
+                let chunk = vec![b' '; 64 * 1024];
+                let mut sent = 0;
+                while sent < body_len {
+                    if sock.write_all(&chunk).await.is_err() {
+                        return;
+                    }
+                    sent += chunk.len();
+                }
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn huge_replies_are_refused_without_reading_them_whole() {
+    for with_length in [true, false] {
+        let base = oversized_server(11 * 1024 * 1024, with_length).await;
+        let session = session_with_quotas(&base, 60);
+        let err = session.categories().await.unwrap_err();
+        assert_eq!(err.code(), "bad_response", "with_length={with_length}: {err:?}");
+        assert!(err.to_string().contains("too large"));
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_server_is_a_network_error() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let session = session_with_quotas(&format!("http://127.0.0.1:{port}"), 60);
+    let err = session.categories().await.unwrap_err();
+    assert_eq!(err.code(), "network");
+    assert!(!err.hint().is_empty());
+}
+
+#[tokio::test]
+async fn invalid_input_is_refused_before_sending() {
+    let h = Harness::start(config()).await;
+    h.session.sign_in_with_api_key(RW_KEY, ApiKeyScope::ReadWrite).await.unwrap();
+    let sent = h.api_total().await;
+    let err = h
+        .session
+        .submit(&Submission { version: "one".into(), ..submission("Bad Version") })
+        .await
+        .unwrap_err();
+    assert_eq!(err.info().fields.keys().collect::<Vec<_>>(), ["version"]);
+    assert_eq!(h.session.rate("web-router", 9, None).await.unwrap_err().code(), "validation");
+    assert_eq!(h.session.post_review("web-router", 3, "   ").await.unwrap_err().code(), "validation");
+    assert_eq!(h.api_total().await, sent);
+    // Server-side rules the client cannot know (an unknown category) come back per field.
+    let err = h
+        .session
+        .submit(&Submission { category: "nope".into(), ..submission("Bad Category") })
+        .await
+        .unwrap_err();
+    assert_eq!(err.info().fields.keys().collect::<Vec<_>>(), ["category"]);
+}
+
+#[tokio::test]
+async fn anonymous_writes_are_refused_locally() {
+    let h = Harness::start(config()).await;
+    let err = h.session.rate("web-router", 4, None).await.unwrap_err();
+    assert_eq!(err.code(), "auth_required");
+    assert_eq!(h.api_total().await, 0);
+}

@@ -1,0 +1,120 @@
+//! Shared by the core's tests: a real sandbox on loopback, a session on it, and a stand-in for the
+//! user's browser.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use atom_core::{Environment, MemoryStore, RedirectTarget, SecretStore, Session};
+use atom_sandbox::{Config, SandboxHandle};
+use serde_json::Value;
+
+pub const READ_KEY: &str = "atom_pub_00000000-0000-4000-8000-000000000001";
+pub const RW_KEY: &str = "atom_pub_00000000-0000-4000-8000-000000000002";
+pub const REVOKED_KEY: &str = "atom_pub_00000000-0000-4000-8000-000000000003";
+
+pub struct Harness {
+    pub sandbox: SandboxHandle,
+    pub store: Arc<MemoryStore>,
+    pub session: Session,
+    pub http: reqwest::Client,
+}
+
+pub fn config() -> Config {
+    Config { auto_approve: true, rate_limits: None, ..Config::default() }
+}
+
+impl Harness {
+    pub async fn start(config: Config) -> Harness {
+        let sandbox = atom_sandbox::start(config).await.expect("sandbox starts");
+        let env = Environment::sandbox(&sandbox.base_url()).unwrap();
+        Harness::with_env(sandbox, env).await
+    }
+
+    pub async fn with_env(sandbox: SandboxHandle, env: Environment) -> Harness {
+        let store = Arc::new(MemoryStore::default());
+        let session = Session::new(env, store.clone() as Arc<dyn SecretStore>).unwrap();
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        Harness { sandbox, store, session, http }
+    }
+
+    /// Another app instance on the same keystore.
+    pub fn second_instance(&self) -> Session {
+        Session::new(self.session.environment().clone(), self.store.clone() as Arc<dyn SecretStore>).unwrap()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.sandbox.base_url(), path)
+    }
+
+    /// Plays the user's browser on an auto-approving sandbox: opens the authorize URL and returns where
+    /// the sandbox redirects, which is what the OS would hand to the app.
+    pub async fn browser(&self, authorize_url: &url::Url) -> String {
+        let resp = self.http.get(authorize_url.as_str()).send().await.unwrap();
+        assert_eq!(resp.status(), 302, "the sandbox redirects at once");
+        resp.headers()["location"].to_str().unwrap().to_string()
+    }
+
+    /// Plays the user on a sandbox that shows the consent page: presses `decision`.
+    pub async fn consent(&self, authorize_url: &url::Url, decision: &str) -> String {
+        let html = self.http.get(authorize_url.as_str()).send().await.unwrap().text().await.unwrap();
+        let ticket =
+            html.split("name=\"ticket\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+        let resp = self
+            .http
+            .post(self.url("/oauth/authorize"))
+            .form(&[("ticket", ticket.as_str()), ("decision", decision)])
+            .send()
+            .await
+            .unwrap();
+        resp.headers()["location"].to_str().unwrap().to_string()
+    }
+
+    pub async fn sign_in(&self) {
+        let url = self.session.begin_login(RedirectTarget::Scheme);
+        let callback = self.browser(&url).await;
+        let state = self.session.complete_login(&callback).await.expect("sign-in completes");
+        assert!(state.is_signed_in(), "{state:?}");
+    }
+
+    pub async fn stats(&self) -> Value {
+        self.http.get(self.url("/__sandbox/stats")).send().await.unwrap().json().await.unwrap()
+    }
+
+    pub async fn token_requests(&self, grant: &str) -> u64 {
+        self.stats().await["token_requests"][grant].as_u64().unwrap_or(0)
+    }
+
+    pub async fn api_count(&self, endpoint: &str, status: u16) -> u64 {
+        self.stats().await["api_requests"][endpoint][status.to_string()].as_u64().unwrap_or(0)
+    }
+
+    pub async fn api_total(&self) -> u64 {
+        let stats = self.stats().await;
+        let mut total = 0;
+        if let Some(endpoints) = stats["api_requests"].as_object() {
+            for (name, by_status) in endpoints {
+                if name.starts_with("GET /") || name.starts_with("POST /") {
+                    if name.contains("/oauth/") {
+                        continue;
+                    }
+                    total +=
+                        by_status.as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum::<u64>();
+                }
+            }
+        }
+        total
+    }
+
+    pub async fn arm_fault(&self, fault: Value) {
+        let resp = self.http.post(self.url("/__sandbox/faults")).json(&fault).send().await.unwrap();
+        assert_eq!(resp.status(), 201);
+    }
+
+    /// The refresh token the keystore holds.
+    pub fn stored_refresh_token(&self) -> Option<String> {
+        self.store
+            .get(&self.session.environment().namespace(), "refresh_token")
+            .unwrap()
+            .map(|s| s.expose().to_string())
+    }
+}

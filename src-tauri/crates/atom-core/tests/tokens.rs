@@ -1,0 +1,167 @@
+//! The token lifecycle against the sandbox: refresh ahead of expiry, single flight, rotation,
+//! adoption of another instance's rotation, and re-authentication when the grant is gone.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use atom_core::{AuthState, Error, SkillQuery};
+use atom_sandbox::Config;
+use common::*;
+
+fn short_tokens(secs: u64) -> Config {
+    Config { access_ttl_secs: secs, ..config() }
+}
+
+#[tokio::test]
+async fn two_second_tokens_are_refreshed_ahead_of_expiry_for_thirty_seconds() {
+    let h = Harness::start(short_tokens(2)).await;
+    h.sign_in().await;
+    let started = Instant::now();
+    let mut calls = 0u64;
+    while started.elapsed() < Duration::from_secs(30) {
+        // A new offset each time, so that the cache never answers for the server.
+        let q = SkillQuery { limit: Some(1), offset: calls, ..Default::default() };
+        h.session.skills(&q).await.unwrap_or_else(|e| panic!("call {calls} failed: {e:?}"));
+        calls += 1;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(h.api_count("GET /skills", 401).await, 0, "no request ever met an expired token");
+    assert_eq!(h.api_count("GET /skills", 200).await, calls);
+    let refreshes = h.token_requests("refresh_token").await;
+    assert!((14..=40).contains(&refreshes), "{refreshes} refreshes in 30 s of 2-second tokens");
+}
+
+#[tokio::test]
+async fn a_hundred_concurrent_calls_on_an_expiring_token_make_one_refresh() {
+    let h = Harness::start(short_tokens(2)).await;
+    h.sign_in().await;
+    // Past the refresh point (half of 2 s), before expiry.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let calls = (0..100u64).map(|i| {
+        let session = h.session.clone();
+        tokio::spawn(async move {
+            session.skills(&SkillQuery { limit: Some(1), offset: i, ..Default::default() }).await
+        })
+    });
+    for call in futures_join(calls).await {
+        call.expect("call succeeds");
+    }
+    assert_eq!(h.token_requests("refresh_token").await, 1, "exactly one refresh for 100 racing calls");
+    assert_eq!(h.api_count("GET /skills", 401).await, 0);
+}
+
+async fn futures_join<T>(handles: impl Iterator<Item = tokio::task::JoinHandle<T>>) -> Vec<T> {
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.unwrap());
+    }
+    out
+}
+
+#[tokio::test]
+async fn refresh_rotates_and_stores_the_new_token_first() {
+    let h = Harness::start(config()).await;
+    h.sign_in().await;
+    let first = h.stored_refresh_token().unwrap();
+    h.session.refresh().await.unwrap();
+    let second = h.stored_refresh_token().unwrap();
+    assert_ne!(first, second, "the keystore holds the rotated token");
+    // The old token is dead at the server.
+    let resp = h
+        .http
+        .post(h.url("/oauth/token"))
+        .json(&serde_json::json!({"grant_type": "refresh_token", "refresh_token": first, "client_id": "atom-desktop"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+}
+
+#[tokio::test]
+async fn a_rotation_by_another_instance_is_adopted_not_treated_as_logout() {
+    let h = Harness::start(config()).await;
+    h.sign_in().await;
+    // Another instance of the app, on the same keystore, starts and rotates the refresh token.
+    let other = h.second_instance();
+    assert!(other.restore().await.unwrap().is_signed_in());
+    // This instance still holds the old token in memory; its next refresh must use the stored one.
+    let state = h.session.refresh().await.expect("adopts the other instance's token");
+    assert!(state.is_signed_in());
+    assert!(h.session.rate("web-router", 5, None).await.is_ok());
+    assert_eq!(h.token_requests("refresh_token").await, 2);
+}
+
+#[tokio::test]
+async fn a_revoked_grant_asks_the_user_to_sign_in_again() {
+    let h = Harness::start(config()).await;
+    h.sign_in().await;
+    let refresh = h.stored_refresh_token().unwrap();
+    // Signed out elsewhere: the grant is revoked at the server.
+    let resp = h
+        .http
+        .post(h.url("/oauth/revoke"))
+        .json(&serde_json::json!({"token": refresh, "client_id": "atom-desktop"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let mut states = h.session.state();
+    let err = h.session.rate("web-router", 3, None).await.unwrap_err();
+    assert!(matches!(err, Error::NeedsReauth(_)), "{err:?}");
+    assert_eq!(err.code(), "needs_reauth");
+    assert!(err.hint().contains("Sign in again"));
+    let AuthState::NeedsReauth { reason } = states.borrow_and_update().clone() else {
+        panic!("needs re-auth")
+    };
+    assert_eq!(reason.code, "invalid_grant");
+    assert_eq!(h.stored_refresh_token(), None, "the dead token is forgotten");
+    // Browsing still works, anonymously.
+    assert!(h.session.categories().await.is_ok());
+}
+
+#[tokio::test]
+async fn an_expired_token_met_by_the_server_is_refreshed_and_the_call_replayed() {
+    let h = Harness::start(config()).await;
+    h.sign_in().await;
+    // Make the server refuse the current token as expired once, while the client thinks it is fresh.
+    h.arm_fault(serde_json::json!({
+        "endpoint": "GET /categories", "status": 401,
+        "body": "{\"success\":false,\"error\":{\"code\":\"OAUTH_TOKEN_EXPIRED\",\"message\":\"expired\",\"details\":{}}}"
+    }))
+    .await;
+    let before = h.token_requests("refresh_token").await;
+    assert!(h.session.categories().await.is_ok());
+    assert_eq!(h.token_requests("refresh_token").await, before + 1);
+    assert_eq!(h.api_count("GET /categories", 401).await, 1);
+    assert_eq!(h.api_count("GET /categories", 200).await, 1);
+}
+
+#[tokio::test]
+async fn offline_refresh_keeps_the_user_signed_in() {
+    let h = Harness::start(config()).await;
+    h.sign_in().await;
+    h.arm_fault(serde_json::json!({"endpoint": "POST /oauth/token", "status": 503})).await;
+    let err = h.session.refresh().await.unwrap_err();
+    assert_eq!(err.code(), "server_error");
+    assert!(h.session.current_state().is_signed_in(), "a server hiccup is not a sign-out");
+    assert!(h.stored_refresh_token().is_some());
+    h.session.refresh().await.expect("works once the server is back");
+}
+
+#[tokio::test]
+async fn restore_after_the_grant_was_revoked_needs_reauth() {
+    let h = Harness::start(config()).await;
+    h.sign_in().await;
+    let refresh = h.stored_refresh_token().unwrap();
+    h.http
+        .post(h.url("/oauth/revoke"))
+        .json(&serde_json::json!({"token": refresh, "client_id": "atom-desktop"}))
+        .send()
+        .await
+        .unwrap();
+    let next = h.second_instance();
+    let err = next.restore().await.unwrap_err();
+    assert_eq!(err.code(), "needs_reauth");
+    assert!(matches!(next.current_state(), AuthState::NeedsReauth { .. }));
+}
