@@ -9,6 +9,7 @@ use crate::secret::Secret;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum EnvironmentKind {
     Production,
     Sandbox,
@@ -19,6 +20,7 @@ pub enum EnvironmentKind {
 /// (for standard OAuth servers).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum TokenEncoding {
     #[default]
     Json,
@@ -50,7 +52,8 @@ impl Default for Quotas {
 }
 
 /// What a user types in to point the app at another ATOM-compatible server.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CustomEnvironment {
     pub name: String,
     /// The API host; the marketplace lives at `{api_base}/api/public/v1/marketplace`.

@@ -17,6 +17,7 @@ use crate::secret::Secret;
 /// Where the browser sends the user back.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum RedirectTarget {
     /// `com.atomagentos.marketplace://oauth/callback`, opened by the OS through the app's URL scheme.
     Scheme,

@@ -10,6 +10,7 @@ use crate::error::Error;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Skill {
     pub id: String,
     pub slug: String,
@@ -22,18 +23,22 @@ pub struct Skill {
     pub price: f64,
     pub is_free: bool,
     pub rating: f64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub rating_count: u64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub installs: u64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Author {
     pub name: String,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SkillDetail {
     #[serde(flatten)]
     pub skill: Skill,
@@ -49,25 +54,31 @@ pub struct SkillDetail {
     /// `published` or `pending_review` (the sandbox's; absent elsewhere).
     pub status: Option<String>,
     /// Star → count, when the server gives it.
+    #[cfg_attr(feature = "ts", ts(type = "Record<string, number>"))]
     pub rating_distribution: BTreeMap<String, u64>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SkillPage {
     pub skills: Vec<Skill>,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub total: u64,
     pub limit: u32,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub offset: u64,
     pub has_more: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Category {
     pub slug: String,
     pub name: String,
     pub description: String,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub skill_count: u64,
 }
 
@@ -79,6 +90,7 @@ pub struct Categories {
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Review {
     pub id: String,
     pub skill_id: String,
@@ -91,16 +103,20 @@ pub struct Review {
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ReviewPage {
     pub reviews: Vec<Review>,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub total: u64,
     pub limit: u32,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub offset: u64,
     pub has_more: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SubmitResult {
     pub success: bool,
     pub skill_id: String,
@@ -110,16 +126,19 @@ pub struct SubmitResult {
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RateResult {
     pub success: bool,
     /// `created` or `updated`.
     pub action: String,
     pub average_rating: f64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub rating_count: u64,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum SkillSort {
     #[default]
     Popularity,
@@ -144,6 +163,7 @@ impl SkillSort {
 /// A catalogue query. Empty fields are left out of the request.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SkillQuery {
     pub query: String,
     pub category: Option<String>,
@@ -152,6 +172,7 @@ pub struct SkillQuery {
     pub kind: Option<String>,
     pub sort: SkillSort,
     pub limit: Option<u32>,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub offset: u64,
 }
 
@@ -189,6 +210,7 @@ impl SkillQuery {
 /// The body of `POST /submit`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Submission {
     pub name: String,
     pub description: String,
@@ -207,6 +229,7 @@ pub struct Submission {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub documentation_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(type = "Record<string, unknown> | null"))]
     pub config: Option<serde_json::Value>,
 }
 

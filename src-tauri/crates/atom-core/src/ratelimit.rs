@@ -11,6 +11,7 @@ use crate::env::{Quota, Quotas};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum CredentialKind {
     Anonymous,
     ApiKey,
@@ -20,13 +21,16 @@ pub enum CredentialKind {
 /// What the UI shows: the server's figures from the last reply (all optional: servers may omit
 /// them), and whether a request is waiting for the limit to reset.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RateLimitStatus {
     pub credential: Option<CredentialKind>,
     pub limit: Option<u32>,
     pub remaining: Option<u32>,
     /// Unix seconds.
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub reset_at: Option<u64>,
     /// Set while a request waits for the limit (after a 429 or on the local limiter).
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub waiting_secs: Option<u64>,
 }
 

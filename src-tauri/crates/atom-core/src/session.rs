@@ -32,6 +32,7 @@ use crate::token::{TokenClient, TokenSet};
 /// The declared scope of an API key (the key itself does not say).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum ApiKeyScope {
     Read,
     ReadWrite,
@@ -56,6 +57,7 @@ impl ApiKeyScope {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum AuthMethod {
     Browser,
     ApiKey,
@@ -63,6 +65,7 @@ pub enum AuthMethod {
 
 /// What the UI shows about a signed-in user.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SignedIn {
     pub method: AuthMethod,
     /// OAuth scopes, or the API key's declared scope.
@@ -73,11 +76,13 @@ pub struct SignedIn {
     /// `false` when the keystore could not keep the secret: signed in until the app closes.
     pub persisted: bool,
     /// When the access token expires (Unix seconds), for OAuth.
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub expires_at: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum AuthState {
     SignedOut,
     SignedIn(SignedIn),

@@ -1,0 +1,59 @@
+//! Command-line arguments, read tolerantly: the OS may start the app with a lone callback URL, and
+//! unknown arguments must never stop it.
+
+/// What the app understood of its arguments.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Args {
+    /// `--sandbox`, or `ATOM_ENV=sandbox`: run against the embedded sandbox.
+    pub sandbox: bool,
+    /// Callback URLs in the app's scheme.
+    pub urls: Vec<String>,
+}
+
+impl Args {
+    pub fn parse(args: impl IntoIterator<Item = String>, scheme: &str) -> Args {
+        let mut out = Args {
+            sandbox: std::env::var("ATOM_ENV").is_ok_and(|v| v.eq_ignore_ascii_case("sandbox")),
+            urls: Vec::new(),
+        };
+        let prefix = format!("{}:", scheme.to_ascii_lowercase());
+        for arg in args {
+            if arg == "--sandbox" {
+                out.sandbox = true;
+            } else if arg.to_ascii_lowercase().starts_with(&prefix) {
+                out.urls.push(arg);
+            }
+            // Anything else (flags of a launcher, a file path) is ignored.
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SCHEME: &str = "com.atomagentos.marketplace";
+
+    fn parse(args: &[&str]) -> Args {
+        Args::parse(args.iter().map(|s| s.to_string()), SCHEME)
+    }
+
+    #[test]
+    fn a_lone_url_is_a_callback() {
+        let a = parse(&["com.atomagentos.marketplace://oauth/callback?code=x&state=y"]);
+        assert_eq!(a.urls.len(), 1);
+    }
+
+    #[test]
+    fn unknown_arguments_are_ignored() {
+        let a = parse(&["--sandbox", "--no-such-flag", "-psn_0_12345", "/tmp/file", "https://example.com"]);
+        assert!(a.sandbox);
+        assert!(a.urls.is_empty());
+    }
+
+    #[test]
+    fn scheme_match_ignores_case() {
+        assert_eq!(parse(&["COM.ATOMAGENTOS.MARKETPLACE://oauth/callback"]).urls.len(), 1);
+    }
+}

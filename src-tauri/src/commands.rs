@@ -1,0 +1,178 @@
+//! The command layer: thin wrappers that take the app state, call the core, and hand errors to the UI
+//! as `{code, message, hint, fields}`. Their TypeScript twins are generated (see `bindings.rs`).
+
+use atom_core::{
+    ApiKeyScope, AuthState, Category, ErrorInfo, RateLimitStatus, RateResult, RedirectTarget, Review,
+    ReviewPage, SkillDetail, SkillPage, SkillQuery, Submission, SubmitResult,
+};
+use serde::{Deserialize, Serialize};
+use tauri::{AppHandle, Manager, State};
+use tauri_plugin_opener::OpenerExt;
+use ts_rs::TS;
+
+use crate::state::{App, EnvChoice, EnvironmentView};
+
+type Result<T> = std::result::Result<T, ErrorInfo>;
+
+fn info(e: atom_core::Error) -> ErrorInfo {
+    e.info()
+}
+
+#[derive(Clone, Debug, Serialize, TS)]
+pub struct AppInfo {
+    pub version: String,
+    pub environment: EnvironmentView,
+    pub choice: Option<EnvChoice>,
+    /// The embedded sandbox's address, when it runs.
+    pub sandbox_url: Option<String>,
+    pub auth: AuthState,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum SignInMethod {
+    /// The `com.atomagentos.marketplace://` link, opened by the OS.
+    DeepLink,
+    /// A one-shot listener on 127.0.0.1 (for when the link does not reach the app).
+    Loopback,
+}
+
+#[derive(Clone, Debug, Serialize, TS)]
+pub struct SignInStarted {
+    pub method: SignInMethod,
+    /// The page opened in the browser; shown so that the user can open it by hand.
+    pub authorize_url: String,
+    /// Whether the system browser could be started.
+    pub opened: bool,
+}
+
+#[derive(Clone, Debug, Serialize, TS)]
+pub struct SignOutResult {
+    /// Signed out locally in any case; set when the server could not be told.
+    pub warning: Option<ErrorInfo>,
+}
+
+#[tauri::command]
+pub async fn app_info(app: State<'_, App>) -> Result<AppInfo> {
+    let session = app.session().await;
+    Ok(AppInfo {
+        version: env!("CARGO_PKG_VERSION").into(),
+        environment: app.view(&session),
+        choice: app.active_choice().await,
+        sandbox_url: app.sandbox_base_url().await,
+        auth: session.current_state(),
+    })
+}
+
+#[tauri::command]
+pub async fn auth_state(app: State<'_, App>) -> Result<AuthState> {
+    Ok(app.session().await.current_state())
+}
+
+#[tauri::command]
+pub async fn sign_in_browser(
+    handle: AppHandle,
+    app: State<'_, App>,
+    method: SignInMethod,
+) -> Result<SignInStarted> {
+    let session = app.session().await;
+    let target = match method {
+        SignInMethod::DeepLink => {
+            app.set_loopback(None);
+            RedirectTarget::Scheme
+        }
+        SignInMethod::Loopback => {
+            let h = handle.clone();
+            let listener = crate::loopback::listen(move |url| {
+                tauri::async_runtime::spawn(async move { h.state::<App>().handle_callback(url).await });
+            })
+            .await
+            .map_err(|e| atom_core::Error::Config(format!("cannot listen on 127.0.0.1: {e}")).info())?;
+            let port = listener.port();
+            app.set_loopback(Some(listener));
+            RedirectTarget::Loopback { port }
+        }
+    };
+    let url = session.begin_login(target);
+    // Only the environment's own authorize page is ever opened.
+    let expected = &session.environment().authorize_url;
+    let safe = matches!(url.scheme(), "https" | "http") && url.host_str() == expected.host_str();
+    let opened = safe && handle.opener().open_url(url.as_str(), None::<&str>).is_ok();
+    Ok(SignInStarted { method, authorize_url: url.to_string(), opened })
+}
+
+#[tauri::command]
+pub async fn complete_sign_in(app: State<'_, App>, url: String) -> Result<AuthState> {
+    let session = app.session().await;
+    session.complete_login(&url).await.map_err(info)?;
+    app.set_loopback(None);
+    Ok(session.current_state())
+}
+
+#[tauri::command]
+pub async fn cancel_sign_in(app: State<'_, App>) -> Result<()> {
+    app.session().await.cancel_login();
+    app.set_loopback(None);
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn sign_in_api_key(app: State<'_, App>, key: String, scope: ApiKeyScope) -> Result<AuthState> {
+    app.session().await.sign_in_with_api_key(&key, scope).await.map_err(info)
+}
+
+#[tauri::command]
+pub async fn sign_out(app: State<'_, App>) -> Result<SignOutResult> {
+    let warning = app.session().await.sign_out().await.err().map(info);
+    Ok(SignOutResult { warning })
+}
+
+#[tauri::command]
+pub async fn switch_environment(app: State<'_, App>, choice: EnvChoice) -> Result<EnvironmentView> {
+    app.switch(choice, true).await
+}
+
+#[tauri::command]
+pub async fn rate_limit_status(app: State<'_, App>) -> Result<RateLimitStatus> {
+    Ok(app.session().await.rate_limits().borrow().clone())
+}
+
+#[tauri::command]
+pub async fn list_skills(app: State<'_, App>, query: SkillQuery) -> Result<SkillPage> {
+    app.session().await.skills(&query).await.map_err(info)
+}
+
+#[tauri::command]
+pub async fn get_skill(app: State<'_, App>, id: String) -> Result<SkillDetail> {
+    app.session().await.skill(&id).await.map_err(info)
+}
+
+#[tauri::command]
+pub async fn list_categories(app: State<'_, App>) -> Result<Vec<Category>> {
+    app.session().await.categories().await.map_err(info)
+}
+
+#[tauri::command]
+pub async fn list_reviews(app: State<'_, App>, id: String, limit: u32, offset: u32) -> Result<ReviewPage> {
+    app.session().await.reviews(&id, limit, u64::from(offset)).await.map_err(info)
+}
+
+#[tauri::command]
+pub async fn submit_skill(app: State<'_, App>, submission: Submission) -> Result<SubmitResult> {
+    app.session().await.submit(&submission).await.map_err(info)
+}
+
+#[tauri::command]
+pub async fn rate_skill(
+    app: State<'_, App>,
+    id: String,
+    rating: u8,
+    review: Option<String>,
+) -> Result<RateResult> {
+    app.session().await.rate(&id, rating, review.as_deref()).await.map_err(info)
+}
+
+#[tauri::command]
+pub async fn post_review(app: State<'_, App>, id: String, rating: u8, review: String) -> Result<Review> {
+    app.session().await.post_review(&id, rating, &review).await.map_err(info)
+}

@@ -1,0 +1,130 @@
+//! The ATOM Marketplace desktop app: Tauri wiring only. Behaviour lives in `atom-core`; this crate
+//! adds the plugins, the OS keystore, the loopback listener, the commands and the embedded sandbox.
+
+pub mod args;
+pub mod bindings;
+pub mod commands;
+pub mod keystore;
+pub mod loopback;
+pub mod state;
+
+use std::sync::Arc;
+
+use tauri::{Emitter, Manager};
+use tauri_plugin_deep_link::DeepLinkExt;
+
+use crate::state::{App, EnvChoice};
+
+/// Every command, in one list: the handler and the generated TypeScript both come from it.
+#[macro_export]
+macro_rules! app_commands {
+    ($then:ident) => {
+        $then![
+            app_info,
+            auth_state,
+            sign_in_browser,
+            complete_sign_in,
+            cancel_sign_in,
+            sign_in_api_key,
+            sign_out,
+            switch_environment,
+            rate_limit_status,
+            list_skills,
+            get_skill,
+            list_categories,
+            list_reviews,
+            submit_skill,
+            rate_skill,
+            post_review
+        ]
+    };
+}
+
+macro_rules! handler {
+    ($($command:ident),*) => {
+        tauri::generate_handler![$(commands::$command),*]
+    };
+}
+
+fn init_logging(handle: &tauri::AppHandle) {
+    use tracing_subscriber::fmt::writer::MakeWriterExt;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ATOM_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let file = handle.path().app_log_dir().ok().and_then(|dir| {
+        std::fs::create_dir_all(&dir).ok()?;
+        std::fs::OpenOptions::new().create(true).append(true).open(dir.join("atom-marketplace.log")).ok()
+    });
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false);
+    let _ = match file {
+        Some(f) => builder.with_writer(std::io::stderr.and(std::sync::Mutex::new(f))).try_init(),
+        None => builder.with_writer(std::io::stderr).try_init(),
+    };
+}
+
+pub fn run() {
+    let args = args::Args::parse(std::env::args().skip(1), atom_core::contract::paths::REDIRECT_SCHEME);
+    tauri::Builder::default()
+        // First: a second process (the OS opening our link) hands its arguments to this one and exits.
+        .plugin(tauri_plugin_single_instance::init(|handle, _argv, _cwd| {
+            // With the deep-link feature, the URLs arrive through `on_open_url`; just come forward.
+            state::focus_main_window(handle);
+        }))
+        .plugin(tauri_plugin_deep_link::init())
+        .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        .setup(move |tauri_app| {
+            let handle = tauri_app.handle().clone();
+            init_logging(&handle);
+            if keystore::KeyringStore::is_mock() {
+                tracing::error!("keyring is built without a native store; refusing to use its mock");
+            }
+            let store: Arc<dyn atom_core::SecretStore> = Arc::new(keystore::KeyringStore);
+            let app = App::new(handle.clone(), store);
+            let initial = if args.sandbox {
+                EnvChoice::Sandbox
+            } else {
+                app.saved_choice().unwrap_or(EnvChoice::Production)
+            };
+            tauri_app.manage(app);
+
+            // Development builds and AppImages register the URL scheme for this user; packages do it
+            // at install time.
+            #[cfg(any(target_os = "linux", all(debug_assertions, windows)))]
+            if cfg!(debug_assertions) || std::env::var_os("APPIMAGE").is_some() {
+                if let Err(e) = handle.deep_link().register_all() {
+                    tracing::warn!("could not register the URL scheme: {e}");
+                }
+            }
+            let h = handle.clone();
+            handle.deep_link().on_open_url(move |event| {
+                for url in event.urls() {
+                    let h = h.clone();
+                    tauri::async_runtime::spawn(async move {
+                        h.state::<App>().handle_callback(url.to_string()).await
+                    });
+                }
+            });
+
+            // Nothing here blocks the first paint: the environment (and the sandbox) start in the background.
+            let h = handle.clone();
+            let cold_start_urls = args.urls.clone();
+            tauri::async_runtime::spawn(async move {
+                let app = h.state::<App>();
+                if let Err(e) = app.switch(initial, args.sandbox).await {
+                    tracing::error!("could not open the environment: {}", e.message);
+                    let _ = h.emit(state::events::SIGN_IN_ERROR, e);
+                    let _ = app.switch(EnvChoice::Production, false).await;
+                }
+                for url in cold_start_urls {
+                    app.handle_callback(url).await;
+                }
+            });
+            Ok(())
+        })
+        .invoke_handler(app_commands!(handler))
+        .run(tauri::generate_context!())
+        .unwrap_or_else(|e| {
+            eprintln!("ATOM Marketplace could not start: {e}");
+            std::process::exit(1);
+        });
+}

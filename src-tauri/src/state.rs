@@ -1,0 +1,247 @@
+//! The app's state: the active environment and its session, the embedded sandbox, the loopback
+//! listener, and the events that keep the UI up to date.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use atom_core::{
+    AuthState, CustomEnvironment, Environment, EnvironmentKind, ErrorInfo, RateLimitStatus, SecretStore,
+    Session,
+};
+use serde::{Deserialize, Serialize};
+use tauri::async_runtime::JoinHandle;
+use tauri::{AppHandle, Emitter, Manager};
+use tokio::sync::{watch, Mutex as AsyncMutex};
+use ts_rs::TS;
+
+use crate::loopback::Loopback;
+
+/// Event names pushed to the UI (see `ui/src/bindings/events.ts`).
+pub mod events {
+    pub const AUTH_STATE: &str = "auth-state";
+    pub const RATE_LIMIT: &str = "rate-limit";
+    pub const SIGN_IN_ERROR: &str = "sign-in-error";
+    pub const ENVIRONMENT: &str = "environment";
+}
+
+/// Which environment the user picked.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EnvChoice {
+    Production,
+    Sandbox,
+    Custom { settings: CustomEnvironment },
+}
+
+/// What the UI shows about the active environment.
+#[derive(Clone, Debug, PartialEq, Serialize, TS)]
+pub struct EnvironmentView {
+    pub kind: EnvironmentKind,
+    pub name: String,
+    pub api_base: String,
+    /// Where the secrets are kept ("Secret Service", …).
+    pub keystore: String,
+}
+
+#[derive(Default, Serialize, Deserialize)]
+struct Settings {
+    environment: Option<EnvChoice>,
+}
+
+struct Active {
+    choice: EnvChoice,
+    forwarders: Vec<JoinHandle<()>>,
+}
+
+impl Drop for Active {
+    fn drop(&mut self) {
+        for f in &self.forwarders {
+            f.abort();
+        }
+    }
+}
+
+pub struct App {
+    handle: AppHandle,
+    store: Arc<dyn SecretStore>,
+    data_dir: PathBuf,
+    config_dir: PathBuf,
+    active: AsyncMutex<Option<Active>>,
+    ready: watch::Sender<Option<Session>>,
+    sandbox: AsyncMutex<Option<atom_sandbox::SandboxHandle>>,
+    loopback: parking_lot::Mutex<Option<Loopback>>,
+}
+
+impl App {
+    pub fn new(handle: AppHandle, store: Arc<dyn SecretStore>) -> App {
+        let data_dir =
+            handle.path().app_data_dir().unwrap_or_else(|_| std::env::temp_dir().join("atom-marketplace"));
+        let config_dir = handle.path().app_config_dir().unwrap_or_else(|_| data_dir.clone());
+        App {
+            handle,
+            store,
+            data_dir,
+            config_dir,
+            active: AsyncMutex::new(None),
+            ready: watch::channel(None).0,
+            sandbox: AsyncMutex::new(None),
+            loopback: parking_lot::Mutex::new(None),
+        }
+    }
+
+    /// The session of the active environment, waiting for start-up to choose one.
+    pub async fn session(&self) -> Session {
+        let mut rx = self.ready.subscribe();
+        loop {
+            if let Some(s) = rx.borrow_and_update().clone() {
+                return s;
+            }
+            if rx.changed().await.is_err() {
+                // The sender lives as long as the app; this cannot happen while it runs.
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+
+    pub fn store_kind(&self) -> &'static str {
+        self.store.kind()
+    }
+
+    /// The saved environment choice, if any.
+    pub fn saved_choice(&self) -> Option<EnvChoice> {
+        let text = std::fs::read_to_string(self.config_dir.join("settings.json")).ok()?;
+        serde_json::from_str::<Settings>(&text).ok()?.environment
+    }
+
+    fn save_choice(&self, choice: &EnvChoice) {
+        let settings = Settings { environment: Some(choice.clone()) };
+        let result = std::fs::create_dir_all(&self.config_dir).and_then(|_| {
+            let tmp = self.config_dir.join("settings.json.tmp");
+            std::fs::write(&tmp, serde_json::to_vec_pretty(&settings).unwrap_or_default())?;
+            std::fs::rename(tmp, self.config_dir.join("settings.json"))
+        });
+        if let Err(e) = result {
+            tracing::warn!("could not save the environment choice: {e}");
+        }
+    }
+
+    /// The embedded sandbox's URL, starting it on first use. It keeps its data in the app data folder,
+    /// so that a sandbox sign-in survives a restart.
+    async fn sandbox_url(&self) -> Result<String, ErrorInfo> {
+        let mut sandbox = self.sandbox.lock().await;
+        if let Some(s) = sandbox.as_ref() {
+            return Ok(s.base_url());
+        }
+        let config =
+            atom_sandbox::Config { data_dir: Some(self.data_dir.join("sandbox")), ..Default::default() };
+        let handle = atom_sandbox::start(config).await.map_err(|e| {
+            atom_core::Error::Config(format!("the embedded sandbox could not start: {e}")).info()
+        })?;
+        tracing::info!("embedded sandbox listening on {}", handle.base_url());
+        let url = handle.base_url();
+        *sandbox = Some(handle);
+        Ok(url)
+    }
+
+    pub async fn sandbox_base_url(&self) -> Option<String> {
+        self.sandbox.lock().await.as_ref().map(|s| s.base_url())
+    }
+
+    async fn environment_for(&self, choice: &EnvChoice) -> Result<Environment, ErrorInfo> {
+        match choice {
+            EnvChoice::Production => Ok(Environment::production()),
+            EnvChoice::Sandbox => Environment::sandbox(&self.sandbox_url().await?).map_err(|e| e.info()),
+            EnvChoice::Custom { settings } => Environment::custom(settings).map_err(|e| e.info()),
+        }
+    }
+
+    pub fn view(&self, session: &Session) -> EnvironmentView {
+        let env = session.environment();
+        EnvironmentView {
+            kind: env.kind,
+            name: env.name.clone(),
+            api_base: env.api_base.to_string(),
+            keystore: self.store_kind().to_string(),
+        }
+    }
+
+    /// Makes `choice` the active environment: a new session, signed in from the keystore in the
+    /// background, with its state and rate limits forwarded to the UI.
+    pub async fn switch(&self, choice: EnvChoice, remember: bool) -> Result<EnvironmentView, ErrorInfo> {
+        let env = self.environment_for(&choice).await?;
+        let session = Session::new(env, self.store.clone()).map_err(|e| e.info())?;
+        let forwarders = vec![self.forward_auth(&session), self.forward_rate_limits(&session)];
+        let view = self.view(&session);
+        {
+            let mut active = self.active.lock().await;
+            *self.loopback.lock() = None;
+            *active = Some(Active { choice: choice.clone(), forwarders });
+        }
+        self.ready.send_replace(Some(session.clone()));
+        if remember {
+            self.save_choice(&choice);
+        }
+        let _ = self.handle.emit(events::ENVIRONMENT, &view);
+        let _ = self.handle.emit(events::AUTH_STATE, session.current_state());
+        let handle = self.handle.clone();
+        tauri::async_runtime::spawn(async move {
+            if let Err(e) = session.restore().await {
+                tracing::warn!("silent sign-in did not complete: {e}");
+                if e.code() == "keystore_unavailable" {
+                    let _ = handle.emit(events::SIGN_IN_ERROR, e.info());
+                }
+            }
+        });
+        Ok(view)
+    }
+
+    pub async fn active_choice(&self) -> Option<EnvChoice> {
+        self.active.lock().await.as_ref().map(|a| a.choice.clone())
+    }
+
+    fn forward_auth(&self, session: &Session) -> JoinHandle<()> {
+        let mut rx = session.state();
+        let handle = self.handle.clone();
+        tauri::async_runtime::spawn(async move {
+            while rx.changed().await.is_ok() {
+                let state: AuthState = rx.borrow_and_update().clone();
+                let _ = handle.emit(events::AUTH_STATE, state);
+            }
+        })
+    }
+
+    fn forward_rate_limits(&self, session: &Session) -> JoinHandle<()> {
+        let mut rx = session.rate_limits();
+        let handle = self.handle.clone();
+        tauri::async_runtime::spawn(async move {
+            while rx.changed().await.is_ok() {
+                let status: RateLimitStatus = rx.borrow_and_update().clone();
+                let _ = handle.emit(events::RATE_LIMIT, status);
+            }
+        })
+    }
+
+    pub fn set_loopback(&self, listener: Option<Loopback>) {
+        *self.loopback.lock() = listener;
+    }
+
+    /// A callback URL from the deep link, the loopback listener or a paste: finish the sign-in, and
+    /// show the reason when it is refused.
+    pub async fn handle_callback(&self, url: String) {
+        focus_main_window(&self.handle);
+        let session = self.session().await;
+        if let Err(e) = session.complete_login(&url).await {
+            tracing::warn!("sign-in callback refused: {e}");
+            let _ = self.handle.emit(events::SIGN_IN_ERROR, e.info());
+        }
+        *self.loopback.lock() = None;
+    }
+}
+
+pub fn focus_main_window(handle: &AppHandle) {
+    if let Some(window) = handle.get_webview_window("main") {
+        let _ = window.unminimize();
+        let _ = window.show();
+        let _ = window.set_focus();
+    }
+}

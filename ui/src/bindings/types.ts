@@ -1,0 +1,130 @@
+// Generated from the Rust sources by src-tauri/src/bindings.rs. Do not edit by hand:
+// run `UPDATE_BINDINGS=1 cargo test -p atom-marketplace bindings` after changing a command or a type.
+
+export type AppInfo = { version: string, environment: EnvironmentView, choice: EnvChoice | null, 
+/**
+ * The embedded sandbox's address, when it runs.
+ */
+sandbox_url: string | null, auth: AuthState, };
+
+export type SignInMethod = "deep_link" | "loopback";
+
+export type SignInStarted = { method: SignInMethod, 
+/**
+ * The page opened in the browser; shown so that the user can open it by hand.
+ */
+authorize_url: string, 
+/**
+ * Whether the system browser could be started.
+ */
+opened: boolean, };
+
+export type SignOutResult = { 
+/**
+ * Signed out locally in any case; set when the server could not be told.
+ */
+warning: ErrorInfo | null, };
+
+export type EnvChoice = { "kind": "production" } | { "kind": "sandbox" } | { "kind": "custom", settings: CustomEnvironment, };
+
+export type EnvironmentView = { kind: EnvironmentKind, name: string, api_base: string, 
+/**
+ * Where the secrets are kept ("Secret Service", …).
+ */
+keystore: string, };
+
+export type EnvironmentKind = "production" | "sandbox" | "custom";
+
+export type CustomEnvironment = { name: string, 
+/**
+ * The API host; the marketplace lives at `{api_base}/api/public/v1/marketplace`.
+ */
+api_base: string, authorize_url: string, token_url: string, 
+/**
+ * Defaults to `{api_base}/oauth/revoke`.
+ */
+revoke_url: string | null, client_id: string, 
+/**
+ * Only for a server that registered the app as a confidential client.
+ */
+client_secret?: string | null, 
+/**
+ * Defaults to `com.atomagentos.marketplace`.
+ */
+redirect_scheme: string | null, token_encoding: TokenEncoding, };
+
+export type TokenEncoding = "json" | "form";
+
+export type AuthState = { "state": "signed_out" } | { "state": "signed_in" } & SignedIn | { "state": "refreshing" } & SignedIn | { "state": "needs_reauth", reason: ErrorInfo, };
+
+export type SignedIn = { method: AuthMethod, 
+/**
+ * OAuth scopes, or the API key's declared scope.
+ */
+scopes: Array<string>, can_write: boolean, 
+/**
+ * `atom_pub_…0002` for an API key.
+ */
+key_hint: string | null, 
+/**
+ * `false` when the keystore could not keep the secret: signed in until the app closes.
+ */
+persisted: boolean, 
+/**
+ * When the access token expires (Unix seconds), for OAuth.
+ */
+expires_at: number | null, };
+
+export type AuthMethod = "browser" | "api_key";
+
+export type ApiKeyScope = "read" | "read_write";
+
+export type ErrorInfo = { code: string, message: string, hint: string, fields?: { [key in string]: string }, retry_after_secs?: number, request_id?: string, };
+
+export type RateLimitStatus = { credential: CredentialKind | null, limit: number | null, remaining: number | null, 
+/**
+ * Unix seconds.
+ */
+reset_at: number | null, 
+/**
+ * Set while a request waits for the limit (after a 429 or on the local limiter).
+ */
+waiting_secs: number | null, };
+
+export type CredentialKind = "anonymous" | "api_key" | "o_auth";
+
+export type Skill = { id: string, slug: string, name: string, description: string, category: string, tags: Array<string>, type: string, price: number, is_free: boolean, rating: number, rating_count: number, installs: number, };
+
+export type Author = { name: string, };
+
+export type SkillDetail = { long_description: string, version: string, author: Author, license: string | null, repository_url: string | null, documentation_url: string | null, is_featured: boolean, created_at: string | null, updated_at: string | null, 
+/**
+ * `published` or `pending_review` (the sandbox's; absent elsewhere).
+ */
+status: string | null, 
+/**
+ * Star → count, when the server gives it.
+ */
+rating_distribution: Record<string, number>, id: string, slug: string, name: string, description: string, category: string, tags: Array<string>, type: string, price: number, is_free: boolean, rating: number, rating_count: number, installs: number, };
+
+export type SkillPage = { skills: Array<Skill>, total: number, limit: number, offset: number, has_more: boolean, };
+
+export type SkillQuery = { query: string, category: string | null, tags: Array<string>, type: string | null, sort: SkillSort, limit: number | null, offset: number, };
+
+export type SkillSort = "popularity" | "newest" | "rating" | "installs" | "name";
+
+export type Category = { slug: string, name: string, description: string, skill_count: number, };
+
+export type Review = { id: string, skill_id: string, rating: number, review: string, author_name: string, created_at: string | null, updated_at: string | null, };
+
+export type ReviewPage = { reviews: Array<Review>, total: number, limit: number, offset: number, has_more: boolean, };
+
+export type Submission = { name: string, description: string, long_description: string, category: string, type: string, version: string, tags: Array<string>, price: number, license: string | null, repository_url: string | null, documentation_url: string | null, config: Record<string, unknown> | null, };
+
+export type SubmitResult = { success: boolean, skill_id: string, slug: string, status: string, };
+
+export type RateResult = { success: boolean, 
+/**
+ * `created` or `updated`.
+ */
+action: string, average_rating: number, rating_count: number, };
