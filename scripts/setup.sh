@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Installs what building and testing the project needs on a Debian/Ubuntu machine.
-# Idempotent: packages already present are not fetched again.
-#   scripts/setup.sh            build and test dependencies
+# Installs what building, running and testing the app needs on a Debian/Ubuntu machine. Idempotent:
+# what is already there is not fetched again.
+#   scripts/setup.sh            build, run and test dependencies
 #   scripts/setup.sh --bench    also the benchmark tools
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 want_bench=0
 for arg in "$@"; do
@@ -22,9 +23,16 @@ if command -v rustup >/dev/null 2>&1; then
   rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
 fi
 
-# Debian packages, installed only when missing.
-packages=()
+# Tauri's build dependencies, then what the desktop tests use: a virtual display, a D-Bus session,
+# gnome-keyring (a real Secret Service), WebKit's WebDriver, and the desktop's URL handling.
+packages=(
+  build-essential pkg-config file curl libssl-dev
+  libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
+  xvfb x11-utils dbus dbus-x11 gnome-keyring libsecret-tools webkit2gtk-driver
+  xdg-utils desktop-file-utils libglib2.0-bin procps imagemagick librsvg2-bin
+)
 [ "$want_bench" = 1 ] && packages+=(wrk)
+command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -35,4 +43,20 @@ if [ "${#missing[@]}" -gt 0 ]; then
   echo "setup.sh: installing ${missing[*]}"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ]; then
+  echo "setup.sh: Node.js 20 or newer is needed (found $(node --version))." >&2
+  exit 1
+fi
+
+# The front end's packages (the Tauri CLI among them, prebuilt), when the lock file changed.
+if [ ! -f ui/node_modules/.package-lock.json ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
+  npm ci --prefix ui --no-audit --no-fund --loglevel=error
+fi
+
+# WebDriver for Tauri apps (drives WebKitWebDriver).
+if ! command -v tauri-driver >/dev/null 2>&1; then
+  cargo install tauri-driver --locked --quiet
 fi

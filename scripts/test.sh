@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Sets up what the tests need, then runs every check and test of the project.
+# Sets up what the tests need, then runs every check and test of the project: formatting, lints, the
+# front end's type check and unit tests, and all Rust tests, the desktop ones (real Secret Service,
+# deep links between two processes, WebDriver on the real app) inside a headless desktop session.
 # This is the README's test command, and what CI runs (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,12 +10,22 @@ scripts/setup.sh
 
 echo "== format"
 cargo fmt --all -- --check
+
+echo "== front end: type check, unit tests, build"
+npm --prefix ui run --silent check
+npm --prefix ui run --silent test
+npm --prefix ui run --silent build
+
 echo "== lint"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+
 echo "== the core stays free of Tauri and webviews"
 if cargo tree -p atom-core -e normal --prefix none --locked | awk '{print $1}' | grep -qE '^(tauri|wry|webkit2gtk|tao)'; then
   echo "atom-core depends on a Tauri or webview crate" >&2
   exit 1
 fi
-echo "== tests"
-cargo test --workspace --locked
+
+echo "== tests (in a headless desktop session)"
+export ATOM_E2E=1
+export ATOM_SCREENSHOTS="${ATOM_SCREENSHOTS:-$PWD/target/screenshots}"
+scripts/with-desktop.sh cargo test --workspace --locked --features atom-marketplace/custom-protocol

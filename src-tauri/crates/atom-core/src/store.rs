@@ -97,11 +97,19 @@ impl StoreHandle {
     ) -> Result<T, StoreError> {
         let store = self.store.clone();
         let namespace = self.namespace.clone();
-        let task = tokio::task::spawn_blocking(move || f(store.as_ref(), &namespace));
-        match tokio::time::timeout(self.timeout, task).await {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        // A detached thread, not the runtime's blocking pool: a keystore stuck on an unlock prompt
+        // must not hold up the runtime's shutdown (and so the app's exit).
+        let spawned = std::thread::Builder::new().name("keystore".into()).spawn(move || {
+            let _ = tx.send(f(store.as_ref(), &namespace));
+        });
+        if let Err(e) = spawned {
+            return Err(StoreError::Failed(format!("cannot start a keystore thread: {e}")));
+        }
+        match tokio::time::timeout(self.timeout, rx).await {
             Ok(Ok(result)) => result,
-            Ok(Err(join)) => Err(StoreError::Failed(format!("keystore call crashed: {join}"))),
-            // The blocking call goes on in its thread; its result is dropped when it returns.
+            Ok(Err(_)) => Err(StoreError::Failed("the keystore call crashed".into())),
+            // The call goes on in its thread; its result is dropped when it returns.
             Err(_) => Err(StoreError::Timeout(self.timeout)),
         }
     }

@@ -1,0 +1,191 @@
+//! Sign-in on a real desktop session: the system browser (a script playing the user), the custom-scheme
+//! deep link handed over by the desktop to a second process, single-instance forwarding, the Secret
+//! Service, silent sign-in at the next start, deny, forged links, the loopback fallback and sign-out.
+
+mod support;
+
+use support::*;
+
+async fn signed_in(app: &App) {
+    app.wait_attribute("[data-testid=auth-state]", "data-state", "signed_in").await;
+}
+
+#[tokio::test]
+async fn deep_link_sign_in_then_silent_sign_in_at_next_start() {
+    if !enabled() {
+        return;
+    }
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let profile = Profile::new("deeplink");
+    let app = profile.launch().await;
+    app.wait_for("[data-testid=sandbox-url]").await;
+    app.click("[data-testid=sign-in-browser]").await;
+    signed_in(&app).await;
+    let text = app.text("[data-testid=auth-state]").await;
+    assert!(text.contains("Signed in with the browser"), "{text}");
+    assert_eq!(profile.opened_pages().len(), 1, "the browser opened the sign-in page once");
+    assert!(profile.opened_pages()[0].contains("code_challenge_method=S256"));
+    // The refresh token is in the Secret Service, not in a file.
+    let stored = atom_core::SecretStore::get(&atom_marketplace::keystore::KeyringStore, "sandbox", "refresh_token");
+    assert!(matches!(stored, Ok(Some(_))), "{stored:?}");
+    app.screenshot(&screenshot_path("signed-in")).await;
+    app.quit().await;
+
+    let again = profile.launch().await;
+    signed_in(&again).await;
+    assert_eq!(profile.opened_pages().len(), 1, "signed in silently: the browser was not opened again");
+    again.quit().await;
+}
+
+#[tokio::test]
+async fn deny_in_the_browser_shows_sign_in_cancelled() {
+    if !enabled() {
+        return;
+    }
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let profile = Profile::new("deny");
+    profile.set_decision("deny");
+    let app = profile.launch().await;
+    app.wait_for("[data-testid=sandbox-url]").await;
+    app.click("[data-testid=sign-in-browser]").await;
+    app.wait_attribute("[data-testid=sign-in-error]", "data-code", "sign_in_cancelled").await;
+    assert!(app.text("[data-testid=sign-in-error]").await.contains("Sign-in cancelled"));
+    assert_eq!(app.attribute("[data-testid=auth-state]", "data-state").await.as_deref(), Some("signed_out"));
+    app.quit().await;
+}
+
+#[tokio::test]
+async fn forged_and_replayed_links_are_refused_with_a_reason() {
+    if !enabled() {
+        return;
+    }
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let profile = Profile::new("forged");
+    profile.set_decision("ignore");
+    let app = profile.launch().await;
+    app.wait_for("[data-testid=sandbox-url]").await;
+    app.click("[data-testid=sign-in-browser]").await;
+    app.wait_for("[data-testid=sign-in-waiting]").await;
+
+    // Someone else's link while our sign-in waits: a foreign state.
+    profile.open_link("com.atomagentos.marketplace://oauth/callback?code=stolen&state=not-yours");
+    app.wait_attribute("[data-testid=sign-in-error]", "data-code", "callback_rejected").await;
+    assert!(app.text("[data-testid=sign-in-error]").await.contains("state mismatch"));
+    assert_eq!(app.attribute("[data-testid=auth-state]", "data-state").await.as_deref(), Some("signed_out"));
+
+    // The real sign-in still works afterwards; then replaying its link is refused.
+    profile.set_decision("approve");
+    app.click("[data-testid=sign-in-browser]").await;
+    signed_in(&app).await;
+    let log = std::fs::read_to_string(profile.browser_log()).unwrap();
+    let redirect = log.lines().filter_map(|l| l.strip_prefix("redirect ")).last().unwrap().to_string();
+    profile.open_link(&redirect);
+    app.wait_attribute("[data-testid=sign-in-error]", "data-code", "callback_rejected").await;
+    assert!(app.text("[data-testid=sign-in-error]").await.contains("no sign-in is in progress"));
+    signed_in(&app).await;
+    let stats = sandbox_stats(&app).await;
+    assert_eq!(stats["token_requests"]["authorization_code"], 1, "forged links never reached the token endpoint");
+    app.quit().await;
+}
+
+#[tokio::test]
+async fn loopback_fallback_signs_in_and_sign_out_revokes() {
+    if !enabled() {
+        return;
+    }
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let profile = Profile::new("loopback");
+    let app = profile.launch().await;
+    app.wait_for("[data-testid=sandbox-url]").await;
+    app.click("[data-testid=sign-in-loopback]").await;
+    signed_in(&app).await;
+    assert!(profile.opened_pages()[0].contains("redirect_uri=http%3A%2F%2F127.0.0.1%3A"));
+
+    app.click("[data-testid=sign-out]").await;
+    app.wait_attribute("[data-testid=auth-state]", "data-state", "signed_out").await;
+    let stats = sandbox_stats(&app).await;
+    assert_eq!(stats["revocations"], 1, "the sandbox saw the revocation");
+    let stored = atom_core::SecretStore::get(&atom_marketplace::keystore::KeyringStore, "sandbox", "refresh_token");
+    assert!(matches!(stored, Ok(None)), "the keystore entry is gone: {stored:?}");
+    app.quit().await;
+}
+
+#[tokio::test]
+async fn pasted_callback_url_signs_in() {
+    if !enabled() {
+        return;
+    }
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let profile = Profile::new("paste");
+    profile.set_decision("ignore");
+    let app = profile.launch().await;
+    app.wait_for("[data-testid=sandbox-url]").await;
+    app.click("[data-testid=sign-in-browser]").await;
+    app.wait_for("[data-testid=sign-in-waiting]").await;
+    // The user opens the page by hand, approves, and copies where the browser ended.
+    let page = profile.opened_pages().pop().unwrap();
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let html = http.get(&page).send().await.unwrap().text().await.unwrap();
+    let ticket = html.split("name=\"ticket\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let origin = page.split("/oauth/authorize").next().unwrap();
+    let resp = http
+        .post(format!("{origin}/oauth/authorize"))
+        .form(&[("ticket", ticket.as_str()), ("decision", "approve")])
+        .send()
+        .await
+        .unwrap();
+    let callback = resp.headers()["location"].to_str().unwrap().to_string();
+    app.click("details summary").await;
+    app.type_into("[data-testid=callback-input]", &callback).await;
+    app.click("[data-testid=callback-submit]").await;
+    signed_in(&app).await;
+    app.quit().await;
+}
+
+fn keyring_login_collection(lock: bool) {
+    if lock {
+        let status = std::process::Command::new("timeout")
+            .args([
+                "10",
+                "dbus-send",
+                "--session",
+                "--dest=org.freedesktop.secrets",
+                "--print-reply",
+                "/org/freedesktop/secrets",
+                "org.freedesktop.Secret.Service.Lock",
+                "array:objpath:/org/freedesktop/secrets/collection/login",
+            ])
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success());
+    } else {
+        let password = std::env::var("ATOM_KEYRING_PASSWORD").unwrap_or_else(|_| "atom-desktop-tests".into());
+        let _ = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "printf '%s' '{password}' | timeout 10 gnome-keyring-daemon --replace --unlock --components=secrets >/dev/null 2>&1"
+            ))
+            .status();
+    }
+}
+
+#[tokio::test]
+async fn a_locked_keystore_leaves_the_app_usable_for_this_session() {
+    if !enabled() {
+        return;
+    }
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let profile = Profile::new("locked");
+    keyring_login_collection(true);
+    let app = profile.launch().await;
+    // The window and the catalogue work while the keystore cannot be read.
+    app.wait_for("[data-testid=skill-list]").await;
+    app.click("[data-testid=sign-in-browser]").await;
+    signed_in(&app).await;
+    let notice = app.text("[data-testid=session-only]").await;
+    assert!(notice.contains("only until the app closes"), "{notice}");
+    app.screenshot(&screenshot_path("session-only")).await;
+    app.quit().await;
+    keyring_login_collection(false);
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Plays the user's web browser in end-to-end tests. The app opens the sign-in page with xdg-open, which
+# runs $BROWSER; this script then does what a person and the OS would do:
+#   FAKE_BROWSER_DECISION=approve|deny  press that button on the consent page (default approve)
+#   FAKE_BROWSER_DECISION=ignore        do nothing (the user closed the tab)
+#   FAKE_BROWSER_DECISION_FILE=FILE     read the decision from FILE (tests change it between steps)
+#   FAKE_BROWSER_LOG=FILE               append each opened URL to FILE
+# A custom-scheme redirect is handed to the desktop (`gio open`), which starts the app's registered
+# handler: a second app process that single-instance forwards to the first. A loopback redirect is
+# followed, as a browser does.
+set -euo pipefail
+url="${1:?usage: fake-browser.sh URL}"
+[ -n "${FAKE_BROWSER_LOG:-}" ] && printf '%s\n' "$url" >>"$FAKE_BROWSER_LOG"
+case "$url" in
+  http://* | https://*) ;;
+  *) echo "fake-browser: not a web page: $url" >&2; exit 1 ;;
+esac
+decision="${FAKE_BROWSER_DECISION:-approve}"
+if [ -n "${FAKE_BROWSER_DECISION_FILE:-}" ] && [ -s "$FAKE_BROWSER_DECISION_FILE" ]; then
+  decision=$(tr -d '[:space:]' <"$FAKE_BROWSER_DECISION_FILE")
+fi
+[ "$decision" = ignore ] && exit 0
+
+page=$(curl -fsS "$url")
+ticket=$(printf '%s' "$page" | sed -n 's/.*name="ticket" value="\([^"]*\)".*/\1/p' | head -n 1)
+[ -n "$ticket" ] || { echo "fake-browser: no consent form at $url" >&2; exit 1; }
+origin=$(printf '%s' "$url" | sed -E 's#^(https?://[^/]+).*#\1#')
+location=$(curl -sS -o /dev/null -w '%{redirect_url}' --data-urlencode "ticket=$ticket" \
+  --data-urlencode "decision=$decision" "$origin/oauth/authorize")
+[ -n "$location" ] || { echo "fake-browser: the consent page did not redirect" >&2; exit 1; }
+[ -n "${FAKE_BROWSER_LOG:-}" ] && printf 'redirect %s\n' "$location" >>"$FAKE_BROWSER_LOG"
+
+case "$location" in
+  http://127.0.0.1:*) curl -sS -o /dev/null "$location" ;;
+  *) gio open "$location" ;;
+esac

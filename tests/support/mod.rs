@@ -1,0 +1,261 @@
+//! End-to-end support: a small W3C WebDriver client (tauri-driver + WebKitWebDriver drive the real
+//! debug app), an isolated app profile, and the fake browser's controls.
+//!
+//! These tests need a desktop session (Xvfb, one D-Bus session, an unlocked gnome-keyring) and the app
+//! built with its front end embedded; `scripts/test.sh` provides both and sets `ATOM_E2E=1`.
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+pub const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// Only one app may run at a time in a desktop session (single-instance), so scenarios take turns.
+pub static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+pub fn enabled() -> bool {
+    if std::env::var_os("ATOM_E2E").is_none() {
+        eprintln!("skipped: end-to-end tests run under scripts/test.sh (ATOM_E2E=1, a desktop session)");
+        return false;
+    }
+    true
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn app_binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_atom-marketplace"))
+}
+
+/// An isolated user profile: data, config and the fake browser's files, kept across app restarts.
+pub struct Profile {
+    pub dir: PathBuf,
+}
+
+impl Profile {
+    pub fn new(name: &str) -> Profile {
+        let dir = std::env::temp_dir().join(format!("atom-e2e-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        for sub in ["data", "config", "cache"] {
+            std::fs::create_dir_all(dir.join(sub)).unwrap();
+        }
+        // The keystore is shared by the desktop session: start from a clean sandbox namespace.
+        let store = atom_marketplace::keystore::KeyringStore;
+        for account in ["refresh_token", "api_key", "api_key_scope"] {
+            let _ = atom_core::SecretStore::delete(&store, "sandbox", account);
+        }
+        let profile = Profile { dir };
+        profile.set_decision("approve");
+        profile
+    }
+
+    pub fn browser_log(&self) -> PathBuf {
+        self.dir.join("browser.log")
+    }
+
+    /// What the fake browser has been asked to open so far.
+    pub fn opened_pages(&self) -> Vec<String> {
+        std::fs::read_to_string(self.browser_log())
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.starts_with("http"))
+            .map(str::to_string)
+            .collect()
+    }
+
+    pub fn set_decision(&self, decision: &str) {
+        std::fs::write(self.dir.join("decision"), decision).unwrap();
+    }
+
+    fn envs(&self) -> Vec<(&'static str, String)> {
+        let p = |s: &str| self.dir.join(s).display().to_string();
+        vec![
+            ("XDG_DATA_HOME", p("data")),
+            ("XDG_CONFIG_HOME", p("config")),
+            ("XDG_CACHE_HOME", p("cache")),
+            ("ATOM_ENV", "sandbox".into()),
+            ("BROWSER", repo().join("tests/fake-browser.sh").display().to_string()),
+            ("FAKE_BROWSER_LOG", self.browser_log().display().to_string()),
+            ("FAKE_BROWSER_DECISION_FILE", p("decision")),
+            ("WEBKIT_DISABLE_COMPOSITING_MODE", "1".into()),
+        ]
+    }
+
+    /// Starts a second app process with `url`, as the desktop does when a link in the app's scheme is
+    /// opened; single-instance forwards it to the running app.
+    pub fn open_link(&self, url: &str) {
+        let status = Command::new(app_binary())
+            .arg(url)
+            .envs(self.envs())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("second app process runs");
+        assert!(status.success(), "the second process exits after forwarding");
+    }
+
+    pub async fn launch(&self) -> App {
+        App::launch(self).await
+    }
+}
+
+/// The running app, driven through WebDriver.
+pub struct App {
+    driver: Child,
+    base: String,
+    session: String,
+    http: reqwest::Client,
+}
+
+impl App {
+    async fn launch(profile: &Profile) -> App {
+        let port = free_port();
+        let native = free_port();
+        let driver = Command::new(std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into()))
+            .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
+            .envs(profile.envs())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("tauri-driver is installed (scripts/setup.sh)");
+        let base = format!("http://127.0.0.1:{port}");
+        let http = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while http.get(format!("{base}/status")).send().await.is_err() {
+            assert!(Instant::now() < deadline, "tauri-driver did not start");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        // Only tauri:options: a browserName makes WebKitWebDriver refuse the session.
+        let caps = json!({"capabilities": {"alwaysMatch": {"tauri:options": {"application": app_binary()}}}});
+        let resp: Value =
+            http.post(format!("{base}/session")).json(&caps).send().await.unwrap().json().await.unwrap();
+        let session = resp["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {resp}")).to_string();
+        App { driver, base, session, http }
+    }
+
+    async fn cmd(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let url = format!("{}/session/{}{}", self.base, self.session, path);
+        let mut req = self.http.request(method, url);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp: Value = req.send().await.unwrap().json().await.unwrap_or(Value::Null);
+        resp["value"].clone()
+    }
+
+    pub async fn find(&self, css: &str) -> Option<String> {
+        let v = self.cmd(reqwest::Method::POST, "/element", Some(json!({"using": "css selector", "value": css}))).await;
+        v[ELEMENT].as_str().map(str::to_string)
+    }
+
+    /// Waits for an element to appear.
+    pub async fn wait_for(&self, css: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(id) = self.find(css).await {
+                return id;
+            }
+            assert!(Instant::now() < deadline, "no element {css} after 20 s");
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+    }
+
+    pub async fn click(&self, css: &str) {
+        let id = self.wait_for(css).await;
+        self.cmd(reqwest::Method::POST, &format!("/element/{id}/click"), Some(json!({}))).await;
+    }
+
+    pub async fn type_into(&self, css: &str, text: &str) {
+        let id = self.wait_for(css).await;
+        self.cmd(reqwest::Method::POST, &format!("/element/{id}/value"), Some(json!({"text": text}))).await;
+    }
+
+    pub async fn text(&self, css: &str) -> String {
+        let id = self.wait_for(css).await;
+        self.cmd(reqwest::Method::GET, &format!("/element/{id}/text"), None).await.as_str().unwrap_or("").to_string()
+    }
+
+    pub async fn attribute(&self, css: &str, name: &str) -> Option<String> {
+        let id = self.find(css).await?;
+        self.cmd(reqwest::Method::GET, &format!("/element/{id}/attribute/{name}"), None)
+            .await
+            .as_str()
+            .map(str::to_string)
+    }
+
+    pub async fn script(&self, script: &str) -> Value {
+        self.cmd(reqwest::Method::POST, "/execute/sync", Some(json!({"script": script, "args": []}))).await
+    }
+
+    /// Waits until `css` has the attribute `name` equal to `value`.
+    pub async fn wait_attribute(&self, css: &str, name: &str, value: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let current = self.attribute(css, name).await;
+            if current.as_deref() == Some(value) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{css} [{name}] is {current:?}, expected {value}");
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+    }
+
+    pub async fn screenshot(&self, path: &Path) {
+        use base64::Engine;
+        let v = self.cmd(reqwest::Method::GET, "/screenshot", None).await;
+        if let Some(b64) = v.as_str() {
+            if let Ok(png) = base64::engine::general_purpose::STANDARD.decode(b64) {
+                if let Some(dir) = path.parent() {
+                    let _ = std::fs::create_dir_all(dir);
+                }
+                let _ = std::fs::write(path, png);
+            }
+        }
+    }
+
+    /// Quits the app (as closing its window does) and stops the driver.
+    pub async fn quit(mut self) {
+        let _ = self.http.delete(format!("{}/session/{}", self.base, self.session)).send().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+        // Let the app's single-instance name go before another launch.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            let running = Command::new("pgrep")
+                .args(["-f", &app_binary().display().to_string()])
+                .stdout(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+            if !running {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+    }
+}
+
+pub async fn sandbox_stats(app: &App) -> Value {
+    let url = app.text("[data-testid=sandbox-url]").await;
+    reqwest::get(format!("{url}/__sandbox/stats")).await.unwrap().json().await.unwrap()
+}
+
+pub fn screenshot_path(name: &str) -> PathBuf {
+    let dir = std::env::var("ATOM_SCREENSHOTS").map(PathBuf::from).unwrap_or_else(|_| repo().join("target/screenshots"));
+    dir.join(format!("{name}.png"))
+}
