@@ -26,7 +26,8 @@ async fn deep_link_sign_in_then_silent_sign_in_at_next_start() {
     assert_eq!(profile.opened_pages().len(), 1, "the browser opened the sign-in page once");
     assert!(profile.opened_pages()[0].contains("code_challenge_method=S256"));
     // The refresh token is in the Secret Service, not in a file.
-    let stored = atom_core::SecretStore::get(&atom_marketplace::keystore::KeyringStore, "sandbox", "refresh_token");
+    let stored =
+        atom_core::SecretStore::get(&atom_marketplace::keystore::KeyringStore, "sandbox", "refresh_token");
     assert!(matches!(stored, Ok(Some(_))), "{stored:?}");
     app.screenshot(&screenshot_path("signed-in")).await;
     app.quit().await;
@@ -84,7 +85,10 @@ async fn forged_and_replayed_links_are_refused_with_a_reason() {
     assert!(app.text("[data-testid=sign-in-error]").await.contains("no sign-in is in progress"));
     signed_in(&app).await;
     let stats = sandbox_stats(&app).await;
-    assert_eq!(stats["token_requests"]["authorization_code"], 1, "forged links never reached the token endpoint");
+    assert_eq!(
+        stats["token_requests"]["authorization_code"], 1,
+        "forged links never reached the token endpoint"
+    );
     app.quit().await;
 }
 
@@ -105,7 +109,8 @@ async fn loopback_fallback_signs_in_and_sign_out_revokes() {
     app.wait_attribute("[data-testid=auth-state]", "data-state", "signed_out").await;
     let stats = sandbox_stats(&app).await;
     assert_eq!(stats["revocations"], 1, "the sandbox saw the revocation");
-    let stored = atom_core::SecretStore::get(&atom_marketplace::keystore::KeyringStore, "sandbox", "refresh_token");
+    let stored =
+        atom_core::SecretStore::get(&atom_marketplace::keystore::KeyringStore, "sandbox", "refresh_token");
     assert!(matches!(stored, Ok(None)), "the keystore entry is gone: {stored:?}");
     app.quit().await;
 }
@@ -126,7 +131,8 @@ async fn pasted_callback_url_signs_in() {
     let page = profile.opened_pages().pop().unwrap();
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let html = http.get(&page).send().await.unwrap().text().await.unwrap();
-    let ticket = html.split("name=\"ticket\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let ticket =
+        html.split("name=\"ticket\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
     let origin = page.split("/oauth/authorize").next().unwrap();
     let resp = http
         .post(format!("{origin}/oauth/authorize"))
@@ -142,34 +148,6 @@ async fn pasted_callback_url_signs_in() {
     app.quit().await;
 }
 
-fn keyring_login_collection(lock: bool) {
-    if lock {
-        let status = std::process::Command::new("timeout")
-            .args([
-                "10",
-                "dbus-send",
-                "--session",
-                "--dest=org.freedesktop.secrets",
-                "--print-reply",
-                "/org/freedesktop/secrets",
-                "org.freedesktop.Secret.Service.Lock",
-                "array:objpath:/org/freedesktop/secrets/collection/login",
-            ])
-            .stdout(std::process::Stdio::null())
-            .status()
-            .unwrap();
-        assert!(status.success());
-    } else {
-        let password = std::env::var("ATOM_KEYRING_PASSWORD").unwrap_or_else(|_| "atom-desktop-tests".into());
-        let _ = std::process::Command::new("sh")
-            .arg("-c")
-            .arg(format!(
-                "printf '%s' '{password}' | timeout 10 gnome-keyring-daemon --replace --unlock --components=secrets >/dev/null 2>&1"
-            ))
-            .status();
-    }
-}
-
 #[tokio::test]
 async fn a_locked_keystore_leaves_the_app_usable_for_this_session() {
     if !enabled() {
@@ -177,7 +155,7 @@ async fn a_locked_keystore_leaves_the_app_usable_for_this_session() {
     }
     let _turn = ONE_AT_A_TIME.lock().await;
     let profile = Profile::new("locked");
-    keyring_login_collection(true);
+    set_keyring_locked(true);
     let app = profile.launch().await;
     // The window and the catalogue work while the keystore cannot be read.
     app.wait_for("[data-testid=skill-list]").await;
@@ -187,5 +165,5 @@ async fn a_locked_keystore_leaves_the_app_usable_for_this_session() {
     assert!(notice.contains("only until the app closes"), "{notice}");
     app.screenshot(&screenshot_path("session-only")).await;
     app.quit().await;
-    keyring_login_collection(false);
+    set_keyring_locked(false);
 }

@@ -8,13 +8,8 @@ use std::time::{Duration, Instant};
 use atom_core::{Secret, SecretStore, StoreError, StoreHandle};
 use atom_marketplace::keystore::{service, KeyringStore};
 
-fn enabled() -> bool {
-    if std::env::var_os("ATOM_E2E").is_none() {
-        eprintln!("skipped: keystore tests run under scripts/test.sh (ATOM_E2E=1, a Secret Service)");
-        return false;
-    }
-    true
-}
+mod support;
+use support::{enabled, set_keyring_locked};
 
 /// Serialises the tests: one of them locks the keyring.
 static KEYRING: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -72,22 +67,7 @@ async fn a_locked_keyring_gives_a_typed_error_within_the_timeout() {
     let _guard = KEYRING.lock().unwrap_or_else(|p| p.into_inner());
     let ns = format!("locked-{}", std::process::id());
     KeyringStore.set(&ns, "refresh_token", &Secret::new("before-lock")).unwrap();
-    let locked = Command::new("timeout")
-        .args([
-            "10",
-            "dbus-send",
-            "--session",
-            "--dest=org.freedesktop.secrets",
-            "--print-reply",
-            "/org/freedesktop/secrets",
-            "org.freedesktop.Secret.Service.Lock",
-            "array:objpath:/org/freedesktop/secrets/collection/login",
-        ])
-        .stdout(std::process::Stdio::null())
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    assert!(locked, "could lock the login collection");
+    set_keyring_locked(true);
 
     let handle = StoreHandle::new(Arc::new(KeyringStore), ns.clone()).with_timeout(Duration::from_secs(3));
     let started = Instant::now();
@@ -95,13 +75,7 @@ async fn a_locked_keyring_gives_a_typed_error_within_the_timeout() {
     let took = started.elapsed();
 
     // Unlock again for the other tests, whatever happened.
-    let password = std::env::var("ATOM_KEYRING_PASSWORD").unwrap_or_else(|_| "atom-desktop-tests".into());
-    let _ = Command::new("sh")
-        .arg("-c")
-        .arg(format!(
-            "printf '%s' '{password}' | timeout 10 gnome-keyring-daemon --replace --unlock --components=secrets >/dev/null 2>&1"
-        ))
-        .status();
+    set_keyring_locked(false);
 
     match result {
         Err(StoreError::Timeout(_) | StoreError::Locked | StoreError::Unavailable(_)) => {}

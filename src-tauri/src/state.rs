@@ -4,10 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use atom_core::{
-    AuthState, CustomEnvironment, Environment, EnvironmentKind, ErrorInfo, RateLimitStatus, SecretStore,
-    Session,
-};
+use atom_core::{CustomEnvironment, Environment, EnvironmentKind, ErrorInfo, SecretStore, Session};
 use serde::{Deserialize, Serialize};
 use tauri::async_runtime::JoinHandle;
 use tauri::{AppHandle, Emitter, Manager};
@@ -170,7 +167,10 @@ impl App {
     pub async fn switch(&self, choice: EnvChoice, remember: bool) -> Result<EnvironmentView, ErrorInfo> {
         let env = self.environment_for(&choice).await?;
         let session = Session::new(env, self.store.clone()).map_err(|e| e.info())?;
-        let forwarders = vec![self.forward_auth(&session), self.forward_rate_limits(&session)];
+        let forwarders = vec![
+            self.forward(session.state(), events::AUTH_STATE),
+            self.forward(session.rate_limits(), events::RATE_LIMIT),
+        ];
         let view = self.view(&session);
         {
             let mut active = self.active.lock().await;
@@ -199,24 +199,17 @@ impl App {
         self.active.lock().await.as_ref().map(|a| a.choice.clone())
     }
 
-    fn forward_auth(&self, session: &Session) -> JoinHandle<()> {
-        let mut rx = session.state();
+    /// Pushes every change of a watched value to the UI as `event`.
+    fn forward<T: Clone + Serialize + Send + Sync + 'static>(
+        &self,
+        mut rx: watch::Receiver<T>,
+        event: &'static str,
+    ) -> JoinHandle<()> {
         let handle = self.handle.clone();
         tauri::async_runtime::spawn(async move {
             while rx.changed().await.is_ok() {
-                let state: AuthState = rx.borrow_and_update().clone();
-                let _ = handle.emit(events::AUTH_STATE, state);
-            }
-        })
-    }
-
-    fn forward_rate_limits(&self, session: &Session) -> JoinHandle<()> {
-        let mut rx = session.rate_limits();
-        let handle = self.handle.clone();
-        tauri::async_runtime::spawn(async move {
-            while rx.changed().await.is_ok() {
-                let status: RateLimitStatus = rx.borrow_and_update().clone();
-                let _ = handle.emit(events::RATE_LIMIT, status);
+                let value = rx.borrow_and_update().clone();
+                let _ = handle.emit(event, value);
             }
         })
     }

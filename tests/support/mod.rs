@@ -139,7 +139,8 @@ impl App {
         let caps = json!({"capabilities": {"alwaysMatch": {"tauri:options": {"application": app_binary()}}}});
         let resp: Value =
             http.post(format!("{base}/session")).json(&caps).send().await.unwrap().json().await.unwrap();
-        let session = resp["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {resp}")).to_string();
+        let session =
+            resp["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {resp}")).to_string();
         App { driver, base, session, http }
     }
 
@@ -154,7 +155,9 @@ impl App {
     }
 
     pub async fn find(&self, css: &str) -> Option<String> {
-        let v = self.cmd(reqwest::Method::POST, "/element", Some(json!({"using": "css selector", "value": css}))).await;
+        let v = self
+            .cmd(reqwest::Method::POST, "/element", Some(json!({"using": "css selector", "value": css})))
+            .await;
         v[ELEMENT].as_str().map(str::to_string)
     }
 
@@ -182,7 +185,11 @@ impl App {
 
     pub async fn text(&self, css: &str) -> String {
         let id = self.wait_for(css).await;
-        self.cmd(reqwest::Method::GET, &format!("/element/{id}/text"), None).await.as_str().unwrap_or("").to_string()
+        self.cmd(reqwest::Method::GET, &format!("/element/{id}/text"), None)
+            .await
+            .as_str()
+            .unwrap_or("")
+            .to_string()
     }
 
     pub async fn attribute(&self, css: &str, name: &str) -> Option<String> {
@@ -256,6 +263,38 @@ pub async fn sandbox_stats(app: &App) -> Value {
 }
 
 pub fn screenshot_path(name: &str) -> PathBuf {
-    let dir = std::env::var("ATOM_SCREENSHOTS").map(PathBuf::from).unwrap_or_else(|_| repo().join("target/screenshots"));
+    let dir = std::env::var("ATOM_SCREENSHOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| repo().join("target/screenshots"));
     dir.join(format!("{name}.png"))
+}
+
+/// Locks the login collection of the session's gnome-keyring (as a screen lock would), or unlocks it
+/// again with the session's password.
+pub fn set_keyring_locked(lock: bool) {
+    if lock {
+        let status = Command::new("timeout")
+            .args([
+                "10",
+                "dbus-send",
+                "--session",
+                "--dest=org.freedesktop.secrets",
+                "--print-reply",
+                "/org/freedesktop/secrets",
+                "org.freedesktop.Secret.Service.Lock",
+                "array:objpath:/org/freedesktop/secrets/collection/login",
+            ])
+            .stdout(Stdio::null())
+            .status()
+            .expect("dbus-send runs");
+        assert!(status.success(), "the login collection locks");
+    } else {
+        let password = std::env::var("ATOM_KEYRING_PASSWORD").unwrap_or_else(|_| "atom-desktop-tests".into());
+        let _ = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "printf '%s' '{password}' | timeout 10 gnome-keyring-daemon --replace --unlock --components=secrets >/dev/null 2>&1"
+            ))
+            .status();
+    }
 }
