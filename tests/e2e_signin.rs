@@ -79,7 +79,7 @@ async fn forged_and_replayed_links_are_refused_with_a_reason() {
     app.click("[data-testid=sign-in-browser]").await;
     signed_in(&app).await;
     let log = std::fs::read_to_string(profile.browser_log()).unwrap();
-    let redirect = log.lines().filter_map(|l| l.strip_prefix("redirect ")).last().unwrap().to_string();
+    let redirect = log.lines().rev().find_map(|l| l.strip_prefix("redirect ")).unwrap().to_string();
     profile.open_link(&redirect);
     app.wait_attribute("[data-testid=sign-in-error]", "data-code", "callback_rejected").await;
     assert!(app.text("[data-testid=sign-in-error]").await.contains("no sign-in is in progress"));
