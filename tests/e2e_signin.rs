@@ -6,6 +6,12 @@ mod support;
 
 use support::*;
 
+/// The account view: sign-in, the sandbox's address, errors.
+async fn open_account(app: &App) {
+    app.click("[data-testid=nav-account]").await;
+    app.wait_for("[data-testid=sandbox-url]").await;
+}
+
 async fn signed_in(app: &App) {
     app.wait_attribute("[data-testid=auth-state]", "data-state", "signed_in").await;
 }
@@ -18,7 +24,7 @@ async fn deep_link_sign_in_then_silent_sign_in_at_next_start() {
     let _turn = ONE_AT_A_TIME.lock().await;
     let profile = Profile::new("deeplink");
     let app = profile.launch().await;
-    app.wait_for("[data-testid=sandbox-url]").await;
+    open_account(&app).await;
     app.click("[data-testid=sign-in-browser]").await;
     signed_in(&app).await;
     let text = app.text("[data-testid=auth-state]").await;
@@ -33,9 +39,29 @@ async fn deep_link_sign_in_then_silent_sign_in_at_next_start() {
     app.quit().await;
 
     let again = profile.launch().await;
+    open_account(&again).await;
     signed_in(&again).await;
     assert_eq!(profile.opened_pages().len(), 1, "signed in silently: the browser was not opened again");
     again.quit().await;
+}
+
+#[tokio::test]
+async fn a_cold_start_with_a_lone_link_starts_normally_and_explains() {
+    if !enabled() {
+        return;
+    }
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let profile = Profile::new("coldstart");
+    // The desktop starts the app for a link while it was not running: there is no sign-in to finish.
+    let app = profile.launch_with(&["com.atomagentos.marketplace://oauth/callback?code=c&state=s"]).await;
+    // The app works: the catalogue is there, and the refusal is explained.
+    app.wait_for("[data-testid=skill-row]").await;
+    open_account(&app).await;
+    app.wait_attribute("[data-testid=sign-in-error]", "data-code", "callback_rejected").await;
+    assert!(app.text("[data-testid=sign-in-error]").await.contains("no sign-in is in progress"));
+    app.click("[data-testid=sign-in-browser]").await;
+    signed_in(&app).await;
+    app.quit().await;
 }
 
 #[tokio::test]
@@ -47,7 +73,7 @@ async fn deny_in_the_browser_shows_sign_in_cancelled() {
     let profile = Profile::new("deny");
     profile.set_decision("deny");
     let app = profile.launch().await;
-    app.wait_for("[data-testid=sandbox-url]").await;
+    open_account(&app).await;
     app.click("[data-testid=sign-in-browser]").await;
     app.wait_attribute("[data-testid=sign-in-error]", "data-code", "sign_in_cancelled").await;
     assert!(app.text("[data-testid=sign-in-error]").await.contains("Sign-in cancelled"));
@@ -64,7 +90,7 @@ async fn forged_and_replayed_links_are_refused_with_a_reason() {
     let profile = Profile::new("forged");
     profile.set_decision("ignore");
     let app = profile.launch().await;
-    app.wait_for("[data-testid=sandbox-url]").await;
+    open_account(&app).await;
     app.click("[data-testid=sign-in-browser]").await;
     app.wait_for("[data-testid=sign-in-waiting]").await;
 
@@ -100,7 +126,7 @@ async fn loopback_fallback_signs_in_and_sign_out_revokes() {
     let _turn = ONE_AT_A_TIME.lock().await;
     let profile = Profile::new("loopback");
     let app = profile.launch().await;
-    app.wait_for("[data-testid=sandbox-url]").await;
+    open_account(&app).await;
     app.click("[data-testid=sign-in-loopback]").await;
     signed_in(&app).await;
     assert!(profile.opened_pages()[0].contains("redirect_uri=http%3A%2F%2F127.0.0.1%3A"));
@@ -124,7 +150,7 @@ async fn pasted_callback_url_signs_in() {
     let profile = Profile::new("paste");
     profile.set_decision("ignore");
     let app = profile.launch().await;
-    app.wait_for("[data-testid=sandbox-url]").await;
+    open_account(&app).await;
     app.click("[data-testid=sign-in-browser]").await;
     app.wait_for("[data-testid=sign-in-waiting]").await;
     // The user opens the page by hand, approves, and copies where the browser ended.
@@ -158,7 +184,8 @@ async fn a_locked_keystore_leaves_the_app_usable_for_this_session() {
     set_keyring_locked(true);
     let app = profile.launch().await;
     // The window and the catalogue work while the keystore cannot be read.
-    app.wait_for("[data-testid=skill-list]").await;
+    app.wait_for("[data-testid=skill-row]").await;
+    open_account(&app).await;
     app.click("[data-testid=sign-in-browser]").await;
     signed_in(&app).await;
     let notice = app.text("[data-testid=session-only]").await;

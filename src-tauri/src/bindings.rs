@@ -54,6 +54,7 @@ pub fn types_ts() -> String {
         decl::<SkillPage>(),
         decl::<SkillQuery>(),
         decl::<SkillSort>(),
+        decl::<atom_core::PriceFilter>(),
         decl::<Category>(),
         decl::<Review>(),
         decl::<ReviewPage>(),
@@ -102,6 +103,8 @@ pub fn command_sigs() -> Vec<CommandSig> {
             "post_review",
             vec![("id", ty::<String>()), ("rating", ty::<u8>()), ("review", ty::<String>())],
         ),
+        sig::<String>("render_markdown", vec![("text", ty::<String>())]),
+        sig::<()>("open_external", vec![("url", ty::<String>())]),
     ]
 }
 

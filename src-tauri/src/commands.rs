@@ -176,3 +176,23 @@ pub async fn rate_skill(
 pub async fn post_review(app: State<'_, App>, id: String, rating: u8, review: String) -> Result<Review> {
     app.session().await.post_review(&id, rating, &review).await.map_err(info)
 }
+
+/// Markdown from the marketplace (or the user's draft) as sanitised HTML.
+#[tauri::command]
+pub fn render_markdown(text: String) -> String {
+    atom_core::markdown::render(&text)
+}
+
+/// Opens a web page (a skill's repository or documentation) in the system browser. Only http(s).
+#[tauri::command]
+pub fn open_external(handle: AppHandle, url: String) -> Result<()> {
+    let parsed =
+        url::Url::parse(&url).map_err(|_| atom_core::Error::Config("not a web address".into()).info())?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(atom_core::Error::Config("only web addresses open in the browser".into()).info());
+    }
+    handle
+        .opener()
+        .open_url(parsed.as_str(), None::<&str>)
+        .map_err(|e| atom_core::Error::Config(format!("the browser could not be started: {e}")).info())
+}

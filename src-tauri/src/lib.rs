@@ -35,7 +35,9 @@ macro_rules! app_commands {
             list_reviews,
             submit_skill,
             rate_skill,
-            post_review
+            post_review,
+            render_markdown,
+            open_external
         ]
     };
 }

@@ -105,7 +105,12 @@ impl Profile {
     }
 
     pub async fn launch(&self) -> App {
-        App::launch(self).await
+        App::launch(self, &[]).await
+    }
+
+    /// Starts the app with arguments, as the desktop does for a link when the app is not running.
+    pub async fn launch_with(&self, args: &[&str]) -> App {
+        App::launch(self, args).await
     }
 }
 
@@ -118,7 +123,7 @@ pub struct App {
 }
 
 impl App {
-    async fn launch(profile: &Profile) -> App {
+    async fn launch(profile: &Profile, args: &[&str]) -> App {
         let port = free_port();
         let native = free_port();
         let driver = Command::new(std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into()))
@@ -136,7 +141,7 @@ impl App {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         // Only tauri:options: a browserName makes WebKitWebDriver refuse the session.
-        let caps = json!({"capabilities": {"alwaysMatch": {"tauri:options": {"application": app_binary()}}}});
+        let caps = json!({"capabilities": {"alwaysMatch": {"tauri:options": {"application": app_binary(), "args": args}}}});
         let resp: Value =
             http.post(format!("{base}/session")).json(&caps).send().await.unwrap().json().await.unwrap();
         let session =

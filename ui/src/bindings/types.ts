@@ -109,9 +109,11 @@ rating_distribution: Record<string, number>, id: string, slug: string, name: str
 
 export type SkillPage = { skills: Array<Skill>, total: number, limit: number, offset: number, has_more: boolean, };
 
-export type SkillQuery = { query: string, category: string | null, tags: Array<string>, type: string | null, sort: SkillSort, limit: number | null, offset: number, };
+export type SkillQuery = { query: string, category: string | null, tags: Array<string>, type: string | null, price: PriceFilter | null, sort: SkillSort, limit: number | null, offset: number, };
 
 export type SkillSort = "popularity" | "newest" | "rating" | "installs" | "name";
+
+export type PriceFilter = "free" | "paid";
 
 export type Category = { slug: string, name: string, description: string, skill_count: number, };
 

@@ -25,6 +25,7 @@ pub mod env;
 pub mod error;
 pub mod http;
 pub mod login;
+pub mod markdown;
 pub mod models;
 pub mod ratelimit;
 pub mod secret;
@@ -36,8 +37,8 @@ pub use env::{CustomEnvironment, Environment, EnvironmentKind, Quota, Quotas, To
 pub use error::{Error, ErrorInfo, Result};
 pub use login::{CallbackError, PendingLogin, RedirectTarget};
 pub use models::{
-    Category, RateResult, Review, ReviewPage, Skill, SkillDetail, SkillPage, SkillQuery, SkillSort,
-    Submission, SubmitResult,
+    Category, PriceFilter, RateResult, Review, ReviewPage, Skill, SkillDetail, SkillPage, SkillQuery,
+    SkillSort, Submission, SubmitResult,
 };
 pub use ratelimit::{CredentialKind, RateLimitStatus};
 pub use secret::Secret;

@@ -160,6 +160,15 @@ impl SkillSort {
     }
 }
 
+/// [chosen] Free or paid skills only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum PriceFilter {
+    Free,
+    Paid,
+}
+
 /// A catalogue query. Empty fields are left out of the request.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -170,6 +179,7 @@ pub struct SkillQuery {
     pub tags: Vec<String>,
     #[serde(rename = "type")]
     pub kind: Option<String>,
+    pub price: Option<PriceFilter>,
     pub sort: SkillSort,
     pub limit: Option<u32>,
     #[cfg_attr(feature = "ts", ts(type = "number"))]
@@ -193,6 +203,9 @@ impl SkillQuery {
         }
         if let Some(k) = self.kind.as_deref().filter(|k| !k.is_empty()) {
             out.push(("type", k.to_string()));
+        }
+        if let Some(p) = self.price {
+            out.push(("price", if p == PriceFilter::Free { "free" } else { "paid" }.to_string()));
         }
         if self.sort != SkillSort::Popularity {
             out.push(("sort", self.sort.as_str().to_string()));

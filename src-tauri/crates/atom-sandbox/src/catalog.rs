@@ -19,6 +19,8 @@ pub struct SkillQuery {
     /// Every tag must be on the skill.
     pub tags: Vec<String>,
     pub kind: Option<String>,
+    /// `Some(true)`: free only; `Some(false)`: paid only.
+    pub free: Option<bool>,
     /// Index into [`SORTS`].
     pub sort: usize,
     pub limit: usize,
@@ -197,7 +199,11 @@ impl Catalog {
     /// One page of published skills, as a JSON array, and the number that match.
     pub fn list(&self, q: &SkillQuery) -> (String, usize) {
         let order = &self.orders[q.sort.min(self.orders.len() - 1)];
-        let unfiltered = q.terms.is_empty() && q.category.is_none() && q.tags.is_empty() && q.kind.is_none();
+        let unfiltered = q.terms.is_empty()
+            && q.category.is_none()
+            && q.tags.is_empty()
+            && q.kind.is_none()
+            && q.free.is_none();
         if unfiltered {
             let page: Vec<&str> =
                 order.iter().skip(q.offset).take(q.limit).map(|&i| self.summaries[i].as_str()).collect();
@@ -207,6 +213,7 @@ impl Catalog {
             let s = &self.skills[i];
             q.category.as_deref().is_none_or(|c| s.category == c)
                 && q.kind.as_deref().is_none_or(|k| s.kind == k)
+                && q.free.is_none_or(|free| (s.price == 0.0) == free)
                 && q.tags.iter().all(|t| s.tags.iter().any(|st| st == t))
                 && q.terms.iter().all(|t| self.haystacks[i].contains(t.as_str()))
         };

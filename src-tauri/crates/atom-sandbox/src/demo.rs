@@ -403,9 +403,10 @@ pub fn generate(seed: u64, count: usize) -> Demo {
         // Installs spread over orders of magnitude, as real catalogues do.
         let installs = (10f64.powf(rng.random_range(0.0..5.7))) as u64;
         let mean: f64 = rng.random_range(2.5..4.9);
-        let rated = (installs as f64 * rng.random_range(0.0..0.05)) as u64;
+        // Roughly the square root of installs: big skills have thousands of ratings, small ones a few.
+        let rated = ((installs as f64).sqrt() * rng.random_range(0.2..4.0)) as u64;
         let mut base = [0u64; 5];
-        for _ in 0..rated.min(3000) {
+        for _ in 0..rated.min(5000) {
             let stars = (mean + rng.random_range(-1.5..1.5)).round().clamp(1.0, 5.0) as usize;
             base[stars - 1] += 1;
         }

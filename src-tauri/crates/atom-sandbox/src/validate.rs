@@ -80,6 +80,12 @@ pub fn skill_query(q: &Map<String, Value>) -> Result<SkillQuery, ApiError> {
             fail(&mut fields, "type", format!("must be one of {}", SKILL_TYPES.join(", ")));
         }
     }
+    match text("price") {
+        None => {}
+        Some("free") => out.free = Some(true),
+        Some("paid") => out.free = Some(false),
+        Some(_) => fail(&mut fields, "price", "must be free or paid"),
+    }
     if let Some(sort) = text("sort") {
         match SORTS.iter().position(|s| *s == sort) {
             Some(i) => out.sort = i,

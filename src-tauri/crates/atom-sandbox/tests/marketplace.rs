@@ -102,6 +102,18 @@ async fn filters_by_category_tags_and_type() {
 }
 
 #[tokio::test]
+async fn filters_free_or_paid() {
+    let sb = Sandbox::unlimited().await;
+    let (_, free) = sb.get_json("/skills?price=free&limit=100").await;
+    let (_, paid) = sb.get_json("/skills?price=paid&limit=100").await;
+    assert!(free["skills"].as_array().unwrap().iter().all(|s| s["is_free"] == true));
+    assert!(paid["skills"].as_array().unwrap().iter().all(|s| s["is_free"] == false));
+    assert_eq!(free["total"].as_u64().unwrap() + paid["total"].as_u64().unwrap(), 300);
+    let (status, body) = sb.get_json("/skills?price=cheap").await;
+    assert_eq!((status, error_code(&body)), (422, "VALIDATION_ERROR"));
+}
+
+#[tokio::test]
 async fn sorts_as_named() {
     let sb = Sandbox::unlimited().await;
     let field = |body: &Value, f: &str| -> Vec<Value> {

@@ -1,0 +1,69 @@
+// Drafts the user is typing (a review, a submission) are saved as they type and survive a failed request
+// and a restart. They hold no secret, so the webview's local storage (kept in the app's data folder) is
+// the right place. Storage may be full or missing: then drafts live in memory, and nothing breaks.
+
+export interface KeyValue {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+  removeItem(key: string): void;
+}
+
+const memory = new Map<string, string>();
+const memoryStore: KeyValue = {
+  getItem: (k) => memory.get(k) ?? null,
+  setItem: (k, v) => void memory.set(k, v),
+  removeItem: (k) => void memory.delete(k),
+};
+
+function defaultStore(): KeyValue {
+  try {
+    return globalThis.localStorage ?? memoryStore;
+  } catch {
+    return memoryStore;
+  }
+}
+
+const PREFIX = "atom.draft.";
+
+export class Drafts {
+  constructor(private store: KeyValue = defaultStore()) {}
+
+  load<T>(key: string, fallback: T): T {
+    try {
+      const raw = this.store.getItem(PREFIX + key);
+      if (raw === null) return fallback;
+      const parsed = JSON.parse(raw) as { v: number; value: T };
+      return parsed && parsed.v === 1 ? parsed.value : fallback;
+    } catch {
+      return fallback;
+    }
+  }
+
+  save<T>(key: string, value: T): void {
+    try {
+      this.store.setItem(PREFIX + key, JSON.stringify({ v: 1, value }));
+    } catch {
+      memoryStore.setItem(PREFIX + key, JSON.stringify({ v: 1, value }));
+    }
+  }
+
+  clear(key: string): void {
+    try {
+      this.store.removeItem(PREFIX + key);
+    } catch {
+      // nothing to do
+    }
+    memoryStore.removeItem(PREFIX + key);
+  }
+}
+
+export const drafts = new Drafts();
+
+/** Calls `fn` once things have been quiet for `ms`. */
+export function debounce<A extends unknown[]>(fn: (...args: A) => void, ms: number): (...args: A) => void {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return (...args: A) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => fn(...args), ms);
+  };
+}

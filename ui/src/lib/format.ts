@@ -1,0 +1,17 @@
+// Numbers and prices, the same on every machine (the webview's locale may be "C").
+const counts = new Intl.NumberFormat("en-US");
+const compact = new Intl.NumberFormat("en-US", { notation: "compact", maximumFractionDigits: 1 });
+
+export function formatCount(n: number): string {
+  return n >= 100_000 ? compact.format(n) : counts.format(n);
+}
+
+export function formatPrice(price: number, isFree: boolean): string {
+  return isFree || price === 0 ? "Free" : `$${price.toFixed(2)}`;
+}
+
+export function formatDate(iso: string | null | undefined): string {
+  if (!iso) return "";
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? "" : d.toLocaleDateString("en-US", { year: "numeric", month: "short", day: "numeric" });
+}

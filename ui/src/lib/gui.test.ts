@@ -1,0 +1,102 @@
+import { describe, expect, it } from "vitest";
+import { Drafts, type KeyValue } from "./drafts";
+import { defaultFilters, queryKey, toQuery } from "./query";
+import { emptySubmission, isSemver, parseTags, validateSubmission } from "./validation";
+import { pagesFor, visibleRows } from "./virtual";
+
+describe("submission validation mirrors the server", () => {
+  const valid = { ...emptySubmission(), name: "Changelog Writer", description: "Writes changelogs from PRs.", category: "automation", type: "script" };
+
+  it("accepts a valid submission", () => {
+    expect(validateSubmission(valid, ["automation"])).toEqual({});
+  });
+
+  it("names each broken field", () => {
+    const e = validateSubmission(
+      { ...valid, name: "ab", description: "short", type: "binary", version: "1.0", tags: ["Bad Tag"], price: -1, repository_url: "http://x.y" },
+      ["automation"],
+    );
+    expect(Object.keys(e).sort()).toEqual(["description", "name", "price", "repository_url", "tags", "type", "version"]);
+  });
+
+  it("measures trimmed text in characters, not bytes", () => {
+    expect(validateSubmission({ ...valid, name: "  🚀🚀🚀  " }).name).toBeUndefined();
+    expect(validateSubmission({ ...valid, name: "x".repeat(101) }).name).toBeDefined();
+  });
+
+  it("knows SemVer 2.0", () => {
+    for (const ok of ["1.0.0", "0.1.2-beta.1", "2.0.0+build.5", "1.0.0-0.3.7"]) expect(isSemver(ok)).toBe(true);
+    for (const bad of ["1.0", "01.0.0", "1.0.0-01", "v1.0.0", "1.0.0-"]) expect(isSemver(bad)).toBe(false);
+  });
+
+  it("splits tags on commas and spaces", () => {
+    expect(parseTags(" ai, llm  pdf,,")).toEqual(["ai", "llm", "pdf"]);
+  });
+});
+
+describe("drafts", () => {
+  function fakeStore(): KeyValue & { data: Map<string, string> } {
+    const data = new Map<string, string>();
+    return { data, getItem: (k) => data.get(k) ?? null, setItem: (k, v) => void data.set(k, v), removeItem: (k) => void data.delete(k) };
+  }
+
+  it("survives a reload of the store", () => {
+    const store = fakeStore();
+    new Drafts(store).save("review:x", { rating: 4, text: "half written" });
+    expect(new Drafts(store).load("review:x", null)).toEqual({ rating: 4, text: "half written" });
+  });
+
+  it("falls back on corrupt or foreign data", () => {
+    const store = fakeStore();
+    store.data.set("atom.draft.k", "{not json");
+    expect(new Drafts(store).load("k", "fallback")).toBe("fallback");
+    store.data.set("atom.draft.k", JSON.stringify({ v: 99, value: 1 }));
+    expect(new Drafts(store).load("k", "fallback")).toBe("fallback");
+  });
+
+  it("keeps working when storage throws", () => {
+    const broken: KeyValue = {
+      getItem: () => { throw new Error("denied"); },
+      setItem: () => { throw new Error("quota"); },
+      removeItem: () => { throw new Error("denied"); },
+    };
+    const d = new Drafts(broken);
+    expect(() => d.save("k", 1)).not.toThrow();
+    expect(d.load("k", 0)).toBe(0);
+    expect(() => d.clear("k")).not.toThrow();
+  });
+});
+
+describe("query building", () => {
+  it("drops empty filters and normalises tags", () => {
+    const q = toQuery({ ...defaultFilters(), search: "  pdf ", tags: "AI, llm" }, 50, 50);
+    expect(q).toEqual({ query: "pdf", category: null, tags: ["ai", "llm"], type: null, price: null, sort: "popularity", limit: 50, offset: 50 });
+  });
+
+  it("every filter changes the query key", () => {
+    expect(queryKey({ ...defaultFilters(), price: "free" })).not.toBe(queryKey(defaultFilters()));
+    expect(queryKey({ ...defaultFilters(), sort: "name" })).not.toBe(queryKey(defaultFilters()));
+    expect(queryKey({ ...defaultFilters(), search: "  " })).toBe(queryKey(defaultFilters()));
+  });
+});
+
+describe("virtual list", () => {
+  it("renders only what is in view plus a margin", () => {
+    const w = visibleRows(7600, 800, 76, 10_000, 5);
+    expect(w.start).toBe(95);
+    expect(w.end).toBe(100 + 12 + 5);
+    expect(w.offset).toBe(95 * 76);
+    expect(w.height).toBe(760_000);
+  });
+
+  it("clamps at both ends", () => {
+    expect(visibleRows(-50, 800, 76, 3)).toMatchObject({ start: 0, end: 3 });
+    expect(visibleRows(1e9, 800, 76, 100).end).toBe(100);
+    expect(visibleRows(0, 800, 76, 0)).toMatchObject({ start: 0, end: 0, height: 0 });
+  });
+
+  it("finds the pages to fetch", () => {
+    expect(pagesFor(45, 60, 50)).toEqual([0, 1]);
+    expect(pagesFor(0, 0, 50)).toEqual([]);
+  });
+});

@@ -1,0 +1,107 @@
+// The server's rules for a submission (docs/api-contract.md), checked as the user types. The core checks
+// them again before sending, and the server has the last word: its field errors are shown the same way.
+import type { Submission } from "../bindings/types";
+
+export const LIMITS = {
+  nameMin: 3,
+  nameMax: 100,
+  descriptionMin: 10,
+  descriptionMax: 500,
+  longDescriptionMax: 20_000,
+  tagsMax: 10,
+  tagMax: 32,
+  licenseMax: 100,
+  reviewMax: 1000,
+} as const;
+
+export const SKILL_TYPES = ["api", "function", "script", "docker", "container"] as const;
+
+export type FieldErrors = Partial<Record<keyof Submission | string, string>>;
+
+const chars = (s: string) => [...s.trim()].length;
+
+export function isSemver(v: string): boolean {
+  const num = "(0|[1-9]\\d*)";
+  const ident = "[0-9A-Za-z-]+";
+  const pre = `(?:-((?:${num}|\\d*[A-Za-z-][0-9A-Za-z-]*)(?:\\.(?:${num}|\\d*[A-Za-z-][0-9A-Za-z-]*))*))`;
+  const build = `(?:\\+(${ident}(?:\\.${ident})*))`;
+  return new RegExp(`^${num}\\.${num}\\.${num}${pre}?${build}?$`).test(v);
+}
+
+function isHttps(u: string): boolean {
+  try {
+    const url = new URL(u);
+    return url.protocol === "https:" && url.hostname !== "";
+  } catch {
+    return false;
+  }
+}
+
+/** Splits "a, b  c" into tags. */
+export function parseTags(text: string): string[] {
+  return text
+    .split(/[\s,]+/)
+    .map((t) => t.trim())
+    .filter((t) => t !== "");
+}
+
+export function validateSubmission(s: Submission, categories: string[] = []): FieldErrors {
+  const e: FieldErrors = {};
+  const name = chars(s.name);
+  if (name === 0) e.name = "Required.";
+  else if (name < LIMITS.nameMin || name > LIMITS.nameMax) e.name = `${LIMITS.nameMin} to ${LIMITS.nameMax} characters.`;
+  const desc = chars(s.description);
+  if (desc === 0) e.description = "Required.";
+  else if (desc < LIMITS.descriptionMin || desc > LIMITS.descriptionMax)
+    e.description = `${LIMITS.descriptionMin} to ${LIMITS.descriptionMax} characters.`;
+  if (chars(s.long_description) > LIMITS.longDescriptionMax)
+    e.long_description = `At most ${LIMITS.longDescriptionMax.toLocaleString("en")} characters.`;
+  if (s.category.trim() === "") e.category = "Choose a category.";
+  else if (categories.length > 0 && !categories.includes(s.category)) e.category = "Not a known category.";
+  if (s.type.trim() === "") e.type = "Choose a type.";
+  else if (!(SKILL_TYPES as readonly string[]).includes(s.type)) e.type = `One of ${SKILL_TYPES.join(", ")}.`;
+  if (s.version.trim() === "") e.version = "Required.";
+  else if (!isSemver(s.version.trim())) e.version = "A SemVer version such as 1.0.0.";
+  if (s.tags.length > LIMITS.tagsMax) e.tags = `At most ${LIMITS.tagsMax} tags.`;
+  else if (s.tags.some((t) => !/^[a-z0-9-]+$/.test(t) || t.length > LIMITS.tagMax))
+    e.tags = `Tags use a-z, 0-9 and -, up to ${LIMITS.tagMax} characters.`;
+  if (!Number.isFinite(s.price) || s.price < 0) e.price = "A price of 0 or more (0 is free).";
+  if ((s.license ?? "").trim().length > LIMITS.licenseMax) e.license = `At most ${LIMITS.licenseMax} characters.`;
+  for (const f of ["repository_url", "documentation_url"] as const) {
+    const v = (s[f] ?? "").trim();
+    if (v !== "" && !isHttps(v)) e[f] = "An https:// address.";
+  }
+  return e;
+}
+
+/** The body to send: empty optional fields left out, text trimmed. */
+export function cleanSubmission(s: Submission): Submission {
+  const opt = (v: string | null | undefined) => (v && v.trim() !== "" ? v.trim() : null);
+  return {
+    ...s,
+    name: s.name.trim(),
+    description: s.description.trim(),
+    long_description: s.long_description.trim(),
+    version: s.version.trim(),
+    license: opt(s.license),
+    repository_url: opt(s.repository_url),
+    documentation_url: opt(s.documentation_url),
+  };
+}
+
+export function emptySubmission(): Submission {
+  return {
+    name: "",
+    description: "",
+    long_description: "",
+    category: "",
+    type: "",
+    version: "1.0.0",
+    tags: [],
+    price: 0,
+    license: null,
+    repository_url: null,
+    documentation_url: null,
+    config: null,
+  };
+}
