@@ -26,6 +26,8 @@ pub struct AppInfo {
     /// The embedded sandbox's address, when it runs.
     pub sandbox_url: Option<String>,
     pub auth: AuthState,
+    /// A sign-in problem that happened before the window was listening (a cold start with a link).
+    pub pending_error: Option<ErrorInfo>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -61,6 +63,7 @@ pub async fn app_info(app: State<'_, App>) -> Result<AppInfo> {
         choice: app.active_choice().await,
         sandbox_url: app.sandbox_base_url().await,
         auth: session.current_state(),
+        pending_error: app.take_last_error(),
     })
 }
 
@@ -185,7 +188,7 @@ pub fn render_markdown(text: String) -> String {
 
 /// Opens a web page (a skill's repository or documentation) in the system browser. Only http(s).
 #[tauri::command]
-pub fn open_external(handle: AppHandle, url: String) -> Result<()> {
+pub async fn open_external(handle: AppHandle, url: String) -> Result<()> {
     let parsed =
         url::Url::parse(&url).map_err(|_| atom_core::Error::Config("not a web address".into()).info())?;
     if !matches!(parsed.scheme(), "http" | "https") {

@@ -10,7 +10,7 @@ pub mod state;
 
 use std::sync::Arc;
 
-use tauri::{Emitter, Manager};
+use tauri::Manager;
 use tauri_plugin_deep_link::DeepLinkExt;
 
 use crate::state::{App, EnvChoice};
@@ -114,7 +114,7 @@ pub fn run() {
                 let app = h.state::<App>();
                 if let Err(e) = app.switch(initial, args.sandbox).await {
                     tracing::error!("could not open the environment: {}", e.message);
-                    let _ = h.emit(state::events::SIGN_IN_ERROR, e);
+                    app.report(e);
                     let _ = app.switch(EnvChoice::Production, false).await;
                 }
                 for url in cold_start_urls {

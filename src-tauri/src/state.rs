@@ -67,6 +67,8 @@ pub struct App {
     ready: watch::Sender<Option<Session>>,
     sandbox: AsyncMutex<Option<atom_sandbox::SandboxHandle>>,
     loopback: parking_lot::Mutex<Option<Loopback>>,
+    /// The last refusal, kept for a window that was not listening yet (a cold start with a link).
+    last_error: parking_lot::Mutex<Option<ErrorInfo>>,
 }
 
 impl App {
@@ -83,6 +85,7 @@ impl App {
             ready: watch::channel(None).0,
             sandbox: AsyncMutex::new(None),
             loopback: parking_lot::Mutex::new(None),
+            last_error: parking_lot::Mutex::new(None),
         }
     }
 
@@ -188,7 +191,7 @@ impl App {
             if let Err(e) = session.restore().await {
                 tracing::warn!("silent sign-in did not complete: {e}");
                 if e.code() == "keystore_unavailable" {
-                    let _ = handle.emit(events::SIGN_IN_ERROR, e.info());
+                    handle.state::<App>().report(e.info());
                 }
             }
         });
@@ -214,6 +217,17 @@ impl App {
         })
     }
 
+    /// Shows a sign-in problem now, and keeps it for a window that opens later.
+    pub fn report(&self, error: ErrorInfo) {
+        *self.last_error.lock() = Some(error.clone());
+        let _ = self.handle.emit(events::SIGN_IN_ERROR, error);
+    }
+
+    /// The problem not yet shown, once.
+    pub fn take_last_error(&self) -> Option<ErrorInfo> {
+        self.last_error.lock().take()
+    }
+
     pub fn set_loopback(&self, listener: Option<Loopback>) {
         *self.loopback.lock() = listener;
     }
@@ -225,7 +239,7 @@ impl App {
         let session = self.session().await;
         if let Err(e) = session.complete_login(&url).await {
             tracing::warn!("sign-in callback refused: {e}");
-            let _ = self.handle.emit(events::SIGN_IN_ERROR, e.info());
+            self.report(e.info());
         }
         *self.loopback.lock() = None;
     }

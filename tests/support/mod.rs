@@ -142,8 +142,16 @@ impl App {
         }
         // Only tauri:options: a browserName makes WebKitWebDriver refuse the session.
         let caps = json!({"capabilities": {"alwaysMatch": {"tauri:options": {"application": app_binary(), "args": args}}}});
-        let resp: Value =
-            http.post(format!("{base}/session")).json(&caps).send().await.unwrap().json().await.unwrap();
+        let resp: Value = http
+            .post(format!("{base}/session"))
+            .json(&caps)
+            .timeout(Duration::from_secs(60))
+            .send()
+            .await
+            .expect("the app starts under WebDriver within a minute")
+            .json()
+            .await
+            .unwrap();
         let session =
             resp["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {resp}")).to_string();
         App { driver, base, session, http }
@@ -258,7 +266,10 @@ impl App {
 
 impl Drop for App {
     fn drop(&mut self) {
+        // After a failed scenario too: no app may outlive it, or the next one would be forwarded to it.
         let _ = self.driver.kill();
+        let _ = self.driver.wait();
+        let _ = Command::new("pkill").args(["-f", &app_binary().display().to_string()]).status();
     }
 }
 

@@ -5,7 +5,11 @@ export type AppInfo = { version: string, environment: EnvironmentView, choice: E
 /**
  * The embedded sandbox's address, when it runs.
  */
-sandbox_url: string | null, auth: AuthState, };
+sandbox_url: string | null, auth: AuthState, 
+/**
+ * A sign-in problem that happened before the window was listening (a cold start with a link).
+ */
+pending_error: ErrorInfo | null, };
 
 export type SignInMethod = "deep_link" | "loopback";
 
