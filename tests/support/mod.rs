@@ -40,6 +40,8 @@ pub fn app_binary() -> PathBuf {
 /// An isolated user profile: data, config and the fake browser's files, kept across app restarts.
 pub struct Profile {
     pub dir: PathBuf,
+    /// Start the app with GTK's dark theme (and so `prefers-color-scheme: dark`).
+    pub dark: bool,
 }
 
 impl Profile {
@@ -54,7 +56,7 @@ impl Profile {
         for account in ["refresh_token", "api_key", "api_key_scope"] {
             let _ = atom_core::SecretStore::delete(&store, "sandbox", account);
         }
-        let profile = Profile { dir };
+        let profile = Profile { dir, dark: false };
         profile.set_decision("approve");
         profile
     }
@@ -88,6 +90,7 @@ impl Profile {
             ("FAKE_BROWSER_LOG", self.browser_log().display().to_string()),
             ("FAKE_BROWSER_DECISION_FILE", p("decision")),
             ("WEBKIT_DISABLE_COMPOSITING_MODE", "1".into()),
+            ("GTK_THEME", if self.dark { "Adwaita:dark" } else { "Adwaita" }.into()),
         ]
     }
 
@@ -159,12 +162,13 @@ impl App {
 
     async fn cmd(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
         let url = format!("{}/session/{}{}", self.base, self.session, path);
-        let mut req = self.http.request(method, url);
+        let mut req = self.http.request(method, url).timeout(Duration::from_secs(30));
         if let Some(b) = body {
             req = req.json(&b);
         }
-        let resp: Value = req.send().await.unwrap().json().await.unwrap_or(Value::Null);
-        resp["value"].clone()
+        let resp = req.send().await.unwrap_or_else(|e| panic!("WebDriver {path} did not answer: {e}"));
+        let value: Value = resp.json().await.unwrap_or(Value::Null);
+        value["value"].clone()
     }
 
     pub async fn find(&self, css: &str) -> Option<String> {
@@ -181,14 +185,27 @@ impl App {
             if let Some(id) = self.find(css).await {
                 return id;
             }
-            assert!(Instant::now() < deadline, "no element {css} after 20 s");
+            if Instant::now() >= deadline {
+                self.screenshot(&screenshot_path("failure")).await;
+                panic!("no element {css} after 20 s (screenshot: target/screenshots/failure.png)");
+            }
             tokio::time::sleep(Duration::from_millis(150)).await;
         }
     }
 
+    /// Clicks, retrying while something covers the element (a toast fading out), and fails loudly
+    /// if the click never lands.
     pub async fn click(&self, css: &str) {
-        let id = self.wait_for(css).await;
-        self.cmd(reqwest::Method::POST, &format!("/element/{id}/click"), Some(json!({}))).await;
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let id = self.wait_for(css).await;
+            let v = self.cmd(reqwest::Method::POST, &format!("/element/{id}/click"), Some(json!({}))).await;
+            if v.get("error").is_none() {
+                return;
+            }
+            assert!(Instant::now() < deadline, "could not click {css}: {v}");
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
     }
 
     pub async fn type_into(&self, css: &str, text: &str) {
@@ -213,6 +230,34 @@ impl App {
             .map(str::to_string)
     }
 
+    /// Presses keys on whatever has the focus (W3C actions): `\u{E009}` is Control, `\u{E004}` Tab,
+    /// `\u{E007}` Enter, `\u{E014}` ArrowRight, `\u{E015}` ArrowDown.
+    pub async fn keys(&self, keys: &[&str]) {
+        let mut actions = Vec::new();
+        for k in keys {
+            actions.push(json!({"type": "keyDown", "value": k}));
+        }
+        for k in keys.iter().rev() {
+            actions.push(json!({"type": "keyUp", "value": k}));
+        }
+        let body = json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]});
+        self.cmd(reqwest::Method::POST, "/actions", Some(body)).await;
+    }
+
+    /// Types text into whatever has the focus.
+    pub async fn type_text(&self, text: &str) {
+        for ch in text.chars() {
+            self.keys(&[&ch.to_string()]).await;
+        }
+    }
+
+    /// An attribute of the focused element.
+    pub async fn focused(&self, attribute: &str) -> Option<String> {
+        let v =
+            self.script(&format!("return document.activeElement?.getAttribute('{attribute}') ?? null")).await;
+        v.as_str().map(str::to_string)
+    }
+
     pub async fn script(&self, script: &str) -> Value {
         self.cmd(reqwest::Method::POST, "/execute/sync", Some(json!({"script": script, "args": []}))).await
     }
@@ -230,10 +275,13 @@ impl App {
         }
     }
 
+    /// Saves a screenshot, best effort: a screenshot that fails or takes over 10 s never fails a scenario.
     pub async fn screenshot(&self, path: &Path) {
         use base64::Engine;
-        let v = self.cmd(reqwest::Method::GET, "/screenshot", None).await;
-        if let Some(b64) = v.as_str() {
+        let url = format!("{}/session/{}/screenshot", self.base, self.session);
+        let Ok(resp) = self.http.get(url).timeout(Duration::from_secs(10)).send().await else { return };
+        let Ok(v) = resp.json::<Value>().await else { return };
+        if let Some(b64) = v["value"].as_str() {
             if let Ok(png) = base64::engine::general_purpose::STANDARD.decode(b64) {
                 if let Some(dir) = path.parent() {
                     let _ = std::fs::create_dir_all(dir);

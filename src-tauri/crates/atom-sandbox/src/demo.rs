@@ -403,12 +403,17 @@ pub fn generate(seed: u64, count: usize) -> Demo {
         // Installs spread over orders of magnitude, as real catalogues do.
         let installs = (10f64.powf(rng.random_range(0.0..5.7))) as u64;
         let mean: f64 = rng.random_range(2.5..4.9);
-        // Roughly the square root of installs: big skills have thousands of ratings, small ones a few.
-        let rated = ((installs as f64).sqrt() * rng.random_range(0.2..4.0)) as u64;
+        let rated = (installs as f64 * rng.random_range(0.0..0.05)) as u64;
+        // How many of those draws count: about the square root of installs, varied by the installs'
+        // last digits. Computed without drawing, so that the random stream (and every name after
+        // this skill) stays the same for a given seed.
+        let counted = ((installs as f64).sqrt() * (0.3 + (installs % 97) as f64 / 40.0)) as u64;
         let mut base = [0u64; 5];
-        for _ in 0..rated.min(5000) {
+        for draw in 0..rated.min(3000) {
             let stars = (mean + rng.random_range(-1.5..1.5)).round().clamp(1.0, 5.0) as usize;
-            base[stars - 1] += 1;
+            if draw < counted {
+                base[stars - 1] += 1;
+            }
         }
         let created = epoch - Duration::seconds(rng.random_range(0..2 * 365 * 86_400));
         let updated = created + Duration::seconds(rng.random_range(0..180 * 86_400));

@@ -1,0 +1,400 @@
+//! The GUI, driven like a user would through WebDriver on the real app and its embedded sandbox:
+//! browsing, searching, the detail page, submitting, rating and reviewing, a read-only key, rate limits,
+//! drafts that survive failures and restarts, hostile content, and the keyboard alone.
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::json;
+use support::*;
+
+const READ_KEY: &str = "atom_pub_00000000-0000-4000-8000-000000000001";
+const RW_KEY: &str = "atom_pub_00000000-0000-4000-8000-000000000002";
+const CONTROL: &str = "\u{E009}";
+const TAB: &str = "\u{E004}";
+const ENTER: &str = "\u{E007}";
+const RIGHT: &str = "\u{E014}";
+const DOWN: &str = "\u{E015}";
+
+async fn sign_in_with_key(app: &App, key: &str, read_write: bool) {
+    app.click("[data-testid=nav-account]").await;
+    app.type_into("[data-testid=api-key-input]", key).await;
+    if read_write {
+        app.click("input[type=radio][value=read_write]").await;
+    }
+    app.click("[data-testid=api-key-submit]").await;
+    app.wait_attribute("[data-testid=auth-state]", "data-state", "signed_in").await;
+}
+
+async fn search(app: &App, text: &str) {
+    app.click("[data-testid=search]").await;
+    app.script("const s = document.querySelector('[data-testid=search]'); s.value = ''; s.dispatchEvent(new Event('input'));")
+        .await;
+    app.type_into("[data-testid=search]", text).await;
+}
+
+/// Searches for `name`, waits for a row with that name, and opens it.
+async fn open_skill(app: &App, name: &str) {
+    search(app, name).await;
+    let find = format!(
+        "const r = [...document.querySelectorAll('[data-testid=skill-row]')].find(r => r.querySelector('.name').textContent.startsWith({name:?})); return r ? r.dataset.slug : null"
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let slug = loop {
+        if let Some(slug) = app.script(&find).await.as_str() {
+            break slug.to_string();
+        }
+        assert!(std::time::Instant::now() < deadline, "no row for {name}");
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    };
+    app.click(&format!("[data-testid=skill-row][data-slug='{slug}']")).await;
+    app.wait_for("[data-testid=skill-name]").await;
+}
+
+async fn sandbox_url(app: &App) -> String {
+    let v = app.script("return window.__sandboxUrl ?? null").await;
+    if let Some(url) = v.as_str() {
+        return url.to_string();
+    }
+    app.click("[data-testid=nav-account]").await;
+    let url = app.text("[data-testid=sandbox-url]").await;
+    app.click("nav.tabs button").await;
+    url
+}
+
+async fn arm_fault(base: &str, fault: serde_json::Value) {
+    let resp =
+        reqwest::Client::new().post(format!("{base}/__sandbox/faults")).json(&fault).send().await.unwrap();
+    assert_eq!(resp.status(), 201);
+}
+
+#[tokio::test]
+async fn browse_search_filter_by_category_and_open_a_detail() {
+    if !enabled() {
+        return;
+    }
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let profile = Profile::new("browse");
+    let app = profile.launch().await;
+    app.wait_for("[data-testid=skill-row]").await;
+    assert_eq!(app.text("[data-testid=result-count]").await, "300 skills");
+    app.screenshot(&screenshot_path("catalogue-light")).await;
+
+    search(&app, "github").await;
+    app.wait_for("[data-testid=result-count]").await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while app.text("[data-testid=result-count]").await == "300 skills" {
+        assert!(std::time::Instant::now() < deadline, "the search did not narrow the list");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let rows = app.script("return [...document.querySelectorAll('[data-testid=skill-row]')].map(r => r.textContent.toLowerCase())").await;
+    for row in rows.as_array().unwrap() {
+        assert!(row.as_str().unwrap().contains("github"), "{row}");
+    }
+
+    app.click("[data-category=security]").await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let chips = app
+        .script("return [...document.querySelectorAll('[data-testid=skill-row] .chip:first-of-type')].map(c => c.textContent)")
+        .await;
+    for chip in chips.as_array().unwrap() {
+        assert_eq!(chip.as_str().unwrap(), "security");
+    }
+    app.click("[data-testid=skill-row]").await;
+    app.wait_for("[data-testid=skill-description]").await;
+    assert!(!app.text("[data-testid=skill-name]").await.is_empty());
+    app.screenshot(&screenshot_path("detail-light")).await;
+    app.quit().await;
+}
+
+#[tokio::test]
+async fn submit_with_an_invalid_field_then_valid_and_see_it_pending() {
+    if !enabled() {
+        return;
+    }
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let profile = Profile::new("submit");
+    let app = profile.launch().await;
+    sign_in_with_key(&app, RW_KEY, true).await;
+    app.click("[data-testid=nav-submit]").await;
+    app.type_into("[data-testid=f-name]", "E2E Release Notes").await;
+    app.type_into("[data-testid=f-description]", "Writes release notes from merged pull requests.").await;
+    app.script("const s = document.querySelector('[data-testid=f-category]'); s.value = 'developer-tools'; s.dispatchEvent(new Event('change'));").await;
+    app.script("const s = document.querySelector('[data-testid=f-type]'); s.value = 'function'; s.dispatchEvent(new Event('change'));").await;
+    // An invalid version first.
+    app.script("const v = document.querySelector('[data-testid=f-version]'); v.value = ''; v.dispatchEvent(new Event('input'));").await;
+    app.type_into("[data-testid=f-version]", "1.0").await;
+    app.type_into("[data-testid=f-long_description]", "# Release notes\n\nMade by **E2E**.").await;
+    app.click("[data-testid=submit-button]").await;
+    let message = app.text("[data-testid=error-version]").await;
+    assert!(message.contains("SemVer"), "{message}");
+    app.screenshot(&screenshot_path("submit-invalid-light")).await;
+
+    app.script("const v = document.querySelector('[data-testid=f-version]'); v.value = '1.0.0'; v.dispatchEvent(new Event('input'));").await;
+    app.click("[data-testid=submit-button]").await;
+    app.wait_for("[data-testid=submit-success]").await;
+    assert_eq!(app.text("[data-testid=submit-status]").await, "pending review");
+    assert_eq!(app.text("[data-testid=submit-slug]").await, "e2e-release-notes");
+    app.screenshot(&screenshot_path("submit-done-light")).await;
+    app.quit().await;
+}
+
+#[tokio::test]
+async fn rate_and_review_then_see_the_new_average() {
+    if !enabled() {
+        return;
+    }
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let profile = Profile::new("review");
+    let app = profile.launch().await;
+    sign_in_with_key(&app, RW_KEY, true).await;
+    app.click("nav.tabs button").await;
+    open_skill(&app, "Web Router").await;
+    let before: u64 = app
+        .text("[data-testid=rating-count]")
+        .await
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .replace(',', "")
+        .parse()
+        .unwrap();
+    app.click("[data-testid=star-rating] [data-star='5']").await;
+    app.type_into("[data-testid=review-text]", "Five stars from the end-to-end test.").await;
+    assert_eq!(app.text("[data-testid=review-counter]").await, "36/1000");
+    app.click("[data-testid=post-review]").await;
+    app.wait_for("[data-kind=success]").await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let now: u64 = app
+            .text("[data-testid=rating-count]")
+            .await
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .replace(',', "")
+            .parse()
+            .unwrap();
+        if now == before + 1 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "count stayed at {now}");
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    assert!(app.text("[data-testid=reviews]").await.contains("Five stars from the end-to-end test."));
+    assert!(app.text("[data-testid=my-rating]").await.contains("5 ★"));
+    app.quit().await;
+}
+
+#[tokio::test]
+async fn a_read_only_key_cannot_submit_and_is_told_why() {
+    if !enabled() {
+        return;
+    }
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let profile = Profile::new("readonly");
+    let app = profile.launch().await;
+    sign_in_with_key(&app, READ_KEY, false).await;
+    app.click("[data-testid=nav-submit]").await;
+    assert!(app.text("[data-testid=submit-disabled]").await.contains("read_write"));
+    assert_eq!(app.attribute("[data-testid=submit-button]", "disabled").await.as_deref(), Some("true"));
+    app.click("nav.tabs button").await;
+    open_skill(&app, "Web Router").await;
+    assert!(app.text("[data-testid=write-disabled]").await.contains("only browse"));
+    app.quit().await;
+}
+
+#[tokio::test]
+async fn a_rate_limit_shows_the_wait_and_recovers() {
+    if !enabled() {
+        return;
+    }
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let profile = Profile::new("ratelimit");
+    let app = profile.launch().await;
+    app.wait_for("[data-testid=skill-row]").await;
+    let base = sandbox_url(&app).await;
+    arm_fault(
+        &base,
+        json!({"endpoint": "GET /skills", "status": 429, "count": 1, "headers": {"Retry-After": "3"}}),
+    )
+    .await;
+    search(&app, "slack").await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let quota =
+            app.script("return document.querySelector('[data-testid=rate-limit]')?.textContent ?? ''").await;
+        if quota.as_str().unwrap_or("").contains("waiting") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the wait was never shown");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    app.screenshot(&screenshot_path("rate-limited-light")).await;
+    // Then the results arrive by themselves, and the wait is gone.
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let count = app.text("[data-testid=result-count]").await;
+        let quota =
+            app.script("return document.querySelector('[data-testid=rate-limit]')?.textContent ?? ''").await;
+        if count != "300 skills" && count != "Loading…" && !quota.as_str().unwrap_or("").contains("waiting")
+        {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no results after the wait ({count})");
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    assert!(app.find("[data-testid=list-error]").await.is_none(), "no error was shown: the wait was enough");
+    app.quit().await;
+}
+
+#[tokio::test]
+async fn a_review_draft_survives_a_failed_post_and_a_restart() {
+    if !enabled() {
+        return;
+    }
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let profile = Profile::new("draft");
+    let app = profile.launch().await;
+    sign_in_with_key(&app, RW_KEY, true).await;
+    let base = sandbox_url(&app).await;
+    app.click("nav.tabs button").await;
+    open_skill(&app, "Web Router").await;
+    arm_fault(&base, json!({"endpoint": "POST /skills/{id}/reviews", "status": 500})).await;
+    app.click("[data-testid=star-rating] [data-star='3']").await;
+    app.type_into("[data-testid=review-text]", "A draft that must not be lost").await;
+    app.click("[data-testid=post-review]").await;
+    app.wait_for("[data-kind=error]").await;
+    let kept = app.script("return document.querySelector('[data-testid=review-text]').value").await;
+    assert_eq!(kept, "A draft that must not be lost");
+    app.quit().await;
+
+    let again = profile.launch().await;
+    again.wait_for("[data-testid=skill-row]").await;
+    open_skill(&again, "Web Router").await;
+    let restored = again.script("return document.querySelector('[data-testid=review-text]').value").await;
+    assert_eq!(restored, "A draft that must not be lost");
+    assert_eq!(again.attribute("[data-testid=star-rating]", "data-value").await.as_deref(), Some("3"));
+    again.quit().await;
+}
+
+#[tokio::test]
+async fn hostile_strings_render_as_text() {
+    if !enabled() {
+        return;
+    }
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let profile = Profile::new("hostile");
+    let app = profile.launch().await;
+    app.wait_for("[data-testid=skill-row]").await;
+    let scripts_before = app.script("return document.scripts.length").await;
+    open_skill(&app, "<script>").await;
+    assert!(app.text("[data-testid=skill-name]").await.starts_with("<script>alert('xss')</script>"));
+    let checks = app
+        .script(
+            "const d = document.querySelector('[data-testid=skill-description]');\
+             return { scripts: document.scripts.length, iframes: document.querySelectorAll('iframe').length,\
+               handlers: d.querySelectorAll('[onerror],[onclick],[style]').length,\
+               jsLinks: [...d.querySelectorAll('a')].filter(a => /^javascript:/i.test(a.getAttribute('href') || '')).length,\
+               imgs: d.querySelectorAll('img').length, body: document.body.innerHTML.includes('pwned'),\
+               overflow: document.documentElement.scrollWidth > document.documentElement.clientWidth }",
+        )
+        .await;
+    assert_eq!(checks["scripts"], scripts_before, "no script was added");
+    assert_eq!(checks["iframes"], 0);
+    assert_eq!(checks["handlers"], 0);
+    assert_eq!(checks["jsLinks"], 0);
+    assert_eq!(checks["imgs"], 0);
+    assert_eq!(checks["body"], false, "the injected script never ran");
+    assert_eq!(checks["overflow"], false, "no layout escapes the window");
+    app.screenshot(&screenshot_path("hostile-light")).await;
+    // The longest name and the unbroken description stay inside their row.
+    app.click("[data-testid=back]").await;
+    search(&app, "Extremely Verbose").await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let fits = loop {
+        let v = app
+            .script(
+                "const r = [...document.querySelectorAll('[data-testid=skill-row]')].find(r => r.textContent.includes('Extremely Verbose'));\
+                 return r ? r.scrollWidth <= r.clientWidth + 1 : null",
+            )
+            .await;
+        if !v.is_null() {
+            break v;
+        }
+        assert!(std::time::Instant::now() < deadline, "the long-named skill was not listed");
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    };
+    assert_eq!(fits, true);
+    app.quit().await;
+}
+
+#[tokio::test]
+async fn browse_detail_and_rate_with_the_keyboard_only() {
+    if !enabled() {
+        return;
+    }
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let profile = Profile::new("keyboard");
+    let app = profile.launch().await;
+    sign_in_with_key(&app, RW_KEY, true).await;
+    // Ctrl+K focuses the search box from anywhere.
+    app.keys(&[CONTROL, "k"]).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(app.focused("data-testid").await.as_deref(), Some("search"));
+    app.type_text("Web Router").await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    app.keys(&[DOWN]).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(app.focused("data-testid").await.as_deref(), Some("skill-row"));
+    app.keys(&[ENTER]).await;
+    app.wait_for("[data-testid=skill-description]").await;
+    // Tab to the star control, choose four stars with the arrows, on to the text, then the button.
+    let mut reached = false;
+    for _ in 0..30 {
+        app.keys(&[TAB]).await;
+        if app.focused("data-star").await.is_some() {
+            reached = true;
+            break;
+        }
+    }
+    assert!(reached, "the star control is reachable by Tab");
+    for _ in 0..4 {
+        app.keys(&[RIGHT]).await;
+    }
+    assert_eq!(app.attribute("[data-testid=star-rating]", "data-value").await.as_deref(), Some("4"));
+    app.keys(&[TAB]).await;
+    assert_eq!(app.focused("data-testid").await.as_deref(), Some("review-text"));
+    app.type_text("Keyboard only").await;
+    app.keys(&[TAB]).await;
+    assert_eq!(app.focused("data-testid").await.as_deref(), Some("post-review"));
+    app.keys(&[ENTER]).await;
+    app.wait_for("[data-kind=success]").await;
+    assert!(app.text("[data-testid=reviews]").await.contains("Keyboard only"));
+    app.quit().await;
+}
+
+#[tokio::test]
+async fn dark_theme_screenshots() {
+    if !enabled() {
+        return;
+    }
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let mut profile = Profile::new("dark");
+    profile.dark = true;
+    let app = profile.launch().await;
+    app.wait_for("[data-testid=skill-row]").await;
+    let dark = app.script("return matchMedia('(prefers-color-scheme: dark)').matches").await;
+    app.screenshot(&screenshot_path("catalogue-dark")).await;
+    open_skill(&app, "Web Router").await;
+    app.screenshot(&screenshot_path("detail-dark")).await;
+    app.click("[data-testid=nav-submit]").await;
+    app.wait_for("[data-testid=f-name]").await;
+    app.screenshot(&screenshot_path("submit-dark")).await;
+    app.click("[data-testid=nav-account]").await;
+    app.wait_for("[data-testid=auth-state]").await;
+    app.screenshot(&screenshot_path("account-dark")).await;
+    assert_eq!(dark, true, "GTK's dark theme reaches the page as prefers-color-scheme: dark");
+    app.quit().await;
+}
