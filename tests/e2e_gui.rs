@@ -19,6 +19,12 @@ const DOWN: &str = "\u{E015}";
 
 async fn sign_in_with_key(app: &App, key: &str, read_write: bool) {
     app.click("[data-testid=nav-account]").await;
+    app.wait_for("[data-testid=auth-state]").await;
+    // Start from signed out, whatever an earlier start left in the keystore.
+    if app.attribute("[data-testid=auth-state]", "data-state").await.as_deref() != Some("signed_out") {
+        app.click("[data-testid=sign-out]").await;
+        app.wait_attribute("[data-testid=auth-state]", "data-state", "signed_out").await;
+    }
     app.type_into("[data-testid=api-key-input]", key).await;
     if read_write {
         app.click("input[type=radio][value=read_write]").await;
