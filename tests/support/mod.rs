@@ -127,6 +127,7 @@ pub struct App {
 
 impl App {
     async fn launch(profile: &Profile, args: &[&str]) -> App {
+        ensure_no_app_running().await;
         let port = free_port();
         let native = free_port();
         let driver = Command::new(std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into()))
@@ -292,6 +293,7 @@ impl App {
     }
 
     /// Quits the app (as closing its window does) and stops the driver.
+    /// (See also [`ensure_no_app_running`], which every launch calls first.)
     pub async fn quit(mut self) {
         let _ = self.http.delete(format!("{}/session/{}", self.base, self.session)).send().await;
         let _ = self.driver.kill();
@@ -361,4 +363,30 @@ pub fn set_keyring_locked(lock: bool) {
             ))
             .status();
     }
+}
+
+fn app_running() -> bool {
+    Command::new("pgrep")
+        .args(["-f", &app_binary().display().to_string()])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// A launch while an earlier app still runs would be handed to that app by single-instance: wait for
+/// it to go (terminating it, then killing it), and give its D-Bus name a moment to be released.
+pub async fn ensure_no_app_running() {
+    let binary = app_binary().display().to_string();
+    for (signal, wait_ms) in [("-TERM", 5_000u64), ("-KILL", 5_000)] {
+        if !app_running() {
+            break;
+        }
+        let _ = Command::new("pkill").args([signal, "-f", &binary]).status();
+        let deadline = Instant::now() + Duration::from_millis(wait_ms);
+        while app_running() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    let _ = Command::new("pkill").args(["-f", "WebKitWebDriver"]).status();
+    tokio::time::sleep(Duration::from_millis(300)).await;
 }
