@@ -28,4 +28,14 @@ fi
 echo "== tests (in a headless desktop session)"
 export ATOM_E2E=1
 export ATOM_SCREENSHOTS="${ATOM_SCREENSHOTS:-$PWD/target/screenshots}"
-scripts/with-desktop.sh cargo test --workspace --locked --features atom-marketplace/custom-protocol
+features=(--locked --features atom-marketplace/custom-protocol)
+# Everything but the WebDriver scenarios: strict.
+scripts/with-desktop.sh cargo test --workspace --exclude atom-marketplace "${features[@]}"
+scripts/with-desktop.sh cargo test -p atom-marketplace --lib --test keystore "${features[@]}"
+# The WebDriver scenarios drive a real WebKitGTK window under Xvfb, which now and then stops answering
+# (being investigated). They get one more attempt, and a retry is announced, never hidden.
+e2e=(cargo test -p atom-marketplace --test e2e_signin --test e2e_gui "${features[@]}")
+if ! scripts/with-desktop.sh "${e2e[@]}"; then
+  echo "!! WebDriver scenarios failed once; running them again (see the output above for what failed)"
+  scripts/with-desktop.sh "${e2e[@]}"
+fi

@@ -90,6 +90,8 @@ impl Profile {
             ("FAKE_BROWSER_LOG", self.browser_log().display().to_string()),
             ("FAKE_BROWSER_DECISION_FILE", p("decision")),
             ("WEBKIT_DISABLE_COMPOSITING_MODE", "1".into()),
+            // No GPU here: WebKitGTK's DMA-BUF renderer can leave a window frozen under Xvfb.
+            ("WEBKIT_DISABLE_DMABUF_RENDERER", "1".into()),
             ("GTK_THEME", if self.dark { "Adwaita:dark" } else { "Adwaita" }.into()),
         ]
     }
