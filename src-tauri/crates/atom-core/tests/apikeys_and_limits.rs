@@ -176,9 +176,10 @@ async fn a_429_on_a_write_is_reported_and_never_resent() {
 
 #[tokio::test]
 async fn a_real_server_429_on_a_write_is_sent_once() {
-    let limits: RateLimits = "key=1/1000".parse().unwrap();
+    // One request per day (a minute quota could reset between the two requests).
+    let limits: RateLimits = "key=1000/1".parse().unwrap();
     let h = Harness::start(Config { rate_limits: Some(limits), ..config() }).await;
-    // The key's first request (the verification) spends the server's whole minute.
+    // The key's first request (the verification) spends the server's whole quota.
     h.session.sign_in_with_api_key(RW_KEY, ApiKeyScope::ReadWrite).await.unwrap();
     let err = h.session.rate("web-router", 5, None).await.unwrap_err();
     assert_eq!(err.code(), "rate_limited");
