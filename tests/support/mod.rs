@@ -295,24 +295,12 @@ impl App {
     }
 
     /// Quits the app (as closing its window does) and stops the driver.
-    /// (See also [`ensure_no_app_running`], which every launch calls first.)
     pub async fn quit(mut self) {
         let _ = self.http.delete(format!("{}/session/{}", self.base, self.session)).send().await;
         let _ = self.driver.kill();
         let _ = self.driver.wait();
         // Let the app's single-instance name go before another launch.
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            let running = Command::new("pgrep")
-                .args(["-f", &app_binary().display().to_string()])
-                .stdout(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success());
-            if !running {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        ensure_no_app_running().await;
     }
 }
 
