@@ -28,6 +28,8 @@ fi
 echo "== tests (in a headless desktop session)"
 export ATOM_E2E=1
 export ATOM_SCREENSHOTS="${ATOM_SCREENSHOTS:-$PWD/target/screenshots}"
+# A scenario that gets stuck leaves every thread's stack of the app and WebKit next to its screenshot.
+export ATOM_E2E_STACKS="${ATOM_E2E_STACKS:-1}"
 features=(--locked --features atom-marketplace/custom-protocol)
 # Everything but the WebDriver scenarios: strict.
 scripts/with-desktop.sh cargo test --workspace --exclude atom-marketplace --locked

@@ -406,3 +406,79 @@ async fn dark_theme_screenshots() {
     assert_eq!(dark, true, "GTK's dark theme reaches the page as prefers-color-scheme: dark");
     app.quit().await;
 }
+
+#[tokio::test]
+async fn a_submit_draft_survives_a_restart() {
+    if !enabled() {
+        return;
+    }
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let profile = Profile::new("submit-draft");
+    let app = profile.launch().await;
+    app.wait_for("[data-testid=skill-row]").await;
+    app.click("[data-testid=nav-submit]").await;
+    app.type_into("[data-testid=f-name]", "Half-written Skill").await;
+    app.type_into("[data-testid=f-description]", "Typed before the app was closed.").await;
+    app.type_into("[data-testid=f-tags]", "drafts, e2e").await;
+    // The draft is written a moment after the last keystroke.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    app.quit().await;
+
+    let again = profile.launch().await;
+    again.wait_for("[data-testid=skill-row]").await;
+    again.click("[data-testid=nav-submit]").await;
+    again.wait_for("[data-testid=f-name]").await;
+    let values = again
+        .script(
+            "const v = id => document.querySelector(`[data-testid=${id}]`).value;\
+             return [v('f-name'), v('f-description'), v('f-tags')]",
+        )
+        .await;
+    assert_eq!(values, json!(["Half-written Skill", "Typed before the app was closed.", "drafts, e2e"]));
+    again.quit().await;
+}
+
+#[tokio::test]
+async fn a_custom_server_is_checked_then_connected() {
+    if !enabled() {
+        return;
+    }
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let profile = Profile::new("custom-server");
+    let app = profile.launch().await;
+    app.wait_for("[data-testid=skill-row]").await;
+    let base = sandbox_url(&app).await;
+    // "Custom server…" in the environment menu opens the form.
+    app.script(
+        "const s = document.querySelector('[data-testid=environment-select]'); s.value = 'custom'; s.dispatchEvent(new Event('change', { bubbles: true }));",
+    )
+    .await;
+    app.wait_for("[data-testid=custom-form]").await;
+    // Plain http to another computer is refused before anything is sent.
+    app.type_into("[data-testid=custom-api-base]", "http://api.example.com").await;
+    app.click("[data-testid=custom-connect]").await;
+    let errors = app.text("[data-testid=custom-form]").await;
+    assert!(errors.contains("Use https"), "{errors}");
+    assert!(errors.contains("client ID"), "{errors}");
+    assert_eq!(app.text("[data-testid=environment]").await, "Sandbox");
+
+    // The embedded sandbox's address works as a custom server; the OAuth addresses fill themselves in.
+    app.script("const i = document.querySelector('[data-testid=custom-api-base]'); i.value = ''; i.dispatchEvent(new Event('input'));")
+        .await;
+    app.type_into("[data-testid=custom-api-base]", &base).await;
+    app.type_into("#c-name", "Staging").await;
+    app.type_into("[data-testid=custom-client-id]", "atom-desktop").await;
+    let token_url = app.script("return document.querySelector('#c-token').value").await;
+    assert_eq!(token_url.as_str(), Some(format!("{}/oauth/token", base.trim_end_matches('/')).as_str()));
+    app.screenshot(&screenshot_path("custom-server-light")).await;
+    app.click("[data-testid=custom-connect]").await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while app.text("[data-testid=environment]").await != "Staging" {
+        assert!(std::time::Instant::now() < deadline, "the custom server was not connected");
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    app.click("nav.tabs button").await;
+    app.wait_for("[data-testid=skill-row]").await;
+    assert_eq!(app.text("[data-testid=result-count]").await, "300 skills");
+    app.quit().await;
+}

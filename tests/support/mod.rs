@@ -189,6 +189,7 @@ impl App {
                 return id;
             }
             if Instant::now() >= deadline {
+                dump_stacks();
                 self.screenshot(&screenshot_path("failure")).await;
                 panic!("no element {css} after 20 s (screenshot: target/screenshots/failure.png)");
             }
@@ -353,6 +354,25 @@ pub fn set_keyring_locked(lock: bool) {
             ))
             .status();
     }
+}
+
+/// When a scenario is stuck, with `ATOM_E2E_STACKS=1`: every thread's stack of the app and its WebKit
+/// processes, written next to the screenshots, to see who waits for whom.
+pub fn dump_stacks() {
+    if std::env::var_os("ATOM_E2E_STACKS").is_none() {
+        return;
+    }
+    let out = screenshot_path("stacks").with_extension("txt");
+    let script = format!(
+        "for p in $(pgrep -f '{}') $(pgrep -f WebKitWebProcess) $(pgrep -f WebKitNetworkProcess); do \
+           echo \"=== $p $(tr '\\0' ' ' < /proc/$p/cmdline)\"; \
+           timeout 60 gdb -q -batch -p $p -ex 'thread apply all bt 25' 2>&1 | grep -E '^(Thread|#)'; \
+         done > '{}'",
+        app_binary().display(),
+        out.display()
+    );
+    let _ = Command::new("sh").arg("-c").arg(script).status();
+    eprintln!("stacks written to {}", out.display());
 }
 
 fn app_running() -> bool {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Drafts, type KeyValue } from "./drafts";
 import { defaultFilters, queryKey, toQuery } from "./query";
-import { emptySubmission, isSemver, parseTags, validateSubmission } from "./validation";
+import { checkServerUrl, customFromBase, emptySubmission, isSemver, parseTags, validateCustomEnvironment, validateSubmission } from "./validation";
 import { pagesFor, visibleRows } from "./virtual";
 
 describe("submission validation mirrors the server", () => {
@@ -98,5 +98,32 @@ describe("virtual list", () => {
   it("finds the pages to fetch", () => {
     expect(pagesFor(45, 60, 50)).toEqual([0, 1]);
     expect(pagesFor(0, 0, 50)).toEqual([]);
+  });
+});
+
+describe("custom server form mirrors the core", () => {
+  const blank = {
+    name: "", api_base: "", authorize_url: "", token_url: "", revoke_url: null, client_id: "",
+    client_secret: null, redirect_scheme: null, token_encoding: "json" as const,
+  };
+
+  it("allows https anywhere and http only on this computer", () => {
+    expect(checkServerUrl("https://api.example.com")).toBeUndefined();
+    expect(checkServerUrl("http://127.0.0.1:8080")).toBeUndefined();
+    expect(checkServerUrl("http://localhost:3000/")).toBeUndefined();
+    expect(checkServerUrl("http://api.example.com")).toMatch(/https/);
+    expect(checkServerUrl("ftp://example.com")).toMatch(/https/);
+    expect(checkServerUrl("not a url")).toMatch(/valid/);
+    expect(checkServerUrl("")).toMatch(/Required/);
+    expect(checkServerUrl("  ", false)).toBeUndefined();
+  });
+
+  it("fills the OAuth addresses from the API address and then validates", () => {
+    const filled = customFromBase("https://staging.example.com/", blank);
+    expect(filled.authorize_url).toBe("https://staging.example.com/oauth/authorize");
+    expect(filled.token_url).toBe("https://staging.example.com/oauth/token");
+    expect(Object.keys(validateCustomEnvironment(filled))).toEqual(["client_id"]);
+    expect(validateCustomEnvironment({ ...filled, client_id: "desk" })).toEqual({});
+    expect(Object.keys(validateCustomEnvironment({ ...filled, client_id: "x", revoke_url: "http://evil.example" }))).toEqual(["revoke_url"]);
   });
 });

@@ -1,6 +1,6 @@
 // The server's rules for a submission (docs/api-contract.md), checked as the user types. The core checks
 // them again before sending, and the server has the last word: its field errors are shown the same way.
-import type { Submission } from "../bindings/types";
+import type { CustomEnvironment, Submission } from "../bindings/types";
 
 export const LIMITS = {
   nameMin: 3,
@@ -104,4 +104,37 @@ export function emptySubmission(): Submission {
     documentation_url: null,
     config: null,
   };
+}
+
+/** Mirrors the core's rule for a custom server's addresses: https, or plain http on this computer only. */
+export function checkServerUrl(u: string, required = true): string | undefined {
+  const text = u.trim();
+  if (text === "") return required ? "Required." : undefined;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return "Not a valid address.";
+  }
+  const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
+  if (url.protocol === "https:" && url.hostname !== "") return undefined;
+  if (url.protocol === "http:" && loopback) return undefined;
+  return "Use https (plain http only for 127.0.0.1 or localhost).";
+}
+
+export function validateCustomEnvironment(c: CustomEnvironment): FieldErrors {
+  const errors: FieldErrors = {};
+  const put = (field: string, message: string | undefined) => message && (errors[field] = message);
+  put("api_base", checkServerUrl(c.api_base));
+  put("authorize_url", checkServerUrl(c.authorize_url));
+  put("token_url", checkServerUrl(c.token_url));
+  put("revoke_url", checkServerUrl(c.revoke_url ?? "", false));
+  if (c.client_id.trim() === "") errors.client_id = "Required: the client ID the server registered for this app.";
+  return errors;
+}
+
+/** Fills the OAuth addresses from the API address, the way ATOM-compatible servers lay them out. */
+export function customFromBase(base: string, previous: CustomEnvironment): CustomEnvironment {
+  const root = base.trim().replace(/\/+$/, "");
+  return { ...previous, api_base: base, authorize_url: `${root}/oauth/authorize`, token_url: `${root}/oauth/token` };
 }
