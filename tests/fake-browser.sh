@@ -21,12 +21,17 @@ if [ -n "${FAKE_BROWSER_DECISION_FILE:-}" ] && [ -s "$FAKE_BROWSER_DECISION_FILE
 fi
 [ "$decision" = ignore ] && exit 0
 
-page=$(curl -fsS "$url")
-ticket=$(printf '%s' "$page" | sed -n 's/.*name="ticket" value="\([^"]*\)".*/\1/p' | head -n 1)
-[ -n "$ticket" ] || { echo "fake-browser: no consent form at $url" >&2; exit 1; }
-origin=$(printf '%s' "$url" | sed -E 's#^(https?://[^/]+).*#\1#')
-location=$(curl -sS -o /dev/null -w '%{redirect_url}' --data-urlencode "ticket=$ticket" \
-  --data-urlencode "decision=$decision" "$origin/oauth/authorize")
+# A sandbox started with --auto-approve redirects at once; otherwise press the consent page's button.
+page_file=$(mktemp)
+trap 'rm -f "$page_file"' EXIT
+location=$(curl -fsS -o "$page_file" -w '%{redirect_url}' "$url")
+if [ -z "$location" ]; then
+  ticket=$(sed -n 's/.*name="ticket" value="\([^"]*\)".*/\1/p' "$page_file" | head -n 1)
+  [ -n "$ticket" ] || { echo "fake-browser: no consent form at $url" >&2; exit 1; }
+  origin=$(printf '%s' "$url" | sed -E 's#^(https?://[^/]+).*#\1#')
+  location=$(curl -sS -o /dev/null -w '%{redirect_url}' --data-urlencode "ticket=$ticket" \
+    --data-urlencode "decision=$decision" "$origin/oauth/authorize")
+fi
 [ -n "$location" ] || { echo "fake-browser: the consent page did not redirect" >&2; exit 1; }
 [ -n "${FAKE_BROWSER_LOG:-}" ] && printf 'redirect %s\n' "$location" >>"$FAKE_BROWSER_LOG"
 

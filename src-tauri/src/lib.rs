@@ -63,6 +63,12 @@ fn init_logging(handle: &tauri::AppHandle) {
     };
 }
 
+/// Whether this executable was installed by a system package (a .deb or .rpm puts it under /usr).
+#[cfg(any(target_os = "linux", all(debug_assertions, windows)))]
+fn installed_by_package() -> bool {
+    std::env::current_exe().is_ok_and(|exe| exe.starts_with("/usr/") || exe.starts_with("/opt/"))
+}
+
 pub fn run() {
     let args = args::Args::parse(std::env::args().skip(1), atom_core::contract::paths::REDIRECT_SCHEME);
     tauri::Builder::default()
@@ -89,10 +95,10 @@ pub fn run() {
             };
             tauri_app.manage(app);
 
-            // Development builds and AppImages register the URL scheme for this user; packages do it
-            // at install time.
+            // Development builds and AppImages register the URL scheme for this user; packages (even a
+            // debug one) do it at install time, and their own .desktop entry must stay the handler.
             #[cfg(any(target_os = "linux", all(debug_assertions, windows)))]
-            if cfg!(debug_assertions) || std::env::var_os("APPIMAGE").is_some() {
+            if (cfg!(debug_assertions) && !installed_by_package()) || std::env::var_os("APPIMAGE").is_some() {
                 if let Err(e) = handle.deep_link().register_all() {
                     tracing::warn!("could not register the URL scheme: {e}");
                 }

@@ -5,14 +5,14 @@
 //! built with its front end embedded; `scripts/test.sh` provides both and sets `ATOM_E2E=1`.
 #![allow(dead_code)]
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+pub mod webdriver;
 
-use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
 
-pub const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+use serde_json::Value;
+#[allow(unused_imports)]
+pub use webdriver::{screenshot_path, App};
 
 /// Only one app may run at a time in a desktop session (single-instance), so scenarios take turns.
 pub static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -25,16 +25,15 @@ pub fn enabled() -> bool {
     true
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The app under test: the one cargo built, or `ATOM_APP_BINARY` (the installed package's, for example).
 pub fn app_binary() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_atom-marketplace"))
+    std::env::var_os("ATOM_APP_BINARY")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_atom-marketplace")))
 }
 
 /// An isolated user profile: data, config and the fake browser's files, kept across app restarts.
@@ -79,7 +78,7 @@ impl Profile {
         std::fs::write(self.dir.join("decision"), decision).unwrap();
     }
 
-    fn envs(&self) -> Vec<(&'static str, String)> {
+    pub fn envs(&self) -> Vec<(&'static str, String)> {
         let p = |s: &str| self.dir.join(s).display().to_string();
         vec![
             ("XDG_DATA_HOME", p("data")),
@@ -110,220 +109,18 @@ impl Profile {
     }
 
     pub async fn launch(&self) -> App {
-        App::launch(self, &[]).await
+        self.launch_with(&[]).await
     }
 
     /// Starts the app with arguments, as the desktop does for a link when the app is not running.
     pub async fn launch_with(&self, args: &[&str]) -> App {
-        App::launch(self, args).await
-    }
-}
-
-/// The running app, driven through WebDriver.
-pub struct App {
-    driver: Child,
-    base: String,
-    session: String,
-    http: reqwest::Client,
-}
-
-impl App {
-    async fn launch(profile: &Profile, args: &[&str]) -> App {
-        ensure_no_app_running().await;
-        let port = free_port();
-        let native = free_port();
-        let driver = Command::new(std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into()))
-            .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
-            .envs(profile.envs())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("tauri-driver is installed (scripts/setup.sh)");
-        let base = format!("http://127.0.0.1:{port}");
-        let http = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while http.get(format!("{base}/status")).send().await.is_err() {
-            assert!(Instant::now() < deadline, "tauri-driver did not start");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        // Only tauri:options: a browserName makes WebKitWebDriver refuse the session.
-        let caps = json!({"capabilities": {"alwaysMatch": {"tauri:options": {"application": app_binary(), "args": args}}}});
-        let resp: Value = http
-            .post(format!("{base}/session"))
-            .json(&caps)
-            .timeout(Duration::from_secs(60))
-            .send()
-            .await
-            .expect("the app starts under WebDriver within a minute")
-            .json()
-            .await
-            .unwrap();
-        let session =
-            resp["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {resp}")).to_string();
-        App { driver, base, session, http }
-    }
-
-    async fn cmd(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let url = format!("{}/session/{}{}", self.base, self.session, path);
-        let mut req = self.http.request(method, url).timeout(Duration::from_secs(30));
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.unwrap_or_else(|e| panic!("WebDriver {path} did not answer: {e}"));
-        let value: Value = resp.json().await.unwrap_or(Value::Null);
-        value["value"].clone()
-    }
-
-    pub async fn find(&self, css: &str) -> Option<String> {
-        let v = self
-            .cmd(reqwest::Method::POST, "/element", Some(json!({"using": "css selector", "value": css})))
-            .await;
-        v[ELEMENT].as_str().map(str::to_string)
-    }
-
-    /// Waits for an element to appear.
-    pub async fn wait_for(&self, css: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(id) = self.find(css).await {
-                return id;
-            }
-            if Instant::now() >= deadline {
-                dump_stacks();
-                self.screenshot(&screenshot_path("failure")).await;
-                panic!("no element {css} after 20 s (screenshot: target/screenshots/failure.png)");
-            }
-            tokio::time::sleep(Duration::from_millis(150)).await;
-        }
-    }
-
-    /// Clicks, retrying while something covers the element (a toast fading out), and fails loudly
-    /// if the click never lands.
-    pub async fn click(&self, css: &str) {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            let id = self.wait_for(css).await;
-            let v = self.cmd(reqwest::Method::POST, &format!("/element/{id}/click"), Some(json!({}))).await;
-            if v.get("error").is_none() {
-                return;
-            }
-            assert!(Instant::now() < deadline, "could not click {css}: {v}");
-            tokio::time::sleep(Duration::from_millis(300)).await;
-        }
-    }
-
-    pub async fn type_into(&self, css: &str, text: &str) {
-        let id = self.wait_for(css).await;
-        self.cmd(reqwest::Method::POST, &format!("/element/{id}/value"), Some(json!({"text": text}))).await;
-    }
-
-    pub async fn text(&self, css: &str) -> String {
-        let id = self.wait_for(css).await;
-        self.cmd(reqwest::Method::GET, &format!("/element/{id}/text"), None)
-            .await
-            .as_str()
-            .unwrap_or("")
-            .to_string()
-    }
-
-    pub async fn attribute(&self, css: &str, name: &str) -> Option<String> {
-        let id = self.find(css).await?;
-        self.cmd(reqwest::Method::GET, &format!("/element/{id}/attribute/{name}"), None)
-            .await
-            .as_str()
-            .map(str::to_string)
-    }
-
-    /// Presses keys on whatever has the focus (W3C actions): `\u{E009}` is Control, `\u{E004}` Tab,
-    /// `\u{E007}` Enter, `\u{E014}` ArrowRight, `\u{E015}` ArrowDown.
-    pub async fn keys(&self, keys: &[&str]) {
-        let mut actions = Vec::new();
-        for k in keys {
-            actions.push(json!({"type": "keyDown", "value": k}));
-        }
-        for k in keys.iter().rev() {
-            actions.push(json!({"type": "keyUp", "value": k}));
-        }
-        let body = json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]});
-        self.cmd(reqwest::Method::POST, "/actions", Some(body)).await;
-    }
-
-    /// Types text into whatever has the focus.
-    pub async fn type_text(&self, text: &str) {
-        for ch in text.chars() {
-            self.keys(&[&ch.to_string()]).await;
-        }
-    }
-
-    /// An attribute of the focused element.
-    pub async fn focused(&self, attribute: &str) -> Option<String> {
-        let v =
-            self.script(&format!("return document.activeElement?.getAttribute('{attribute}') ?? null")).await;
-        v.as_str().map(str::to_string)
-    }
-
-    pub async fn script(&self, script: &str) -> Value {
-        self.cmd(reqwest::Method::POST, "/execute/sync", Some(json!({"script": script, "args": []}))).await
-    }
-
-    /// Waits until `css` has the attribute `name` equal to `value`.
-    pub async fn wait_attribute(&self, css: &str, name: &str, value: &str) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let current = self.attribute(css, name).await;
-            if current.as_deref() == Some(value) {
-                return;
-            }
-            assert!(Instant::now() < deadline, "{css} [{name}] is {current:?}, expected {value}");
-            tokio::time::sleep(Duration::from_millis(150)).await;
-        }
-    }
-
-    /// Saves a screenshot, best effort: a screenshot that fails or takes over 10 s never fails a scenario.
-    pub async fn screenshot(&self, path: &Path) {
-        use base64::Engine;
-        let url = format!("{}/session/{}/screenshot", self.base, self.session);
-        let Ok(resp) = self.http.get(url).timeout(Duration::from_secs(10)).send().await else { return };
-        let Ok(v) = resp.json::<Value>().await else { return };
-        if let Some(b64) = v["value"].as_str() {
-            if let Ok(png) = base64::engine::general_purpose::STANDARD.decode(b64) {
-                if let Some(dir) = path.parent() {
-                    let _ = std::fs::create_dir_all(dir);
-                }
-                let _ = std::fs::write(path, png);
-            }
-        }
-    }
-
-    /// Quits the app (as closing its window does) and stops the driver.
-    pub async fn quit(mut self) {
-        let _ = self.http.delete(format!("{}/session/{}", self.base, self.session)).send().await;
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
-        // Let the app's single-instance name go before another launch.
-        ensure_no_app_running().await;
-    }
-}
-
-impl Drop for App {
-    fn drop(&mut self) {
-        // After a failed scenario too: no app may outlive it, or the next one would be forwarded to it.
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
-        let _ = Command::new("pkill").args(["-f", &app_binary().display().to_string()]).status();
+        App::start(&app_binary(), args, &self.envs()).await
     }
 }
 
 pub async fn sandbox_stats(app: &App) -> Value {
     let url = app.text("[data-testid=sandbox-url]").await;
     reqwest::get(format!("{url}/__sandbox/stats")).await.unwrap().json().await.unwrap()
-}
-
-pub fn screenshot_path(name: &str) -> PathBuf {
-    let dir = std::env::var("ATOM_SCREENSHOTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| repo().join("target/screenshots"));
-    dir.join(format!("{name}.png"))
 }
 
 /// Locks the login collection of the session's gnome-keyring (as a screen lock would), or unlocks it
@@ -354,49 +151,4 @@ pub fn set_keyring_locked(lock: bool) {
             ))
             .status();
     }
-}
-
-/// When a scenario is stuck, with `ATOM_E2E_STACKS=1`: every thread's stack of the app and its WebKit
-/// processes, written next to the screenshots, to see who waits for whom.
-pub fn dump_stacks() {
-    if std::env::var_os("ATOM_E2E_STACKS").is_none() {
-        return;
-    }
-    let out = screenshot_path("stacks").with_extension("txt");
-    let script = format!(
-        "for p in $(pgrep -f '{}') $(pgrep -f WebKitWebProcess) $(pgrep -f WebKitNetworkProcess); do \
-           echo \"=== $p $(tr '\\0' ' ' < /proc/$p/cmdline)\"; \
-           timeout 60 gdb -q -batch -p $p -ex 'thread apply all bt 25' 2>&1 | grep -E '^(Thread|#)'; \
-         done > '{}'",
-        app_binary().display(),
-        out.display()
-    );
-    let _ = Command::new("sh").arg("-c").arg(script).status();
-    eprintln!("stacks written to {}", out.display());
-}
-
-fn app_running() -> bool {
-    Command::new("pgrep")
-        .args(["-f", &app_binary().display().to_string()])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-/// A launch while an earlier app still runs would be handed to that app by single-instance: wait for
-/// it to go (terminating it, then killing it), and give its D-Bus name a moment to be released.
-pub async fn ensure_no_app_running() {
-    let binary = app_binary().display().to_string();
-    for (signal, wait_ms) in [("-TERM", 5_000u64), ("-KILL", 5_000)] {
-        if !app_running() {
-            break;
-        }
-        let _ = Command::new("pkill").args([signal, "-f", &binary]).status();
-        let deadline = Instant::now() + Duration::from_millis(wait_ms);
-        while app_running() && Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-    let _ = Command::new("pkill").args(["-f", "WebKitWebDriver"]).status();
-    tokio::time::sleep(Duration::from_millis(300)).await;
 }
