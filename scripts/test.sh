@@ -41,3 +41,9 @@ if ! scripts/with-desktop.sh "${e2e[@]}"; then
   echo "!! WebDriver scenarios failed once; running them again (see the output above for what failed)"
   scripts/with-desktop.sh "${e2e[@]}"
 fi
+
+echo "== the installed package: .deb and .rpm built, the .deb installed, signed in through its scheme, removed"
+scripts/test-installed.sh
+
+echo "== the desktop benchmark, short (release builds of the app and the floor; numbers, not pass/fail)"
+scripts/bench-app.sh --short

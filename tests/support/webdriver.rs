@@ -243,7 +243,8 @@ impl Drop for App {
         // After a failed scenario too: no app may outlive it, or the next one would be forwarded to it.
         let _ = self.driver.kill();
         let _ = self.driver.wait();
-        let _ = Command::new("pkill").args(["-f", &self.binary.display().to_string()]).status();
+        let _ =
+            Command::new("pkill").args(["-f", &command_pattern(&self.binary.display().to_string())]).status();
     }
 }
 
@@ -255,7 +256,7 @@ pub fn dump_stacks(binary: &Path) {
     }
     let out = screenshot_path("stacks").with_extension("txt");
     let script = format!(
-        "for p in $(pgrep -f '{}') $(pgrep -f WebKitWebProcess) $(pgrep -f WebKitNetworkProcess); do \
+        "for p in $(pgrep -f '^{}') $(pgrep -f WebKitWebProcess) $(pgrep -f WebKitNetworkProcess); do \
            echo \"=== $p $(tr '\\0' ' ' < /proc/$p/cmdline)\"; \
            timeout 60 gdb -q -batch -p $p -ex 'thread apply all bt 25' 2>&1 | grep -E '^(Thread|#)'; \
          done > '{}'",
@@ -266,8 +267,18 @@ pub fn dump_stacks(binary: &Path) {
     eprintln!("stacks written to {}", out.display());
 }
 
+/// Matches processes whose command line starts with `binary`, and not those that merely mention it
+/// (the benchmark's own arguments name the binaries it measures).
+fn command_pattern(binary: &str) -> String {
+    format!("^{binary}")
+}
+
 fn app_running(binary: &str) -> bool {
-    Command::new("pgrep").args(["-f", binary]).stdout(Stdio::null()).status().is_ok_and(|s| s.success())
+    Command::new("pgrep")
+        .args(["-f", &command_pattern(binary)])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 /// A launch while an earlier app still runs would be handed to that app by single-instance: wait for
@@ -278,7 +289,7 @@ pub async fn ensure_no_app_running(binary: &Path) {
         if !app_running(&binary) {
             break;
         }
-        let _ = Command::new("pkill").args([signal, "-f", &binary]).status();
+        let _ = Command::new("pkill").args([signal, "-f", &command_pattern(&binary)]).status();
         let deadline = Instant::now() + Duration::from_millis(wait_ms);
         while app_running(&binary) && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(100)).await;
