@@ -18,7 +18,7 @@ const RIGHT: &str = "\u{E014}";
 const DOWN: &str = "\u{E015}";
 
 async fn sign_in_with_key(app: &App, key: &str, read_write: bool) {
-    // Let start-up finish first (see open_account in e2e_signin.rs).
+    // Let start-up finish first: the scenario starts from the settled account state.
     app.wait_for("[data-testid=skill-row]").await;
     app.click("[data-testid=nav-account]").await;
     app.wait_for("[data-testid=auth-state]").await;
