@@ -379,7 +379,11 @@ async fn browse_detail_and_rate_with_the_keyboard_only() {
     assert_eq!(app.focused("data-testid").await.as_deref(), Some("post-review"));
     app.keys(&[ENTER]).await;
     app.wait_for("[data-kind=success]").await;
-    assert!(app.text("[data-testid=reviews]").await.contains("Keyboard only"));
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !app.text("[data-testid=reviews]").await.contains("Keyboard only") {
+        assert!(std::time::Instant::now() < deadline, "the new review is not listed");
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
     app.quit().await;
 }
 

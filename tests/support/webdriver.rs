@@ -215,16 +215,34 @@ impl App {
     /// Saves a screenshot, best effort: a screenshot that fails or takes over 10 s never fails a scenario.
     pub async fn screenshot(&self, path: &Path) {
         use base64::Engine;
+        // WebKitWebDriver's snapshot waits for the next paint, and a page that is not changing (no GPU,
+        // compositing off, under Xvfb) may not paint again for a long time: keep one invisible pixel
+        // changing for the next two seconds.
+        self.script(
+            "const d = document.createElement('div');\
+             d.style.cssText = 'position:fixed;left:0;top:0;width:1px;height:1px;opacity:0.01;pointer-events:none';\
+             document.body.appendChild(d); let n = 0;\
+             const f = () => { d.style.transform = `translateX(${n % 2}px)`; if (++n < 120) requestAnimationFrame(f); else d.remove(); };\
+             requestAnimationFrame(f);",
+        )
+        .await;
         let url = format!("{}/session/{}/screenshot", self.base, self.session);
-        let Ok(resp) = self.http.get(url).timeout(Duration::from_secs(10)).send().await else { return };
-        let Ok(v) = resp.json::<Value>().await else { return };
-        if let Some(b64) = v["value"].as_str() {
-            if let Ok(png) = base64::engine::general_purpose::STANDARD.decode(b64) {
+        let reply = match self.http.get(url).timeout(Duration::from_secs(10)).send().await {
+            Ok(resp) => resp.json::<Value>().await.map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        let png = reply.and_then(|v| {
+            let b64 = v["value"].as_str().ok_or_else(|| format!("no image in {v}"))?;
+            base64::engine::general_purpose::STANDARD.decode(b64).map_err(|e| e.to_string())
+        });
+        match png {
+            Ok(png) => {
                 if let Some(dir) = path.parent() {
                     let _ = std::fs::create_dir_all(dir);
                 }
                 let _ = std::fs::write(path, png);
             }
+            Err(e) => eprintln!("screenshot {} not taken: {e}", path.display()),
         }
     }
 
