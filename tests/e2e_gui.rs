@@ -91,11 +91,13 @@ async fn browse_search_filter_by_category_and_open_a_detail() {
 
     search(&app, "github").await;
     app.wait_for("[data-testid=result-count]").await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while app.text("[data-testid=result-count]").await == "300 skills" {
-        assert!(std::time::Instant::now() < deadline, "the search did not narrow the list");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    app.wait_text(
+        "[data-testid=result-count]",
+        |t| t != "300 skills",
+        Duration::from_secs(10),
+        "the search did not narrow the list",
+    )
+    .await;
     let rows = app.script("return [...document.querySelectorAll('[data-testid=skill-row]')].map(r => r.textContent.toLowerCase())").await;
     for row in rows.as_array().unwrap() {
         assert!(row.as_str().unwrap().contains("github"), "{row}");
@@ -379,11 +381,13 @@ async fn browse_detail_and_rate_with_the_keyboard_only() {
     assert_eq!(app.focused("data-testid").await.as_deref(), Some("post-review"));
     app.keys(&[ENTER]).await;
     app.wait_for("[data-kind=success]").await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while !app.text("[data-testid=reviews]").await.contains("Keyboard only") {
-        assert!(std::time::Instant::now() < deadline, "the new review is not listed");
-        tokio::time::sleep(Duration::from_millis(150)).await;
-    }
+    app.wait_text(
+        "[data-testid=reviews]",
+        |t| t.contains("Keyboard only"),
+        Duration::from_secs(10),
+        "the new review is not listed",
+    )
+    .await;
     app.quit().await;
 }
 
@@ -476,11 +480,13 @@ async fn a_custom_server_is_checked_then_connected() {
     assert_eq!(token_url.as_str(), Some(format!("{}/oauth/token", base.trim_end_matches('/')).as_str()));
     app.screenshot(&screenshot_path("custom-server-light")).await;
     app.click("[data-testid=custom-connect]").await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while app.text("[data-testid=environment]").await != "Staging" {
-        assert!(std::time::Instant::now() < deadline, "the custom server was not connected");
-        tokio::time::sleep(Duration::from_millis(150)).await;
-    }
+    app.wait_text(
+        "[data-testid=environment]",
+        |t| t == "Staging",
+        Duration::from_secs(10),
+        "the custom server was not connected",
+    )
+    .await;
     app.click("nav.tabs button").await;
     app.wait_for("[data-testid=skill-row]").await;
     assert_eq!(app.text("[data-testid=result-count]").await, "300 skills");

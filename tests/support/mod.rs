@@ -79,20 +79,10 @@ impl Profile {
     }
 
     pub fn envs(&self) -> Vec<(&'static str, String)> {
-        let p = |s: &str| self.dir.join(s).display().to_string();
-        vec![
-            ("XDG_DATA_HOME", p("data")),
-            ("XDG_CONFIG_HOME", p("config")),
-            ("XDG_CACHE_HOME", p("cache")),
-            ("ATOM_ENV", "sandbox".into()),
-            ("BROWSER", repo().join("tests/fake-browser.sh").display().to_string()),
-            ("FAKE_BROWSER_LOG", self.browser_log().display().to_string()),
-            ("FAKE_BROWSER_DECISION_FILE", p("decision")),
-            ("WEBKIT_DISABLE_COMPOSITING_MODE", "1".into()),
-            // No GPU here: WebKitGTK's DMA-BUF renderer can leave a window frozen under Xvfb.
-            ("WEBKIT_DISABLE_DMABUF_RENDERER", "1".into()),
-            ("GTK_THEME", if self.dark { "Adwaita:dark" } else { "Adwaita" }.into()),
-        ]
+        let mut envs = webdriver::profile_envs(&self.dir, &repo(), self.dark);
+        envs.push(("ATOM_ENV", "sandbox".into()));
+        envs.push(("FAKE_BROWSER_DECISION_FILE", self.dir.join("decision").display().to_string()));
+        envs
     }
 
     /// Starts a second app process with `url`, as the desktop does when a link in the app's scheme is

@@ -12,6 +12,24 @@ use serde_json::{json, Value};
 
 pub const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
+/// What every app start in a test or benchmark profile gets: data, config and cache folders under `dir`,
+/// the fake browser (`tests/fake-browser.sh` under `repo`, logging to `dir/browser.log`), and WebKitGTK
+/// set up for a display without a GPU.
+pub fn profile_envs(dir: &Path, repo: &Path, dark: bool) -> Vec<(&'static str, String)> {
+    let p = |s: &str| dir.join(s).display().to_string();
+    vec![
+        ("XDG_DATA_HOME", p("data")),
+        ("XDG_CONFIG_HOME", p("config")),
+        ("XDG_CACHE_HOME", p("cache")),
+        ("BROWSER", repo.join("tests/fake-browser.sh").display().to_string()),
+        ("FAKE_BROWSER_LOG", p("browser.log")),
+        ("WEBKIT_DISABLE_COMPOSITING_MODE", "1".into()),
+        // No GPU here: WebKitGTK's DMA-BUF renderer can leave a window frozen under Xvfb.
+        ("WEBKIT_DISABLE_DMABUF_RENDERER", "1".into()),
+        ("GTK_THEME", if dark { "Adwaita:dark" } else { "Adwaita" }.into()),
+    ]
+}
+
 pub fn epoch_ms() -> f64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs_f64()
         * 1000.0
@@ -197,6 +215,19 @@ impl App {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         None
+    }
+
+    /// Waits until the text of `css` satisfies `ok`, for up to `limit`; fails with `what` and the last text.
+    pub async fn wait_text(&self, css: &str, ok: impl Fn(&str) -> bool, limit: Duration, what: &str) {
+        let deadline = Instant::now() + limit;
+        loop {
+            let text = self.text(css).await;
+            if ok(&text) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{what} ({css} reads {text:?})");
+            tokio::time::sleep(Duration::from_millis(120)).await;
+        }
     }
 
     /// Waits until `css` has the attribute `name` equal to `value`.

@@ -101,18 +101,9 @@ impl Profile {
     }
 
     fn envs(&self) -> Vec<(&'static str, String)> {
-        let p = |s: &str| self.dir.join(s).display().to_string();
-        vec![
-            ("XDG_DATA_HOME", p("data")),
-            ("XDG_CONFIG_HOME", p("config")),
-            ("XDG_CACHE_HOME", p("cache")),
-            ("BROWSER", repo().join("tests/fake-browser.sh").display().to_string()),
-            ("FAKE_BROWSER_LOG", p("browser.log")),
-            ("WEBKIT_DISABLE_COMPOSITING_MODE", "1".into()),
-            ("WEBKIT_DISABLE_DMABUF_RENDERER", "1".into()),
-            ("GTK_THEME", "Adwaita".into()),
-            ("RUST_LOG", "warn".into()),
-        ]
+        let mut envs = webdriver::profile_envs(&self.dir, &repo(), false);
+        envs.push(("RUST_LOG", "warn".into()));
+        envs
     }
 }
 
@@ -258,23 +249,21 @@ struct Samples {
     scroll_ms: Vec<f64>,
 }
 
-fn median(v: &[f64]) -> Option<f64> {
-    if v.is_empty() {
-        return None;
-    }
+fn sorted(v: &[f64]) -> Vec<f64> {
     let mut s = v.to_vec();
     s.sort_by(f64::total_cmp);
+    s
+}
+
+fn median(v: &[f64]) -> Option<f64> {
+    let s = sorted(v);
     let n = s.len();
-    Some(if n % 2 == 1 { s[n / 2] } else { (s[n / 2 - 1] + s[n / 2]) / 2.0 })
+    (n > 0).then(|| if n % 2 == 1 { s[n / 2] } else { (s[n / 2 - 1] + s[n / 2]) / 2.0 })
 }
 
 fn percentile(v: &[f64], p: f64) -> Option<f64> {
-    if v.is_empty() {
-        return None;
-    }
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    Some(s[((s.len() - 1) as f64 * p).round() as usize])
+    let s = sorted(v);
+    (!s.is_empty()).then(|| s[((s.len() - 1) as f64 * p).round() as usize])
 }
 
 fn mib(path: &Path) -> Option<f64> {
@@ -359,58 +348,52 @@ fn table(args: &Args, floor: &Samples, apps: &[(String, Samples)]) -> String {
         t += "---:|---:|";
     }
     t += "---|\n";
-    type Row<'a> = (&'a str, Box<dyn Fn(&Samples) -> Option<f64>>, usize, bool, &'a str);
+    type Row<'a> = (&'a str, fn(&Samples) -> Option<f64>, usize, bool, &'a str);
     let rows: Vec<Row> = vec![
-        (".deb size (MiB)", Box::new(|s: &Samples| s.deb_mib), 2, true, "≤ 1.3× floor"),
-        ("binary size (MiB)", Box::new(|s: &Samples| Some(s.binary_mib)), 2, true, ""),
+        (".deb size (MiB)", |s: &Samples| s.deb_mib, 2, true, "≤ 1.3× floor"),
+        ("binary size (MiB)", |s: &Samples| Some(s.binary_mib), 2, true, ""),
         (
             "idle memory, PSS of all processes (MiB)",
-            Box::new(|s: &Samples| median(&s.memory_mib)),
+            |s: &Samples| median(&s.memory_mib),
             1,
             true,
             "≤ 1.15× floor",
         ),
         (
             "launch → first page painted (floor: DOMContentLoaded) (ms)",
-            Box::new(|s: &Samples| median(&s.first_paint_ms)),
+            |s: &Samples| median(&s.first_paint_ms),
             0,
             true,
             "≤ 1.5× floor",
         ),
-        ("launch → DOMContentLoaded (ms)", Box::new(|s: &Samples| median(&s.dom_ready_ms)), 0, true, ""),
-        (
-            "sign-in: click → signed in (ms)",
-            Box::new(|s: &Samples| median(&s.sign_in_ms)),
-            0,
-            false,
-            "≤ 300 ms",
-        ),
+        ("launch → DOMContentLoaded (ms)", |s: &Samples| median(&s.dom_ready_ms), 0, true, ""),
+        ("sign-in: click → signed in (ms)", |s: &Samples| median(&s.sign_in_ms), 0, false, "≤ 300 ms"),
         (
             "search typed → results painted, incl. 250 ms debounce (ms)",
-            Box::new(|s: &Samples| median(&s.search_ms)),
+            |s: &Samples| median(&s.search_ms),
             0,
             false,
             "",
         ),
         (
             "scroll whole list: time to the end, all rows loaded (ms)",
-            Box::new(|s: &Samples| median(&s.scroll_ms)),
+            |s: &Samples| median(&s.scroll_ms),
             0,
             false,
             "",
         ),
         (
             "scroll: frames over 16.7 ms (%)",
-            Box::new(|s: &Samples| {
+            |s: &Samples| {
                 (!s.frames.is_empty()).then(|| {
                     100.0 * s.frames.iter().filter(|f| **f > 16.7).count() as f64 / s.frames.len() as f64
                 })
-            }),
+            },
             1,
             false,
             "",
         ),
-        ("scroll: frame time p95 (ms)", Box::new(|s: &Samples| percentile(&s.frames, 0.95)), 1, false, ""),
+        ("scroll: frame time p95 (ms)", |s: &Samples| percentile(&s.frames, 0.95), 1, false, ""),
     ];
     for (label, get, digits, compare, target) in rows {
         let f = get(floor);
