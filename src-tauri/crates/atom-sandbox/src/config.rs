@@ -77,6 +77,9 @@ pub struct Config {
     pub rate_limits: Option<RateLimits>,
     /// Where state is persisted (SQLite); `None` keeps it in memory.
     pub data_dir: Option<PathBuf>,
+    /// Serve the test hooks under `/__sandbox/` (stats, reset, faults). Off unless asked for: any web
+    /// page the user visits could otherwise reset the sandbox or arm faults.
+    pub test_hooks: bool,
 }
 
 impl Default for Config {
@@ -91,6 +94,7 @@ impl Default for Config {
             seed: 42,
             rate_limits: Some(RateLimits::default()),
             data_dir: None,
+            test_hooks: false,
         }
     }
 }
@@ -129,6 +133,9 @@ pub struct Cli {
     /// Persist submissions, ratings, reviews and grants in DIR (SQLite); in memory otherwise.
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Serve the test hooks under /__sandbox/ (stats, reset, faults): for automated tests only.
+    #[arg(long)]
+    pub test_hooks: bool,
 }
 
 fn parse_skill_count(s: &str) -> Result<usize, String> {
@@ -152,6 +159,7 @@ impl From<Cli> for Config {
             seed: cli.seed,
             rate_limits: if cli.no_rate_limits { None } else { Some(cli.rate_limits.unwrap_or_default()) },
             data_dir: cli.data_dir,
+            test_hooks: cli.test_hooks,
         }
     }
 }
@@ -182,6 +190,7 @@ mod tests {
         assert_eq!(cfg.addr.port(), 0);
         assert_eq!(cfg.rate_limits, Some(RateLimits::default()));
         assert!(!cfg.auto_approve);
+        assert!(!cfg.test_hooks, "test hooks are off unless asked for");
         let off: Config = Cli::parse_from(["atom-sandbox", "--no-rate-limits"]).into();
         assert_eq!(off.rate_limits, None);
     }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{header, HeaderName, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -36,7 +36,9 @@ impl Stats {
 }
 
 /// An injected failure: the next `count` requests to `endpoint` get `status` (and `body`, verbatim,
-/// when given) after `delay_ms`.
+/// when given) after `delay_ms`. With `pass`, the requests are handled for real instead, slowly:
+/// `delay_ms` before the server acts (a slow server), `reply_delay_ms` after it has acted and before
+/// the reply leaves (the case where a client gives up on a request that did happen).
 #[derive(Clone, Debug, Deserialize)]
 pub struct Fault {
     /// `"METHOD /path-template"`, as in the stats: `"POST /skills/{id}/reviews"`, `"POST /oauth/token"`.
@@ -53,6 +55,10 @@ pub struct Fault {
     /// Extra response headers, such as `{"Retry-After": "1"}`.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+    #[serde(default)]
+    pub pass: bool,
+    #[serde(default)]
+    pub reply_delay_ms: u64,
 }
 
 fn default_status() -> u16 {
@@ -63,10 +69,25 @@ fn default_count() -> u32 {
     1
 }
 
+fn capped(ms: u64) -> Duration {
+    Duration::from_millis(ms.min(120_000))
+}
+
 impl Fault {
+    /// Answers `req` as the fault says: with the fault's reply, or through `next` after the delays.
+    pub async fn apply(self, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+        if !self.pass {
+            return self.respond().await;
+        }
+        tokio::time::sleep(capped(self.delay_ms)).await;
+        let resp = next.run(req).await;
+        tokio::time::sleep(capped(self.reply_delay_ms)).await;
+        resp
+    }
+
     pub async fn respond(self) -> Response {
         if self.delay_ms > 0 {
-            tokio::time::sleep(Duration::from_millis(self.delay_ms.min(120_000))).await;
+            tokio::time::sleep(capped(self.delay_ms)).await;
         }
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut resp = match self.body {
@@ -119,13 +140,21 @@ pub async fn stats(State(state): State<Arc<AppState>>) -> Response {
     .into_response()
 }
 
-pub async fn reset(State(state): State<Arc<AppState>>) -> Response {
+/// `POST /__sandbox/reset`, with a JSON body (`{}`) like every other write, so that a cross-site form
+/// cannot send it.
+pub async fn reset(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    if !crate::is_json(&headers) {
+        return ApiError::unsupported_media_type().into_response();
+    }
     state.reset();
     Json(json!({ "success": true })).into_response()
 }
 
 /// `POST /__sandbox/faults` arms a fault; `DELETE` clears them all.
-pub async fn add_fault(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+pub async fn add_fault(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
+    if !crate::is_json(&headers) {
+        return ApiError::unsupported_media_type().into_response();
+    }
     match serde_json::from_slice::<Fault>(&body) {
         Ok(fault) if fault.endpoint.contains(' ') => {
             state.faults.lock().push(fault);

@@ -50,6 +50,8 @@ use crate::error::ApiError;
 /// Shared state of one running sandbox.
 pub struct AppState {
     config: Config,
+    /// Where the server listens: requests must name it in their `Host` (see [`host_guard`]).
+    bound: SocketAddr,
     catalog: RwLock<catalog::Catalog>,
     oauth: Mutex<oauth::OAuthStore>,
     limiter: Mutex<ratelimit::RateLimiter>,
@@ -68,7 +70,7 @@ pub(crate) fn unix_now_ms() -> u64 {
 }
 
 impl AppState {
-    fn new(config: Config) -> Result<AppState, StartError> {
+    fn new(config: Config, bound: SocketAddr) -> Result<AppState, StartError> {
         let db = match &config.data_dir {
             Some(dir) => Some(db::Db::open(dir).map_err(StartError::Store)?),
             None => None,
@@ -87,6 +89,7 @@ impl AppState {
             faults: Mutex::default(),
             db,
             config,
+            bound,
         })
     }
 
@@ -147,11 +150,14 @@ async fn api_layer(State(state): State<Arc<AppState>>, mut req: Request, next: N
         ApiError::rate_limited(wait).into_response()
     } else if let Some(e) = auth_error {
         e.into_response()
-    } else if let Some(fault) = hooks::take_fault(&state, &endpoint) {
-        fault.respond().await
+    } else if req.method() == Method::POST && !is_json(req.headers()) {
+        ApiError::unsupported_media_type().into_response()
     } else {
         req.extensions_mut().insert(principal);
-        next.run(req).await
+        match hooks::take_fault(&state, &endpoint) {
+            Some(fault) => fault.apply(req, next).await,
+            None => next.run(req).await,
+        }
     };
 
     if resp.status() == StatusCode::METHOD_NOT_ALLOWED && resp.extensions().get::<ApiError>().is_none() {
@@ -189,12 +195,51 @@ async fn api_layer(State(state): State<Arc<AppState>>, mut req: Request, next: N
 async fn oauth_layer(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     let endpoint = format!("{} {}", req.method(), req.uri().path());
     let resp = match hooks::take_fault(&state, &endpoint) {
-        Some(fault) => fault.respond().await,
+        Some(fault) => fault.apply(req, next).await,
         None => next.run(req).await,
     };
     state.stats.lock().api_request(&endpoint, resp.status().as_u16());
     tracing::debug!(%endpoint, status = resp.status().as_u16(), "oauth request");
     resp
+}
+
+/// Whether a `Host` header names this server: its own address, `localhost`, or (when it listens on
+/// every interface) any IP address, with its port. A DNS-rebinding page reaches the sandbox under a
+/// name of its own, and is refused.
+pub(crate) fn host_allowed(host: &str, bound: SocketAddr) -> bool {
+    let Ok(authority) = host.parse::<axum::http::uri::Authority>() else { return false };
+    if authority.port_u16() != Some(bound.port()) {
+        return false;
+    }
+    let name = authority.host().trim_start_matches('[').trim_end_matches(']');
+    if name.eq_ignore_ascii_case("localhost") {
+        return bound.ip().is_loopback() || bound.ip().is_unspecified();
+    }
+    match name.parse::<IpAddr>() {
+        Ok(ip) if bound.ip().is_unspecified() => !ip.is_unspecified(),
+        Ok(ip) => ip == bound.ip(),
+        Err(_) => false,
+    }
+}
+
+/// Refuses requests whose `Host` is not this server (DNS rebinding), before anything else runs.
+async fn host_guard(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
+    if !host_allowed(host, state.bound) {
+        return (StatusCode::MISDIRECTED_REQUEST, "This server answers only to its own address.\n")
+            .into_response();
+    }
+    next.run(req).await
+}
+
+/// JSON bodies must say so: a cross-site page can send a "simple" request (text/plain, no preflight),
+/// but never one that says `application/json`.
+pub(crate) fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"))
 }
 
 async fn index() -> Html<String> {
@@ -238,16 +283,16 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route(paths::TOKEN, post(oauth::token))
         .route(paths::REVOKE, post(oauth::revoke))
         .layer(from_fn_with_state(state.clone(), oauth_layer));
-    let hooks = Router::new()
-        .route(paths::HOOK_STATS, get(hooks::stats))
-        .route(paths::HOOK_RESET, post(hooks::reset))
-        .route(paths::HOOK_FAULTS, post(hooks::add_fault).delete(hooks::clear_faults));
-    Router::new()
-        .route("/", get(index))
-        .nest(paths::MARKETPLACE, api)
-        .merge(oauth)
-        .nest(paths::HOOKS, hooks)
-        .layer(DefaultBodyLimit::max(limits::MAX_BODY_BYTES))
+    let mut app = Router::new().route("/", get(index)).nest(paths::MARKETPLACE, api).merge(oauth);
+    if state.config.test_hooks {
+        let hooks = Router::new()
+            .route(paths::HOOK_STATS, get(hooks::stats))
+            .route(paths::HOOK_RESET, post(hooks::reset))
+            .route(paths::HOOK_FAULTS, post(hooks::add_fault).delete(hooks::clear_faults));
+        app = app.nest(paths::HOOKS, hooks);
+    }
+    app.layer(DefaultBodyLimit::max(limits::MAX_BODY_BYTES))
+        .layer(from_fn_with_state(state.clone(), host_guard))
         .with_state(state)
 }
 
@@ -309,7 +354,7 @@ pub async fn start(config: Config) -> Result<SandboxHandle, StartError> {
         tokio::net::TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })?;
     let addr = listener.local_addr().map_err(|source| StartError::Bind { addr, source })?;
     // Generating up to 10,000 skills takes a moment: keep it off the async workers.
-    let state = tokio::task::spawn_blocking(move || AppState::new(config))
+    let state = tokio::task::spawn_blocking(move || AppState::new(config, addr))
         .await
         .map_err(|e| StartError::Setup(e.to_string()))??;
     let app = router(Arc::new(state));
@@ -339,5 +384,22 @@ mod tests {
         assert_eq!(n(Method::POST, "/skills/abc/reviews"), "POST /skills/{id}/reviews");
         assert_eq!(n(Method::POST, "/submit"), "POST /submit");
         assert_eq!(n(Method::GET, "/nope/x/y/z"), "GET /other");
+    }
+
+    #[test]
+    fn only_its_own_address_is_a_host() {
+        let loopback: SocketAddr = "127.0.0.1:4000".parse().unwrap();
+        assert!(host_allowed("127.0.0.1:4000", loopback));
+        assert!(host_allowed("localhost:4000", loopback));
+        assert!(!host_allowed("127.0.0.1:4001", loopback), "another port");
+        assert!(!host_allowed("127.0.0.1", loopback), "no port");
+        assert!(!host_allowed("evil.example:4000", loopback), "a rebinding name");
+        assert!(!host_allowed("10.0.0.1:4000", loopback));
+        assert!(!host_allowed("", loopback));
+        let any: SocketAddr = "0.0.0.0:4000".parse().unwrap();
+        assert!(host_allowed("192.168.1.20:4000", any));
+        assert!(!host_allowed("sandbox.evil.example:4000", any));
+        let v6: SocketAddr = "[::1]:4000".parse().unwrap();
+        assert!(host_allowed("[::1]:4000", v6));
     }
 }

@@ -55,8 +55,105 @@ async fn faults_can_be_cleared_and_bad_faults_are_refused() {
     let resp =
         sb.http.post(sb.url("/__sandbox/faults")).json(&json!({"endpoint": "nospace"})).send().await.unwrap();
     assert_eq!(resp.status(), 422);
-    let resp = sb.http.post(sb.url("/__sandbox/faults")).body("garbage").send().await.unwrap();
+    let resp = sb
+        .http
+        .post(sb.url("/__sandbox/faults"))
+        .header("content-type", "application/json")
+        .body("garbage")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 422);
+}
+
+#[tokio::test]
+async fn test_hooks_are_off_unless_asked_for() {
+    let handle = atom_sandbox::start(Config { rate_limits: None, ..Config::default() }).await.unwrap();
+    let http = reqwest::Client::new();
+    let base = handle.base_url();
+    for (method, path) in [("GET", "stats"), ("POST", "reset"), ("POST", "faults"), ("DELETE", "faults")] {
+        let req = http.request(method.parse().unwrap(), format!("{base}/__sandbox/{path}"));
+        let resp = req.json(&json!({"endpoint": "GET /skills"})).send().await.unwrap();
+        assert_eq!(resp.status(), 404, "{method} /__sandbox/{path} is not served");
+    }
+    // The API itself is unaffected.
+    let resp = http.get(format!("{}/skills", handle.marketplace_url())).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+}
+
+#[tokio::test]
+async fn a_cross_site_simple_request_cannot_reach_the_hooks_or_the_api() {
+    let sb = Sandbox::unlimited().await;
+    // What a web page can send without a CORS preflight: text/plain or a form, carrying JSON.
+    for content_type in ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"]
+    {
+        let fault = r#"{"endpoint":"GET /skills","status":500,"count":100}"#;
+        let resp = sb
+            .http
+            .post(sb.url("/__sandbox/faults"))
+            .header("content-type", content_type)
+            .body(fault)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 415, "{content_type}");
+        let resp = sb
+            .http
+            .post(sb.url("/__sandbox/reset"))
+            .header("content-type", content_type)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 415, "{content_type}");
+        let body = r#"{"name":"Cross Site Skill","description":"Sent by another site.","category":"automation","type":"script","version":"1.0.0"}"#;
+        let resp = sb
+            .http
+            .post(sb.api("/submit"))
+            .header("x-api-key", RW_KEY)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 415, "{content_type}");
+        let v: serde_json::Value = resp.json().await.unwrap();
+        assert_eq!(v["error"]["code"], "UNSUPPORTED_MEDIA_TYPE");
+    }
+    assert_eq!(sb.get_json("/skills").await.0, 200, "no fault was armed");
+}
+
+#[tokio::test]
+async fn a_request_naming_another_host_is_refused() {
+    let sb = Sandbox::unlimited().await;
+    // A DNS-rebinding page reaches 127.0.0.1 under its own name.
+    for host in ["evil.example", &format!("evil.example:{}", sb.handle.addr().port()), "127.0.0.1:1"] {
+        for path in ["/__sandbox/stats", "/api/public/v1/marketplace/skills", "/oauth/authorize"] {
+            let resp = sb.http.get(sb.url(path)).header("host", host).send().await.unwrap();
+            assert_eq!(resp.status(), 421, "{host} {path}");
+        }
+    }
+    let resp = sb
+        .http
+        .get(sb.url("/__sandbox/stats"))
+        .header("host", format!("localhost:{}", sb.handle.addr().port()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200, "localhost is this computer");
+}
+
+#[tokio::test]
+async fn a_passing_fault_handles_the_request_for_real_but_slowly() {
+    let sb = Sandbox::unlimited().await;
+    arm(&sb, json!({"endpoint": "GET /categories", "pass": true, "reply_delay_ms": 300})).await;
+    let started = std::time::Instant::now();
+    let (status, body) = sb.get_json("/categories").await;
+    assert_eq!(status, 200);
+    assert!(body["categories"].as_array().is_some_and(|c| !c.is_empty()), "the real reply");
+    assert!(started.elapsed() >= std::time::Duration::from_millis(300));
+    let started = std::time::Instant::now();
+    assert_eq!(sb.get_json("/categories").await.0, 200);
+    assert!(started.elapsed() < std::time::Duration::from_millis(300), "one use only");
 }
 
 #[tokio::test]
@@ -78,7 +175,7 @@ async fn reset_returns_to_the_demo_data() {
                       "type": "script", "version": "0.1.0"});
     let (_, created) = sb.post_json("/submit", Auth::Key(RW_KEY), &body).await;
     let id = created["skill_id"].as_str().unwrap().to_string();
-    let resp = sb.http.post(sb.url("/__sandbox/reset")).send().await.unwrap();
+    let resp = sb.http.post(sb.url("/__sandbox/reset")).json(&json!({})).send().await.unwrap();
     assert_eq!(resp.status(), 200);
     assert_eq!(sb.get_json(&format!("/skills/{id}")).await.0, 404);
     assert_eq!(sb.get_with_bearer("/skills", t["access_token"].as_str().unwrap()).await.0, 401);
@@ -141,7 +238,7 @@ async fn reset_also_empties_the_data_dir() {
     let body = json!({"name": "Wiped Skill", "description": "Wiped by a reset.", "category": "automation",
                       "type": "script", "version": "0.1.0"});
     let (_, created) = sb.post_json("/submit", Auth::Key(RW_KEY), &body).await;
-    sb.http.post(sb.url("/__sandbox/reset")).send().await.unwrap();
+    sb.http.post(sb.url("/__sandbox/reset")).json(&json!({})).send().await.unwrap();
     sb.handle.shutdown().await;
     let sb = Sandbox::start(config()).await;
     assert_eq!(sb.get_json(&format!("/skills/{}", created["skill_id"].as_str().unwrap())).await.0, 404);

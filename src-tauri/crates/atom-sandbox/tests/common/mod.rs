@@ -25,8 +25,10 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
+    /// A sandbox with its test hooks on (the tests read stats and arm faults).
     pub async fn start(config: Config) -> Sandbox {
-        let handle = atom_sandbox::start(config).await.expect("sandbox starts");
+        let handle =
+            atom_sandbox::start(Config { test_hooks: true, ..config }).await.expect("sandbox starts");
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
