@@ -28,6 +28,7 @@ async fn racing_refreshes(http: &reqwest::Client) -> u64 {
         access_ttl_secs: 2,
         auto_approve: true,
         rate_limits: None,
+        test_hooks: true,
         ..Config::default()
     })
     .await
@@ -55,7 +56,9 @@ async fn racing_refreshes(http: &reqwest::Client) -> u64 {
 }
 
 async fn paging_requests(http: &reqwest::Client) -> u64 {
-    let sandbox = atom_sandbox::start(Config { rate_limits: None, ..Config::default() }).await.unwrap();
+    let sandbox = atom_sandbox::start(Config { rate_limits: None, test_hooks: true, ..Config::default() })
+        .await
+        .unwrap();
     let base = sandbox.base_url();
     let session =
         Session::new(generous(Environment::sandbox(&base).unwrap()), Arc::new(MemoryStore::default()))

@@ -75,6 +75,8 @@ pub mod limits {
     pub const REFRESH_NOT_BEFORE_FRACTION: f64 = 0.5;
     /// The refresh task looks at the wall clock at least this often, which also catches a wake from sleep.
     pub const REFRESH_CHECK_INTERVAL: Duration = Duration::from_secs(30);
+    /// How often a refresh token that only memory holds (the keystore failed) is written again.
+    pub const STORE_RETRY_INTERVAL: Duration = Duration::from_secs(5);
     /// After a failed background refresh (network), wait this long, doubling up to the maximum.
     pub const REFRESH_RETRY_MIN: Duration = Duration::from_secs(2);
     pub const REFRESH_RETRY_MAX: Duration = Duration::from_secs(60);
@@ -89,6 +91,11 @@ pub mod limits {
     pub const RETRY_BACKOFF: Duration = Duration::from_millis(250);
     /// The longest a GET waits on a 429's `Retry-After` (or the local limiter) before giving up.
     pub const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(60);
+    /// The longest wait a server can impose through `Retry-After` or `X-RateLimit-Reset`; larger values
+    /// (a bug, or a hostile server) are clamped so that no credential is blocked for the session.
+    pub const MAX_SERVER_WAIT: Duration = Duration::from_secs(3600);
+    /// An `X-RateLimit-Reset` below this (2001-09-09) is seconds from now, not a Unix time.
+    pub const RESET_IS_UNIX_AFTER: u64 = 1_000_000_000;
     /// The longest a write waits on the local limiter; past it, the write reports `rate_limited`.
     pub const MAX_WRITE_WAIT: Duration = Duration::from_secs(2);
 

@@ -63,10 +63,9 @@ pub struct CustomEnvironment {
     /// Defaults to `{api_base}/oauth/revoke`.
     #[serde(default)]
     pub revoke_url: Option<String>,
+    /// A desktop app is a public client (RFC 8252 §8.5): it has a client ID and no secret, so the
+    /// settings a user types in have no secret either (nothing to lose on restart, nothing to leak).
     pub client_id: String,
-    /// Only for a server that registered the app as a confidential client.
-    #[serde(default, skip_serializing)]
-    pub client_secret: Option<String>,
     /// Defaults to `com.atomagentos.marketplace`.
     #[serde(default)]
     pub redirect_scheme: Option<String>,
@@ -163,11 +162,18 @@ impl Environment {
             revoke_url,
             api_base,
             client_id: c.client_id.trim().into(),
-            client_secret: c.client_secret.clone().filter(|s| !s.is_empty()).map(Secret::new),
+            client_secret: None,
             redirect_scheme: scheme,
             token_encoding: c.token_encoding,
             quotas: Quotas::default(),
         })
+    }
+
+    /// The same environment as a confidential client, for library users whose server registered them
+    /// so (the desktop app never is one).
+    pub fn with_client_secret(mut self, secret: Secret) -> Environment {
+        self.client_secret = Some(secret);
+        self
     }
 
     /// The marketplace base URL, ending in a slash so that relative paths join under it.

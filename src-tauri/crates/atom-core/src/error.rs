@@ -326,9 +326,8 @@ pub fn parse_api_error(status: u16, body: &[u8], retry_after: Option<Duration>) 
             .and_then(|v| v.pointer("/error/details/retry_after"))
             .and_then(Value::as_u64)
             .map(Duration::from_secs);
-        return Error::RateLimited {
-            retry_after: retry_after.or(from_body).unwrap_or(Duration::from_secs(60)),
-        };
+        let wait = retry_after.or(from_body).unwrap_or(Duration::from_secs(60));
+        return Error::RateLimited { retry_after: wait.min(crate::contract::limits::MAX_SERVER_WAIT) };
     }
     let message = message.unwrap_or_else(|| match status {
         401 => "Authentication is required.".into(),
@@ -344,12 +343,13 @@ pub fn parse_api_error(status: u16, body: &[u8], retry_after: Option<Duration>) 
 pub fn parse_oauth_error(status: u16, body: &[u8]) -> Error {
     let json: Option<Value> = serde_json::from_slice(body).ok();
     if let Some(error) = json.as_ref().and_then(|v| v.get("error")).and_then(Value::as_str) {
+        let error: String = error.chars().take(64).collect();
         let description = json
             .as_ref()
             .and_then(|v| v.get("error_description"))
             .and_then(text)
             .unwrap_or_else(|| error.replace('_', " "));
-        return Error::OAuth { status, error: error.chars().take(64).collect(), description };
+        return Error::OAuth { status, error, description };
     }
     match status {
         500..=599 => Error::Api {
@@ -431,6 +431,120 @@ mod tests {
         assert!(e.hint().contains("client ID or secret"));
         assert_eq!(parse_oauth_error(502, b"<html>").code(), "server_error");
         assert_eq!(parse_oauth_error(200, b"nonsense").code(), "bad_response");
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        const CODES: &[&str] = &[
+            "invalid_api_key",
+            "auth_required",
+            "token_invalid",
+            "token_expired",
+            "insufficient_scope",
+            "not_found",
+            "conflict",
+            "validation",
+            "rate_limited",
+            "too_large",
+            "server_error",
+            "api_error",
+            "invalid_grant",
+            "invalid_client",
+            "invalid_scope",
+            "oauth_error",
+            "bad_response",
+        ];
+
+        /// JSON of any shape, with the names error replies use so that the interesting branches run.
+        fn json() -> impl Strategy<Value = Value> {
+            let name = prop_oneof![
+                Just("error".to_string()),
+                Just("code".to_string()),
+                Just("message".to_string()),
+                Just("details".to_string()),
+                Just("fields".to_string()),
+                Just("detail".to_string()),
+                Just("error_code".to_string()),
+                Just("error_description".to_string()),
+                Just("loc".to_string()),
+                Just("msg".to_string()),
+                Just("retry_after".to_string()),
+                Just("meta".to_string()),
+                Just("request_id".to_string()),
+                "\\PC{0,8}",
+            ];
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::Bool),
+                any::<i64>().prop_map(Value::from),
+                any::<u64>().prop_map(Value::from),
+                any::<f64>()
+                    .prop_map(|f| serde_json::Number::from_f64(f).map(Value::Number).unwrap_or(Value::Null)),
+                "\\PC{0,600}".prop_map(Value::String),
+                Just(Value::String("RATE_LIMIT_EXCEEDED".into())),
+                Just(Value::String("INVALID_API_KEY".into())),
+            ];
+            leaf.prop_recursive(4, 64, 6, move |inner| {
+                prop_oneof![
+                    proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                    proptest::collection::btree_map(name.clone(), inner, 0..6)
+                        .prop_map(|m| Value::Object(m.into_iter().collect())),
+                ]
+            })
+        }
+
+        /// The shapes ATOM has used, with arbitrary contents.
+        fn shaped() -> impl Strategy<Value = Value> {
+            (json(), json(), json(), "\\PC{0,700}").prop_flat_map(|(a, b, c, text)| {
+                prop_oneof![
+                    Just(serde_json::json!({"success": false, "error": {"code": text, "message": a, "details": b}, "meta": c})),
+                    Just(serde_json::json!({"error": text, "detail": a})),
+                    Just(serde_json::json!({"error": text, "error_description": a})),
+                    Just(serde_json::json!({"error_code": text, "message": a})),
+                    Just(serde_json::json!({"detail": a})),
+                    Just(serde_json::json!({"detail": [{"loc": a, "msg": b}, c]})),
+                ]
+            })
+        }
+
+        fn body() -> impl Strategy<Value = Vec<u8>> {
+            prop_oneof![
+                json().prop_map(|v| serde_json::to_vec(&v).unwrap()),
+                shaped().prop_map(|v| serde_json::to_vec(&v).unwrap()),
+                proptest::collection::vec(any::<u8>(), 0..300),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(1000))]
+
+            #[test]
+            fn any_api_error_reply_is_read_without_panic_and_within_bounds(
+                status in 100u16..600, body in body(), retry in proptest::option::of(any::<u64>()),
+            ) {
+                let e = parse_api_error(status, &body, retry.map(Duration::from_secs));
+                let info = e.info();
+                prop_assert!(CODES.contains(&info.code), "unknown code {}", info.code);
+                prop_assert!(info.message.chars().count() <= 600, "message of {} chars", info.message.chars().count());
+                prop_assert!(!info.hint.is_empty());
+                if let Error::RateLimited { retry_after } = e {
+                    prop_assert!(retry_after <= crate::contract::limits::MAX_SERVER_WAIT);
+                }
+            }
+
+            #[test]
+            fn any_oauth_error_reply_is_read_without_panic_and_within_bounds(status in 100u16..600, body in body()) {
+                let e = parse_oauth_error(status, &body);
+                let info = e.info();
+                prop_assert!(CODES.contains(&info.code), "unknown code {}", info.code);
+                if let Error::OAuth { error, description, .. } = &e {
+                    prop_assert!(error.chars().count() <= 64);
+                    prop_assert!(description.chars().count() <= 500);
+                }
+            }
+        }
     }
 
     #[test]

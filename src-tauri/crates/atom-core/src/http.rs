@@ -102,6 +102,40 @@ fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
     headers.get(name)?.to_str().ok()?.trim().parse().ok()
 }
 
+/// What a reply's `X-RateLimit-*` headers say. Servers are not trusted with the client's clock: every
+/// wait they impose is clamped to [`limits::MAX_SERVER_WAIT`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ServerLimits {
+    pub limit: Option<u32>,
+    pub remaining: Option<u32>,
+    /// Unix seconds, at most [`limits::MAX_SERVER_WAIT`] from `now`.
+    pub reset_at: Option<u64>,
+    /// Set when the quota is spent: how long to hold further requests back.
+    pub block: Option<Duration>,
+}
+
+/// Reads the rate-limit headers of a reply received at `now` (Unix seconds). `X-RateLimit-Reset` is
+/// Unix seconds as the contract says; a small value is read as seconds from now, as some servers send.
+pub fn read_limit_headers(headers: &HeaderMap, now: u64) -> ServerLimits {
+    let max_wait = limits::MAX_SERVER_WAIT.as_secs();
+    let count = |name| header_u64(headers, name).map(|v| u32::try_from(v).unwrap_or(u32::MAX));
+    let (limit, remaining) = (count("x-ratelimit-limit"), count("x-ratelimit-remaining"));
+    let reset_at = header_u64(headers, "x-ratelimit-reset").map(|reset| {
+        let at = if reset < limits::RESET_IS_UNIX_AFTER { now.saturating_add(reset) } else { reset };
+        at.clamp(now, now.saturating_add(max_wait))
+    });
+    let block = match (remaining, reset_at) {
+        (Some(0), Some(at)) => Some(Duration::from_secs(at - now)),
+        _ => None,
+    };
+    ServerLimits { limit, remaining, reset_at, block }
+}
+
+/// `Retry-After` in seconds (an HTTP date is not used by the services this client knows), clamped.
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    header_u64(headers, RETRY_AFTER.as_str()).map(|s| Duration::from_secs(s).min(limits::MAX_SERVER_WAIT))
+}
+
 fn jittered(base: Duration, attempt: u32) -> Duration {
     let factor: f64 = rand::random_range(0.5..1.5);
     base.mul_f64(f64::from(1u32 << attempt.min(6)) * factor)
@@ -170,13 +204,9 @@ impl ApiClient {
 
     /// Records the server's figures; a spent quota holds further requests back until its reset.
     fn observe(&self, kind: CredentialKind, headers: &HeaderMap) {
-        let limit = header_u64(headers, "x-ratelimit-limit").map(|v| v as u32);
-        let remaining = header_u64(headers, "x-ratelimit-remaining").map(|v| v as u32);
-        let reset_at = header_u64(headers, "x-ratelimit-reset");
-        if remaining == Some(0) {
-            if let Some(reset) = reset_at {
-                self.limiter.block_for(kind, Duration::from_secs(reset.saturating_sub(unix_now())));
-            }
+        let ServerLimits { limit, remaining, reset_at, block } = read_limit_headers(headers, unix_now());
+        if let Some(wait) = block {
+            self.limiter.block_for(kind, wait);
         }
         if limit.is_some() || remaining.is_some() {
             self.status.send_replace(RateLimitStatus {
@@ -246,8 +276,7 @@ impl ApiClient {
                 self.remember(key, body);
                 return Ok(value);
             }
-            let retry_after = header_u64(&headers, RETRY_AFTER.as_str()).map(Duration::from_secs);
-            let error = parse_api_error(status.as_u16(), &body, retry_after);
+            let error = parse_api_error(status.as_u16(), &body, retry_after(&headers));
             if let Error::RateLimited { retry_after } = error {
                 // A GET is safe to repeat: wait for the window, within the budget.
                 if started.elapsed() + retry_after <= limits::MAX_RATE_LIMIT_WAIT {
@@ -278,11 +307,100 @@ impl ApiClient {
             self.invalidate_cache();
             return parse_json(&reply);
         }
-        let retry_after = header_u64(&headers, RETRY_AFTER.as_str()).map(Duration::from_secs);
-        let error = parse_api_error(status.as_u16(), &reply, retry_after);
+        let error = parse_api_error(status.as_u16(), &reply, retry_after(&headers));
         if let Error::RateLimited { retry_after } = &error {
             self.limiter.block_for(credential.kind(), *retry_after);
         }
         Err(error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use reqwest::header::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (name, value) in pairs {
+            if let Ok(v) = HeaderValue::from_str(value) {
+                h.insert(*name, v);
+            }
+        }
+        h
+    }
+
+    const NOW: u64 = 1_800_000_000;
+
+    #[test]
+    fn reads_the_contracts_headers() {
+        let h = headers(&[
+            ("x-ratelimit-limit", "600"),
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-reset", &(NOW + 42).to_string()),
+        ]);
+        let l = read_limit_headers(&h, NOW);
+        assert_eq!((l.limit, l.remaining, l.reset_at), (Some(600), Some(0), Some(NOW + 42)));
+        assert_eq!(l.block, Some(Duration::from_secs(42)));
+        let l = read_limit_headers(&headers(&[("x-ratelimit-remaining", "5")]), NOW);
+        assert_eq!(l.block, None, "a quota with requests left blocks nothing");
+    }
+
+    #[test]
+    fn a_reset_in_seconds_from_now_is_understood() {
+        let h = headers(&[("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", "30")]);
+        assert_eq!(read_limit_headers(&h, NOW).block, Some(Duration::from_secs(30)));
+    }
+
+    #[test]
+    fn huge_or_past_values_are_clamped() {
+        let h = headers(&[("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", &u64::MAX.to_string())]);
+        let l = read_limit_headers(&h, NOW);
+        assert_eq!(l.block, Some(limits::MAX_SERVER_WAIT));
+        assert_eq!(l.reset_at, Some(NOW + limits::MAX_SERVER_WAIT.as_secs()));
+        let h = headers(&[("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", &(NOW - 100).to_string())]);
+        assert_eq!(read_limit_headers(&h, NOW).block, Some(Duration::ZERO));
+        let h = headers(&[("retry-after", "18446744073709551615")]);
+        assert_eq!(retry_after(&h), Some(limits::MAX_SERVER_WAIT));
+        let h = headers(&[("x-ratelimit-limit", "99999999999")]);
+        assert_eq!(read_limit_headers(&h, NOW).limit, Some(u32::MAX));
+    }
+
+    fn header_text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<u64>().prop_map(|n| n.to_string()),
+            (0u64..100_000).prop_map(|n| n.to_string()),
+            Just("-1".to_string()),
+            Just(" 12 ".to_string()),
+            Just("Wed, 21 Oct 2015 07:28:00 GMT".to_string()),
+            "[ -~]{0,30}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn any_rate_limit_headers_give_bounded_waits(
+            limit in header_text(), remaining in header_text(), reset in header_text(), retry in header_text(),
+            now in 0u64..u64::MAX / 2,
+        ) {
+            let h = headers(&[
+                ("x-ratelimit-limit", &limit), ("x-ratelimit-remaining", &remaining),
+                ("x-ratelimit-reset", &reset), ("retry-after", &retry),
+            ]);
+            let l = read_limit_headers(&h, now);
+            if let Some(wait) = l.block {
+                prop_assert!(wait <= limits::MAX_SERVER_WAIT);
+            }
+            if let Some(at) = l.reset_at {
+                prop_assert!(at >= now && at - now <= limits::MAX_SERVER_WAIT.as_secs());
+            }
+            prop_assert!(retry_after(&h).is_none_or(|w| w <= limits::MAX_SERVER_WAIT));
+            // Whatever the server says, the limiter takes it without overflowing.
+            let limiter = Limiter::new(crate::env::Quotas::default());
+            limiter.block_for(CredentialKind::OAuth, l.block.unwrap_or(Duration::MAX));
+        }
     }
 }

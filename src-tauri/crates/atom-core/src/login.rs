@@ -162,6 +162,15 @@ impl PendingLogin {
         now.duration_since(self.created_at).unwrap_or(Duration::ZERO) > limits::PENDING_LOGIN_TTL
     }
 
+    /// Whether `callback` carries this sign-in's `state` (and so is its answer, genuine or a refusal).
+    /// A quick check for listeners; [`PendingLogin::validate`] decides.
+    pub fn is_answered_by(&self, callback: &str) -> bool {
+        let query = callback.split_once('?').map(|(_, q)| q).unwrap_or("");
+        let query = query.split('#').next().unwrap_or("");
+        matches!(CallbackParams::parse(query), Ok(CallbackParams { state: Some(state), .. })
+            if constant_time_eq(&state, &self.state))
+    }
+
     /// Accepts exactly one shape of callback and returns its authorization code.
     pub fn validate(&self, callback: &str, now: SystemTime) -> Result<Secret, CallbackError> {
         if callback.len() > limits::MAX_CALLBACK_URL {
@@ -291,6 +300,97 @@ mod tests {
         assert!(!p.authorize_url().as_str().contains(p.verifier().expose()));
         assert!(p.authorize_url().as_str().contains("scope=marketplace%3Aread+marketplace%3Awrite"));
         assert!(!format!("{p:?}").contains(p.verifier().expose()));
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn scheme_login() -> PendingLogin {
+            PendingLogin::new(&Environment::production(), RedirectTarget::Scheme, &[])
+        }
+
+        /// An independent, plain reading of what an accepted callback must be.
+        fn is_exact_shape(login: &PendingLogin, callback: &str) -> bool {
+            let Ok(url) = Url::parse(callback.trim()) else { return false };
+            let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+            let one = |name: &str| {
+                let values: Vec<&String> = pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v).collect();
+                (values.len() == 1).then(|| values[0].clone())
+            };
+            url.scheme() == "com.atomagentos.marketplace"
+                && url.host_str() == Some("oauth")
+                && url.port().is_none()
+                && url.path() == "/callback"
+                && url.fragment().is_none()
+                && url.username().is_empty()
+                && one("state").as_deref() == Some(login.state.as_str())
+                && one("code").is_some_and(|c| !c.is_empty())
+        }
+
+        /// Pieces a forger would try, around (or instead of) the genuine parts.
+        fn piece() -> impl Strategy<Value = String> {
+            prop_oneof![
+                Just("com.atomagentos.marketplace://".to_string()),
+                Just("COM.ATOMAGENTOS.MARKETPLACE://".to_string()),
+                Just("http://127.0.0.1:8080".to_string()),
+                Just("oauth".to_string()),
+                Just("evil.example".to_string()),
+                Just("/callback".to_string()),
+                Just("/callback/".to_string()),
+                Just(":443".to_string()),
+                Just("user:pass@".to_string()),
+                Just("?".to_string()),
+                Just("&".to_string()),
+                Just("#".to_string()),
+                Just("code=".to_string()),
+                Just("state=".to_string()),
+                Just("error=access_denied".to_string()),
+                Just("%".to_string()),
+                Just("%ff".to_string()),
+                Just("%26state%3D".to_string()),
+                Just("+".to_string()),
+                Just("\u{0}".to_string()),
+                "[a-zA-Z0-9_-]{0,12}",
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2000))]
+
+            #[test]
+            fn any_text_is_refused_or_is_exactly_the_pending_callback(text in "\\PC{0,200}") {
+                let login = scheme_login();
+                let result = login.validate(&text, SystemTime::now());
+                prop_assert!(result.is_err() || is_exact_shape(&login, &text));
+            }
+
+            #[test]
+            fn forged_callbacks_never_pass(pieces in proptest::collection::vec(piece(), 0..16), use_state in any::<bool>()) {
+                let login = scheme_login();
+                let mut text: String = pieces.concat();
+                if use_state {
+                    // The genuine state somewhere in the forgery.
+                    text = format!("{text}state={}", login.state);
+                }
+                let accepted = login.validate(&text, SystemTime::now()).is_ok();
+                prop_assert!(!accepted || is_exact_shape(&login, &text), "accepted {text:?}");
+                prop_assert_eq!(login.is_answered_by(&text) && !text.contains(&login.state), false);
+            }
+
+            #[test]
+            fn a_genuine_callback_with_any_change_to_its_state_is_refused(code in "[A-Za-z0-9_-]{1,40}", flip in 0usize..43) {
+                let login = scheme_login();
+                let mut state: Vec<char> = login.state.chars().collect();
+                state[flip] = if state[flip] == 'A' { 'B' } else { 'A' };
+                let state: String = state.into_iter().collect();
+                let forged = format!("com.atomagentos.marketplace://oauth/callback?code={code}&state={state}");
+                prop_assert_eq!(login.validate(&forged, SystemTime::now()), Err(CallbackError::StateMismatch));
+                prop_assert!(!login.is_answered_by(&forged));
+                let genuine = format!("com.atomagentos.marketplace://oauth/callback?code={code}&state={}", login.state);
+                prop_assert!(login.validate(&genuine, SystemTime::now()).is_ok());
+            }
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use parking_lot::Mutex;
 use serde::Serialize;
 
+use crate::contract::limits;
 use crate::env::{Quota, Quotas};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -125,9 +126,11 @@ impl Limiter {
         }
     }
 
-    /// The server says nothing more until `duration` from now (a 429, or `Remaining: 0`).
+    /// The server says nothing more until `duration` from now (a 429, or `Remaining: 0`), for at most
+    /// [`limits::MAX_SERVER_WAIT`].
     pub fn block_for(&self, kind: CredentialKind, duration: Duration) {
-        let until = Instant::now() + duration;
+        let now = Instant::now();
+        let Some(until) = now.checked_add(duration.min(limits::MAX_SERVER_WAIT)) else { return };
         let mut windows = self.windows.lock();
         let w = windows.entry(kind).or_default();
         if w.blocked_until.is_none_or(|b| b < until) {
@@ -167,6 +170,14 @@ mod tests {
         let wait = l.try_acquire(CredentialKind::Anonymous, t0, unix).unwrap_err();
         assert_eq!(wait, Duration::from_secs(86_400 - 3600));
         assert!(l.try_acquire(CredentialKind::Anonymous, t0, 86_400 * 11).is_ok());
+    }
+
+    #[test]
+    fn a_huge_server_wait_is_clamped_to_an_hour() {
+        let l = limiter(100, 100);
+        l.block_for(CredentialKind::OAuth, Duration::MAX);
+        let wait = l.try_acquire(CredentialKind::OAuth, Instant::now(), unix_now()).unwrap_err();
+        assert!(wait <= limits::MAX_SERVER_WAIT && wait > limits::MAX_SERVER_WAIT - Duration::from_secs(5));
     }
 
     #[test]

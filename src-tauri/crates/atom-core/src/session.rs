@@ -4,7 +4,12 @@
 //! - A background task refreshes ahead of expiry; calls that find the token due refresh in line.
 //!   Either way one refresh runs at a time, and callers that arrive meanwhile wait for its result.
 //! - Rotation-safe: the new refresh token is stored before the new access token is used; the store is
-//!   read before each refresh, so that a token rotated by another instance is adopted.
+//!   read before each refresh, so that a token rotated by another instance is adopted. When a write
+//!   fails, the newest token stays in memory and is the one used (the keystore's is already rotated),
+//!   and the write is retried.
+//! - Epochs: every sign-in, sign-out, API-key sign-in and "sign in again" starts a new epoch. A refresh
+//!   that lands in a later epoch than it started in is dropped and its token revoked, never stored, so
+//!   that a sign-out cannot be undone by a refresh already in flight.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
@@ -102,6 +107,8 @@ struct OAuth {
     scopes: Vec<String>,
     expires_at: SystemTime,
     refresh_at: SystemTime,
+    /// The keystore holds `refresh`. `false` after a failed write: then the keystore's token (if any)
+    /// is older, already rotated at the server, and must never be sent.
     persisted: bool,
     /// Bumped by every refresh, so that waiting callers can tell a refresh happened.
     generation: u64,
@@ -138,6 +145,13 @@ struct Inner {
     state: watch::Sender<AuthState>,
     refresher: Mutex<Option<JoinHandle<()>>>,
     generation: AtomicU64,
+    /// Which sign-in the in-memory credentials belong to (see the module's docs).
+    epoch: AtomicU64,
+    /// Held while the keystore and the in-memory credentials change together, so that a sign-out and
+    /// a refresh that lands at the same moment cannot interleave.
+    commit: tokio::sync::Mutex<()>,
+    /// Wakes the background task early (a keystore write failed and is to be retried soon).
+    wake: Arc<tokio::sync::Notify>,
 }
 
 impl Drop for Inner {
@@ -182,6 +196,9 @@ impl Session {
                 state: watch::channel(AuthState::SignedOut).0,
                 refresher: Mutex::new(None),
                 generation: AtomicU64::new(0),
+                epoch: AtomicU64::new(0),
+                commit: tokio::sync::Mutex::new(()),
+                wake: Arc::new(tokio::sync::Notify::new()),
             }),
         })
     }
@@ -244,7 +261,17 @@ impl Session {
         }
     }
 
+    fn epoch(&self) -> u64 {
+        self.inner.epoch.load(Ordering::SeqCst)
+    }
+
+    /// Starts a new epoch: whatever was in flight for the previous one is dropped when it lands.
+    fn new_epoch(&self) -> u64 {
+        self.inner.epoch.fetch_add(1, Ordering::SeqCst) + 1
+    }
+
     fn needs_reauth(&self, error: &Error) -> Error {
+        self.new_epoch();
         *self.inner.auth.lock() = Auth::None;
         self.stop_refresher();
         let reason = error.info();
@@ -261,12 +288,16 @@ impl Session {
                 Ok(Some(s)) => ApiKeyScope::parse(s.expose()),
                 _ => ApiKeyScope::Read,
             };
+            let _commit = self.inner.commit.lock().await;
+            self.new_epoch();
             *self.inner.auth.lock() = Auth::ApiKey { key, scope, persisted: true };
             return Ok(self.publish());
         }
         let Some(refresh) = self.inner.store.get(accounts::REFRESH_TOKEN).await? else {
             return Ok(self.publish());
         };
+        let commit = self.inner.commit.lock().await;
+        self.new_epoch();
         *self.inner.auth.lock() = Auth::OAuth(OAuth {
             access: None,
             refresh: Some(refresh),
@@ -276,6 +307,7 @@ impl Session {
             persisted: true,
             generation: 0,
         });
+        drop(commit);
         self.publish_refreshing();
         match self.access_token(false).await {
             Ok(_) => {
@@ -304,6 +336,11 @@ impl Session {
         self.inner.pending.lock().as_ref().map(PendingLogin::target)
     }
 
+    /// Whether `callback` carries the `state` of the sign-in in progress.
+    pub fn is_pending_callback(&self, callback: &str) -> bool {
+        self.inner.pending.lock().as_ref().is_some_and(|p| p.is_answered_by(callback))
+    }
+
     pub fn cancel_login(&self) {
         *self.inner.pending.lock() = None;
     }
@@ -330,25 +367,53 @@ impl Session {
             }
         };
         let tokens = self.inner.tokens.exchange_code(&code, &verifier, &redirect_uri).await?;
-        // One method at a time: a browser sign-in replaces an API key.
-        if matches!(*self.inner.auth.lock(), Auth::ApiKey { .. }) {
-            let _ = self.inner.store.delete(accounts::API_KEY).await;
-            let _ = self.inner.store.delete(accounts::API_KEY_SCOPE).await;
-        }
-        self.adopt(tokens, None).await;
+        self.commit_tokens(tokens, None, None).await?;
         self.inner.api.invalidate_cache();
         self.start_refresher();
         Ok(self.current_state())
     }
 
     /// Stores the new refresh token first, then makes the new access token current.
-    async fn adopt(&self, tokens: TokenSet, previous_refresh: Option<Secret>) -> Secret {
+    ///
+    /// `started_in` is the epoch a refresh started in: if the session ended or was replaced since, the
+    /// tokens are dropped and the new refresh token revoked, never stored. `None` starts a new session
+    /// (a browser sign-in), which replaces whatever was signed in.
+    async fn commit_tokens(
+        &self,
+        tokens: TokenSet,
+        previous_refresh: Option<Secret>,
+        started_in: Option<u64>,
+    ) -> Result<Secret> {
+        let commit = self.inner.commit.lock().await;
+        match started_in {
+            Some(epoch) if epoch != self.epoch() => {
+                drop(commit);
+                tracing::info!(
+                    "a refresh landed after the session it was for had ended; dropping its tokens"
+                );
+                if let Some(stale) = &tokens.refresh_token {
+                    if let Err(e) = self.inner.tokens.revoke(stale, "refresh_token").await {
+                        tracing::warn!("could not revoke the dropped refresh token: {e}");
+                    }
+                }
+                return Err(Error::NotSignedIn);
+            }
+            Some(_) => {}
+            None => {
+                self.new_epoch();
+                // One method at a time: a browser sign-in replaces an API key.
+                if matches!(*self.inner.auth.lock(), Auth::ApiKey { .. }) {
+                    let _ = self.inner.store.delete(accounts::API_KEY).await;
+                    let _ = self.inner.store.delete(accounts::API_KEY_SCOPE).await;
+                }
+            }
+        }
         let refresh = tokens.refresh_token.clone().or(previous_refresh);
         let persisted = match &refresh {
             Some(rt) => match self.inner.store.set(accounts::REFRESH_TOKEN, rt).await {
                 Ok(()) => true,
                 Err(e) => {
-                    tracing::warn!("keystore unavailable, signed in for this session only: {e}");
+                    tracing::warn!("keystore unavailable, keeping the refresh token in memory: {e}");
                     false
                 }
             },
@@ -372,8 +437,35 @@ impl Session {
             persisted,
             generation,
         });
+        drop(commit);
+        if !persisted {
+            self.inner.wake.notify_one();
+        }
         self.publish();
-        tokens.access_token
+        Ok(tokens.access_token)
+    }
+
+    /// Retries writing a refresh token that only memory holds (the keystore was locked or failed).
+    /// Returns whether the keystore now holds the newest token.
+    async fn save_unsaved(&self) -> bool {
+        let _commit = self.inner.commit.lock().await;
+        let (token, generation) = match &*self.inner.auth.lock() {
+            Auth::OAuth(OAuth { refresh: Some(rt), persisted: false, generation, .. }) => {
+                (rt.clone(), *generation)
+            }
+            _ => return true,
+        };
+        if let Err(e) = self.inner.store.set(accounts::REFRESH_TOKEN, &token).await {
+            tracing::debug!("the keystore still cannot keep the refresh token: {e}");
+            return false;
+        }
+        if let Auth::OAuth(o) = &mut *self.inner.auth.lock() {
+            if o.generation == generation {
+                o.persisted = true;
+            }
+        }
+        self.publish();
+        true
     }
 
     /// The current access token, refreshed first if it is due (or if `force`). Single-flight.
@@ -410,32 +502,47 @@ impl Session {
 
     /// Runs one refresh. Called with the gate held.
     async fn refresh_now(&self) -> Result<Secret> {
-        let in_memory = match &*self.inner.auth.lock() {
-            Auth::OAuth(o) => o.refresh.clone(),
+        let epoch = self.epoch();
+        let (in_memory, persisted) = match &*self.inner.auth.lock() {
+            Auth::OAuth(o) => (o.refresh.clone(), o.persisted),
             _ => return Err(Error::NotSignedIn),
         };
         self.publish_refreshing();
-        // Another instance may have rotated the token: what the keystore holds is the newest.
-        let stored = self.inner.store.get(accounts::REFRESH_TOKEN).await.ok().flatten();
-        let Some(current) = stored.or(in_memory) else {
+        let current = if persisted || in_memory.is_none() {
+            // Another instance may have rotated the token: what the keystore holds is the newest.
+            let stored = self.inner.store.get(accounts::REFRESH_TOKEN).await.ok().flatten();
+            stored.or(in_memory)
+        } else {
+            // The keystore missed our last write, so it holds a token the server has already rotated:
+            // sending that one would look like reuse and end the grant. Save the newest again; use it.
+            self.save_unsaved().await;
+            in_memory
+        };
+        let Some(current) = current else {
             return Err(self.needs_reauth(&Error::NotSignedIn));
         };
         match self.inner.tokens.refresh(&current).await {
-            Ok(tokens) => Ok(self.adopt(tokens, Some(current)).await),
+            Ok(tokens) => self.commit_tokens(tokens, Some(current), Some(epoch)).await,
+            // The session ended while the refresh was out: its failure is no one's concern now.
+            Err(_) if self.epoch() != epoch => Err(Error::NotSignedIn),
             Err(e) if matches!(e.code(), "invalid_grant" | "invalid_client") => {
                 // Re-read once: a token rotated elsewhere after our read is still good.
-                if e.code() == "invalid_grant" {
+                if e.code() == "invalid_grant" && persisted {
                     if let Ok(Some(newer)) = self.inner.store.get(accounts::REFRESH_TOKEN).await {
                         if newer != current {
                             if let Ok(tokens) = self.inner.tokens.refresh(&newer).await {
-                                return Ok(self.adopt(tokens, Some(newer)).await);
+                                return self.commit_tokens(tokens, Some(newer), Some(epoch)).await;
                             }
                         }
                     }
                 }
                 // The grant is over. Forget the dead token, unless another instance has stored a new one.
+                let _commit = self.inner.commit.lock().await;
+                if self.epoch() != epoch {
+                    return Err(Error::NotSignedIn);
+                }
                 if let Ok(Some(stored)) = self.inner.store.get(accounts::REFRESH_TOKEN).await {
-                    if stored == current {
+                    if stored == current || !persisted {
                         let _ = self.inner.store.delete(accounts::REFRESH_TOKEN).await;
                     }
                 }
@@ -464,17 +571,26 @@ impl Session {
             loop {
                 let Some(inner) = weak.upgrade() else { return };
                 let session = Session { inner };
-                let due = match &*session.inner.auth.lock() {
-                    Auth::OAuth(o) if o.access.is_some() => o.refresh_at,
-                    Auth::OAuth(_) => SystemTime::now(),
+                let (due, unsaved) = match &*session.inner.auth.lock() {
+                    Auth::OAuth(o) if o.access.is_some() => {
+                        (o.refresh_at, !o.persisted && o.refresh.is_some())
+                    }
+                    Auth::OAuth(_) => (SystemTime::now(), false),
                     _ => return,
                 };
+                let unsaved = unsaved && !session.save_unsaved().await;
                 let now = SystemTime::now();
                 if now < due {
-                    let wait =
-                        due.duration_since(now).unwrap_or_default().min(limits::REFRESH_CHECK_INTERVAL);
+                    let check =
+                        if unsaved { limits::STORE_RETRY_INTERVAL } else { limits::REFRESH_CHECK_INTERVAL };
+                    let wait = due.duration_since(now).unwrap_or_default().min(check);
+                    // Only the waker is held while asleep, so that a dropped session ends this task.
+                    let wake = session.inner.wake.clone();
                     drop(session);
-                    tokio::time::sleep(wait).await;
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => {}
+                        _ = wake.notified() => {}
+                    }
                     continue;
                 }
                 match session.access_token(false).await {
@@ -503,42 +619,63 @@ impl Session {
         }
         let _: Categories =
             self.inner.api.get(paths::CATEGORIES, &[], &Credential::ApiKey(key.clone())).await?;
+        let commit = self.inner.commit.lock().await;
+        self.new_epoch();
         let persisted = self.inner.store.set(accounts::API_KEY, &key).await.is_ok()
             && self.inner.store.set(accounts::API_KEY_SCOPE, &Secret::new(scope.as_str())).await.is_ok();
         // One method at a time: an API key replaces a browser sign-in.
         let previous =
             std::mem::replace(&mut *self.inner.auth.lock(), Auth::ApiKey { key, scope, persisted });
         self.stop_refresher();
-        if let Auth::OAuth(o) = previous {
-            if let Some(rt) = o.refresh {
-                let _ = self.inner.tokens.revoke(&rt, "refresh_token").await;
-            }
-            let _ = self.inner.store.delete(accounts::REFRESH_TOKEN).await;
-        }
+        let stale =
+            if let Auth::OAuth(o) = previous { self.forget_refresh_tokens(o.refresh).await } else { vec![] };
+        drop(commit);
         self.inner.api.invalidate_cache();
-        Ok(self.publish())
+        let state = self.publish();
+        for rt in stale {
+            let _ = self.inner.tokens.revoke(&rt, "refresh_token").await;
+        }
+        Ok(state)
     }
 
-    /// Signs out: revokes at the server (a missing endpoint is fine), then always forgets locally.
-    /// An error means the local sign-out happened but something else failed, and says what.
+    /// Deletes the stored refresh token; returns every distinct refresh token of the session (memory's
+    /// and the keystore's), to be revoked. Called with the commit lock held.
+    async fn forget_refresh_tokens(&self, in_memory: Option<Secret>) -> Vec<Secret> {
+        let stored = self.inner.store.get(accounts::REFRESH_TOKEN).await.ok().flatten();
+        let _ = self.inner.store.delete(accounts::REFRESH_TOKEN).await;
+        let mut tokens: Vec<Secret> = in_memory.into_iter().collect();
+        if let Some(stored) = stored.filter(|s| !tokens.contains(s)) {
+            tokens.push(stored);
+        }
+        tokens
+    }
+
+    /// Signs out: forgets locally at once (a refresh in flight is dropped when it lands), then revokes
+    /// at the server. An error means the local sign-out happened but something else failed, and says what.
     pub async fn sign_out(&self) -> Result<()> {
+        let commit = self.inner.commit.lock().await;
+        self.new_epoch();
         self.stop_refresher();
         *self.inner.pending.lock() = None;
         let previous = std::mem::replace(&mut *self.inner.auth.lock(), Auth::None);
+        self.publish();
+        let to_revoke = match previous {
+            Auth::OAuth(o) => self.forget_refresh_tokens(o.refresh).await,
+            _ => Vec::new(),
+        };
         let mut outcome = Ok(());
-        if let Auth::OAuth(o) = previous {
-            let stored = self.inner.store.get(accounts::REFRESH_TOKEN).await.ok().flatten();
-            if let Some(rt) = stored.or(o.refresh) {
-                outcome = self.inner.tokens.revoke(&rt, "refresh_token").await;
-            }
-        }
         for account in [accounts::REFRESH_TOKEN, accounts::API_KEY, accounts::API_KEY_SCOPE] {
             if let Err(e) = self.inner.store.delete(account).await {
                 outcome = outcome.and(Err(e.into()));
             }
         }
+        drop(commit);
         self.inner.api.invalidate_cache();
-        self.publish();
+        for rt in &to_revoke {
+            if let Err(e) = self.inner.tokens.revoke(rt, "refresh_token").await {
+                outcome = outcome.and(Err(e));
+            }
+        }
         outcome
     }
 

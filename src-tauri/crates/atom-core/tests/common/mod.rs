@@ -2,9 +2,10 @@
 //! user's browser.
 #![allow(dead_code)]
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use atom_core::{Environment, MemoryStore, RedirectTarget, SecretStore, Session};
+use atom_core::{Environment, MemoryStore, RedirectTarget, Secret, SecretStore, Session, StoreError};
 use atom_sandbox::{Config, SandboxHandle};
 use serde_json::Value;
 
@@ -12,26 +13,70 @@ pub const READ_KEY: &str = "atom_pub_00000000-0000-4000-8000-000000000001";
 pub const RW_KEY: &str = "atom_pub_00000000-0000-4000-8000-000000000002";
 pub const REVOKED_KEY: &str = "atom_pub_00000000-0000-4000-8000-000000000003";
 
+/// An in-memory keystore that can be told to fail its writes (as a keystore that locks mid-session
+/// does), and that remembers every value ever written to it.
+#[derive(Default)]
+pub struct TestStore {
+    entries: MemoryStore,
+    pub fail_writes: AtomicBool,
+    written: parking_lot::Mutex<Vec<String>>,
+}
+
+impl TestStore {
+    pub fn set_failing(&self, failing: bool) {
+        self.fail_writes.store(failing, Ordering::SeqCst);
+    }
+
+    /// Every value ever written, in order.
+    pub fn written(&self) -> Vec<String> {
+        self.written.lock().clone()
+    }
+}
+
+impl SecretStore for TestStore {
+    fn get(&self, namespace: &str, account: &str) -> Result<Option<Secret>, StoreError> {
+        self.entries.get(namespace, account)
+    }
+
+    fn set(&self, namespace: &str, account: &str, secret: &Secret) -> Result<(), StoreError> {
+        if self.fail_writes.load(Ordering::SeqCst) {
+            return Err(StoreError::Locked);
+        }
+        self.written.lock().push(secret.expose().to_string());
+        self.entries.set(namespace, account, secret)
+    }
+
+    fn delete(&self, namespace: &str, account: &str) -> Result<(), StoreError> {
+        self.entries.delete(namespace, account)
+    }
+
+    fn kind(&self) -> &'static str {
+        "test"
+    }
+}
+
 pub struct Harness {
     pub sandbox: SandboxHandle,
-    pub store: Arc<MemoryStore>,
+    pub store: Arc<TestStore>,
     pub session: Session,
     pub http: reqwest::Client,
 }
 
 pub fn config() -> Config {
-    Config { auto_approve: true, rate_limits: None, ..Config::default() }
+    Config { auto_approve: true, rate_limits: None, test_hooks: true, ..Config::default() }
 }
 
 impl Harness {
+    /// A sandbox with its test hooks on (the tests read stats and arm faults), and a session on it.
     pub async fn start(config: Config) -> Harness {
-        let sandbox = atom_sandbox::start(config).await.expect("sandbox starts");
+        let sandbox =
+            atom_sandbox::start(Config { test_hooks: true, ..config }).await.expect("sandbox starts");
         let env = Environment::sandbox(&sandbox.base_url()).unwrap();
         Harness::with_env(sandbox, env).await
     }
 
     pub async fn with_env(sandbox: SandboxHandle, env: Environment) -> Harness {
-        let store = Arc::new(MemoryStore::default());
+        let store = Arc::new(TestStore::default());
         let session = Session::new(env, store.clone() as Arc<dyn SecretStore>).unwrap();
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         Harness { sandbox, store, session, http }

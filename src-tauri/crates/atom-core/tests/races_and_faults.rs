@@ -1,0 +1,195 @@
+//! Races and faults in the token lifecycle, against the sandbox's fault hooks: a sign-out (or another
+//! sign-in) while a refresh is in flight, a keystore that fails a write, and a token endpoint that is
+//! slow or failing while the user writes.
+
+mod common;
+
+use std::time::Duration;
+
+use atom_core::{ApiKeyScope, AuthState, SkillQuery, Submission};
+use atom_sandbox::Config;
+use common::*;
+use serde_json::json;
+
+fn short_tokens(secs: u64) -> Config {
+    Config { access_ttl_secs: secs, ..config() }
+}
+
+/// The token endpoint handles the next request for real, then holds its reply for `ms`: the server
+/// has rotated the token by the time the client hears of it.
+fn slow_token_reply(ms: u64) -> serde_json::Value {
+    json!({"endpoint": "POST /oauth/token", "pass": true, "reply_delay_ms": ms})
+}
+
+async fn wait_for_token_requests(h: &Harness, grant: &str, n: u64) {
+    for _ in 0..100 {
+        if h.token_requests(grant).await >= n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the sandbox never saw {n} {grant} requests");
+}
+
+#[tokio::test]
+async fn a_refresh_landing_after_sign_out_is_dropped_and_revoked_never_stored() {
+    let h = Harness::start(config()).await;
+    h.sign_in().await;
+    h.arm_fault(slow_token_reply(800)).await;
+    let refreshing = {
+        let session = h.session.clone();
+        tokio::spawn(async move { session.refresh().await })
+    };
+    wait_for_token_requests(&h, "refresh_token", 1).await;
+    h.session.sign_out().await.expect("signed out");
+    let written_before = h.store.written().len();
+
+    let late = refreshing.await.unwrap();
+    assert!(late.is_err(), "the refresh that outlived its session reports no success: {late:?}");
+    assert_eq!(h.session.current_state(), AuthState::SignedOut, "still signed out");
+    assert_eq!(h.stored_refresh_token(), None, "no refresh token came back into the keystore");
+    assert_eq!(h.store.written().len(), written_before, "nothing was written after the sign-out");
+    // Sign-out revoked the old token; the dropped refresh revoked the one it brought.
+    assert_eq!(h.stats().await["revocations"], 2);
+    let err = h.session.rate("web-router", 4, None).await.unwrap_err();
+    assert_eq!(err.code(), "auth_required");
+}
+
+#[tokio::test]
+async fn a_refresh_failing_after_sign_out_does_not_ask_to_sign_in_again() {
+    let h = Harness::start(config()).await;
+    h.sign_in().await;
+    // The server is slow before it acts: sign-out revokes the grant, then the refresh meets a dead token.
+    h.arm_fault(json!({"endpoint": "POST /oauth/token", "pass": true, "delay_ms": 800})).await;
+    let refreshing = {
+        let session = h.session.clone();
+        tokio::spawn(async move { session.refresh().await })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    h.session.sign_out().await.expect("signed out");
+    let _ = refreshing.await.unwrap();
+    assert_eq!(
+        h.session.current_state(),
+        AuthState::SignedOut,
+        "a signed-out user is not told to sign in again"
+    );
+}
+
+#[tokio::test]
+async fn an_api_key_sign_in_during_a_refresh_is_not_overwritten_by_it() {
+    let h = Harness::start(config()).await;
+    h.sign_in().await;
+    h.arm_fault(slow_token_reply(800)).await;
+    let refreshing = {
+        let session = h.session.clone();
+        tokio::spawn(async move { session.refresh().await })
+    };
+    wait_for_token_requests(&h, "refresh_token", 1).await;
+    h.session.sign_in_with_api_key(RW_KEY, ApiKeyScope::ReadWrite).await.unwrap();
+    let _ = refreshing.await.unwrap();
+    let AuthState::SignedIn(me) = h.session.current_state() else { panic!("signed in") };
+    assert_eq!(me.key_hint.as_deref(), Some("atom_pub_…0002"), "still the API key");
+    assert_eq!(h.stored_refresh_token(), None, "the late refresh stored nothing");
+}
+
+#[tokio::test]
+async fn a_failed_keystore_write_keeps_the_newest_token_and_never_sends_a_rotated_one() {
+    let h = Harness::start(config()).await;
+    h.sign_in().await;
+    let stored_before = h.stored_refresh_token().unwrap();
+    // The keystore locks: the rotated token cannot be written.
+    h.store.set_failing(true);
+    h.session.refresh().await.expect("the refresh itself works");
+    let AuthState::SignedIn(me) = h.session.current_state() else { panic!("signed in") };
+    assert!(!me.persisted, "the user is told this sign-in is for this session only");
+    assert_eq!(
+        h.stored_refresh_token().as_deref(),
+        Some(stored_before.as_str()),
+        "the keystore kept the old one"
+    );
+
+    // The next refresh must use the newest token (in memory), not the keystore's rotated one: sending
+    // that would look like reuse, and the server would end the whole grant.
+    h.session.refresh().await.expect("the second refresh works too");
+    assert!(h.session.current_state().is_signed_in());
+    assert!(h.session.rate("web-router", 5, None).await.is_ok(), "the grant is alive");
+
+    // The keystore unlocks: the newest token is written, and the next launch signs in silently.
+    h.store.set_failing(false);
+    h.session.refresh().await.unwrap();
+    let AuthState::SignedIn(me) = h.session.current_state() else { panic!("signed in") };
+    assert!(me.persisted, "remembered again");
+    let next_launch = h.second_instance();
+    assert!(next_launch.restore().await.unwrap().is_signed_in());
+}
+
+#[tokio::test]
+async fn an_unsaved_token_is_written_again_in_the_background() {
+    let h = Harness::start(config()).await;
+    h.sign_in().await;
+    h.store.set_failing(true);
+    h.session.refresh().await.unwrap();
+    let refreshes = h.token_requests("refresh_token").await;
+    h.store.set_failing(false);
+    // No refresh is due for an hour; the background task retries the write on its own.
+    let mut saved = false;
+    for _ in 0..100 {
+        if let AuthState::SignedIn(me) = h.session.current_state() {
+            if me.persisted {
+                saved = true;
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(saved, "the token was written once the keystore came back");
+    assert_eq!(h.token_requests("refresh_token").await, refreshes, "without another refresh");
+    assert!(h.second_instance().restore().await.unwrap().is_signed_in());
+}
+
+fn submission(name: &str) -> Submission {
+    Submission {
+        name: name.into(),
+        description: "A skill submitted while the token endpoint struggles.".into(),
+        category: "automation".into(),
+        kind: "script".into(),
+        version: "1.0.0".into(),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn a_failing_token_endpoint_during_a_write_loses_nothing_and_sends_nothing_twice() {
+    let h = Harness::start(short_tokens(2)).await;
+    h.sign_in().await;
+    let stored = h.stored_refresh_token().unwrap();
+    // The token endpoint fails from now on; past the refresh point the submit must refresh first.
+    h.arm_fault(json!({"endpoint": "POST /oauth/token", "status": 500, "count": 50})).await;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let err = h.session.submit(&submission("Fault Tolerant Skill")).await.unwrap_err();
+    assert_eq!(err.code(), "server_error");
+    assert!(h.session.current_state().is_signed_in(), "a server failure is not a sign-out");
+    assert_eq!(h.stored_refresh_token(), Some(stored), "the refresh token is kept");
+    assert_eq!(h.api_count("POST /submit", 201).await, 0, "nothing was sent with a stale token");
+    // The endpoint recovers: the same submission goes through, once.
+    h.http.delete(h.url("/__sandbox/faults")).send().await.unwrap();
+    h.session.submit(&submission("Fault Tolerant Skill")).await.unwrap();
+    assert_eq!(h.api_count("POST /submit", 201).await, 1);
+}
+
+#[tokio::test]
+async fn a_slow_token_endpoint_during_a_write_delays_it_but_sends_it_once() {
+    let h = Harness::start(short_tokens(2)).await;
+    h.sign_in().await;
+    // The next refresh (the background one, at half the token's life) takes 5 s; the submit, past the
+    // refresh point, waits for it rather than starting a second one.
+    h.arm_fault(json!({"endpoint": "POST /oauth/token", "pass": true, "delay_ms": 5000})).await;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let started = std::time::Instant::now();
+    h.session.submit(&submission("Patient Skill")).await.unwrap();
+    assert!(started.elapsed() >= Duration::from_secs(3), "the submit waited for the refresh");
+    assert_eq!(h.token_requests("refresh_token").await, 1, "one refresh, shared");
+    assert_eq!(h.api_count("POST /submit", 201).await, 1);
+    assert_eq!(h.api_count("POST /submit", 401).await, 0);
+    assert!(h.session.skills(&SkillQuery::default()).await.is_ok());
+}
