@@ -33,7 +33,7 @@ export ATOM_E2E_STACKS="${ATOM_E2E_STACKS:-1}"
 features=(--locked --features atom-marketplace/custom-protocol)
 scripts/with-desktop.sh cargo test --workspace --exclude atom-marketplace --locked
 scripts/with-desktop.sh cargo test -p atom-marketplace --lib --test keystore "${features[@]}"
-scripts/with-desktop.sh cargo test -p atom-marketplace --test e2e_signin --test e2e_gui "${features[@]}"
+scripts/with-desktop.sh cargo test -p atom-marketplace --test e2e_signin --test e2e_gui --test e2e_hardening "${features[@]}"
 
 echo "== the installed package: .deb and .rpm built, the .deb installed, signed in through its scheme, removed"
 scripts/test-installed.sh

@@ -301,13 +301,17 @@ async fn hostile_strings_render_as_text() {
     let scripts_before = app.script("return document.scripts.length").await;
     open_skill(&app, "<script>").await;
     assert!(app.text("[data-testid=skill-name]").await.starts_with("<script>alert('xss')</script>"));
+    // The description arrives after the rest of the skill: its first heading.
+    app.wait_for("[data-testid=skill-markdown] h1").await;
     let checks = app
         .script(
             "const d = document.querySelector('[data-testid=skill-description]');\
              return { scripts: document.scripts.length, iframes: document.querySelectorAll('iframe').length,\
                handlers: d.querySelectorAll('[onerror],[onclick],[style]').length,\
                jsLinks: [...d.querySelectorAll('a')].filter(a => /^javascript:/i.test(a.getAttribute('href') || '')).length,\
-               imgs: d.querySelectorAll('img').length, body: document.body.innerHTML.includes('pwned'),\
+               imgs: d.querySelectorAll('img').length,\
+               pwned: document.body.textContent.trim() === 'pwned' || !document.querySelector('[data-testid=skill-name]'),\
+               shownAsText: d.textContent.includes(\"<script>document.body.innerHTML='pwned'</script>\"),\
                overflow: document.documentElement.scrollWidth > document.documentElement.clientWidth }",
         )
         .await;
@@ -316,7 +320,8 @@ async fn hostile_strings_render_as_text() {
     assert_eq!(checks["handlers"], 0);
     assert_eq!(checks["jsLinks"], 0);
     assert_eq!(checks["imgs"], 0);
-    assert_eq!(checks["body"], false, "the injected script never ran");
+    assert_eq!(checks["pwned"], false, "the injected script never ran");
+    assert_eq!(checks["shownAsText"], true, "raw HTML in a description reads as text");
     assert_eq!(checks["overflow"], false, "no layout escapes the window");
     app.screenshot(&screenshot_path("hostile-light")).await;
     // The longest name and the unbroken description stay inside their row.
@@ -453,9 +458,13 @@ async fn a_custom_server_is_checked_then_connected() {
     }
     let _turn = ONE_AT_A_TIME.lock().await;
     let profile = Profile::new("custom-server");
+    // Another server on this computer, apart from the app's embedded sandbox.
+    let server =
+        atom_sandbox::start(atom_sandbox::Config { rate_limits: None, ..Default::default() }).await.unwrap();
+    let base = server.base_url();
     let app = profile.launch().await;
     app.wait_for("[data-testid=skill-row]").await;
-    let base = sandbox_url(&app).await;
+    let embedded = sandbox_url(&app).await;
     // "Custom server…" in the environment menu opens the form.
     app.script(
         "const s = document.querySelector('[data-testid=environment-select]'); s.value = 'custom'; s.dispatchEvent(new Event('change', { bubbles: true }));",
@@ -470,7 +479,7 @@ async fn a_custom_server_is_checked_then_connected() {
     assert!(errors.contains("client ID"), "{errors}");
     assert_eq!(app.text("[data-testid=environment]").await, "Sandbox");
 
-    // The embedded sandbox's address works as a custom server; the OAuth addresses fill themselves in.
+    // An ATOM-compatible server's address; the OAuth addresses fill themselves in.
     app.script("const i = document.querySelector('[data-testid=custom-api-base]'); i.value = ''; i.dispatchEvent(new Event('input'));")
         .await;
     app.type_into("[data-testid=custom-api-base]", &base).await;
@@ -490,5 +499,8 @@ async fn a_custom_server_is_checked_then_connected() {
     app.click("nav.tabs button").await;
     app.wait_for("[data-testid=skill-row]").await;
     assert_eq!(app.text("[data-testid=result-count]").await, "300 skills");
+    // The user left the sandbox: it no longer listens on this computer.
+    let gone = reqwest::get(format!("{embedded}/api/public/v1/marketplace/categories")).await;
+    assert!(gone.is_err(), "the embedded sandbox still answers after the switch: {gone:?}");
     app.quit().await;
 }

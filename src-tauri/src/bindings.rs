@@ -3,6 +3,7 @@
 //! files differ from what the code generates; `UPDATE_BINDINGS=1 cargo test -p atom-marketplace bindings`
 //! rewrites them.
 
+use atom_core::markdown::RenderedMarkdown;
 use atom_core::{
     ApiKeyScope, AuthMethod, AuthState, Category, CredentialKind, CustomEnvironment, EnvironmentKind,
     ErrorInfo, RateLimitStatus, RateResult, Review, ReviewPage, SignedIn, Skill, SkillDetail, SkillPage,
@@ -61,6 +62,7 @@ pub fn types_ts() -> String {
         decl::<Submission>(),
         decl::<SubmitResult>(),
         decl::<RateResult>(),
+        decl::<RenderedMarkdown>(),
     ];
     format!("{HEADER}\n{}", decls.join("\n"))
 }
@@ -103,7 +105,7 @@ pub fn command_sigs() -> Vec<CommandSig> {
             "post_review",
             vec![("id", ty::<String>()), ("rating", ty::<u8>()), ("review", ty::<String>())],
         ),
-        sig::<String>("render_markdown", vec![("text", ty::<String>())]),
+        sig::<RenderedMarkdown>("render_markdown", vec![("text", ty::<String>())]),
         sig::<()>("open_external", vec![("url", ty::<String>())]),
     ]
 }
@@ -206,6 +208,74 @@ mod tests {
         let handled: Vec<&str> = crate::app_commands!(names);
         let bound: Vec<&str> = command_sigs().iter().map(|c| c.name).collect();
         assert_eq!(handled, bound, "the handler list and the bindings table must match");
+    }
+
+    #[test]
+    fn build_rs_declares_every_command() {
+        let handled: Vec<&str> = crate::app_commands!(names);
+        assert_eq!(handled, crate::command_names::COMMANDS, "src-tauri/src/command_names.rs is out of date");
+    }
+
+    fn snake(camel: &str) -> String {
+        camel.chars().fold(String::new(), |mut s, c| {
+            if c.is_ascii_uppercase() {
+                s.push('_');
+                s.push(c.to_ascii_lowercase());
+            } else {
+                s.push(c);
+            }
+            s
+        })
+    }
+
+    /// The commands the front end calls (`commands.fooBar(` in ui/src, bindings aside).
+    fn commands_the_window_calls() -> std::collections::BTreeSet<String> {
+        fn walk(dir: &std::path::Path, out: &mut std::collections::BTreeSet<String>) {
+            for entry in std::fs::read_dir(dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    if path.file_name().is_some_and(|n| n != "bindings") {
+                        walk(&path, out);
+                    }
+                    continue;
+                }
+                // Whitespace out, so that `commands\n  .fooBar(` reads as one call.
+                let text: String = std::fs::read_to_string(&path)
+                    .unwrap_or_default()
+                    .chars()
+                    .filter(|c| !c.is_whitespace())
+                    .collect();
+                for part in text.split("commands.").skip(1) {
+                    let name: String = part.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+                    if part[name.len()..].starts_with('(') {
+                        out.insert(snake(&name));
+                    }
+                }
+            }
+        }
+        let mut out = std::collections::BTreeSet::new();
+        walk(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/src"), &mut out);
+        out
+    }
+
+    #[test]
+    fn the_window_is_granted_exactly_the_commands_it_calls() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src-tauri/capabilities/default.json");
+        let capability: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let granted: std::collections::BTreeSet<String> = capability["permissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|p| p.as_str()?.strip_prefix("allow-").map(|c| c.replace('-', "_")))
+            .collect();
+        let called = commands_the_window_calls();
+        assert!(called.len() > 10, "the scan found the window's calls: {called:?}");
+        assert_eq!(granted, called, "capabilities/default.json must grant exactly what ui/src calls");
+        for name in &called {
+            assert!(crate::command_names::COMMANDS.contains(&name.as_str()), "{name} is not a command");
+        }
     }
 
     #[test]

@@ -1,15 +1,16 @@
 //! The command layer: thin wrappers that take the app state, call the core, and hand errors to the UI
 //! as `{code, message, hint, fields}`. Their TypeScript twins are generated (see `bindings.rs`).
 
+use atom_core::markdown::RenderedMarkdown;
 use atom_core::{
     ApiKeyScope, AuthState, Category, ErrorInfo, RateLimitStatus, RateResult, RedirectTarget, Review,
     ReviewPage, SkillDetail, SkillPage, SkillQuery, Submission, SubmitResult,
 };
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Manager, State};
-use tauri_plugin_opener::OpenerExt;
 use ts_rs::TS;
 
+use crate::links;
 use crate::state::{App, EnvChoice, EnvironmentView};
 
 type Result<T> = std::result::Result<T, ErrorInfo>;
@@ -86,9 +87,13 @@ pub async fn sign_in_browser(
         }
         SignInMethod::Loopback => {
             let h = handle.clone();
-            let listener = crate::loopback::listen(move |url| {
-                tauri::async_runtime::spawn(async move { h.state::<App>().handle_callback(url).await });
-            })
+            let pending = session.clone();
+            let listener = crate::loopback::listen(
+                move |url| pending.is_pending_callback(url),
+                move |url| {
+                    tauri::async_runtime::spawn(async move { h.state::<App>().handle_callback(url).await });
+                },
+            )
             .await
             .map_err(|e| atom_core::Error::Config(format!("cannot listen on 127.0.0.1: {e}")).info())?;
             let port = listener.port();
@@ -98,17 +103,20 @@ pub async fn sign_in_browser(
     };
     let url = session.begin_login(target);
     // Only the environment's own authorize page is ever opened.
-    let expected = &session.environment().authorize_url;
-    let safe = matches!(url.scheme(), "https" | "http") && url.host_str() == expected.host_str();
-    let opened = safe && handle.opener().open_url(url.as_str(), None::<&str>).is_ok();
+    let safe = links::is_authorize_page(&url, &session.environment().authorize_url);
+    let opened = safe && links::open_in_browser(&handle, &url).is_ok();
     Ok(SignInStarted { method, authorize_url: url.to_string(), opened })
 }
 
 #[tauri::command]
 pub async fn complete_sign_in(app: State<'_, App>, url: String) -> Result<AuthState> {
     let session = app.session().await;
-    session.complete_login(&url).await.map_err(info)?;
-    app.set_loopback(None);
+    let result = session.complete_login(&url).await;
+    // A stray or forged address leaves the sign-in (and its loopback listener) waiting.
+    if session.pending_target().is_none() {
+        app.set_loopback(None);
+    }
+    result.map_err(info)?;
     Ok(session.current_state())
 }
 
@@ -180,22 +188,32 @@ pub async fn post_review(app: State<'_, App>, id: String, rating: u8, review: St
     app.session().await.post_review(&id, rating, &review).await.map_err(info)
 }
 
-/// Markdown from the marketplace (or the user's draft) as sanitised HTML.
+/// Markdown from the marketplace (or the user's draft) as sanitised HTML. Rendering runs off the main
+/// thread within a time budget: hostile input yields `html: None` (show the text as it is), never a
+/// frozen window.
 #[tauri::command]
-pub fn render_markdown(text: String) -> String {
-    atom_core::markdown::render(&text)
+pub async fn render_markdown(text: String) -> Result<RenderedMarkdown> {
+    use atom_core::markdown::{cap_input, render_within, RENDER_BUDGET};
+    let truncated = cap_input(&text).1;
+    let work = tauri::async_runtime::spawn_blocking(move || render_within(&text, RENDER_BUDGET));
+    // The renderer checks its budget as it goes; this is the backstop if a step overruns it.
+    let backstop = RENDER_BUDGET + std::time::Duration::from_millis(500);
+    match tokio::time::timeout(backstop, work).await {
+        Ok(Ok(rendered)) => Ok(rendered),
+        _ => Ok(RenderedMarkdown { html: None, truncated }),
+    }
 }
 
-/// Opens a web page (a skill's repository or documentation) in the system browser. Only http(s).
+/// Opens a web page (a skill's repository or documentation, a link in a description) in the system
+/// browser. Only http(s).
 #[tauri::command]
 pub async fn open_external(handle: AppHandle, url: String) -> Result<()> {
-    let parsed =
-        url::Url::parse(&url).map_err(|_| atom_core::Error::Config("not a web address".into()).info())?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(atom_core::Error::Config("only web addresses open in the browser".into()).info());
-    }
-    handle
-        .opener()
-        .open_url(parsed.as_str(), None::<&str>)
+    let Some(web) = links::web_address(&url) else {
+        return Err(atom_core::Error::Config(
+            "only web addresses (http or https) open in the browser".into(),
+        )
+        .info());
+    };
+    links::open_in_browser(&handle, &web)
         .map_err(|e| atom_core::Error::Config(format!("the browser could not be started: {e}")).info())
 }

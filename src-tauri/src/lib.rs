@@ -3,8 +3,11 @@
 
 pub mod args;
 pub mod bindings;
+pub mod command_names;
 pub mod commands;
 pub mod keystore;
+pub mod links;
+pub mod logfile;
 pub mod loopback;
 pub mod state;
 
@@ -52,13 +55,13 @@ fn init_logging(handle: &tauri::AppHandle) {
     use tracing_subscriber::fmt::writer::MakeWriterExt;
     let filter = tracing_subscriber::EnvFilter::try_from_env("ATOM_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let file = handle.path().app_log_dir().ok().and_then(|dir| {
-        std::fs::create_dir_all(&dir).ok()?;
-        std::fs::OpenOptions::new().create(true).append(true).open(dir.join("atom-marketplace.log")).ok()
-    });
+    let file =
+        handle.path().app_log_dir().ok().and_then(|dir| {
+            logfile::LogFile::open(&dir.join("atom-marketplace.log"), logfile::MAX_BYTES).ok()
+        });
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false);
     let _ = match file {
-        Some(f) => builder.with_writer(std::io::stderr.and(std::sync::Mutex::new(f))).try_init(),
+        Some(f) => builder.with_writer(std::io::stderr.and(f)).try_init(),
         None => builder.with_writer(std::io::stderr).try_init(),
     };
 }
@@ -75,7 +78,7 @@ pub fn run() {
         // First: a second process (the OS opening our link) hands its arguments to this one and exits.
         .plugin(tauri_plugin_single_instance::init(|handle, _argv, _cwd| {
             // With the deep-link feature, the URLs arrive through `on_open_url`; just come forward.
-            state::focus_main_window(handle);
+            links::focus_main_window(handle);
         }))
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_opener::init())
@@ -83,10 +86,15 @@ pub fn run() {
         .setup(move |tauri_app| {
             let handle = tauri_app.handle().clone();
             init_logging(&handle);
-            if keystore::KeyringStore::is_mock() {
-                tracing::error!("keyring is built without a native store; refusing to use its mock");
-            }
-            let store: Arc<dyn atom_core::SecretStore> = Arc::new(keystore::KeyringStore);
+            links::build_main_window(tauri_app)?;
+            let store: Arc<dyn atom_core::SecretStore> = if keystore::KeyringStore::is_mock() {
+                // keyring's mock would pretend to keep secrets and forget them: say so, keep them in
+                // memory for this session, and show it on the Account page.
+                tracing::error!("this build has no native keystore; secrets are kept for this session only");
+                Arc::new(atom_core::MemoryStore::default())
+            } else {
+                Arc::new(keystore::KeyringStore)
+            };
             let app = App::new(handle.clone(), store);
             let initial = if args.sandbox {
                 EnvChoice::Sandbox

@@ -126,14 +126,18 @@ impl App {
     }
 
     /// The embedded sandbox's URL, starting it on first use. It keeps its data in the app data folder,
-    /// so that a sandbox sign-in survives a restart.
+    /// so that a sandbox sign-in survives a restart. Its test hooks stay off unless the app's tests
+    /// ask for them (`ATOM_SANDBOX_TEST_HOOKS=1`).
     async fn sandbox_url(&self) -> Result<String, ErrorInfo> {
         let mut sandbox = self.sandbox.lock().await;
         if let Some(s) = sandbox.as_ref() {
             return Ok(s.base_url());
         }
-        let config =
-            atom_sandbox::Config { data_dir: Some(self.data_dir.join("sandbox")), ..Default::default() };
+        let config = atom_sandbox::Config {
+            data_dir: Some(self.data_dir.join("sandbox")),
+            test_hooks: std::env::var_os("ATOM_SANDBOX_TEST_HOOKS").is_some_and(|v| v == "1"),
+            ..Default::default()
+        };
         let handle = atom_sandbox::start(config).await.map_err(|e| {
             atom_core::Error::Config(format!("the embedded sandbox could not start: {e}")).info()
         })?;
@@ -145,6 +149,14 @@ impl App {
 
     pub async fn sandbox_base_url(&self) -> Option<String> {
         self.sandbox.lock().await.as_ref().map(|s| s.base_url())
+    }
+
+    /// Stops the embedded sandbox: nothing listens on this computer when the user has left it.
+    async fn stop_sandbox(&self) {
+        if let Some(sandbox) = self.sandbox.lock().await.take() {
+            sandbox.shutdown().await;
+            tracing::info!("embedded sandbox stopped");
+        }
     }
 
     async fn environment_for(&self, choice: &EnvChoice) -> Result<Environment, ErrorInfo> {
@@ -181,6 +193,9 @@ impl App {
             *active = Some(Active { choice: choice.clone(), forwarders });
         }
         self.ready.send_replace(Some(session.clone()));
+        if choice != EnvChoice::Sandbox {
+            self.stop_sandbox().await;
+        }
         if remember {
             self.save_choice(&choice);
         }
@@ -235,20 +250,15 @@ impl App {
     /// A callback URL from the deep link, the loopback listener or a paste: finish the sign-in, and
     /// show the reason when it is refused.
     pub async fn handle_callback(&self, url: String) {
-        focus_main_window(&self.handle);
+        crate::links::focus_main_window(&self.handle);
         let session = self.session().await;
         if let Err(e) = session.complete_login(&url).await {
             tracing::warn!("sign-in callback refused: {e}");
             self.report(e.info());
         }
-        *self.loopback.lock() = None;
-    }
-}
-
-pub fn focus_main_window(handle: &AppHandle) {
-    if let Some(window) = handle.get_webview_window("main") {
-        let _ = window.unminimize();
-        let _ = window.show();
-        let _ = window.set_focus();
+        // A forged or stray link leaves the sign-in in progress, and its loopback listener, waiting.
+        if session.pending_target().is_none() {
+            *self.loopback.lock() = None;
+        }
     }
 }

@@ -41,6 +41,11 @@ pub struct Profile {
     pub dir: PathBuf,
     /// Start the app with GTK's dark theme (and so `prefers-color-scheme: dark`).
     pub dark: bool,
+    /// A server the test runs, saved as the profile's custom environment (instead of the embedded
+    /// sandbox), so that it outlives the app: `http://127.0.0.1:PORT`.
+    pub server: Option<String>,
+    /// Extra environment for the app.
+    pub extra_env: Vec<(&'static str, String)>,
 }
 
 impl Profile {
@@ -55,9 +60,47 @@ impl Profile {
         for account in ["refresh_token", "api_key", "api_key_scope"] {
             let _ = atom_core::SecretStore::delete(&store, "sandbox", account);
         }
-        let profile = Profile { dir, dark: false };
+        let profile = Profile { dir, dark: false, server: None, extra_env: Vec::new() };
         profile.set_decision("approve");
         profile
+    }
+
+    /// A profile whose saved environment is the ATOM-compatible server at `base` (one the test started),
+    /// as a user who picked "Custom server…" would have.
+    pub fn on_server(name: &str, base: &str) -> Profile {
+        let mut profile = Profile::new(name);
+        let base = base.trim_end_matches('/');
+        let settings = serde_json::json!({"environment": {"kind": "custom", "settings": {
+            "name": "Test server", "api_base": base, "authorize_url": format!("{base}/oauth/authorize"),
+            "token_url": format!("{base}/oauth/token"), "revoke_url": null, "client_id": "atom-desktop",
+            "redirect_scheme": null, "token_encoding": "json"}}});
+        let dir = profile.dir.join("config/com.atomagentos.marketplace");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("settings.json"), settings.to_string()).unwrap();
+        profile.server = Some(base.to_string());
+        // The keystore is shared by the desktop session: start from a clean namespace for this server.
+        let store = atom_marketplace::keystore::KeyringStore;
+        for account in ["refresh_token", "api_key", "api_key_scope"] {
+            let _ = atom_core::SecretStore::delete(&store, &profile.namespace(), account);
+        }
+        profile
+    }
+
+    /// The keystore namespace of the profile's environment.
+    pub fn namespace(&self) -> String {
+        match &self.server {
+            Some(base) => format!("custom:{}:atom-desktop", base.trim_start_matches("http://")),
+            None => "sandbox".into(),
+        }
+    }
+
+    /// The refresh token the OS keystore holds for the profile's environment.
+    pub fn stored_refresh_token(&self) -> Option<String> {
+        let store = atom_marketplace::keystore::KeyringStore;
+        atom_core::SecretStore::get(&store, &self.namespace(), "refresh_token")
+            .ok()
+            .flatten()
+            .map(|s| s.expose().to_string())
     }
 
     pub fn browser_log(&self) -> PathBuf {
@@ -80,7 +123,12 @@ impl Profile {
 
     pub fn envs(&self) -> Vec<(&'static str, String)> {
         let mut envs = webdriver::profile_envs(&self.dir, &repo(), self.dark);
-        envs.push(("ATOM_ENV", "sandbox".into()));
+        if self.server.is_none() {
+            envs.push(("ATOM_ENV", "sandbox".into()));
+        }
+        envs.extend(self.extra_env.iter().cloned());
+        // The scenarios read the embedded sandbox's stats and arm its faults.
+        envs.push(("ATOM_SANDBOX_TEST_HOOKS", "1".into()));
         envs.push(("FAKE_BROWSER_DECISION_FILE", self.dir.join("decision").display().to_string()));
         envs
     }

@@ -277,6 +277,27 @@ impl App {
         }
     }
 
+    /// The app's process ids: the processes under this driver that run the app's binary.
+    pub fn app_pids(&self) -> Vec<u32> {
+        descendants(self.driver.id())
+            .into_iter()
+            .filter(|pid| {
+                std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| {
+                    exe.file_name() == self.binary.file_name()
+                        || exe.to_string_lossy().trim_end_matches(" (deleted)")
+                            == self.binary.to_string_lossy()
+                })
+            })
+            .collect()
+    }
+
+    /// Ends the app at once (SIGKILL), as a crash or a power cut would, without letting it clean up.
+    pub fn kill_hard(&self) {
+        for pid in self.app_pids() {
+            let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+        }
+    }
+
     /// Quits the app (as closing its window does) and stops the driver.
     pub async fn quit(mut self) {
         let _ = self.http.delete(format!("{}/session/{}", self.base, self.session)).send().await;
@@ -346,4 +367,27 @@ pub async fn ensure_no_app_running(binary: &Path) {
     }
     let _ = Command::new("pkill").args(["-f", "WebKitWebDriver"]).status();
     tokio::time::sleep(Duration::from_millis(300)).await;
+}
+
+/// Every process under `root` (children, their children, ...), read from /proc.
+pub fn descendants(root: u32) -> Vec<u32> {
+    let mut parents: Vec<(u32, u32)> = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
+        // The command name, in parentheses, may hold spaces: the fields after its last `)` are plain.
+        let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
+        if let Some(ppid) = after.split_whitespace().nth(1).and_then(|p| p.parse().ok()) {
+            parents.push((pid, ppid));
+        }
+    }
+    let mut out = Vec::new();
+    let mut frontier = vec![root];
+    while let Some(p) = frontier.pop() {
+        for (pid, _) in parents.iter().filter(|(_, ppid)| *ppid == p) {
+            out.push(*pid);
+            frontier.push(*pid);
+        }
+    }
+    out
 }

@@ -22,6 +22,6 @@ export const commands = {
   submitSkill: (submission: T.Submission) => invoke<T.SubmitResult>("submit_skill", { submission }),
   rateSkill: (id: string, rating: number, review: string | null) => invoke<T.RateResult>("rate_skill", { id, rating, review }),
   postReview: (id: string, rating: number, review: string) => invoke<T.Review>("post_review", { id, rating, review }),
-  renderMarkdown: (text: string) => invoke<string>("render_markdown", { text }),
+  renderMarkdown: (text: string) => invoke<T.RenderedMarkdown>("render_markdown", { text }),
   openExternal: (url: string) => invoke<null>("open_external", { url }),
 };

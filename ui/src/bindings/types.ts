@@ -47,11 +47,12 @@ api_base: string, authorize_url: string, token_url: string,
 /**
  * Defaults to `{api_base}/oauth/revoke`.
  */
-revoke_url: string | null, client_id: string, 
+revoke_url: string | null, 
 /**
- * Only for a server that registered the app as a confidential client.
+ * A desktop app is a public client (RFC 8252 §8.5): it has a client ID and no secret, so the
+ * settings a user types in have no secret either (nothing to lose on restart, nothing to leak).
  */
-client_secret?: string | null, 
+client_id: string, 
 /**
  * Defaults to `com.atomagentos.marketplace`.
  */
@@ -134,3 +135,13 @@ export type RateResult = { success: boolean,
  * `created` or `updated`.
  */
 action: string, average_rating: number, rating_count: number, };
+
+export type RenderedMarkdown = { 
+/**
+ * Sanitised HTML, or `None` when rendering gave up (over its time budget): show the text as it is.
+ */
+html: string | null, 
+/**
+ * The input was longer than the contract allows, and only its first part was rendered.
+ */
+truncated: boolean, };

@@ -104,7 +104,7 @@ describe("virtual list", () => {
 describe("custom server form mirrors the core", () => {
   const blank = {
     name: "", api_base: "", authorize_url: "", token_url: "", revoke_url: null, client_id: "",
-    client_secret: null, redirect_scheme: null, token_encoding: "json" as const,
+    redirect_scheme: null, token_encoding: "json" as const,
   };
 
   it("allows https anywhere and http only on this computer", () => {

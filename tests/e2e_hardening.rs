@@ -1,0 +1,516 @@
+//! Hardening, on the real app: hostile Markdown that must not freeze the window, links that must not
+//! take the window away from the app, commands the window is not granted, a loopback sign-in that a
+//! forged link cannot cancel, and faults (a crash during a refresh, a keystore that locks and unlocks,
+//! a token endpoint that fails during a write), ending with a scan for secrets left anywhere on disk.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use support::*;
+
+const RW_KEY: &str = "atom_pub_00000000-0000-4000-8000-000000000002";
+
+/// A sandbox the test runs (so that it outlives the app): auto-approving, test hooks on.
+async fn server(access_ttl_secs: u64) -> atom_sandbox::SandboxHandle {
+    atom_sandbox::start(atom_sandbox::Config {
+        auto_approve: true,
+        rate_limits: None,
+        test_hooks: true,
+        access_ttl_secs,
+        ..Default::default()
+    })
+    .await
+    .expect("the test's sandbox starts")
+}
+
+async fn stats(base: &str) -> Value {
+    reqwest::get(format!("{base}/__sandbox/stats")).await.unwrap().json().await.unwrap()
+}
+
+async fn token_requests(base: &str, grant: &str) -> u64 {
+    stats(base).await["token_requests"][grant].as_u64().unwrap_or(0)
+}
+
+async fn arm(base: &str, fault: Value) {
+    let resp =
+        reqwest::Client::new().post(format!("{base}/__sandbox/faults")).json(&fault).send().await.unwrap();
+    assert_eq!(resp.status(), 201);
+}
+
+async fn clear_faults(base: &str) {
+    reqwest::Client::new().delete(format!("{base}/__sandbox/faults")).send().await.unwrap();
+}
+
+/// Waits until `check` holds, polling every 100 ms for up to `limit`.
+async fn eventually<F: std::future::Future<Output = bool>>(
+    limit: Duration,
+    what: &str,
+    check: impl Fn() -> F,
+) {
+    let deadline = Instant::now() + limit;
+    while !check().await {
+        assert!(Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn auth_state(app: &App) -> Option<String> {
+    app.attribute("[data-testid=auth-state]", "data-state").await
+}
+
+async fn open_account(app: &App) {
+    app.wait_for("[data-testid=skill-row]").await;
+    app.click("[data-testid=nav-account]").await;
+    app.wait_for("[data-testid=auth-state]").await;
+}
+
+async fn sign_in_with_browser(app: &App) {
+    open_account(app).await;
+    app.click("[data-testid=sign-in-browser]").await;
+    app.wait_attribute("[data-testid=auth-state]", "data-state", "signed_in").await;
+}
+
+async fn sign_in_with_key(app: &App) {
+    if app.find("[data-testid=api-key-input]").await.is_none() {
+        open_account(app).await;
+    }
+    app.type_into("[data-testid=api-key-input]", RW_KEY).await;
+    app.click("input[type=radio][value=read_write]").await;
+    app.click("[data-testid=api-key-submit]").await;
+    app.wait_attribute("[data-testid=auth-state]", "data-state", "signed_in").await;
+}
+
+async fn search(app: &App, text: &str) {
+    app.click("[data-testid=search]").await;
+    app.script("const s = document.querySelector('[data-testid=search]'); s.value = ''; s.dispatchEvent(new Event('input'));")
+        .await;
+    app.type_into("[data-testid=search]", text).await;
+}
+
+#[tokio::test]
+async fn a_deeply_nested_description_opens_while_the_window_keeps_answering() {
+    if !enabled() {
+        return;
+    }
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let profile = Profile::new("nested");
+    let app = profile.launch().await;
+    sign_in_with_key(&app).await;
+    // A description the contract accepts: 20,000 characters, all `>` but the last words. Submitted,
+    // then opened from the success view, as its author would; then Back, at once.
+    let mut backs = Vec::new();
+    for n in 1..=4 {
+        app.click("[data-testid=nav-submit]").await;
+        let fill = format!(
+            "const set = (id, v) => {{ const e = document.querySelector(`[data-testid=${{id}}]`); e.value = v;               e.dispatchEvent(new Event(e.tagName === 'SELECT' ? 'change' : 'input', {{ bubbles: true }})); }};             set('f-name', 'Nested Quotes {n}'); set('f-description', 'Twenty thousand quote markers, nested.');             set('f-category', 'automation'); set('f-type', 'script'); set('f-version', '1.0.0');             set('f-long_description', '>'.repeat(20000 - 20) + 'bottom of the quotes');"
+        );
+        app.script(&fill).await;
+        app.click("[data-testid=submit-button]").await;
+        app.wait_for("[data-testid=submit-view]").await;
+        let opened = Instant::now();
+        app.click("[data-testid=submit-view]").await;
+        app.wait_for("[data-testid=skill-name]").await;
+        if n == 4 {
+            break;
+        }
+        // The description is being prepared now; the user changes their mind.
+        let back = Instant::now();
+        app.click("[data-testid=back]").await;
+        app.wait_for("[data-testid=skill-row]").await;
+        backs.push((back.elapsed(), opened.elapsed()));
+    }
+    backs.sort();
+    let (back, round_trip) = backs[1];
+    eprintln!(
+        "with a 20,000-character nested description being prepared: Back answered in {back:?}, \
+         open-then-back took {round_trip:?} (medians of {backs:?})"
+    );
+    assert!(back < Duration::from_millis(200), "the window took {back:?} to react to Back");
+    assert!(round_trip < Duration::from_secs(1), "opening and leaving the skill took {round_trip:?}");
+
+    // Left open, the description arrives, flattened to a shallow page.
+    app.wait_for("[data-testid=skill-markdown] blockquote").await;
+    let shape = app
+        .script(
+            "const d = document.querySelector('[data-testid=skill-markdown]');\
+             return { quotes: d.querySelectorAll('blockquote').length, all: document.querySelectorAll('*').length,\
+                      text: d.textContent.includes('bottom of the quotes') }",
+        )
+        .await;
+    assert!(shape["quotes"].as_u64().unwrap() <= 32, "{shape}");
+    assert!(shape["all"].as_u64().unwrap() < 3_000, "the page stays small: {shape}");
+    assert_eq!(shape["text"], true, "the text at the bottom is still there: {shape}");
+    app.quit().await;
+}
+
+async fn still_the_app(app: &App, origin: &Value) -> bool {
+    app.script("return location.origin").await == *origin
+        && app.find("[data-testid=nav-submit]").await.is_some()
+}
+
+#[tokio::test]
+async fn links_never_take_the_window_away_from_the_app() {
+    if !enabled() {
+        return;
+    }
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let profile = Profile::new("links");
+    let app = profile.launch().await;
+    app.wait_for("[data-testid=skill-row]").await;
+    let origin = app.script("return location.origin").await;
+
+    // A link in the submit form's Markdown preview.
+    app.click("[data-testid=nav-submit]").await;
+    app.type_into(
+        "[data-testid=f-long_description]",
+        "Read [the site](https://example.com/preview-link) first.",
+    )
+    .await;
+    app.click("[data-testid=preview-tab]").await;
+    app.wait_for("[data-testid=preview] a").await;
+    app.script("document.querySelector('[data-testid=preview] a').scrollIntoView({block: 'center'})").await;
+    app.screenshot(&screenshot_path("preview-link")).await;
+    app.click("[data-testid=preview] a").await;
+    eventually(Duration::from_secs(5), "the link was not handed to the system browser", || async {
+        profile.opened_pages().iter().any(|p| p == "https://example.com/preview-link")
+    })
+    .await;
+    assert!(still_the_app(&app, &origin).await, "the window still shows the app");
+
+    // A script (or a context menu's "Open Link") navigating the window.
+    app.script("location.href = 'https://example.com/navigated'").await;
+    eventually(Duration::from_secs(5), "the navigation was not handed to the system browser", || async {
+        profile.opened_pages().iter().any(|p| p == "https://example.com/navigated")
+    })
+    .await;
+    // A middle click on a link asks for a new window.
+    app.script(
+        "const a = document.querySelector('[data-testid=preview] a'); a.href = 'https://example.com/new-window';",
+    )
+    .await;
+    let link = app.wait_for("[data-testid=preview] a").await;
+    let origin_el = json!({"element-6066-11e4-a52e-4f735466cecf": link});
+    let actions = json!({"actions": [{"type": "pointer", "id": "mouse", "parameters": {"pointerType": "mouse"}, "actions": [
+        {"type": "pointerMove", "origin": origin_el, "x": 0, "y": 0},
+        {"type": "pointerDown", "button": 1}, {"type": "pointerUp", "button": 1}]}]});
+    app.cmd(reqwest::Method::POST, "/actions", Some(actions)).await;
+    eventually(Duration::from_secs(5), "the new window was not handed to the system browser", || async {
+        profile.opened_pages().iter().any(|p| p == "https://example.com/new-window")
+    })
+    .await;
+    // Anything that is not a web page goes nowhere.
+    app.script("location.href = 'file:///etc/passwd'").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(still_the_app(&app, &origin).await, "the window still shows the app");
+    let handles = app.cmd(reqwest::Method::GET, "/window/handles", None).await;
+    assert_eq!(handles.as_array().map(Vec::len), Some(1), "no second window: {handles}");
+    assert!(!profile.opened_pages().iter().any(|p| p.starts_with("file:")));
+    app.quit().await;
+}
+
+#[tokio::test]
+async fn the_window_may_call_only_the_commands_it_is_granted() {
+    if !enabled() {
+        return;
+    }
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let profile = Profile::new("acl");
+    let app = profile.launch().await;
+    app.wait_for("[data-testid=skill-row]").await;
+    let call = |name: &'static str| {
+        let app = &app;
+        async move {
+            app.script(&format!(
+                "return window.__TAURI_INTERNALS__.invoke('{name}').then(() => 'allowed', e => 'refused: ' + e)"
+            ))
+            .await
+        }
+    };
+    assert_eq!(call("app_info").await, "allowed");
+    for refused in ["auth_state", "rate_limit_status", "plugin:opener|open_url"] {
+        let answer = call(refused).await;
+        let text = answer.as_str().unwrap_or_default();
+        assert!(text.starts_with("refused") && text.contains("not allowed"), "{refused}: {answer}");
+    }
+    app.quit().await;
+}
+
+#[tokio::test]
+async fn a_forged_link_does_not_cancel_a_loopback_sign_in() {
+    if !enabled() {
+        return;
+    }
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let profile = Profile::new("loopback-forged");
+    profile.set_decision("ignore");
+    let app = profile.launch().await;
+    app.wait_for("[data-testid=skill-row]").await;
+    app.click("[data-testid=nav-account]").await;
+    app.click("[data-testid=sign-in-loopback]").await;
+    app.wait_for("[data-testid=sign-in-waiting]").await;
+    let page = profile.opened_pages().pop().unwrap();
+    let redirect: url::Url = url::Url::parse(&page)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "redirect_uri")
+        .map(|(_, v)| v.parse().unwrap())
+        .unwrap();
+
+    // Another local process pokes the listener, and a forged deep link arrives.
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let poke = http.get(format!("{redirect}?code=stolen&state=not-yours")).send().await.unwrap();
+    assert_eq!(poke.status(), 400, "a callback for another sign-in is turned away");
+    for _ in 0..40 {
+        let _ = http.get(format!("http://127.0.0.1:{}/favicon.ico", redirect.port().unwrap())).send().await;
+    }
+    profile.open_link("com.atomagentos.marketplace://oauth/callback?code=stolen&state=not-yours");
+    app.wait_attribute("[data-testid=sign-in-error]", "data-code", "callback_rejected").await;
+
+    // The user approves in the browser: the listener is still there, and the sign-in completes.
+    let html = http.get(&page).send().await.unwrap().text().await.unwrap();
+    let ticket =
+        html.split("name=\"ticket\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let origin = page.split("/oauth/authorize").next().unwrap();
+    let resp = http
+        .post(format!("{origin}/oauth/authorize"))
+        .form(&[("ticket", ticket.as_str()), ("decision", "approve")])
+        .send()
+        .await
+        .unwrap();
+    let callback = resp.headers()["location"].to_str().unwrap().to_string();
+    assert!(callback.starts_with(redirect.as_str()), "{callback}");
+    let done = http.get(&callback).send().await.expect("the listener still answers");
+    assert_eq!(done.status(), 200);
+    app.wait_attribute("[data-testid=auth-state]", "data-state", "signed_in").await;
+    app.quit().await;
+}
+
+#[tokio::test]
+async fn a_crash_during_a_refresh_never_leaves_the_user_stuck_or_looping() {
+    if !enabled() {
+        return;
+    }
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let sandbox = server(3600).await;
+    let base = sandbox.base_url();
+    // Twice: killed while the server is still working on the refresh (it never rotated), and killed
+    // after the server rotated the token but before the reply arrived.
+    for (name, fault) in [
+        ("crash-before", json!({"endpoint": "POST /oauth/token", "pass": true, "delay_ms": 4000})),
+        ("crash-after", json!({"endpoint": "POST /oauth/token", "pass": true, "reply_delay_ms": 4000})),
+    ] {
+        let profile = Profile::on_server(name, &base);
+        let app = profile.launch().await;
+        sign_in_with_browser(&app).await;
+        app.quit().await;
+
+        // The next start refreshes silently; the app dies while that refresh is out.
+        arm(&base, fault).await;
+        let before = token_requests(&base, "refresh_token").await;
+        let app = profile.launch().await;
+        eventually(Duration::from_secs(20), "the silent refresh never started", || async {
+            token_requests(&base, "refresh_token").await > before
+        })
+        .await;
+        app.kill_hard();
+        drop(app);
+        tokio::time::sleep(Duration::from_millis(4500)).await;
+
+        let app = profile.launch().await;
+        open_account(&app).await;
+        eventually(
+            Duration::from_secs(20),
+            "the app settled neither signed in nor asking to sign in",
+            || async { matches!(auth_state(&app).await.as_deref(), Some("signed_in" | "needs_reauth")) },
+        )
+        .await;
+        let settled = auth_state(&app).await;
+        let requests = token_requests(&base, "refresh_token").await;
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        assert_eq!(token_requests(&base, "refresh_token").await, requests, "{name}: no refresh loop");
+        assert_eq!(auth_state(&app).await, settled, "{name}: the state holds");
+        eprintln!("{name}: the next start was {settled:?}");
+        if settled.as_deref() == Some("needs_reauth") {
+            // Asked once; signing in again works.
+            app.click("[data-testid=sign-in-browser]").await;
+            app.wait_attribute("[data-testid=auth-state]", "data-state", "signed_in").await;
+        }
+        app.quit().await;
+    }
+}
+
+#[tokio::test]
+async fn a_keystore_locked_then_unlocked_mid_session_loses_no_token() {
+    if !enabled() {
+        return;
+    }
+    let _turn = ONE_AT_A_TIME.lock().await;
+    // Six-second tokens: a refresh every three seconds.
+    let sandbox = server(6).await;
+    let base = sandbox.base_url();
+    let profile = Profile::on_server("keystore-locks", &base);
+    let app = profile.launch().await;
+    sign_in_with_browser(&app).await;
+    let stored = profile.stored_refresh_token().expect("stored at sign-in");
+
+    set_keyring_locked(true);
+    // Two refreshes while the keystore cannot be written: the second must use the newest token.
+    let before = token_requests(&base, "refresh_token").await;
+    eventually(Duration::from_secs(30), "two refreshes did not happen while locked", || async {
+        token_requests(&base, "refresh_token").await >= before + 2
+    })
+    .await;
+    assert_eq!(auth_state(&app).await.as_deref(), Some("signed_in"), "still signed in while locked");
+
+    set_keyring_locked(false);
+    // The newest token reaches the keystore once it unlocks.
+    eventually(Duration::from_secs(30), "the newest token never reached the keystore", || async {
+        profile.stored_refresh_token().is_some_and(|t| t != stored)
+    })
+    .await;
+    assert_eq!(auth_state(&app).await.as_deref(), Some("signed_in"));
+    let refused = stats(&base).await["api_requests"]["POST /oauth/token"]["400"].as_u64().unwrap_or(0);
+    assert_eq!(refused, 0, "no refresh token was refused (none was sent twice)");
+    app.quit().await;
+
+    let again = profile.launch().await;
+    open_account(&again).await;
+    again.wait_attribute("[data-testid=auth-state]", "data-state", "signed_in").await;
+    again.quit().await;
+}
+
+#[tokio::test]
+async fn a_failing_token_endpoint_during_a_submit_keeps_the_draft_and_sends_once() {
+    if !enabled() {
+        return;
+    }
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let sandbox = server(4).await;
+    let base = sandbox.base_url();
+    let profile = Profile::on_server("submit-fault", &base);
+    let app = profile.launch().await;
+    sign_in_with_browser(&app).await;
+    // From now on the token endpoint fails; past the refresh point, the submit must refresh first.
+    arm(&base, json!({"endpoint": "POST /oauth/token", "status": 500, "count": 100})).await;
+    app.click("[data-testid=nav-submit]").await;
+    app.type_into("[data-testid=f-name]", "Fault Tolerant Skill").await;
+    app.type_into("[data-testid=f-description]", "Submitted while the sign-in server fails.").await;
+    app.script("const s = document.querySelector('[data-testid=f-category]'); s.value = 'automation'; s.dispatchEvent(new Event('change'));").await;
+    app.script("const s = document.querySelector('[data-testid=f-type]'); s.value = 'script'; s.dispatchEvent(new Event('change'));").await;
+    app.script("const v = document.querySelector('[data-testid=f-version]'); v.value = ''; v.dispatchEvent(new Event('input'));").await;
+    app.type_into("[data-testid=f-version]", "1.0.0").await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    app.click("[data-testid=submit-button]").await;
+    app.wait_text(
+        "[data-testid=toast][data-kind=error]",
+        |t| t.contains("sign-in server failed"),
+        Duration::from_secs(10),
+        "the failure was not shown",
+    )
+    .await;
+    let name = app.script("return document.querySelector('[data-testid=f-name]').value").await;
+    assert_eq!(name, "Fault Tolerant Skill", "the form is kept");
+    let submitted = |s: Value| s["api_requests"]["POST /submit"].as_object().map(|m| m.len()).unwrap_or(0);
+    assert_eq!(submitted(stats(&base).await), 0, "nothing was sent");
+    assert_eq!(auth_state(&app).await, None, "the submit form is showing, not the account");
+    assert!(profile.stored_refresh_token().is_some(), "the refresh token is kept");
+
+    clear_faults(&base).await;
+    app.click("[data-testid=submit-button]").await;
+    app.wait_for("[data-testid=submit-success]").await;
+    assert_eq!(stats(&base).await["api_requests"]["POST /submit"]["201"], 1, "sent once");
+    app.quit().await;
+}
+
+/// Every file under `dir` (recursively) whose bytes contain one of `needles`, with the needle.
+fn files_containing(dir: &std::path::Path, needles: &[String]) -> (usize, Vec<String>) {
+    let mut scanned = 0;
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let Ok(bytes) = std::fs::read(&path) else { continue };
+            scanned += 1;
+            for needle in needles {
+                let n = needle.as_bytes();
+                if bytes.windows(n.len()).any(|w| w == n) {
+                    found.push(format!("{} holds {}…", path.display(), &needle[..needle.len().min(12)]));
+                }
+            }
+        }
+    }
+    (scanned, found)
+}
+
+#[tokio::test]
+async fn no_secret_is_left_in_logs_files_storage_or_the_command_line() {
+    if !enabled() {
+        return;
+    }
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let sandbox = server(4).await;
+    let base = sandbox.base_url();
+    let mut profile = Profile::on_server("secrets", &base);
+    // As much logging as a user could turn on.
+    profile.extra_env.push(("ATOM_LOG", "debug".into()));
+    let app = profile.launch().await;
+    sign_in_with_browser(&app).await;
+    // A refresh or two, and calls with the access token.
+    let before = token_requests(&base, "refresh_token").await;
+    eventually(Duration::from_secs(15), "no refresh happened", || async {
+        token_requests(&base, "refresh_token").await > before
+    })
+    .await;
+    app.click("nav.tabs button").await;
+    search(&app, "github").await;
+    app.wait_for("[data-testid=skill-row]").await;
+    let cmdlines: Vec<String> = app
+        .app_pids()
+        .iter()
+        .filter_map(|pid| std::fs::read(format!("/proc/{pid}/cmdline")).ok())
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .collect();
+    let refresh_token = profile.stored_refresh_token().expect("a refresh token is stored");
+
+    // Signed out, then an API key in use, then signed out again.
+    app.click("[data-testid=nav-account]").await;
+    app.click("[data-testid=sign-out]").await;
+    app.wait_attribute("[data-testid=auth-state]", "data-state", "signed_out").await;
+    sign_in_with_key(&app).await;
+    app.click("nav.tabs button").await;
+    search(&app, "router").await;
+    app.wait_for("[data-testid=skill-row]").await;
+    app.click("[data-testid=nav-account]").await;
+    app.click("[data-testid=sign-out]").await;
+    app.wait_attribute("[data-testid=auth-state]", "data-state", "signed_out").await;
+    app.quit().await;
+
+    // What to look for: every token the sandbox issues has its prefix; the key; the one-time code.
+    let log = std::fs::read_to_string(profile.browser_log()).unwrap();
+    let redirect = log.lines().find_map(|l| l.strip_prefix("redirect ")).expect("the browser was redirected");
+    let code =
+        url::Url::parse(redirect).unwrap().query_pairs().find(|(k, _)| k == "code").unwrap().1.into_owned();
+    let needles = vec!["sbx_at_".to_string(), "sbx_rt_".to_string(), refresh_token, RW_KEY.to_string(), code];
+    // The browser's own history (the fake browser's log) is the user's browser, not the app.
+    std::fs::remove_file(profile.browser_log()).unwrap();
+    let (scanned, found) = files_containing(&profile.dir, &needles);
+    assert!(found.is_empty(), "secrets left behind: {found:#?}");
+    let logs = profile.dir.join("data/com.atomagentos.marketplace/logs/atom-marketplace.log");
+    let log_text = std::fs::read_to_string(&logs).expect("the app wrote its log");
+    assert!(log_text.contains("DEBUG"), "the scan covered a debug log");
+    assert!(scanned > 3, "the scan read the profile's files ({scanned})");
+    let (_, control) = files_containing(&profile.dir, std::slice::from_ref(&base));
+    assert!(!control.is_empty(), "the scan finds what is there (the server's address, in the settings)");
+    for cmdline in cmdlines {
+        for needle in &needles {
+            assert!(!cmdline.contains(needle.as_str()), "the app's command line holds a secret");
+        }
+    }
+}
