@@ -7,6 +7,8 @@ pub mod paths {
     pub const TOKEN: &str = "/oauth/token";
     /// [chosen] RFC 7009 revocation.
     pub const REVOKE: &str = "/oauth/revoke";
+    /// RFC 8414 authorization server metadata.
+    pub const METADATA: &str = "/.well-known/oauth-authorization-server";
 
     /// Marketplace base, relative to the API host.
     pub const MARKETPLACE: &str = "/api/public/v1/marketplace";

@@ -93,6 +93,16 @@ impl AppState {
         })
     }
 
+    /// The issuer identifier (RFC 8414): the sandbox's own address, as clients reach it.
+    pub(crate) fn issuer(&self) -> String {
+        let ip = match self.bound.ip() {
+            IpAddr::V4(v4) if v4.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(v6) if v6.is_unspecified() => IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
+            ip => ip,
+        };
+        format!("http://{}", SocketAddr::new(ip, self.bound.port()))
+    }
+
     /// Back to the demo data: user records, grants, counters and faults are forgotten.
     fn reset(&self) {
         if let Some(db) = &self.db {
@@ -282,6 +292,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route(paths::AUTHORIZE, get(oauth::authorize).post(oauth::decide))
         .route(paths::TOKEN, post(oauth::token))
         .route(paths::REVOKE, post(oauth::revoke))
+        .route(paths::METADATA, get(oauth::metadata))
         .layer(from_fn_with_state(state.clone(), oauth_layer));
     let mut app = Router::new().route("/", get(index)).nest(paths::MARKETPLACE, api).merge(oauth);
     if state.config.test_hooks {

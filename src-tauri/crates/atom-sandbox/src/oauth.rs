@@ -321,7 +321,9 @@ fn error_page(message: &str) -> Response {
     )
 }
 
-fn redirect_with(redirect_uri: &str, params: &[(&str, &str)]) -> Response {
+/// Sends the browser back to the client with `params`, and the issuer (RFC 9207), so that a client
+/// talking to several servers can tell which one answered.
+fn redirect_with(state: &AppState, redirect_uri: &str, params: &[(&str, &str)]) -> Response {
     let Ok(mut url) = url::Url::parse(redirect_uri) else {
         return error_page("The redirect URI is not valid.");
     };
@@ -330,6 +332,7 @@ fn redirect_with(redirect_uri: &str, params: &[(&str, &str)]) -> Response {
         for (k, v) in params {
             q.append_pair(k, v);
         }
+        q.append_pair("iss", &state.issuer());
     }
     let mut resp = Redirect::to(url.as_str()).into_response();
     // 302 Found, as RFC 6749's examples use; axum's `to` is 303, which browsers treat the same.
@@ -370,7 +373,7 @@ pub async fn authorize(State(state): State<Arc<AppState>>, RawQuery(raw): RawQue
         if !state_param.is_empty() {
             p.push(("state", state_param.as_str()));
         }
-        redirect_with(redirect_uri, &p)
+        redirect_with(&state, redirect_uri, &p)
     };
     if !repeated.is_empty() {
         return fail("invalid_request", "a parameter is repeated");
@@ -473,6 +476,7 @@ pub async fn decide(State(state): State<Arc<AppState>>, body: Bytes) -> Response
     match decision.as_str() {
         "approve" => approve(&state, consent),
         "deny" => redirect_with(
+            &state,
             &consent.redirect_uri,
             &[
                 ("error", "access_denied"),
@@ -499,7 +503,30 @@ fn approve(state: &AppState, consent: Consent) -> Response {
             grant_id: None,
         },
     );
-    redirect_with(&consent.redirect_uri, &[("code", code.as_str()), ("state", consent.state.as_str())])
+    redirect_with(state, &consent.redirect_uri, &[("code", code.as_str()), ("state", consent.state.as_str())])
+}
+
+/// `GET /.well-known/oauth-authorization-server` (RFC 8414): where everything is, so that a client finds
+/// the sandbox the way it finds any standard server.
+pub async fn metadata(State(state): State<Arc<AppState>>) -> Response {
+    let issuer = state.issuer();
+    let mut resp = axum::Json(json!({
+        "issuer": issuer,
+        "authorization_endpoint": format!("{issuer}{}", crate::contract::paths::AUTHORIZE),
+        "token_endpoint": format!("{issuer}{}", crate::contract::paths::TOKEN),
+        "revocation_endpoint": format!("{issuer}{}", crate::contract::paths::REVOKE),
+        "response_types_supported": ["code"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "code_challenge_methods_supported": ["S256"],
+        "token_endpoint_auth_methods_supported": ["none", "client_secret_post", "client_secret_basic"],
+        "revocation_endpoint_auth_methods_supported": ["none", "client_secret_post", "client_secret_basic"],
+        "scopes_supported": [SCOPE_READ, SCOPE_WRITE],
+        "authorization_response_iss_parameter_supported": true,
+        "service_documentation": format!("{issuer}/"),
+    }))
+    .into_response();
+    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("max-age=300"));
+    resp
 }
 
 /// Reads a token or revocation request: JSON (the guide) or form-encoded (RFC 6749).

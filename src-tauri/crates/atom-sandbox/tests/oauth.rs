@@ -565,3 +565,48 @@ async fn stats_count_token_requests_by_grant_type() {
     assert_eq!(sb.token_requests("authorization_code").await, 1);
     assert_eq!(sb.token_requests("refresh_token").await, 2);
 }
+
+#[tokio::test]
+async fn metadata_describes_the_server_for_discovery() {
+    let sb = Sandbox::unlimited().await;
+    let resp = sb.http.get(sb.url("/.well-known/oauth-authorization-server")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let m: serde_json::Value = resp.json().await.unwrap();
+    let base = sb.handle.base_url();
+    assert_eq!(m["issuer"], base.as_str(), "the issuer is the address the metadata was fetched under");
+    assert_eq!(m["authorization_endpoint"], format!("{base}/oauth/authorize"));
+    assert_eq!(m["token_endpoint"], format!("{base}/oauth/token"));
+    assert_eq!(m["revocation_endpoint"], format!("{base}/oauth/revoke"));
+    assert_eq!(m["code_challenge_methods_supported"], serde_json::json!(["S256"]));
+    assert_eq!(m["authorization_response_iss_parameter_supported"], true);
+    assert!(m["scopes_supported"].as_array().unwrap().iter().any(|s| s == "marketplace:write"));
+}
+
+#[tokio::test]
+async fn every_authorization_response_names_the_issuer() {
+    let sb = Sandbox::unlimited().await;
+    let base = sb.handle.base_url();
+    let pkce = Pkce::new();
+    let params = |state: &'static str| {
+        vec![
+            ("response_type", "code"),
+            ("client_id", CLIENT),
+            ("redirect_uri", SCHEME_REDIRECT),
+            ("scope", BOTH_SCOPES),
+            ("state", state),
+            ("code_challenge_method", "S256"),
+        ]
+    };
+    let mut approve = params("a");
+    approve.push(("code_challenge", &pkce.challenge));
+    let approved = sb.consent(&sb.authorize_url(&approve), "approve").await;
+    let mut deny = params("d");
+    deny.push(("code_challenge", &pkce.challenge));
+    let denied = sb.consent(&sb.authorize_url(&deny), "deny").await;
+    // An error found after the redirect URI is trusted (no challenge) is redirected too.
+    let resp = sb.http.get(sb.authorize_url(&params("e"))).send().await.unwrap();
+    let failed = location(&resp);
+    for (what, loc) in [("approve", approved), ("deny", denied), ("error", failed)] {
+        assert_eq!(query(&loc).get("iss").map(String::as_str), Some(base.as_str()), "{what}: {loc}");
+    }
+}
