@@ -51,10 +51,13 @@ if [ "$node_major" -lt 20 ]; then
   exit 1
 fi
 
-# The front end's packages (the Tauri CLI among them, prebuilt), when the lock file changed.
-if [ ! -f ui/node_modules/.package-lock.json ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
-  npm ci --prefix ui --no-audit --no-fund --loglevel=error
-fi
+# The front end's packages (the Tauri CLI among them, prebuilt), and the third-party OAuth server the
+# interop tests run (oidc-provider), each when its lock file changed.
+for dir in ui tests/interop; do
+  if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
+  fi
+done
 
 # WebDriver for Tauri apps (drives WebKitWebDriver).
 if ! command -v tauri-driver >/dev/null 2>&1; then

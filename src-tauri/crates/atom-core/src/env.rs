@@ -51,16 +51,20 @@ impl Default for Quotas {
     }
 }
 
-/// What a user types in to point the app at another ATOM-compatible server.
+/// What a user types in (or discovery fills in) to point the app at another ATOM-compatible server.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CustomEnvironment {
     pub name: String,
     /// The API host; the marketplace lives at `{api_base}/api/public/v1/marketplace`.
     pub api_base: String,
+    /// The authorization server's issuer identifier (RFC 8414), when known: discovery fills it. A
+    /// callback's `iss` must then equal it (RFC 9207).
+    #[serde(default)]
+    pub issuer: Option<String>,
     pub authorize_url: String,
     pub token_url: String,
-    /// Defaults to `{api_base}/oauth/revoke`.
+    /// RFC 7009 revocation. Without one, sign-out cannot tell the server, and says so.
     #[serde(default)]
     pub revoke_url: Option<String>,
     /// A desktop app is a public client (RFC 8252 §8.5): it has a client ID and no secret, so the
@@ -71,6 +75,13 @@ pub struct CustomEnvironment {
     pub redirect_scheme: Option<String>,
     #[serde(default)]
     pub token_encoding: TokenEncoding,
+    /// The scopes to ask for, space-separated; the marketplace's two by default.
+    #[serde(default)]
+    pub scopes: Option<String>,
+    /// The server says its authorization responses carry `iss` (RFC 9207): a callback without it is
+    /// then refused.
+    #[serde(default)]
+    pub iss_parameter_supported: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -78,9 +89,16 @@ pub struct Environment {
     pub kind: EnvironmentKind,
     pub name: String,
     pub api_base: Url,
+    /// The issuer identifier, when the server publishes one (RFC 8414); ATOM's guide names none.
+    pub issuer: Option<String>,
+    /// Callbacks must carry `iss` (the server advertises RFC 9207 support).
+    pub require_iss: bool,
     pub authorize_url: Url,
     pub token_url: Url,
-    pub revoke_url: Url,
+    /// RFC 7009; `None` when the server has none (sign-out then warns that the server was not told).
+    pub revoke_url: Option<Url>,
+    /// The scopes a sign-in asks for.
+    pub scopes: Vec<String>,
     pub client_id: String,
     pub client_secret: Option<Secret>,
     pub redirect_scheme: String,
@@ -106,9 +124,12 @@ impl Environment {
             kind: EnvironmentKind::Production,
             name: "ATOM".into(),
             api_base: url(paths::PRODUCTION_API),
+            issuer: None,
+            require_iss: false,
             authorize_url: url(paths::PRODUCTION_AUTHORIZE),
             token_url: url(paths::PRODUCTION_TOKEN),
-            revoke_url: url(paths::PRODUCTION_REVOKE),
+            revoke_url: Some(url(paths::PRODUCTION_REVOKE)),
+            scopes: marketplace_scopes(),
             client_id: paths::CLIENT_ID.into(),
             client_secret: None,
             redirect_scheme: paths::REDIRECT_SCHEME.into(),
@@ -118,15 +139,19 @@ impl Environment {
     }
 
     /// A sandbox server at `base_url` (for example `http://127.0.0.1:PORT`), which serves every path.
+    /// It is its own issuer and names itself in every callback (RFC 9207), as its metadata says.
     pub fn sandbox(base_url: &str) -> Result<Environment, Error> {
         let base = parse_url("the sandbox URL", base_url)?;
         let join = |p: &str| base.join(p).map_err(|_| Error::Config("the sandbox URL is not a base".into()));
         Ok(Environment {
             kind: EnvironmentKind::Sandbox,
             name: "Sandbox".into(),
+            issuer: Some(base.as_str().trim_end_matches('/').to_string()),
+            require_iss: true,
             authorize_url: join(paths::AUTHORIZE)?,
             token_url: join(paths::TOKEN)?,
-            revoke_url: join(paths::REVOKE)?,
+            revoke_url: Some(join(paths::REVOKE)?),
+            scopes: marketplace_scopes(),
             api_base: base,
             client_id: paths::CLIENT_ID.into(),
             client_secret: None,
@@ -139,11 +164,20 @@ impl Environment {
     pub fn custom(c: &CustomEnvironment) -> Result<Environment, Error> {
         let api_base = parse_url("API URL", &c.api_base)?;
         let revoke_url = match c.revoke_url.as_deref().filter(|s| !s.trim().is_empty()) {
-            Some(u) => parse_url("revocation URL", u)?,
-            None => {
-                api_base.join(paths::REVOKE).map_err(|_| Error::Config("API URL is not a base".into()))?
-            }
+            Some(u) => Some(parse_url("revocation URL", u)?),
+            None => None,
         };
+        let issuer = match c.issuer.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(i) => Some(parse_url("issuer", i)?.as_str().trim_end_matches('/').to_string()),
+            None => None,
+        };
+        let scopes: Vec<String> = match c.scopes.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(s) => s.split_whitespace().map(str::to_string).collect(),
+            None => marketplace_scopes(),
+        };
+        if scopes.iter().any(|s| !s.chars().all(|ch| ch.is_ascii_graphic() && ch != '"' && ch != '\\')) {
+            return Err(Error::Config("scopes are words of printable characters, separated by spaces".into()));
+        }
         let scheme =
             c.redirect_scheme.clone().filter(|s| !s.is_empty()).unwrap_or(paths::REDIRECT_SCHEME.into());
         let scheme_ok = scheme.starts_with(|ch: char| ch.is_ascii_alphabetic())
@@ -157,9 +191,12 @@ impl Environment {
         Ok(Environment {
             kind: EnvironmentKind::Custom,
             name: if c.name.trim().is_empty() { "Custom".into() } else { c.name.trim().into() },
+            require_iss: c.iss_parameter_supported && issuer.is_some(),
+            issuer,
             authorize_url: parse_url("authorize URL", &c.authorize_url)?,
             token_url: parse_url("token URL", &c.token_url)?,
             revoke_url,
+            scopes,
             api_base,
             client_id: c.client_id.trim().into(),
             client_secret: None,
@@ -191,18 +228,39 @@ impl Environment {
     }
 
     /// Keystore entries are namespaced per environment, so that a sandbox sign-in can never
-    /// overwrite a production token.
+    /// overwrite a production token. A custom server's name is bound to the endpoints that would
+    /// receive its secrets (issuer, token and revocation endpoints): change one, and the stored refresh
+    /// token is not found, so it is never sent to the new address.
     pub fn namespace(&self) -> String {
         match self.kind {
             EnvironmentKind::Production => "production".into(),
             EnvironmentKind::Sandbox => "sandbox".into(),
             EnvironmentKind::Custom => {
+                use sha2::{Digest, Sha256};
                 let host = self.api_base.host_str().unwrap_or("unknown");
                 let port = self.api_base.port().map(|p| format!(":{p}")).unwrap_or_default();
-                format!("custom:{host}{port}:{}", self.client_id)
+                let endpoints = format!(
+                    "{}|{}|{}",
+                    self.issuer.as_deref().unwrap_or(""),
+                    self.token_url,
+                    self.revoke_url.as_ref().map(Url::as_str).unwrap_or("")
+                );
+                let digest = Sha256::digest(endpoints.as_bytes());
+                let tag: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
+                format!("custom:{host}{port}:{}:{tag}", self.client_id)
             }
         }
     }
+
+    /// What a server's answer names as its issuer must be this one (RFC 9207).
+    pub fn is_own_issuer(&self, iss: &str) -> bool {
+        self.issuer.as_deref().is_some_and(|mine| mine == iss.trim_end_matches('/'))
+    }
+}
+
+/// The marketplace's scopes, asked for unless an environment says otherwise.
+pub fn marketplace_scopes() -> Vec<String> {
+    vec![paths::SCOPE_READ.to_string(), paths::SCOPE_WRITE.to_string()]
 }
 
 #[cfg(test)]
@@ -243,9 +301,53 @@ mod tests {
         assert!(matches!(Environment::custom(&c), Err(Error::Config(_))));
         c.api_base = "https://staging.example.com".into();
         let env = Environment::custom(&c).unwrap();
-        assert_eq!(env.revoke_url.as_str(), "https://staging.example.com/oauth/revoke");
-        assert_eq!(env.namespace(), "custom:staging.example.com:desk");
+        assert_eq!(env.revoke_url, None, "no revocation endpoint unless one is given or discovered");
+        assert!(env.namespace().starts_with("custom:staging.example.com:desk:"));
+        assert_eq!(env.scopes, ["marketplace:read", "marketplace:write"]);
         c.redirect_scheme = Some("bad scheme".into());
         assert!(Environment::custom(&c).is_err());
+    }
+
+    #[test]
+    fn a_custom_servers_keystore_entry_follows_its_endpoints() {
+        let c = CustomEnvironment {
+            api_base: "https://api.example.com".into(),
+            authorize_url: "https://login.example.com/authorize".into(),
+            token_url: "https://login.example.com/token".into(),
+            revoke_url: Some("https://login.example.com/revoke".into()),
+            client_id: "desk".into(),
+            ..Default::default()
+        };
+        let base = Environment::custom(&c).unwrap().namespace();
+        assert_eq!(Environment::custom(&c).unwrap().namespace(), base, "stable for the same settings");
+        for changed in [
+            CustomEnvironment { token_url: "https://evil.example/token".into(), ..c.clone() },
+            CustomEnvironment { revoke_url: Some("https://evil.example/revoke".into()), ..c.clone() },
+            CustomEnvironment { revoke_url: None, ..c.clone() },
+            CustomEnvironment { issuer: Some("https://login.example.com".into()), ..c.clone() },
+        ] {
+            assert_ne!(Environment::custom(&changed).unwrap().namespace(), base, "{changed:?}");
+        }
+    }
+
+    #[test]
+    fn custom_scopes_and_issuer() {
+        let c = CustomEnvironment {
+            api_base: "https://api.example.com".into(),
+            issuer: Some("https://login.example.com/".into()),
+            authorize_url: "https://login.example.com/authorize".into(),
+            token_url: "https://login.example.com/token".into(),
+            client_id: "desk".into(),
+            scopes: Some(" marketplace:read  offline_access ".into()),
+            iss_parameter_supported: true,
+            ..Default::default()
+        };
+        let env = Environment::custom(&c).unwrap();
+        assert_eq!(env.scopes, ["marketplace:read", "offline_access"]);
+        assert_eq!(env.issuer.as_deref(), Some("https://login.example.com"));
+        assert!(env.require_iss && env.is_own_issuer("https://login.example.com"));
+        assert!(!env.is_own_issuer("https://evil.example"));
+        let bad = CustomEnvironment { scopes: Some("a \"b\"".into()), ..c };
+        assert!(Environment::custom(&bad).is_err());
     }
 }

@@ -12,6 +12,18 @@ use crate::store::StoreError;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Which OAuth request failed: the same error means different things, and needs different advice,
+/// at each step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OAuthStep {
+    /// Exchanging the authorization code after the browser came back.
+    SignIn,
+    /// Renewing the access token with the refresh token.
+    Refresh,
+    /// Telling the server at sign-out (RFC 7009).
+    Revoke,
+}
+
 #[derive(Clone, Debug, thiserror::Error)]
 pub enum Error {
     /// The marketplace answered with an error.
@@ -25,7 +37,7 @@ pub enum Error {
     },
     /// The OAuth token or revocation endpoint answered with an error (RFC 6749 §5.2).
     #[error("{description}")]
-    OAuth { status: u16, error: String, description: String },
+    OAuth { status: u16, error: String, description: String, step: OAuthStep },
     #[error("too many requests; try again in {} s", retry_after.as_secs().max(1))]
     RateLimited { retry_after: Duration },
     #[error("cannot reach the server ({0})")]
@@ -43,8 +55,18 @@ pub enum Error {
     Cancelled,
     #[error("system keystore: {0}")]
     Keystore(StoreError),
+    /// The session ended at the server (a refresh was refused): the user must sign in again.
+    #[error("your session has ended ({0})")]
+    NeedsReauth(Box<Error>),
+    /// The server issued no refresh token, and the access token has expired.
+    #[error("your session with this server has ended: it did not let the app stay signed in")]
+    SessionExpired,
+    /// Signed out on this computer, but the server was not told (no revocation endpoint, or it failed).
+    #[error("signed out on this computer, but the server was not told: {0}")]
+    NotRevoked(String),
+    /// The server's metadata (RFC 8414 / OpenID Connect discovery) could not be used.
     #[error("{0}")]
-    NeedsReauth(String),
+    Discovery(String),
     #[error("not signed in")]
     NotSignedIn,
     #[error("this is not an ATOM API key (expected atom_pub_ followed by a UUID)")]
@@ -101,8 +123,12 @@ impl Error {
                 "RATE_LIMIT_EXCEEDED" => "rate_limited",
                 "PAYLOAD_TOO_LARGE" => "too_large",
                 "INTERNAL_ERROR" => "server_error",
+                // RFC 6750 §3.1, in a body or a WWW-Authenticate challenge.
+                "invalid_token" => "token_invalid",
+                "insufficient_scope" => "insufficient_scope",
                 _ => code_for_status(*status),
             },
+            Error::OAuth { .. } if self.is_token_encoding_refusal() => "token_encoding",
             Error::OAuth { error, .. } => match error.as_str() {
                 "invalid_grant" => "invalid_grant",
                 "invalid_client" => "invalid_client",
@@ -118,15 +144,47 @@ impl Error {
             Error::Cancelled => "sign_in_cancelled",
             Error::Keystore(_) => "keystore_unavailable",
             Error::NeedsReauth(_) => "needs_reauth",
+            Error::SessionExpired => "session_expired",
+            Error::NotRevoked(_) => "not_revoked",
+            Error::Discovery(_) => "discovery_failed",
             Error::NotSignedIn => "auth_required",
             Error::InvalidApiKeyFormat => "invalid_api_key",
             Error::Config(_) => "config",
         }
     }
 
+    /// A standard server that takes only form-encoded token requests, refusing ATOM's JSON.
+    fn is_token_encoding_refusal(&self) -> bool {
+        let Error::OAuth { status, description, .. } = self else { return false };
+        let d = description.to_ascii_lowercase();
+        *status == 415 || d.contains("x-www-form-urlencoded") || d.contains("content-type")
+    }
+
+    fn step(&self) -> Option<OAuthStep> {
+        match self {
+            Error::OAuth { step, .. } => Some(*step),
+            _ => None,
+        }
+    }
+
     /// What the user can do about it.
     pub fn hint(&self) -> String {
+        if let Error::NeedsReauth(cause) = self {
+            return cause.hint();
+        }
+        let step = self.step();
         let hint = match self.code() {
+            "invalid_grant" if step == Some(OAuthStep::Refresh) => {
+                "Sign in again: the server ended this sign-in (it expired, was revoked, or you signed out \
+                 elsewhere)."
+            }
+            "oauth_error" if step == Some(OAuthStep::Refresh) => {
+                "The server would not renew your sign-in. Sign in again; if it keeps happening, check the \
+                 environment's settings."
+            }
+            "oauth_error" if step == Some(OAuthStep::Revoke) => {
+                "You are signed out on this computer. The server may still hold the sign-in until it expires."
+            }
             "invalid_api_key" => {
                 "Check that the key is copied exactly, with no extra spaces; that it has not been revoked \
                  (ATOM → Settings → API Keys); and that its scope allows this action."
@@ -139,8 +197,28 @@ impl Error {
                 "The app's client ID or secret was not accepted. Check the environment's client settings and \
                  that the application is registered and active."
             }
-            "invalid_scope" => "The server refused the requested permissions. Sign in again.",
+            "invalid_scope" => {
+                "The server refused the requested permissions. Check the scopes in the server settings, \
+                 then sign in again."
+            }
+            "token_encoding" => {
+                "This server takes token requests form-encoded, as standard OAuth servers do. In the custom \
+                 server settings, set the token request body to \"form\" (servers found by their address \
+                 use it already), then sign in again."
+            }
             "oauth_error" => "Sign-in failed. Start again from the app.",
+            "session_expired" => {
+                "Sign in again. To stay signed in longer, ask for offline access in the server settings, if \
+                 the server offers it."
+            }
+            "not_revoked" => {
+                "Your sign-in may stay valid at the server until it expires. To end it now, revoke the app's \
+                 access on the server's own website."
+            }
+            "discovery_failed" => {
+                "Check the server's address (its issuer, such as https://login.example.com), or enter its \
+                 endpoints by hand."
+            }
             "rate_limited" => {
                 return match self {
                     Error::RateLimited { retry_after } => format!(
@@ -339,8 +417,53 @@ pub fn parse_api_error(status: u16, body: &[u8], retry_after: Option<Duration>) 
     Error::Api { status, code, message, fields, request_id }
 }
 
-/// Reads an OAuth endpoint error reply (RFC 6749 §5.2), or whatever else came back.
-pub fn parse_oauth_error(status: u16, body: &[u8]) -> Error {
+/// Reads an RFC 6750 `WWW-Authenticate: Bearer error="…", error_description="…"` challenge.
+pub fn bearer_challenge(header: &str) -> Option<(String, Option<String>)> {
+    let rest = header.trim();
+    let (scheme, params) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    let mut error = None;
+    let mut description = None;
+    let mut rest = params.trim();
+    while !rest.is_empty() {
+        let (name, after) = rest.split_once('=')?;
+        let after = after.trim_start();
+        let (value, tail) = if let Some(quoted) = after.strip_prefix('"') {
+            let end = quoted.find('"')?;
+            (&quoted[..end], &quoted[end + 1..])
+        } else {
+            let end = after.find(',').unwrap_or(after.len());
+            (after[..end].trim(), &after[end..])
+        };
+        match name.trim().to_ascii_lowercase().as_str() {
+            "error" => error = Some(value.chars().take(64).collect::<String>()),
+            "error_description" => description = Some(value.chars().take(300).collect::<String>()),
+            _ => {}
+        }
+        rest = tail.trim_start().trim_start_matches(',').trim_start();
+    }
+    error.map(|e| (e, description))
+}
+
+/// Adds what a `WWW-Authenticate` challenge says to an API error whose body did not say it.
+pub fn with_bearer_challenge(error: Error, header: Option<&str>) -> Error {
+    let Some((challenge, description)) = header.and_then(bearer_challenge) else { return error };
+    match error {
+        Error::Api { status, code, message, fields, request_id } if code.is_empty() || code == challenge => {
+            let message = match description {
+                Some(d) if code.is_empty() => d,
+                _ => message,
+            };
+            Error::Api { status, code: challenge, message, fields, request_id }
+        }
+        other => other,
+    }
+}
+
+/// Reads an OAuth endpoint error reply (RFC 6749 §5.2), or whatever else came back, for `step`.
+pub fn parse_oauth_error(status: u16, body: &[u8], step: OAuthStep) -> Error {
     let json: Option<Value> = serde_json::from_slice(body).ok();
     if let Some(error) = json.as_ref().and_then(|v| v.get("error")).and_then(Value::as_str) {
         let error: String = error.chars().take(64).collect();
@@ -349,7 +472,7 @@ pub fn parse_oauth_error(status: u16, body: &[u8]) -> Error {
             .and_then(|v| v.get("error_description"))
             .and_then(text)
             .unwrap_or_else(|| error.replace('_', " "));
-        return Error::OAuth { status, error, description };
+        return Error::OAuth { status, error, description, step };
     }
     match status {
         500..=599 => Error::Api {
@@ -423,14 +546,61 @@ mod tests {
 
     #[test]
     fn oauth_errors_carry_the_guides_fixes() {
-        let e = parse_oauth_error(400, br#"{"error":"invalid_grant","error_description":"code expired"}"#);
+        let e = parse_oauth_error(
+            400,
+            br#"{"error":"invalid_grant","error_description":"code expired"}"#,
+            OAuthStep::SignIn,
+        );
         assert_eq!(e.code(), "invalid_grant");
         assert!(e.hint().contains("10 minutes"));
-        let e = parse_oauth_error(401, br#"{"error":"invalid_client"}"#);
+        let e = parse_oauth_error(401, br#"{"error":"invalid_client"}"#, OAuthStep::SignIn);
         assert_eq!(e.code(), "invalid_client");
         assert!(e.hint().contains("client ID or secret"));
-        assert_eq!(parse_oauth_error(502, b"<html>").code(), "server_error");
-        assert_eq!(parse_oauth_error(200, b"nonsense").code(), "bad_response");
+        assert_eq!(parse_oauth_error(502, b"<html>", OAuthStep::SignIn).code(), "server_error");
+        assert_eq!(parse_oauth_error(200, b"nonsense", OAuthStep::SignIn).code(), "bad_response");
+    }
+
+    #[test]
+    fn hints_fit_the_step_that_failed() {
+        let body = br#"{"error":"invalid_grant","error_description":"grant request is invalid"}"#;
+        let at_sign_in = parse_oauth_error(400, body, OAuthStep::SignIn);
+        let at_refresh = parse_oauth_error(400, body, OAuthStep::Refresh);
+        assert!(at_sign_in.hint().contains("10 minutes"), "a sign-in code's troubles");
+        assert!(!at_refresh.hint().contains("code"), "a refresh is not about codes: {}", at_refresh.hint());
+        assert!(at_refresh.hint().starts_with("Sign in again"));
+        // Re-authentication keeps the server's words and the advice apart.
+        let e = Error::NeedsReauth(Box::new(at_refresh));
+        assert_eq!(e.to_string(), "your session has ended (grant request is invalid)");
+        assert!(e.hint().starts_with("Sign in again"));
+        assert!(!e.info().message.contains("Sign in again"));
+    }
+
+    #[test]
+    fn a_form_only_server_refusing_json_points_at_the_setting() {
+        let body = br#"{"error":"invalid_request","error_description":"only application/x-www-form-urlencoded content-type bodies are supported"}"#;
+        let e = parse_oauth_error(400, body, OAuthStep::SignIn);
+        assert_eq!(e.code(), "token_encoding");
+        assert!(e.hint().contains("form"), "{}", e.hint());
+    }
+
+    #[test]
+    fn bearer_challenges_are_read() {
+        assert_eq!(
+            bearer_challenge(r#"Bearer realm="api", error="invalid_token", error_description="The access token expired""#),
+            Some(("invalid_token".into(), Some("The access token expired".into())))
+        );
+        assert_eq!(bearer_challenge("Bearer error=insufficient_scope"), Some(("insufficient_scope".into(), None)));
+        assert_eq!(bearer_challenge(r#"Basic realm="x""#), None);
+        assert_eq!(bearer_challenge("Bearer"), None);
+        assert_eq!(bearer_challenge(r#"Bearer error="unterminated"#), None);
+        let plain = parse_api_error(401, br#""#, None);
+        let e = with_bearer_challenge(plain, Some(r#"Bearer error="invalid_token""#));
+        assert_eq!(e.code(), "token_invalid");
+        let e = parse_api_error(401, br#"{"error":"invalid_token"}"#, None);
+        assert_eq!(e.code(), "token_invalid", "RFC 6750's code in a body");
+        let e = with_bearer_challenge(parse_api_error(403, b"", None), Some(r#"Bearer error="insufficient_scope""#));
+        assert_eq!(e.code(), "insufficient_scope");
+        assert!(e.hint().contains("can only browse"));
     }
 
     mod properties {
@@ -455,6 +625,7 @@ mod tests {
             "invalid_scope",
             "oauth_error",
             "bad_response",
+            "token_encoding",
         ];
 
         /// JSON of any shape, with the names error replies use so that the interesting branches run.
@@ -536,7 +707,7 @@ mod tests {
 
             #[test]
             fn any_oauth_error_reply_is_read_without_panic_and_within_bounds(status in 100u16..600, body in body()) {
-                let e = parse_oauth_error(status, &body);
+                let e = parse_oauth_error(status, &body, OAuthStep::Refresh);
                 let info = e.info();
                 prop_assert!(CODES.contains(&info.code), "unknown code {}", info.code);
                 if let Error::OAuth { error, description, .. } = &e {

@@ -14,7 +14,7 @@ use url::Url;
 
 use crate::contract::limits;
 use crate::env::Environment;
-use crate::error::{parse_api_error, Error, Result};
+use crate::error::{parse_api_error, with_bearer_challenge, Error, Result};
 use crate::ratelimit::{unix_now, CredentialKind, Limiter, RateLimitStatus};
 use crate::secret::Secret;
 
@@ -129,6 +129,12 @@ pub fn read_limit_headers(headers: &HeaderMap, now: u64) -> ServerLimits {
         _ => None,
     };
     ServerLimits { limit, remaining, reset_at, block }
+}
+
+/// A marketplace error reply, with what its `WWW-Authenticate` challenge adds (RFC 6750).
+fn api_error(status: u16, headers: &HeaderMap, body: &[u8]) -> Error {
+    let challenge = headers.get(reqwest::header::WWW_AUTHENTICATE).and_then(|v| v.to_str().ok());
+    with_bearer_challenge(parse_api_error(status, body, retry_after(headers)), challenge)
 }
 
 /// `Retry-After` in seconds (an HTTP date is not used by the services this client knows), clamped.
@@ -276,7 +282,7 @@ impl ApiClient {
                 self.remember(key, body);
                 return Ok(value);
             }
-            let error = parse_api_error(status.as_u16(), &body, retry_after(&headers));
+            let error = api_error(status.as_u16(), &headers, &body);
             if let Error::RateLimited { retry_after } = error {
                 // A GET is safe to repeat: wait for the window, within the budget.
                 if started.elapsed() + retry_after <= limits::MAX_RATE_LIMIT_WAIT {
@@ -307,7 +313,7 @@ impl ApiClient {
             self.invalidate_cache();
             return parse_json(&reply);
         }
-        let error = parse_api_error(status.as_u16(), &reply, retry_after(&headers));
+        let error = api_error(status.as_u16(), &headers, &reply);
         if let Error::RateLimited { retry_after } = &error {
             self.limiter.block_for(credential.kind(), *retry_after);
         }

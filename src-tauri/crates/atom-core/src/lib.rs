@@ -21,6 +21,7 @@
 //! ```
 
 pub mod contract;
+pub mod discovery;
 pub mod env;
 pub mod error;
 pub mod http;
@@ -34,7 +35,8 @@ pub mod store;
 pub mod token;
 
 pub use env::{CustomEnvironment, Environment, EnvironmentKind, Quota, Quotas, TokenEncoding};
-pub use error::{Error, ErrorInfo, Result};
+pub use discovery::{discover, MetadataSource, ServerMetadata};
+pub use error::{Error, ErrorInfo, OAuthStep, Result};
 pub use login::{CallbackError, PendingLogin, RedirectTarget};
 pub use models::{
     Category, PriceFilter, RateResult, Review, ReviewPage, Skill, SkillDetail, SkillPage, SkillQuery,

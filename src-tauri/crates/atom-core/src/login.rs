@@ -1,11 +1,17 @@
 //! Sign-in with the system browser: PKCE (S256), the authorization URL, the pending login, and the
 //! validation of the callback URL that comes back through the deep link or the loopback listener.
+//!
+//! The verifier, the challenge, the state and the authorization URL come from the `oauth2` crate; the
+//! callback's validation is this module's own, stricter than the crate's: one exact shape, every
+//! parameter once, the state compared in constant time, and the issuer checked (RFC 9207) before any
+//! token request.
 
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use oauth2::{AuthUrl, ClientId, CsrfToken, PkceCodeChallenge, RedirectUrl, Scope};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use url::Url;
@@ -41,6 +47,10 @@ pub enum CallbackError {
     RepeatedParameter { name: String },
     MissingState,
     StateMismatch,
+    /// RFC 9207: the callback names another server as its issuer (a mix-up attack, or a misconfiguration).
+    IssuerMismatch,
+    /// RFC 9207: the server says its callbacks carry `iss`, and this one does not.
+    MissingIssuer,
     MissingCode,
     Expired,
     Denied,
@@ -65,6 +75,8 @@ impl fmt::Display for CallbackError {
             RepeatedParameter { name } => write!(f, "the link repeats `{name}`"),
             MissingState => f.write_str("the link has no state"),
             StateMismatch => f.write_str("the link belongs to another sign-in (state mismatch)"),
+            IssuerMismatch => f.write_str("the link comes from another server than the one you signed in to"),
+            MissingIssuer => f.write_str("the link does not say which server sent it (no iss)"),
             MissingCode => f.write_str("the link has no authorization code"),
             Expired => f.write_str("the sign-in took more than 10 minutes"),
             Denied => f.write_str("access was denied in the browser"),
@@ -74,12 +86,6 @@ impl fmt::Display for CallbackError {
             },
         }
     }
-}
-
-fn random_b64(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    rand::fill(&mut buf[..]);
-    URL_SAFE_NO_PAD.encode(buf)
 }
 
 /// The S256 code challenge of a verifier (RFC 7636 §4.2).
@@ -98,6 +104,9 @@ pub struct PendingLogin {
     redirect_uri: String,
     target: RedirectTarget,
     scheme: String,
+    /// The issuer a callback must name, when the environment knows it (RFC 9207).
+    issuer: Option<String>,
+    require_iss: bool,
     created_at: SystemTime,
     authorize_url: Url,
 }
@@ -114,28 +123,33 @@ impl fmt::Debug for PendingLogin {
 
 impl PendingLogin {
     pub fn new(env: &Environment, target: RedirectTarget, scopes: &[&str]) -> PendingLogin {
-        let state = random_b64(32);
-        let verifier = Secret::new(random_b64(32));
         let redirect_uri = match target {
             RedirectTarget::Scheme => env.scheme_redirect_uri(),
             RedirectTarget::Loopback { port } => format!("http://127.0.0.1:{port}{}", paths::LOOPBACK_PATH),
         };
-        let mut authorize_url = env.authorize_url.clone();
-        authorize_url
-            .query_pairs_mut()
-            .append_pair("response_type", "code")
-            .append_pair("client_id", &env.client_id)
-            .append_pair("redirect_uri", &redirect_uri)
-            .append_pair("scope", &scopes.join(" "))
-            .append_pair("state", &state)
-            .append_pair("code_challenge", &code_challenge(verifier.expose()))
-            .append_pair("code_challenge_method", "S256");
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let redirect =
+            Url::parse(&redirect_uri).expect("the redirect scheme is checked when the environment is built");
+        let client = oauth2::basic::BasicClient::new(ClientId::new(env.client_id.clone()))
+            .set_auth_uri(AuthUrl::from_url(env.authorize_url.clone()))
+            .set_redirect_uri(RedirectUrl::from_url(redirect));
+        let mut request = client
+            .authorize_url(|| CsrfToken::new_random_len(32))
+            .add_scopes(scopes.iter().map(|s| Scope::new(s.to_string())))
+            .set_pkce_challenge(challenge);
+        // OpenID Connect Core §11: a server grants offline access only when consent is asked for.
+        if scopes.contains(&crate::discovery::OFFLINE_ACCESS) {
+            request = request.add_extra_param("prompt", "consent");
+        }
+        let (authorize_url, state) = request.url();
         PendingLogin {
-            state,
-            verifier,
+            state: state.secret().clone(),
+            verifier: Secret::new(verifier.secret().as_str()),
             redirect_uri,
             target,
             scheme: env.redirect_scheme.to_ascii_lowercase(),
+            issuer: env.issuer.clone(),
+            require_iss: env.require_iss,
             created_at: SystemTime::now(),
             authorize_url,
         }
@@ -218,6 +232,14 @@ impl PendingLogin {
         if !constant_time_eq(&state, &self.state) {
             return Err(CallbackError::StateMismatch);
         }
+        // RFC 9207, before anything else of the answer is believed: it must come from this server.
+        match (&params.iss, &self.issuer) {
+            (Some(iss), Some(mine)) if iss.trim_end_matches('/') != mine => {
+                return Err(CallbackError::IssuerMismatch)
+            }
+            (None, _) if self.require_iss => return Err(CallbackError::MissingIssuer),
+            _ => {}
+        }
         if self.is_expired(now) {
             return Err(CallbackError::Expired);
         }
@@ -239,6 +261,7 @@ impl PendingLogin {
 struct CallbackParams {
     code: Option<String>,
     state: Option<String>,
+    iss: Option<String>,
     error: Option<String>,
     error_description: Option<String>,
 }
@@ -260,9 +283,10 @@ impl CallbackParams {
             let slot = match name.as_str() {
                 "code" => &mut out.code,
                 "state" => &mut out.state,
+                "iss" => &mut out.iss,
                 "error" => &mut out.error,
                 "error_description" => &mut out.error_description,
-                // Others (iss, scope, session_state) are informational.
+                // Others (scope, session_state) are informational.
                 _ => continue,
             };
             if slot.replace(value).is_some() {
@@ -391,6 +415,33 @@ mod tests {
                 prop_assert!(login.validate(&genuine, SystemTime::now()).is_ok());
             }
         }
+    }
+
+    #[test]
+    fn the_callback_must_come_from_the_environments_issuer() {
+        let env = Environment::sandbox("http://127.0.0.1:4000").unwrap();
+        let p = PendingLogin::new(&env, RedirectTarget::Scheme, &[]);
+        let link = |iss: Option<&str>| {
+            let mut url = format!("com.atomagentos.marketplace://oauth/callback?code=c&state={}", p.state);
+            if let Some(iss) = iss {
+                url.push_str(&format!("&iss={}", url::form_urlencoded::byte_serialize(iss.as_bytes()).collect::<String>()));
+            }
+            url
+        };
+        let now = SystemTime::now();
+        assert!(p.validate(&link(Some("http://127.0.0.1:4000")), now).is_ok());
+        assert_eq!(p.validate(&link(Some("https://evil.example")), now), Err(CallbackError::IssuerMismatch));
+        assert_eq!(p.validate(&link(None), now), Err(CallbackError::MissingIssuer));
+        // A denial from another server is a mix-up too, refused before it is believed.
+        let denied = format!(
+            "com.atomagentos.marketplace://oauth/callback?error=access_denied&state={}&iss=https%3A%2F%2Fevil.example",
+            p.state
+        );
+        assert_eq!(p.validate(&denied, now), Err(CallbackError::IssuerMismatch));
+        // A server whose issuer is unknown (ATOM's guide names none) cannot be checked.
+        let prod = PendingLogin::new(&Environment::production(), RedirectTarget::Scheme, &[]);
+        let url = format!("com.atomagentos.marketplace://oauth/callback?code=c&state={}&iss=x", prod.state);
+        assert!(prod.validate(&url, now).is_ok());
     }
 
     #[test]

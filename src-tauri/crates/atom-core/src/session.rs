@@ -80,6 +80,8 @@ pub struct SignedIn {
     pub key_hint: Option<String>,
     /// `false` when the keystore could not keep the secret: signed in until the app closes.
     pub persisted: bool,
+    /// `false` when the server issued no refresh token: the sign-in ends when the access token expires.
+    pub renewable: bool,
     /// When the access token expires (Unix seconds), for OAuth.
     #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub expires_at: Option<u64>,
@@ -152,6 +154,9 @@ struct Inner {
     commit: tokio::sync::Mutex<()>,
     /// Wakes the background task early (a keystore write failed and is to be retried soon).
     wake: Arc<tokio::sync::Notify>,
+    /// Why the last session ended at the server, until a new one starts: a write is told that, not
+    /// just "not signed in".
+    ended: Mutex<Option<Error>>,
 }
 
 impl Drop for Inner {
@@ -199,6 +204,7 @@ impl Session {
                 epoch: AtomicU64::new(0),
                 commit: tokio::sync::Mutex::new(()),
                 wake: Arc::new(tokio::sync::Notify::new()),
+                ended: Mutex::new(None),
             }),
         })
     }
@@ -233,6 +239,7 @@ impl Session {
                 scopes: o.scopes.clone(),
                 key_hint: None,
                 persisted: o.persisted,
+                renewable: o.refresh.is_some(),
                 expires_at: o.access.as_ref().map(|_| unix(o.expires_at)),
             }),
             Auth::ApiKey { key, scope, persisted } => Some(SignedIn {
@@ -241,6 +248,7 @@ impl Session {
                 can_write: *scope == ApiKeyScope::ReadWrite,
                 key_hint: Some(key.hint()),
                 persisted: *persisted,
+                renewable: true,
                 expires_at: None,
             }),
         }
@@ -267,6 +275,7 @@ impl Session {
 
     /// Starts a new epoch: whatever was in flight for the previous one is dropped when it lands.
     fn new_epoch(&self) -> u64 {
+        *self.inner.ended.lock() = None;
         self.inner.epoch.fetch_add(1, Ordering::SeqCst) + 1
     }
 
@@ -277,7 +286,8 @@ impl Session {
         let reason = error.info();
         self.inner.state.send_replace(AuthState::NeedsReauth { reason: reason.clone() });
         self.inner.api.invalidate_cache();
-        Error::NeedsReauth(format!("{} {}", error, reason.hint).trim().to_string())
+        *self.inner.ended.lock() = Some(error.clone());
+        Error::NeedsReauth(Box::new(error.clone()))
     }
 
     /// Start-up: a stored API key or refresh token signs in without a browser. A keystore that cannot be
@@ -325,7 +335,8 @@ impl Session {
 
     /// Starts a browser sign-in; returns the URL to open. A newer sign-in replaces an older one.
     pub fn begin_login(&self, target: RedirectTarget) -> url::Url {
-        let login = PendingLogin::new(&self.inner.env, target, &[paths::SCOPE_READ, paths::SCOPE_WRITE]);
+        let scopes: Vec<&str> = self.inner.env.scopes.iter().map(String::as_str).collect();
+        let login = PendingLogin::new(&self.inner.env, target, &scopes);
         let url = login.authorize_url().clone();
         *self.inner.pending.lock() = Some(login);
         url
@@ -406,6 +417,10 @@ impl Session {
                     let _ = self.inner.store.delete(accounts::API_KEY).await;
                     let _ = self.inner.store.delete(accounts::API_KEY_SCOPE).await;
                 }
+                // A new sign-in without a refresh token must not leave an older one to be found.
+                if tokens.refresh_token.is_none() {
+                    let _ = self.inner.store.delete(accounts::REFRESH_TOKEN).await;
+                }
             }
         }
         let refresh = tokens.refresh_token.clone().or(previous_refresh);
@@ -417,7 +432,8 @@ impl Session {
                     false
                 }
             },
-            None => false,
+            // Nothing to keep: the session lasts as long as the access token.
+            None => true,
         };
         let scopes = if tokens.scopes.is_empty() {
             match &*self.inner.auth.lock() {
@@ -427,13 +443,19 @@ impl Session {
         } else {
             tokens.scopes.clone()
         };
+        // Without a refresh token there is nothing to renew early with: the token is used to its end.
+        let refresh_at = if refresh.is_some() {
+            refresh_due(tokens.received_at, tokens.expires_in)
+        } else {
+            tokens.received_at + tokens.expires_in
+        };
         let generation = self.inner.generation.fetch_add(1, Ordering::SeqCst) + 1;
         *self.inner.auth.lock() = Auth::OAuth(OAuth {
             access: Some(tokens.access_token.clone()),
             refresh,
             scopes,
             expires_at: tokens.received_at + tokens.expires_in,
-            refresh_at: refresh_due(tokens.received_at, tokens.expires_in),
+            refresh_at,
             persisted,
             generation,
         });
@@ -519,7 +541,8 @@ impl Session {
             in_memory
         };
         let Some(current) = current else {
-            return Err(self.needs_reauth(&Error::NotSignedIn));
+            // The server issued no refresh token, and the access token has run out.
+            return Err(self.needs_reauth(&Error::SessionExpired));
         };
         match self.inner.tokens.refresh(&current).await {
             Ok(tokens) => self.commit_tokens(tokens, Some(current), Some(epoch)).await,
@@ -659,8 +682,16 @@ impl Session {
         *self.inner.pending.lock() = None;
         let previous = std::mem::replace(&mut *self.inner.auth.lock(), Auth::None);
         self.publish();
-        let to_revoke = match previous {
-            Auth::OAuth(o) => self.forget_refresh_tokens(o.refresh).await,
+        // The refresh tokens stand for the grant; with none, the access token is all there is to end.
+        let to_revoke: Vec<(Secret, &str)> = match previous {
+            Auth::OAuth(o) => {
+                let refresh = self.forget_refresh_tokens(o.refresh).await;
+                if refresh.is_empty() {
+                    o.access.into_iter().map(|a| (a, "access_token")).collect()
+                } else {
+                    refresh.into_iter().map(|r| (r, "refresh_token")).collect()
+                }
+            }
             _ => Vec::new(),
         };
         let mut outcome = Ok(());
@@ -671,8 +702,8 @@ impl Session {
         }
         drop(commit);
         self.inner.api.invalidate_cache();
-        for rt in &to_revoke {
-            if let Err(e) = self.inner.tokens.revoke(rt, "refresh_token").await {
+        for (token, hint) in &to_revoke {
+            if let Err(e) = self.inner.tokens.revoke(token, hint).await {
                 outcome = outcome.and(Err(e));
             }
         }
@@ -701,7 +732,10 @@ impl Session {
     {
         let credential = self.credential().await?;
         if write && matches!(credential, Credential::Anonymous) {
-            return Err(Error::NotSignedIn);
+            return Err(match self.inner.ended.lock().clone() {
+                Some(cause) => Error::NeedsReauth(Box::new(cause)),
+                None => Error::NotSignedIn,
+            });
         }
         let result = op(credential.clone()).await;
         match (&credential, result) {

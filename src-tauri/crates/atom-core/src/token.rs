@@ -1,13 +1,33 @@
-//! The OAuth token endpoint (code exchange, refresh) and revocation (RFC 7009).
+//! The OAuth token endpoint (code exchange, refresh) and revocation (RFC 7009), through the `oauth2`
+//! crate.
+//!
+//! What is this project's own, and why:
+//! - The HTTP transport ([`Transport`]): the core's client (no redirects, timeouts, a body cap) and, for
+//!   ATOM's guide, the form body the crate builds re-encoded as JSON. Standard servers get the form.
+//! - The token reply ([`TokenReply`]): the crate's standard reply refuses a missing `token_type` and an
+//!   `expires_in` sent as a string; servers ATOM has run send both, so the reply type is tolerant and
+//!   checked here (a token type other than Bearer is still refused).
+//! - Errors: the crate's error types do not carry the HTTP status, which tells a server failure (5xx)
+//!   from a refusal; the transport records it, and the reply is read by the core's own reader.
+//! - Revocation ([`TokenClient::revoke`]): the crate refuses plain-http revocation URLs, loopback ones
+//!   included, which this app uses for servers on this computer; the request is built here.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::time::{Duration, SystemTime};
 
+use oauth2::basic::{BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse};
+use oauth2::{
+    AccessToken, AuthorizationCode, ClientId, EndpointNotSet, EndpointSet, HttpRequest, HttpResponse,
+    PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope, StandardRevocableToken, TokenUrl,
+};
+use parking_lot::Mutex;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use url::Url;
 
 use crate::contract::limits;
 use crate::env::{Environment, TokenEncoding};
-use crate::error::{parse_oauth_error, Error, Result};
+use crate::error::{parse_oauth_error, Error, OAuthStep, Result};
 use crate::http::{http_client, read_body};
 use crate::secret::Secret;
 
@@ -15,129 +35,278 @@ use crate::secret::Secret;
 #[derive(Clone, Debug)]
 pub struct TokenSet {
     pub access_token: Secret,
-    /// `None` when the server did not rotate it (the old one stays valid).
+    /// `None` when the server did not rotate it (the old one stays valid) or issued none.
     pub refresh_token: Option<Secret>,
     pub expires_in: Duration,
     pub scopes: Vec<String>,
     pub received_at: SystemTime,
 }
 
-pub struct TokenClient {
+/// A token reply (RFC 6749 §5.1), read tolerantly.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct TokenReply {
+    access_token: AccessToken,
+    #[serde(default = "bearer")]
+    token_type: oauth2::basic::BasicTokenType,
+    #[serde(default, deserialize_with = "seconds")]
+    expires_in: Option<f64>,
+    refresh_token: Option<RefreshToken>,
+    #[serde(default, deserialize_with = "scope_list")]
+    scope: Option<Vec<Scope>>,
+}
+
+fn bearer() -> oauth2::basic::BasicTokenType {
+    oauth2::basic::BasicTokenType::Bearer
+}
+
+/// `expires_in` as a number or a numeric string; anything else is "not said".
+fn seconds<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<f64>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    })
+}
+
+fn scope_list<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<Vec<Scope>>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::String(s) => Some(s.split_whitespace().map(|x| Scope::new(x.to_string())).collect()),
+        _ => None,
+    })
+}
+
+impl oauth2::TokenResponse for TokenReply {
+    type TokenType = oauth2::basic::BasicTokenType;
+
+    fn access_token(&self) -> &AccessToken {
+        &self.access_token
+    }
+    fn token_type(&self) -> &Self::TokenType {
+        &self.token_type
+    }
+    fn expires_in(&self) -> Option<Duration> {
+        self.expires_in.filter(|s| s.is_finite() && *s > 0.0).map(|s| Duration::from_secs_f64(s.min(365.0 * 86_400.0)))
+    }
+    fn refresh_token(&self) -> Option<&RefreshToken> {
+        self.refresh_token.as_ref()
+    }
+    fn scopes(&self) -> Option<&Vec<Scope>> {
+        self.scope.as_ref()
+    }
+}
+
+type OAuthClient = oauth2::Client<
+    BasicErrorResponse,
+    TokenReply,
+    BasicTokenIntrospectionResponse,
+    StandardRevocableToken,
+    BasicRevocationErrorResponse,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointSet,
+>;
+
+/// The crate's HTTP hook, one per request: the core's own client, the body re-encoded for ATOM's JSON
+/// token requests, and the reply's status kept for the error reader.
+pub struct Transport {
     http: reqwest::Client,
-    token_url: Url,
-    revoke_url: Url,
+    encoding: TokenEncoding,
+    last_status: Mutex<Option<u16>>,
+}
+
+/// A form body (what the crate builds) as the JSON object ATOM's guide shows.
+pub fn form_to_json(form: &[u8]) -> Vec<u8> {
+    let body: Map<String, Value> = url::form_urlencoded::parse(form)
+        .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+        .collect();
+    serde_json::to_vec(&body).unwrap_or_default()
+}
+
+impl Transport {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse> {
+        let (parts, body) = request.into_parts();
+        let url = url::Url::parse(&parts.uri.to_string())
+            .map_err(|_| Error::Config("the token endpoint is not a valid URL".into()))?;
+        let mut req = self.http.request(parts.method, url).header("Accept", "application/json");
+        if let Some(auth) = parts.headers.get(http::header::AUTHORIZATION) {
+            req = req.header(http::header::AUTHORIZATION, auth);
+        }
+        req = match self.encoding {
+            TokenEncoding::Json => req.header("Content-Type", "application/json").body(form_to_json(&body)),
+            TokenEncoding::Form => req.header("Content-Type", "application/x-www-form-urlencoded").body(body),
+        };
+        let resp = req.send().await.map_err(Error::from_reqwest)?;
+        let status = resp.status();
+        *self.last_status.lock() = Some(status.as_u16());
+        let headers = resp.headers().clone();
+        let body = read_body(resp).await?;
+        let mut out = http::Response::builder().status(status.as_u16());
+        if let Some(ct) = headers.get(reqwest::header::CONTENT_TYPE) {
+            out = out.header(http::header::CONTENT_TYPE, ct.as_bytes());
+        }
+        out.body(body).map_err(|_| Error::BadResponse("an unreadable reply".into()))
+    }
+
+    fn status(&self) -> u16 {
+        self.last_status.lock().unwrap_or(0)
+    }
+}
+
+impl<'c> oauth2::AsyncHttpClient<'c> for Transport {
+    type Error = Error;
+    type Future = Pin<Box<dyn Future<Output = Result<HttpResponse>> + Send + 'c>>;
+
+    fn call(&'c self, request: HttpRequest) -> Self::Future {
+        Box::pin(self.send(request))
+    }
+}
+
+pub struct TokenClient {
+    oauth: OAuthClient,
+    http: reqwest::Client,
+    encoding: TokenEncoding,
+    revoke_url: Option<url::Url>,
     client_id: String,
     client_secret: Option<Secret>,
-    encoding: TokenEncoding,
 }
 
 impl TokenClient {
     pub fn new(env: &Environment) -> Result<TokenClient> {
+        let mut oauth = oauth2::Client::new(ClientId::new(env.client_id.clone()))
+            .set_token_uri(TokenUrl::from_url(env.token_url.clone()))
+            // ATOM's guide sends the client's credentials in the body.
+            .set_auth_type(oauth2::AuthType::RequestBody);
+        if let Some(secret) = &env.client_secret {
+            oauth = oauth.set_client_secret(oauth2::ClientSecret::new(secret.expose().to_string()));
+        }
         Ok(TokenClient {
+            oauth,
             http: http_client()?,
-            token_url: env.token_url.clone(),
+            encoding: env.token_encoding,
             revoke_url: env.revoke_url.clone(),
             client_id: env.client_id.clone(),
             client_secret: env.client_secret.clone(),
-            encoding: env.token_encoding,
         })
     }
 
-    async fn post(&self, url: &Url, mut params: Vec<(&'static str, String)>) -> Result<(u16, Vec<u8>)> {
-        params.push(("client_id", self.client_id.clone()));
-        // A desktop app is a public client: it sends a secret only where the user configured one.
-        if let Some(secret) = &self.client_secret {
-            params.push(("client_secret", secret.expose().to_string()));
-        }
-        let req = self.http.post(url.clone()).header("Accept", "application/json");
-        let req = match self.encoding {
-            TokenEncoding::Json => {
-                let body: Map<String, Value> =
-                    params.into_iter().map(|(k, v)| (k.to_string(), Value::String(v))).collect();
-                req.json(&body)
-            }
-            TokenEncoding::Form => req.form(&params),
-        };
-        let resp = req.send().await.map_err(Error::from_reqwest)?;
-        let status = resp.status().as_u16();
-        Ok((status, read_body(resp).await?))
+    fn transport(&self) -> Transport {
+        Transport { http: self.http.clone(), encoding: self.encoding, last_status: Mutex::new(None) }
     }
 
-    async fn token_request(&self, params: Vec<(&'static str, String)>) -> Result<TokenSet> {
-        let (status, body) = self.post(&self.token_url, params).await?;
-        if !(200..300).contains(&status) {
-            return Err(parse_oauth_error(status, &body));
+    fn error(transport: &Transport, e: RequestTokenError<Error, BasicErrorResponse>, step: OAuthStep) -> Error {
+        let status = transport.status();
+        match e {
+            RequestTokenError::Request(e) => e,
+            RequestTokenError::ServerResponse(r) => {
+                let body = serde_json::to_vec(&r).unwrap_or_default();
+                parse_oauth_error(status, &body, step)
+            }
+            RequestTokenError::Parse(_, body) if status == 200 => {
+                let _ = body;
+                Error::BadResponse("the token reply is not what an OAuth server sends".into())
+            }
+            RequestTokenError::Parse(_, body) => parse_oauth_error(status, &body, step),
+            RequestTokenError::Other(message) if status == 200 => Error::BadResponse(message),
+            RequestTokenError::Other(_) => parse_oauth_error(status, &[], step),
         }
-        parse_token_set(&body)
+    }
+
+    fn token_set(reply: TokenReply) -> Result<TokenSet> {
+        use oauth2::TokenResponse;
+        let access = reply.access_token().secret().trim();
+        if access.is_empty() {
+            return Err(Error::BadResponse("the token reply has no access token".into()));
+        }
+        if !reply.token_type().as_ref().eq_ignore_ascii_case("bearer") {
+            return Err(Error::BadResponse(format!("unsupported token type {}", reply.token_type().as_ref())));
+        }
+        Ok(TokenSet {
+            access_token: Secret::new(access),
+            refresh_token: reply
+                .refresh_token()
+                .map(|r| r.secret().trim())
+                .filter(|r| !r.is_empty())
+                .map(Secret::new),
+            expires_in: reply.expires_in().unwrap_or(limits::DEFAULT_ACCESS_TTL),
+            scopes: reply.scopes().map(|s| s.iter().map(|x| x.to_string()).collect()).unwrap_or_default(),
+            received_at: SystemTime::now(),
+        })
     }
 
     /// Exchanges an authorization code. Never retried: a code is single-use, and a second
     /// presentation would revoke what the first one issued.
-    pub async fn exchange_code(
-        &self,
-        code: &Secret,
-        verifier: &Secret,
-        redirect_uri: &str,
-    ) -> Result<TokenSet> {
-        self.token_request(vec![
-            ("grant_type", "authorization_code".into()),
-            ("code", code.expose().to_string()),
-            ("redirect_uri", redirect_uri.to_string()),
-            ("code_verifier", verifier.expose().to_string()),
-        ])
-        .await
+    pub async fn exchange_code(&self, code: &Secret, verifier: &Secret, redirect_uri: &str) -> Result<TokenSet> {
+        let redirect = url::Url::parse(redirect_uri)
+            .map_err(|_| Error::Config("the redirect URI is not a valid URL".into()))?;
+        let transport = self.transport();
+        let reply = self
+            .oauth
+            .exchange_code(AuthorizationCode::new(code.expose().to_string()))
+            .set_pkce_verifier(PkceCodeVerifier::new(verifier.expose().to_string()))
+            .set_redirect_uri(std::borrow::Cow::Owned(RedirectUrl::from_url(redirect)))
+            .request_async(&transport)
+            .await
+            .map_err(|e| Self::error(&transport, e, OAuthStep::SignIn))?;
+        Self::token_set(reply)
     }
 
     pub async fn refresh(&self, refresh_token: &Secret) -> Result<TokenSet> {
-        self.token_request(vec![
-            ("grant_type", "refresh_token".into()),
-            ("refresh_token", refresh_token.expose().to_string()),
-        ])
-        .await
+        let token = RefreshToken::new(refresh_token.expose().to_string());
+        let transport = self.transport();
+        let reply = self
+            .oauth
+            .exchange_refresh_token(&token)
+            .request_async(&transport)
+            .await
+            .map_err(|e| Self::error(&transport, e, OAuthStep::Refresh))?;
+        Self::token_set(reply)
     }
 
-    /// RFC 7009. A server without the endpoint (404) is not an error: there is nothing to revoke there.
+    /// RFC 7009. Only a 200 counts: a server with no such endpoint (none configured, or a 404) was not
+    /// told, and the caller says so.
+    ///
+    /// Written by hand rather than through the crate: `oauth2`'s `revoke_token` refuses any revocation
+    /// URL that is not https, and this app talks plain http to servers on this computer (the sandbox, a
+    /// test server), as RFC 8252 allows for loopback. The request is the same form (or ATOM's JSON),
+    /// built by the same transport.
     pub async fn revoke(&self, token: &Secret, hint: &str) -> Result<()> {
-        let (status, body) = self
-            .post(
-                &self.revoke_url,
-                vec![("token", token.expose().to_string()), ("token_type_hint", hint.to_string())],
-            )
-            .await?;
-        match status {
-            200..=299 | 404 => Ok(()),
-            _ => Err(parse_oauth_error(status, &body)),
+        let Some(url) = &self.revoke_url else {
+            return Err(Error::NotRevoked("this server has no revocation endpoint".into()));
+        };
+        let body = {
+            let mut form = url::form_urlencoded::Serializer::new(String::new());
+            form.append_pair("token", token.expose()).append_pair("token_type_hint", hint);
+            form.append_pair("client_id", &self.client_id);
+            if let Some(secret) = &self.client_secret {
+                form.append_pair("client_secret", secret.expose());
+            }
+            form.finish().into_bytes()
+        };
+        let request = http::Request::builder()
+            .method(http::Method::POST)
+            .uri(url.as_str())
+            .body(body)
+            .map_err(|_| Error::Config("the revocation endpoint is not a valid URL".into()))?;
+        let transport = self.transport();
+        let reply = transport.send(request).await.map_err(|e| Error::NotRevoked(e.to_string()))?;
+        match reply.status().as_u16() {
+            200 => Ok(()),
+            404 => Err(Error::NotRevoked("the server has no revocation endpoint at its address (HTTP 404)".into())),
+            status => {
+                let cause = parse_oauth_error(status, reply.body(), OAuthStep::Revoke);
+                Err(Error::NotRevoked(format!("{cause} (HTTP {status})")))
+            }
         }
     }
 }
 
 /// Reads a token reply; anything without a usable access token is refused.
 pub fn parse_token_set(body: &[u8]) -> Result<TokenSet> {
-    let v: Value =
-        serde_json::from_slice(body).map_err(|_| Error::BadResponse("the token reply is not JSON".into()))?;
-    let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty());
-    let access = text("access_token")
-        .ok_or_else(|| Error::BadResponse("the token reply has no access token".into()))?;
-    if let Some(kind) = text("token_type") {
-        if !kind.eq_ignore_ascii_case("bearer") {
-            return Err(Error::BadResponse(format!("unsupported token type {kind}")));
-        }
-    }
-    let expires_in = match v.get("expires_in") {
-        Some(Value::Number(n)) => n.as_f64(),
-        Some(Value::String(s)) => s.trim().parse().ok(),
-        _ => None,
-    }
-    .filter(|s| s.is_finite() && *s > 0.0)
-    .map(|s| Duration::from_secs_f64(s.min(365.0 * 86_400.0)))
-    .unwrap_or(limits::DEFAULT_ACCESS_TTL);
-    Ok(TokenSet {
-        access_token: Secret::new(access),
-        refresh_token: text("refresh_token").map(Secret::new),
-        expires_in,
-        scopes: text("scope").map(|s| s.split_whitespace().map(str::to_string).collect()).unwrap_or_default(),
-        received_at: SystemTime::now(),
-    })
+    let reply: TokenReply = serde_json::from_slice(body)
+        .map_err(|_| Error::BadResponse("the token reply is not what an OAuth server sends".into()))?;
+    TokenClient::token_set(reply)
 }
 
 #[cfg(test)]
@@ -171,5 +340,12 @@ mod tests {
         ] {
             assert_eq!(parse_token_set(bad).unwrap_err().code(), "bad_response");
         }
+    }
+
+    #[test]
+    fn json_bodies_carry_the_same_fields_as_the_form() {
+        let json = form_to_json(b"grant_type=refresh_token&refresh_token=a%2Bb&client_id=atom-desktop");
+        let v: Value = serde_json::from_slice(&json).unwrap();
+        assert_eq!(v, serde_json::json!({"grant_type": "refresh_token", "refresh_token": "a+b", "client_id": "atom-desktop"}));
     }
 }

@@ -96,11 +96,18 @@ async fn forged_callbacks_are_refused_with_their_reason() {
     let q: std::collections::HashMap<String, String> =
         url::Url::parse(&genuine).unwrap().query_pairs().into_owned().collect();
     let (code, state) = (q["code"].clone(), q["state"].clone());
+    // The sandbox names itself in every callback (RFC 9207); the forgeries below carry its name too,
+    // unless they are about the name.
+    let iss: String = url::form_urlencoded::byte_serialize(q["iss"].as_bytes()).collect();
+    let state = format!("{state}&iss={iss}");
     let base = "com.atomagentos.marketplace://oauth/callback";
     let huge = format!("{base}?code={code}&state={state}&pad={}", "x".repeat(1024 * 1024));
     use CallbackError as C;
     let cases: Vec<(String, CallbackError)> = vec![
         (format!("{base}?code={code}&state=forged-state"), C::StateMismatch),
+        (format!("{base}?code={code}&state={}", q["state"]), C::MissingIssuer),
+        (format!("{base}?code={code}&state={}&iss=https%3A%2F%2Fevil.example", q["state"]), C::IssuerMismatch),
+        (format!("{base}?error=access_denied&state={}&iss=https%3A%2F%2Fevil.example", q["state"]), C::IssuerMismatch),
         (format!("{base}?code={code}"), C::MissingState),
         (format!("{base}?state={state}"), C::MissingCode),
         (format!("{base}?code=&state={state}"), C::MissingCode),
@@ -109,7 +116,7 @@ async fn forged_callbacks_are_refused_with_their_reason() {
             C::RepeatedParameter { name: "code".into() },
         ),
         (
-            format!("{base}?code={code}&state={state}&state={state}"),
+            format!("{base}?code={code}&state={}&state={state}", q["state"]),
             C::RepeatedParameter { name: "state".into() },
         ),
         (format!("{base}?error=access_denied&state=forged"), C::StateMismatch),
@@ -127,7 +134,7 @@ async fn forged_callbacks_are_refused_with_their_reason() {
         (format!("com.atomagentos.marketplace://oauth/callback/?code={code}&state={state}"), C::WrongPath),
         (format!("{base}?code={code}&state={state}#frag"), C::UnexpectedFragment),
         (format!("{base}?code=%FF%FE&state={state}"), C::BadEncoding),
-        (format!("{base}?code={code}&state=%C3%28"), C::BadEncoding),
+        (format!("{base}?code={code}&state=%C3%28&iss={iss}"), C::BadEncoding),
         (huge, C::TooLong),
         ("not a url at all".into(), C::NotAUrl),
         (String::new(), C::NotAUrl),
@@ -187,7 +194,8 @@ async fn a_login_older_than_ten_minutes_is_expired() {
     let login = PendingLogin::new(&env, RedirectTarget::Scheme, &["marketplace:read"]);
     let state: String =
         login.authorize_url().query_pairs().find(|(k, _)| k == "state").unwrap().1.into_owned();
-    let callback = format!("com.atomagentos.marketplace://oauth/callback?code=c&state={state}");
+    let callback =
+        format!("com.atomagentos.marketplace://oauth/callback?code=c&state={state}&iss=http%3A%2F%2F127.0.0.1%3A9");
     assert!(login.validate(&callback, SystemTime::now()).is_ok());
     let later = SystemTime::now() + Duration::from_secs(601);
     assert_eq!(login.validate(&callback, later).unwrap_err(), CallbackError::Expired);
@@ -226,18 +234,45 @@ async fn sign_out_forgets_locally_even_when_the_server_is_gone() {
     h.sign_in().await;
     h.arm_fault(serde_json::json!({"endpoint": "POST /oauth/revoke", "status": 500})).await;
     let err = h.session.sign_out().await.unwrap_err();
-    assert_eq!(err.code(), "server_error");
+    assert_eq!(err.code(), "not_revoked");
+    assert!(err.to_string().contains("HTTP 500"), "{err}");
     assert_eq!(h.session.current_state(), AuthState::SignedOut);
     assert_eq!(h.stored_refresh_token(), None);
 }
 
 #[tokio::test]
-async fn revocation_endpoint_missing_is_tolerated() {
+async fn a_revocation_endpoint_answering_404_is_reported_not_counted_as_done() {
     let h = Harness::start(config()).await;
     h.sign_in().await;
     h.arm_fault(serde_json::json!({"endpoint": "POST /oauth/revoke", "status": 404, "body": "Not Found"}))
         .await;
-    h.session.sign_out().await.unwrap();
+    let warning = h.session.sign_out().await.unwrap_err();
+    assert_eq!(warning.code(), "not_revoked");
+    assert!(warning.to_string().starts_with("signed out on this computer, but the server was not told"));
+    assert!(warning.hint().contains("revoke the app's access"), "{}", warning.hint());
+    assert_eq!(h.session.current_state(), AuthState::SignedOut, "signed out here all the same");
+    assert_eq!(h.stored_refresh_token(), None);
+}
+
+#[tokio::test]
+async fn a_server_with_no_revocation_endpoint_is_reported_at_sign_out() {
+    let sandbox = atom_sandbox::start(config()).await.unwrap();
+    let base = sandbox.base_url();
+    let env = Environment::custom(&CustomEnvironment {
+        api_base: base.clone(),
+        authorize_url: format!("{base}/oauth/authorize"),
+        token_url: format!("{base}/oauth/token"),
+        client_id: "atom-desktop".into(),
+        ..Default::default()
+    })
+    .unwrap();
+    let h = Harness::with_env(sandbox, env).await;
+    h.sign_in().await;
+    let warning = h.session.sign_out().await.unwrap_err();
+    assert_eq!(warning.code(), "not_revoked");
+    assert!(warning.to_string().contains("no revocation endpoint"), "{warning}");
+    assert_eq!(h.stats().await["revocations"], 0, "no guessed address was tried");
+    assert_eq!(h.stored_refresh_token(), None);
 }
 
 #[tokio::test]

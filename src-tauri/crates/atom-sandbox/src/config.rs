@@ -80,6 +80,9 @@ pub struct Config {
     /// Serve the test hooks under `/__sandbox/` (stats, reset, faults). Off unless asked for: any web
     /// page the user visits could otherwise reset the sandbox or arm faults.
     pub test_hooks: bool,
+    /// Issue refresh tokens (the default); off, the sandbox behaves like a server that lets a client
+    /// stay signed in only as long as its access token lives.
+    pub refresh_tokens: bool,
 }
 
 impl Default for Config {
@@ -95,6 +98,7 @@ impl Default for Config {
             rate_limits: Some(RateLimits::default()),
             data_dir: None,
             test_hooks: false,
+            refresh_tokens: true,
         }
     }
 }
@@ -136,6 +140,9 @@ pub struct Cli {
     /// Serve the test hooks under /__sandbox/ (stats, reset, faults): for automated tests only.
     #[arg(long)]
     pub test_hooks: bool,
+    /// Issue no refresh tokens: a client stays signed in only as long as its access token lives.
+    #[arg(long)]
+    pub no_refresh_tokens: bool,
 }
 
 fn parse_skill_count(s: &str) -> Result<usize, String> {
@@ -160,6 +167,7 @@ impl From<Cli> for Config {
             rate_limits: if cli.no_rate_limits { None } else { Some(cli.rate_limits.unwrap_or_default()) },
             data_dir: cli.data_dir,
             test_hooks: cli.test_hooks,
+            refresh_tokens: !cli.no_refresh_tokens,
         }
     }
 }

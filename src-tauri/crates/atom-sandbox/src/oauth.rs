@@ -627,15 +627,18 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn token_response(access: &str, refresh: &str, ttl: u64, scope: &[String]) -> Response {
-    let mut resp = axum::Json(json!({
+fn token_response(state: &AppState, access: &str, refresh: &str, scope: &[String]) -> Response {
+    let mut body = json!({
         "access_token": access,
         "token_type": "Bearer",
-        "expires_in": ttl,
-        "refresh_token": refresh,
+        "expires_in": state.config.access_ttl_secs,
         "scope": scope.join(" "),
-    }))
-    .into_response();
+    });
+    // A server may issue no refresh token (many do unless asked for offline access).
+    if state.config.refresh_tokens {
+        body["refresh_token"] = json!(refresh);
+    }
+    let mut resp = axum::Json(body).into_response();
     resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     resp.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     resp
@@ -719,7 +722,7 @@ fn exchange_code(
         oauth.issue(&grant.id, state.config.access_ttl_secs, state.config.refresh_ttl_secs, now);
     drop(oauth);
     persist(state, Some(&grant), &records);
-    Ok(token_response(&access, &refresh, state.config.access_ttl_secs, &grant.scope))
+    Ok(token_response(state, &access, &refresh, &grant.scope))
 }
 
 fn refresh(state: &AppState, client: &Client, p: &HashMap<String, String>) -> Result<Response, OAuthError> {
@@ -777,7 +780,7 @@ fn refresh(state: &AppState, client: &Client, p: &HashMap<String, String>) -> Re
     drop(oauth);
     records.extend(old);
     persist(state, None, &records);
-    Ok(token_response(&access, &refresh, state.config.access_ttl_secs, &scope))
+    Ok(token_response(state, &access, &refresh, &scope))
 }
 
 /// `POST /oauth/revoke` (RFC 7009): 200 whatever the token, once the client is authenticated.

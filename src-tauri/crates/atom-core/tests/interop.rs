@@ -1,0 +1,341 @@
+//! The core against a third-party OAuth 2.0 authorization server this project did not write:
+//! oidc-provider (OpenID Certified), from the npm registry, started from `tests/interop/` with a
+//! strict native-client configuration (PKCE S256 required, refresh tokens only with offline_access,
+//! rotation with reuse detection, RFC 7009 revocation, RFC 9207 iss, form-encoded token requests only).
+//!
+//! They need Node.js and `npm ci --prefix tests/interop`; `scripts/test.sh` provides both and runs them.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use atom_core::{
+    discover, AuthState, CallbackError, CustomEnvironment, Environment, Error, MemoryStore, MetadataSource,
+    RedirectTarget, SecretStore, Session, SkillQuery,
+};
+use serde_json::Value;
+
+const NEEDS: &str = "needs Node.js and tests/interop's packages (npm ci --prefix tests/interop): scripts/test.sh";
+
+/// The third-party server, as a child process.
+struct ThirdParty {
+    child: Child,
+    issuer: String,
+    http: reqwest::Client,
+}
+
+impl Drop for ThirdParty {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl ThirdParty {
+    fn start_with(envs: &[(&str, &str)]) -> ThirdParty {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../tests/interop");
+        assert!(dir.join("node_modules/oidc-provider").is_dir(), "oidc-provider is not installed: {NEEDS}");
+        let mut child = Command::new("node")
+            .arg("oauth-server.mjs")
+            .current_dir(&dir)
+            .envs(envs.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Node.js runs");
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        stdout.read_line(&mut first).unwrap();
+        // Keep reading what it prints (its notices go to stdout): a closed pipe would end it.
+        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+        let issuer = first.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("server said {first:?}")).to_string();
+        // A browser keeps cookies across the server's sign-in pages and follows no redirect by itself.
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        ThirdParty { child, issuer, http }
+    }
+
+    fn start() -> ThirdParty {
+        ThirdParty::start_with(&[])
+    }
+
+    async fn stats(&self) -> Value {
+        self.http.get(format!("{}/test/stats", self.issuer)).send().await.unwrap().json().await.unwrap()
+    }
+
+    async fn token_requests(&self, grant: &str) -> u64 {
+        self.stats().await["token_requests"][grant].as_u64().unwrap_or(0)
+    }
+
+    async fn set_decision(&self, decision: &str) {
+        self.http.post(format!("{}/test/decision", self.issuer)).body(decision.to_string()).send().await.unwrap();
+    }
+
+    /// Plays the user's browser: follows the server's pages (sign-in, consent) until it sends the
+    /// browser back to the app, and returns that address.
+    async fn browse(&self, authorize_url: &url::Url) -> String {
+        let mut url = authorize_url.clone();
+        for _ in 0..10 {
+            let resp = self.http.get(url.clone()).send().await.unwrap();
+            let status = resp.status();
+            assert!(status.is_redirection(), "{url} answered {status}: {}", resp.text().await.unwrap_or_default());
+            let location = resp.headers()["location"].to_str().unwrap().to_string();
+            let next = url.join(&location).unwrap();
+            let back_to_app = next.scheme() == "com.atomagentos.marketplace"
+                || next.path() == "/oauth/callback" && next.host_str() == Some("127.0.0.1");
+            if back_to_app {
+                return next.to_string();
+            }
+            url = next;
+        }
+        panic!("the server never sent the browser back to the app");
+    }
+
+    /// RFC 7662 introspection at the server, as the app's client: is `token` still active?
+    async fn is_active(&self, token: &str) -> bool {
+        let v: Value = self
+            .http
+            .post(format!("{}/token/introspection", self.issuer))
+            .form(&[("token", token), ("client_id", "atom-desktop")])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        v["active"] == true
+    }
+
+    /// Settings from discovery, with the marketplace API on the same server; `offline` asks for
+    /// refresh tokens (offline_access), as the custom-server form offers when the server lists it.
+    async fn settings(&self, offline: bool) -> CustomEnvironment {
+        let metadata = discover(&self.issuer).await.expect("discovery");
+        let mut c = metadata.to_custom("Third party", Some(&self.issuer), "atom-desktop");
+        if !offline {
+            c.scopes = Some("marketplace:read marketplace:write".into());
+        }
+        c
+    }
+}
+
+struct Client {
+    session: Session,
+    store: Arc<MemoryStore>,
+    env: Environment,
+}
+
+impl Client {
+    fn new(env: Environment) -> Client {
+        let store = Arc::new(MemoryStore::default());
+        Client { session: Session::new(env.clone(), store.clone()).unwrap(), store, env }
+    }
+
+    fn second_instance(&self) -> Session {
+        Session::new(self.env.clone(), self.store.clone() as Arc<dyn SecretStore>).unwrap()
+    }
+
+    fn stored_refresh_token(&self) -> Option<String> {
+        self.store.get(&self.env.namespace(), "refresh_token").unwrap().map(|s| s.expose().to_string())
+    }
+
+    async fn sign_in(&self, server: &ThirdParty, target: RedirectTarget) {
+        let url = self.session.begin_login(target);
+        let callback = server.browse(&url).await;
+        let state = self.session.complete_login(&callback).await.expect("signed in");
+        assert!(state.is_signed_in(), "{state:?}");
+    }
+}
+
+async fn signed_in(server: &ThirdParty, offline: bool) -> Client {
+    let client = Client::new(Environment::custom(&server.settings(offline).await).unwrap());
+    client.sign_in(server, RedirectTarget::Scheme).await;
+    client
+}
+
+#[tokio::test]
+#[ignore = "needs Node.js and tests/interop's packages (npm ci --prefix tests/interop): scripts/test.sh"]
+async fn discovery_reads_the_servers_metadata_both_ways() {
+    let server = ThirdParty::start();
+    let m = discover(&server.issuer).await.unwrap();
+    assert_eq!(m.source, MetadataSource::OAuth, "RFC 8414 first");
+    assert_eq!(m.issuer, server.issuer);
+    assert!(m.revocation_endpoint.is_some() && m.authorization_response_iss_parameter_supported);
+    assert!(m.offers_offline_access());
+    let openid_only = ThirdParty::start_with(&[("HIDE_RFC8414", "1")]);
+    let m = discover(&openid_only.issuer).await.unwrap();
+    assert_eq!(m.source, MetadataSource::OpenId, "OpenID Connect discovery as the fallback");
+    let env = Environment::custom(&m.to_custom("x", None, "atom-desktop")).unwrap();
+    assert!(env.require_iss, "the server sends iss, so a callback without it would be refused");
+}
+
+#[tokio::test]
+#[ignore = "needs Node.js and tests/interop's packages (npm ci --prefix tests/interop): scripts/test.sh"]
+async fn sign_in_works_with_both_redirects_and_form_encoded_requests() {
+    let server = ThirdParty::start();
+    let client = signed_in(&server, true).await;
+    let AuthState::SignedIn(me) = client.session.current_state() else { panic!("signed in") };
+    assert!(me.renewable && me.can_write, "{me:?}");
+    assert!(client.session.categories().await.is_ok(), "the resource server takes the token");
+    let loopback = Client::new(client.env.clone());
+    loopback.sign_in(&server, RedirectTarget::Loopback { port: 45_123 }).await;
+    assert_eq!(server.token_requests("authorization_code").await, 2);
+}
+
+#[tokio::test]
+#[ignore = "needs Node.js and tests/interop's packages (npm ci --prefix tests/interop): scripts/test.sh"]
+async fn a_tampered_state_or_a_foreign_issuer_is_refused_before_any_token_request() {
+    let server = ThirdParty::start();
+    let client = Client::new(Environment::custom(&server.settings(true).await).unwrap());
+    let url = client.session.begin_login(RedirectTarget::Scheme);
+    let genuine = server.browse(&url).await;
+    let parsed = url::Url::parse(&genuine).unwrap();
+    let param = |name: &str| parsed.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned()).unwrap();
+    let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let (code, state, iss) = (param("code"), param("state"), param("iss"));
+    assert_eq!(iss, server.issuer, "the server names itself (RFC 9207)");
+    let base = "com.atomagentos.marketplace://oauth/callback";
+    for (forged, reason) in [
+        (format!("{base}?code={code}&state=tampered&iss={}", enc(&iss)), CallbackError::StateMismatch),
+        (format!("{base}?code={code}&state={state}&iss={}", enc("https://evil.example")), CallbackError::IssuerMismatch),
+        (format!("{base}?code={code}&state={state}"), CallbackError::MissingIssuer),
+    ] {
+        match client.session.complete_login(&forged).await {
+            Err(Error::Callback(got)) => assert_eq!(got, reason, "{forged}"),
+            other => panic!("{forged}: {other:?}"),
+        }
+    }
+    assert_eq!(server.token_requests("authorization_code").await, 0, "no forgery reached the token endpoint");
+    assert!(client.session.complete_login(&genuine).await.unwrap().is_signed_in());
+}
+
+#[tokio::test]
+#[ignore = "needs Node.js and tests/interop's packages (npm ci --prefix tests/interop): scripts/test.sh"]
+async fn refresh_rotates_five_racing_callers_make_one_request_and_a_second_session_restores() {
+    let server = ThirdParty::start();
+    let client = signed_in(&server, true).await;
+    let first = client.stored_refresh_token().unwrap();
+    client.session.refresh().await.unwrap();
+    let second = client.stored_refresh_token().unwrap();
+    assert_ne!(first, second, "rotated");
+    assert!(!server.is_active(&first).await, "the old refresh token is dead at the server");
+
+    let before = server.token_requests("refresh_token").await;
+    let racing: Vec<_> = (0..5)
+        .map(|_| {
+            let session = client.session.clone();
+            tokio::spawn(async move { session.refresh().await })
+        })
+        .collect();
+    for r in racing {
+        r.await.unwrap().expect("every caller gets a token");
+    }
+    assert_eq!(server.token_requests("refresh_token").await - before, 1, "five racing refreshes, one grant request");
+    assert!(client.session.skills(&SkillQuery::default()).await.is_ok());
+
+    let next_launch = client.second_instance();
+    assert!(next_launch.restore().await.unwrap().is_signed_in(), "restored from the keystore");
+    assert!(next_launch.categories().await.is_ok());
+}
+
+#[tokio::test]
+#[ignore = "needs Node.js and tests/interop's packages (npm ci --prefix tests/interop): scripts/test.sh"]
+async fn a_reused_refresh_token_ends_in_a_clean_sign_in_again() {
+    let server = ThirdParty::start();
+    let client = signed_in(&server, true).await;
+    let stolen = client.stored_refresh_token().unwrap();
+    client.session.refresh().await.unwrap();
+    // Someone presents the rotated token: the server ends the whole grant.
+    let reused = server
+        .http
+        .post(format!("{}/token", server.issuer))
+        .form(&[("grant_type", "refresh_token"), ("refresh_token", &stolen), ("client_id", "atom-desktop")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reused.status(), 400);
+    let err = client.session.refresh().await.unwrap_err();
+    assert_eq!(err.code(), "needs_reauth");
+    assert!(err.hint().starts_with("Sign in again"), "{}", err.hint());
+    assert!(!err.hint().contains("code"), "a refresh is not about sign-in codes: {}", err.hint());
+    let AuthState::NeedsReauth { reason } = client.session.current_state() else { panic!("needs re-auth") };
+    assert_eq!(reason.code, "invalid_grant");
+    assert_eq!(client.stored_refresh_token(), None, "the dead token is forgotten");
+    client.sign_in(&server, RedirectTarget::Scheme).await;
+}
+
+#[tokio::test]
+#[ignore = "needs Node.js and tests/interop's packages (npm ci --prefix tests/interop): scripts/test.sh"]
+async fn without_offline_access_the_session_ends_when_the_token_does() {
+    let server = ThirdParty::start_with(&[("ACCESS_TTL", "3")]);
+    let client = signed_in(&server, false).await;
+    let AuthState::SignedIn(me) = client.session.current_state() else { panic!("signed in") };
+    assert!(!me.renewable, "no refresh token was issued");
+    tokio::time::sleep(Duration::from_millis(2200)).await;
+    assert!(client.session.current_state().is_signed_in(), "not ended early");
+    assert!(client.session.categories().await.is_ok());
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let err = client.session.rate("any-skill", 5, None).await.unwrap_err();
+    assert_eq!(err.code(), "needs_reauth");
+    let AuthState::NeedsReauth { reason } = client.session.current_state() else { panic!("needs re-auth") };
+    assert_eq!(reason.code, "session_expired");
+    assert!(reason.message.contains("did not let the app stay signed in"));
+    assert_eq!(server.token_requests("refresh_token").await, 0);
+}
+
+#[tokio::test]
+#[ignore = "needs Node.js and tests/interop's packages (npm ci --prefix tests/interop): scripts/test.sh"]
+async fn sign_out_revokes_at_the_server_or_says_it_could_not() {
+    let server = ThirdParty::start();
+    let client = signed_in(&server, true).await;
+    let refresh = client.stored_refresh_token().unwrap();
+    assert!(server.is_active(&refresh).await);
+    client.session.sign_out().await.expect("revoked");
+    assert!(!server.is_active(&refresh).await, "the refresh token is inactive at the server");
+    assert_eq!(client.session.current_state(), AuthState::SignedOut);
+
+    // A server entered without its revocation endpoint: signed out here, and told so.
+    let mut settings = server.settings(true).await;
+    settings.revoke_url = None;
+    let client = Client::new(Environment::custom(&settings).unwrap());
+    client.sign_in(&server, RedirectTarget::Scheme).await;
+    let refresh = client.stored_refresh_token().unwrap();
+    let warning = client.session.sign_out().await.unwrap_err();
+    assert_eq!(warning.code(), "not_revoked");
+    assert_eq!(client.stored_refresh_token(), None, "forgotten here all the same");
+    assert!(server.is_active(&refresh).await, "the warning is true: the server still honours it");
+}
+
+#[tokio::test]
+#[ignore = "needs Node.js and tests/interop's packages (npm ci --prefix tests/interop): scripts/test.sh"]
+async fn an_rfc_6750_invalid_token_is_recovered_by_one_refresh_and_one_replay() {
+    let server = ThirdParty::start();
+    let client = signed_in(&server, true).await;
+    assert!(client.session.categories().await.is_ok());
+    // An administrator ends every access token at the server; the client still believes in its own.
+    let resp = server.http.post(format!("{}/test/revoke-access-tokens", server.issuer)).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let before = server.token_requests("refresh_token").await;
+    let rated = client.session.rate("any-skill", 4, None).await;
+    assert!(rated.is_ok(), "recovered: {rated:?}");
+    assert_eq!(server.token_requests("refresh_token").await, before + 1, "by one refresh, then one replay");
+    assert!(client.session.current_state().is_signed_in());
+}
+
+#[tokio::test]
+#[ignore = "needs Node.js and tests/interop's packages (npm ci --prefix tests/interop): scripts/test.sh"]
+async fn a_denial_at_the_server_is_a_cancelled_sign_in() {
+    let server = ThirdParty::start();
+    server.set_decision("deny").await;
+    let client = Client::new(Environment::custom(&server.settings(true).await).unwrap());
+    let url = client.session.begin_login(RedirectTarget::Scheme);
+    let callback = server.browse(&url).await;
+    assert!(callback.contains("error=access_denied"), "{callback}");
+    let err = client.session.complete_login(&callback).await.unwrap_err();
+    assert_eq!(err.code(), "sign_in_cancelled");
+    assert_eq!(server.token_requests("authorization_code").await, 0);
+}
