@@ -220,3 +220,91 @@ async fn account_opened_at_the_moment_of_launch_answers() {
         app.quit().await;
     }
 }
+
+/// Opens the custom-server form, finds the server at `address` by its metadata, and connects as the
+/// app's public client. Returns what the form filled in as the token endpoint, and whether it offered
+/// (and ticked) "Stay signed in".
+async fn connect_by_address(app: &App, address: &str) -> (String, serde_json::Value) {
+    app.wait_for("[data-testid=skill-row], [data-testid=list-empty], [data-testid=list-error]").await;
+    app.script(
+        "const s = document.querySelector('[data-testid=environment-select]'); s.value = 'custom'; s.dispatchEvent(new Event('change', { bubbles: true }));",
+    )
+    .await;
+    app.wait_for("[data-testid=custom-issuer]").await;
+    app.type_into("[data-testid=custom-issuer]", address).await;
+    app.click("[data-testid=custom-find]").await;
+    app.wait_text(
+        "[data-testid=custom-found]",
+        |t| t.starts_with("Found"),
+        std::time::Duration::from_secs(10),
+        "the server's metadata was not found",
+    )
+    .await;
+    let token = app.script("return document.querySelector('[data-testid=custom-token]').value").await;
+    let offline =
+        app.script("return document.querySelector('[data-testid=custom-offline]')?.checked ?? null").await;
+    app.type_into("#c-name", "Found by address").await;
+    app.type_into("[data-testid=custom-client-id]", "atom-desktop").await;
+    app.click("[data-testid=custom-endpoints] summary").await;
+    app.screenshot(&screenshot_path("custom-server-found")).await;
+    app.click("[data-testid=custom-connect]").await;
+    app.wait_text(
+        "[data-testid=environment]",
+        |t| t == "Found by address",
+        std::time::Duration::from_secs(10),
+        "the server was not connected",
+    )
+    .await;
+    (token.as_str().unwrap_or_default().to_string(), offline)
+}
+
+#[tokio::test]
+async fn a_custom_server_found_by_its_address_fills_the_endpoints_and_signs_in() {
+    if !enabled() {
+        return;
+    }
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let server = atom_sandbox::start(atom_sandbox::Config {
+        auto_approve: true,
+        rate_limits: None,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let base = server.base_url();
+    let profile = Profile::new("found-by-address");
+    let app = profile.launch().await;
+    let (token, offline) = connect_by_address(&app, &base).await;
+    assert_eq!(token, format!("{base}/oauth/token"), "filled from the server's metadata");
+    assert_eq!(offline, serde_json::Value::Null, "the sandbox offers no offline_access scope");
+    app.click("[data-testid=nav-account]").await;
+    app.click("[data-testid=sign-in-browser]").await;
+    signed_in(&app).await;
+    let log = std::fs::read_to_string(profile.browser_log()).unwrap();
+    assert!(log.contains("&iss="), "the server named itself in the callback: {log}");
+    app.quit().await;
+}
+
+#[tokio::test]
+async fn a_third_party_server_found_by_its_address_signs_in_through_the_app() {
+    if !enabled() {
+        return;
+    }
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let server = ThirdPartyServer::start();
+    let profile = Profile::new("third-party");
+    let app = profile.launch().await;
+    let (token, offline) = connect_by_address(&app, &server.issuer).await;
+    assert_eq!(token, format!("{}/token", server.issuer), "oidc-provider's own token endpoint");
+    assert_eq!(offline, true, "the server offers offline access, and the form asks for it by default");
+    app.click("[data-testid=nav-account]").await;
+    app.click("[data-testid=sign-in-browser]").await;
+    signed_in(&app).await;
+    let text = app.text("[data-testid=auth-state]").await;
+    assert!(text.contains("can submit, rate and review"), "{text}");
+    assert!(app.find("[data-testid=not-renewable]").await.is_none(), "a refresh token was issued");
+    app.click("[data-testid=sign-out]").await;
+    app.wait_attribute("[data-testid=auth-state]", "data-state", "signed_out").await;
+    assert!(app.find("[data-testid=sign-out-warning]").await.is_none(), "revoked at the server, no warning");
+    app.quit().await;
+}

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Plays the user's web browser in end-to-end tests. The app opens the sign-in page with xdg-open, which
 # runs $BROWSER; this script then does what a person and the OS would do:
-#   FAKE_BROWSER_DECISION=approve|deny  press that button on the consent page (default approve)
+#   FAKE_BROWSER_DECISION=approve|deny  press that button on the sandbox's consent page (default approve)
 #   FAKE_BROWSER_DECISION=ignore        do nothing (the user closed the tab)
 #   FAKE_BROWSER_DECISION_FILE=FILE     read the decision from FILE (tests change it between steps)
 #   FAKE_BROWSER_LOG=FILE               append each opened URL to FILE
-# A custom-scheme redirect is handed to the desktop (`gio open`), which starts the app's registered
-# handler: a second app process that single-instance forwards to the first. A loopback redirect is
-# followed, as a browser does.
+# It follows the server's redirects with a cookie jar, as a browser does (a third-party server signs the
+# user in and asks for consent over several pages), and presses the sandbox's consent button when the
+# sandbox shows one. A custom-scheme redirect back to the app is handed to the desktop (`gio open`),
+# which starts the app's registered handler: a second app process that single-instance forwards to the
+# first. A loopback redirect is followed, as a browser does.
 set -euo pipefail
 url="${1:?usage: fake-browser.sh URL}"
 [ -n "${FAKE_BROWSER_LOG:-}" ] && printf '%s\n' "$url" >>"$FAKE_BROWSER_LOG"
@@ -21,18 +23,28 @@ if [ -n "${FAKE_BROWSER_DECISION_FILE:-}" ] && [ -s "$FAKE_BROWSER_DECISION_FILE
 fi
 [ "$decision" = ignore ] && exit 0
 
-# A sandbox started with --auto-approve redirects at once; otherwise press the consent page's button.
 page_file=$(mktemp)
-trap 'rm -f "$page_file"' EXIT
-location=$(curl -fsS -o "$page_file" -w '%{redirect_url}' "$url")
-if [ -z "$location" ]; then
-  ticket=$(sed -n 's/.*name="ticket" value="\([^"]*\)".*/\1/p' "$page_file" | head -n 1)
-  [ -n "$ticket" ] || { echo "fake-browser: no consent form at $url" >&2; exit 1; }
-  origin=$(printf '%s' "$url" | sed -E 's#^(https?://[^/]+).*#\1#')
-  location=$(curl -sS -o /dev/null -w '%{redirect_url}' --data-urlencode "ticket=$ticket" \
-    --data-urlencode "decision=$decision" "$origin/oauth/authorize")
-fi
-[ -n "$location" ] || { echo "fake-browser: the consent page did not redirect" >&2; exit 1; }
+jar=$(mktemp)
+trap 'rm -f "$page_file" "$jar"' EXIT
+next="$url"
+location=""
+for _ in $(seq 10); do
+  location=$(curl -fsS -b "$jar" -c "$jar" -o "$page_file" -w '%{redirect_url}' "$next")
+  if [ -z "$location" ]; then
+    # The sandbox's consent page: press its button.
+    ticket=$(sed -n 's/.*name="ticket" value="\([^"]*\)".*/\1/p' "$page_file" | head -n 1)
+    [ -n "$ticket" ] || { echo "fake-browser: no consent form at $next" >&2; exit 1; }
+    origin=$(printf '%s' "$next" | sed -E 's#^(https?://[^/]+).*#\1#')
+    location=$(curl -sS -b "$jar" -c "$jar" -o /dev/null -w '%{redirect_url}' --data-urlencode "ticket=$ticket" \
+      --data-urlencode "decision=$decision" "$origin/oauth/authorize")
+  fi
+  case "$location" in
+    http://127.0.0.1:*/oauth/callback*) break ;;
+    http://* | https://*) next="$location" ;;
+    *) break ;;
+  esac
+done
+[ -n "$location" ] || { echo "fake-browser: the server did not send the browser back" >&2; exit 1; }
 [ -n "${FAKE_BROWSER_LOG:-}" ] && printf 'redirect %s\n' "$location" >>"$FAKE_BROWSER_LOG"
 
 case "$location" in

@@ -6,8 +6,8 @@
 use atom_core::markdown::RenderedMarkdown;
 use atom_core::{
     ApiKeyScope, AuthMethod, AuthState, Category, CredentialKind, CustomEnvironment, EnvironmentKind,
-    ErrorInfo, RateLimitStatus, RateResult, Review, ReviewPage, SignedIn, Skill, SkillDetail, SkillPage,
-    SkillQuery, SkillSort, Submission, SubmitResult, TokenEncoding,
+    ErrorInfo, RateLimitStatus, RateResult, Review, ReviewPage, ServerMetadata, SignedIn, Skill, SkillDetail,
+    SkillPage, SkillQuery, SkillSort, Submission, SubmitResult, TokenEncoding,
 };
 use ts_rs::{Config, TS};
 
@@ -63,6 +63,8 @@ pub fn types_ts() -> String {
         decl::<SubmitResult>(),
         decl::<RateResult>(),
         decl::<RenderedMarkdown>(),
+        decl::<ServerMetadata>(),
+        decl::<atom_core::MetadataSource>(),
     ];
     format!("{HEADER}\n{}", decls.join("\n"))
 }
@@ -106,6 +108,7 @@ pub fn command_sigs() -> Vec<CommandSig> {
             vec![("id", ty::<String>()), ("rating", ty::<u8>()), ("review", ty::<String>())],
         ),
         sig::<RenderedMarkdown>("render_markdown", vec![("text", ty::<String>())]),
+        sig::<ServerMetadata>("discover_server", vec![("address", ty::<String>())]),
         sig::<()>("open_external", vec![("url", ty::<String>())]),
     ]
 }

@@ -21,5 +21,6 @@ pub const COMMANDS: &[&str] = &[
     "rate_skill",
     "post_review",
     "render_markdown",
+    "discover_server",
     "open_external",
 ];

@@ -4,7 +4,7 @@
 use atom_core::markdown::RenderedMarkdown;
 use atom_core::{
     ApiKeyScope, AuthState, Category, ErrorInfo, RateLimitStatus, RateResult, RedirectTarget, Review,
-    ReviewPage, SkillDetail, SkillPage, SkillQuery, Submission, SubmitResult,
+    ReviewPage, ServerMetadata, SkillDetail, SkillPage, SkillQuery, Submission, SubmitResult,
 };
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Manager, State};
@@ -202,6 +202,13 @@ pub async fn render_markdown(text: String) -> Result<RenderedMarkdown> {
         Ok(Ok(rendered)) => Ok(rendered),
         _ => Ok(RenderedMarkdown { html: None, truncated }),
     }
+}
+
+/// Reads a server's OAuth metadata from its address (RFC 8414, then OpenID Connect discovery), for the
+/// custom-server form to fill in its endpoints.
+#[tauri::command]
+pub async fn discover_server(address: String) -> Result<ServerMetadata> {
+    atom_core::discover(&address).await.map_err(info)
 }
 
 /// Opens a web page (a skill's repository or documentation, a link in a description) in the system

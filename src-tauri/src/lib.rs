@@ -40,6 +40,7 @@ macro_rules! app_commands {
             rate_skill,
             post_review,
             render_markdown,
+            discover_server,
             open_external
         ]
     };

@@ -27,7 +27,7 @@ pub mod events {
 pub enum EnvChoice {
     Production,
     Sandbox,
-    Custom { settings: CustomEnvironment },
+    Custom { settings: Box<CustomEnvironment> },
 }
 
 /// What the UI shows about the active environment.

@@ -69,15 +69,12 @@ impl Profile {
     /// as a user who picked "Custom server…" would have.
     pub fn on_server(name: &str, base: &str) -> Profile {
         let mut profile = Profile::new(name);
-        let base = base.trim_end_matches('/');
-        let settings = serde_json::json!({"environment": {"kind": "custom", "settings": {
-            "name": "Test server", "api_base": base, "authorize_url": format!("{base}/oauth/authorize"),
-            "token_url": format!("{base}/oauth/token"), "revoke_url": null, "client_id": "atom-desktop",
-            "redirect_scheme": null, "token_encoding": "json"}}});
+        let settings = server_settings(base);
+        let saved = serde_json::json!({"environment": {"kind": "custom", "settings": settings}});
         let dir = profile.dir.join("config/com.atomagentos.marketplace");
         std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("settings.json"), settings.to_string()).unwrap();
-        profile.server = Some(base.to_string());
+        std::fs::write(dir.join("settings.json"), saved.to_string()).unwrap();
+        profile.server = Some(base.trim_end_matches('/').to_string());
         // The keystore is shared by the desktop session: start from a clean namespace for this server.
         let store = atom_marketplace::keystore::KeyringStore;
         for account in ["refresh_token", "api_key", "api_key_scope"] {
@@ -86,10 +83,10 @@ impl Profile {
         profile
     }
 
-    /// The keystore namespace of the profile's environment.
+    /// The keystore namespace of the profile's environment, as the app names it.
     pub fn namespace(&self) -> String {
         match &self.server {
-            Some(base) => format!("custom:{}:atom-desktop", base.trim_start_matches("http://")),
+            Some(base) => atom_core::Environment::custom(&server_settings(base)).unwrap().namespace(),
             None => "sandbox".into(),
         }
     }
@@ -156,6 +153,21 @@ impl Profile {
     }
 }
 
+/// The settings of an ATOM-shaped server at `base` (the sandbox's layout), as the custom-server form
+/// saves them.
+pub fn server_settings(base: &str) -> atom_core::CustomEnvironment {
+    let base = base.trim_end_matches('/');
+    atom_core::CustomEnvironment {
+        name: "Test server".into(),
+        api_base: base.into(),
+        authorize_url: format!("{base}/oauth/authorize"),
+        token_url: format!("{base}/oauth/token"),
+        revoke_url: Some(format!("{base}/oauth/revoke")),
+        client_id: "atom-desktop".into(),
+        ..Default::default()
+    }
+}
+
 pub async fn sandbox_stats(app: &App) -> Value {
     let url = app.text("[data-testid=sandbox-url]").await;
     reqwest::get(format!("{url}/__sandbox/stats")).await.unwrap().json().await.unwrap()
@@ -188,5 +200,45 @@ pub fn set_keyring_locked(lock: bool) {
                 "printf '%s' '{password}' | timeout 10 gnome-keyring-daemon --replace --unlock --components=secrets >/dev/null 2>&1"
             ))
             .status();
+    }
+}
+
+/// The third-party OAuth 2.0 server of the interop tests (oidc-provider, from `tests/interop`), as a
+/// child process on a free loopback port; it also serves a small marketplace API for its tokens.
+pub struct ThirdPartyServer {
+    child: std::process::Child,
+    pub issuer: String,
+}
+
+impl ThirdPartyServer {
+    pub fn start() -> ThirdPartyServer {
+        use std::io::BufRead;
+        let dir = repo().join("tests/interop");
+        assert!(
+            dir.join("node_modules/oidc-provider").is_dir(),
+            "run npm ci --prefix tests/interop (scripts/setup.sh)"
+        );
+        let mut child = Command::new("node")
+            .arg("oauth-server.mjs")
+            .current_dir(&dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Node.js runs");
+        let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        stdout.read_line(&mut first).unwrap();
+        // Keep reading what it prints (its notices go to stdout): a closed pipe would end it.
+        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+        let issuer =
+            first.trim().strip_prefix("listening on ").expect("the server says where it listens").to_string();
+        ThirdPartyServer { child, issuer }
+    }
+}
+
+impl Drop for ThirdPartyServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

@@ -301,21 +301,36 @@ impl App {
     /// Quits the app (as closing its window does) and stops the driver.
     pub async fn quit(mut self) {
         let _ = self.http.delete(format!("{}/session/{}", self.base, self.session)).send().await;
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
+        self.stop_processes();
         // Let the app's single-instance name go before another launch.
         ensure_no_app_running(&self.binary).await;
+    }
+
+    /// Stops what this session started, by process id: tauri-driver and everything under it
+    /// (WebKitWebDriver, the app, its WebKit processes). Never by name: another session's browser tests
+    /// on this machine are not ours to end.
+    fn stop_processes(&mut self) {
+        let tree = descendants(self.driver.id());
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+        signal(&tree, "-KILL");
     }
 }
 
 impl Drop for App {
     fn drop(&mut self) {
         // After a failed scenario too: no app may outlive it, or the next one would be forwarded to it.
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
-        let _ =
-            Command::new("pkill").args(["-f", &command_pattern(&self.binary.display().to_string())]).status();
+        self.stop_processes();
     }
+}
+
+fn signal(pids: &[u32], signal: &str) {
+    if pids.is_empty() {
+        return;
+    }
+    let mut args = vec![signal.to_string(), "--".to_string()];
+    args.extend(pids.iter().map(u32::to_string));
+    let _ = Command::new("kill").args(&args).stderr(Stdio::null()).status();
 }
 
 /// When a scenario is stuck, with `ATOM_E2E_STACKS=1`: every thread's stack of the app and its WebKit
@@ -325,47 +340,60 @@ pub fn dump_stacks(binary: &Path) {
         return;
     }
     let out = screenshot_path("stacks").with_extension("txt");
+    let mut pids = our_apps(binary);
+    for app in pids.clone() {
+        pids.extend(descendants(app));
+    }
+    let list: Vec<String> = pids.iter().map(u32::to_string).collect();
     let script = format!(
-        "for p in $(pgrep -f '^{}') $(pgrep -f WebKitWebProcess) $(pgrep -f WebKitNetworkProcess); do \
+        "for p in {}; do \
            echo \"=== $p $(tr '\\0' ' ' < /proc/$p/cmdline)\"; \
            timeout 60 gdb -q -batch -p $p -ex 'thread apply all bt 25' 2>&1 | grep -E '^(Thread|#)'; \
          done > '{}'",
-        binary.display(),
+        list.join(" "),
         out.display()
     );
     let _ = Command::new("sh").arg("-c").arg(script).status();
     eprintln!("stacks written to {}", out.display());
 }
 
-/// Matches processes whose command line starts with `binary`, and not those that merely mention it
-/// (the benchmark's own arguments name the binaries it measures).
-fn command_pattern(binary: &str) -> String {
-    format!("^{binary}")
+/// The copies of `binary` running in this desktop session (the same D-Bus session bus as ours): an
+/// app started by the desktop for a link is not under our driver, but it is in our session. Apps of
+/// other sessions on the machine are left alone.
+pub fn our_apps(binary: &Path) -> Vec<u32> {
+    let bus = std::env::var("DBUS_SESSION_BUS_ADDRESS").unwrap_or_default();
+    let wanted = format!("DBUS_SESSION_BUS_ADDRESS={bus}");
+    let binary = std::fs::canonicalize(binary).unwrap_or_else(|_| binary.to_path_buf());
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let Ok(exe) = std::fs::read_link(format!("/proc/{pid}/exe")) else { continue };
+        if exe.to_string_lossy().trim_end_matches(" (deleted)") != binary.to_string_lossy() {
+            continue;
+        }
+        let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+        if environ.split(|b| *b == 0).any(|var| var == wanted.as_bytes()) {
+            out.push(pid);
+        }
+    }
+    out
 }
 
-fn app_running(binary: &str) -> bool {
-    Command::new("pgrep")
-        .args(["-f", &command_pattern(binary)])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-/// A launch while an earlier app still runs would be handed to that app by single-instance: wait for
-/// it to go (terminating it, then killing it), and give its D-Bus name a moment to be released.
+/// A launch while an earlier app still runs in this session would be handed to that app by
+/// single-instance: wait for it to go (terminating it, then killing it), and give its D-Bus name a
+/// moment to be released.
 pub async fn ensure_no_app_running(binary: &Path) {
-    let binary = binary.display().to_string();
-    for (signal, wait_ms) in [("-TERM", 5_000u64), ("-KILL", 5_000)] {
-        if !app_running(&binary) {
+    for (sig, wait_ms) in [("-TERM", 5_000u64), ("-KILL", 5_000)] {
+        let running = our_apps(binary);
+        if running.is_empty() {
             break;
         }
-        let _ = Command::new("pkill").args([signal, "-f", &command_pattern(&binary)]).status();
+        signal(&running, sig);
         let deadline = Instant::now() + Duration::from_millis(wait_ms);
-        while app_running(&binary) && Instant::now() < deadline {
+        while !our_apps(binary).is_empty() && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
-    let _ = Command::new("pkill").args(["-f", "WebKitWebDriver"]).status();
     tokio::time::sleep(Duration::from_millis(300)).await;
 }
 

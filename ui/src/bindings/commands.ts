@@ -23,5 +23,6 @@ export const commands = {
   rateSkill: (id: string, rating: number, review: string | null) => invoke<T.RateResult>("rate_skill", { id, rating, review }),
   postReview: (id: string, rating: number, review: string) => invoke<T.Review>("post_review", { id, rating, review }),
   renderMarkdown: (text: string) => invoke<T.RenderedMarkdown>("render_markdown", { text }),
+  discoverServer: (address: string) => invoke<T.ServerMetadata>("discover_server", { address }),
   openExternal: (url: string) => invoke<null>("open_external", { url }),
 };

@@ -43,9 +43,14 @@ export type CustomEnvironment = { name: string,
 /**
  * The API host; the marketplace lives at `{api_base}/api/public/v1/marketplace`.
  */
-api_base: string, authorize_url: string, token_url: string, 
+api_base: string, 
 /**
- * Defaults to `{api_base}/oauth/revoke`.
+ * The authorization server's issuer identifier (RFC 8414), when known: discovery fills it. A
+ * callback's `iss` must then equal it (RFC 9207).
+ */
+issuer: string | null, authorize_url: string, token_url: string, 
+/**
+ * RFC 7009 revocation. Without one, sign-out cannot tell the server, and says so.
  */
 revoke_url: string | null, 
 /**
@@ -56,7 +61,16 @@ client_id: string,
 /**
  * Defaults to `com.atomagentos.marketplace`.
  */
-redirect_scheme: string | null, token_encoding: TokenEncoding, };
+redirect_scheme: string | null, token_encoding: TokenEncoding, 
+/**
+ * The scopes to ask for, space-separated; the marketplace's two by default.
+ */
+scopes: string | null, 
+/**
+ * The server says its authorization responses carry `iss` (RFC 9207): a callback without it is
+ * then refused.
+ */
+iss_parameter_supported: boolean, };
 
 export type TokenEncoding = "json" | "form";
 
@@ -75,6 +89,10 @@ key_hint: string | null,
  * `false` when the keystore could not keep the secret: signed in until the app closes.
  */
 persisted: boolean, 
+/**
+ * `false` when the server issued no refresh token: the sign-in ends when the access token expires.
+ */
+renewable: boolean, 
 /**
  * When the access token expires (Unix seconds), for OAuth.
  */
@@ -145,3 +163,7 @@ html: string | null,
  * The input was longer than the contract allows, and only its first part was rendered.
  */
 truncated: boolean, };
+
+export type ServerMetadata = { issuer: string, authorization_endpoint: string, token_endpoint: string, revocation_endpoint: string | null, scopes_supported: Array<string>, code_challenge_methods_supported: Array<string>, authorization_response_iss_parameter_supported: boolean, source: MetadataSource, };
+
+export type MetadataSource = "o_auth" | "open_id";

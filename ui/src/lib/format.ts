@@ -15,3 +15,11 @@ export function formatDate(iso: string | null | undefined): string {
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? "" : d.toLocaleDateString("en-US", { year: "numeric", month: "short", day: "numeric" });
 }
+
+/** A message from the core ("the server was not told: …") as a sentence: capitalised, ending in a stop. */
+export function sentence(message: string): string {
+  const text = message.trim();
+  if (text === "") return text;
+  const first = text.charAt(0).toUpperCase() + text.slice(1);
+  return /[.!?)]$/.test(first) ? first : `${first}.`;
+}

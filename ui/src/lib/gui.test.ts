@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { Drafts, type KeyValue } from "./drafts";
 import { defaultFilters, queryKey, toQuery } from "./query";
-import { checkServerUrl, customFromBase, emptySubmission, isSemver, parseTags, validateCustomEnvironment, validateSubmission } from "./validation";
+import type { CustomEnvironment, ServerMetadata } from "../bindings/types";
+import { checkServerUrl, customFromBase, emptySubmission, fromMetadata, isSemver, parseTags, validateCustomEnvironment, validateSubmission } from "./validation";
 import { pagesFor, visibleRows } from "./virtual";
 
 describe("submission validation mirrors the server", () => {
@@ -102,9 +103,9 @@ describe("virtual list", () => {
 });
 
 describe("custom server form mirrors the core", () => {
-  const blank = {
-    name: "", api_base: "", authorize_url: "", token_url: "", revoke_url: null, client_id: "",
-    redirect_scheme: null, token_encoding: "json" as const,
+  const blank: CustomEnvironment = {
+    name: "", api_base: "", issuer: null, authorize_url: "", token_url: "", revoke_url: null, client_id: "",
+    redirect_scheme: null, token_encoding: "json", scopes: null, iss_parameter_supported: false,
   };
 
   it("allows https anywhere and http only on this computer", () => {
@@ -125,5 +126,31 @@ describe("custom server form mirrors the core", () => {
     expect(Object.keys(validateCustomEnvironment(filled))).toEqual(["client_id"]);
     expect(validateCustomEnvironment({ ...filled, client_id: "desk" })).toEqual({});
     expect(Object.keys(validateCustomEnvironment({ ...filled, client_id: "x", revoke_url: "http://evil.example" }))).toEqual(["revoke_url"]);
+    expect(filled.revoke_url).toBe("https://staging.example.com/oauth/revoke");
+  });
+
+  const metadata: ServerMetadata = {
+    issuer: "https://login.example.com/tenant",
+    authorization_endpoint: "https://login.example.com/tenant/auth",
+    token_endpoint: "https://login.example.com/tenant/token",
+    revocation_endpoint: null,
+    scopes_supported: ["openid", "offline_access"],
+    code_challenge_methods_supported: ["S256"],
+    authorization_response_iss_parameter_supported: true,
+    source: "open_id",
+  };
+
+  it("fills the endpoints from a server's metadata, keeping what the user typed", () => {
+    const found = fromMetadata(metadata, { ...blank, name: "Login", client_id: "desk" }, true);
+    expect(found.api_base).toBe("https://login.example.com");
+    expect(found.issuer).toBe("https://login.example.com/tenant");
+    expect(found.token_url).toBe("https://login.example.com/tenant/token");
+    expect(found.token_encoding).toBe("form");
+    expect(found.scopes).toBe("marketplace:read marketplace:write offline_access");
+    expect(found.iss_parameter_supported).toBe(true);
+    expect([found.name, found.client_id]).toEqual(["Login", "desk"]);
+    expect(fromMetadata(metadata, blank, false).scopes).toBe("marketplace:read marketplace:write");
+    expect(fromMetadata({ ...metadata, scopes_supported: [] }, blank, true).scopes).toBe("marketplace:read marketplace:write");
+    expect(fromMetadata(metadata, { ...blank, api_base: "https://api.example.com" }, true).api_base).toBe("https://api.example.com");
   });
 });

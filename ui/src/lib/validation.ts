@@ -1,6 +1,6 @@
 // The server's rules for a submission (docs/api-contract.md), checked as the user types. The core checks
 // them again before sending, and the server has the last word: its field errors are shown the same way.
-import type { CustomEnvironment, Submission } from "../bindings/types";
+import type { CustomEnvironment, ServerMetadata, Submission } from "../bindings/types";
 
 export const LIMITS = {
   nameMin: 3,
@@ -136,5 +136,42 @@ export function validateCustomEnvironment(c: CustomEnvironment): FieldErrors {
 /** Fills the OAuth addresses from the API address, the way ATOM-compatible servers lay them out. */
 export function customFromBase(base: string, previous: CustomEnvironment): CustomEnvironment {
   const root = base.trim().replace(/\/+$/, "");
-  return { ...previous, api_base: base, authorize_url: `${root}/oauth/authorize`, token_url: `${root}/oauth/token` };
+  return {
+    ...previous,
+    api_base: base,
+    authorize_url: `${root}/oauth/authorize`,
+    token_url: `${root}/oauth/token`,
+    revoke_url: `${root}/oauth/revoke`,
+  };
+}
+
+/** The marketplace's scopes, and the one that asks a standard server for a refresh token. */
+export const MARKETPLACE_SCOPES = "marketplace:read marketplace:write";
+export const OFFLINE_ACCESS = "offline_access";
+
+/**
+ * Settings from a server's metadata: its endpoints and issuer, form-encoded token requests (a server
+ * that publishes metadata follows RFC 6749), and the marketplace's scopes, with `offline_access` when
+ * the server offers it and the user wants to stay signed in. The API address defaults to the issuer's
+ * origin; what the user typed for name, API address and client ID is kept.
+ */
+export function fromMetadata(m: ServerMetadata, previous: CustomEnvironment, stayOnline: boolean): CustomEnvironment {
+  const offline = stayOnline && m.scopes_supported.includes(OFFLINE_ACCESS);
+  let origin = m.issuer;
+  try {
+    origin = new URL(m.issuer).origin;
+  } catch {
+    /* the core checked it; keep it as it is */
+  }
+  return {
+    ...previous,
+    api_base: previous.api_base.trim() === "" ? origin : previous.api_base,
+    issuer: m.issuer,
+    authorize_url: m.authorization_endpoint,
+    token_url: m.token_endpoint,
+    revoke_url: m.revocation_endpoint,
+    token_encoding: "form",
+    scopes: offline ? `${MARKETPLACE_SCOPES} ${OFFLINE_ACCESS}` : MARKETPLACE_SCOPES,
+    iss_parameter_supported: m.authorization_response_iss_parameter_supported,
+  };
 }

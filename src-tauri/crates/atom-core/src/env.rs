@@ -176,7 +176,9 @@ impl Environment {
             None => marketplace_scopes(),
         };
         if scopes.iter().any(|s| !s.chars().all(|ch| ch.is_ascii_graphic() && ch != '"' && ch != '\\')) {
-            return Err(Error::Config("scopes are words of printable characters, separated by spaces".into()));
+            return Err(Error::Config(
+                "scopes are words of printable characters, separated by spaces".into(),
+            ));
         }
         let scheme =
             c.redirect_scheme.clone().filter(|s| !s.is_empty()).unwrap_or(paths::REDIRECT_SCHEME.into());

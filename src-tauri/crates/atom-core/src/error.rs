@@ -586,10 +586,15 @@ mod tests {
     #[test]
     fn bearer_challenges_are_read() {
         assert_eq!(
-            bearer_challenge(r#"Bearer realm="api", error="invalid_token", error_description="The access token expired""#),
+            bearer_challenge(
+                r#"Bearer realm="api", error="invalid_token", error_description="The access token expired""#
+            ),
             Some(("invalid_token".into(), Some("The access token expired".into())))
         );
-        assert_eq!(bearer_challenge("Bearer error=insufficient_scope"), Some(("insufficient_scope".into(), None)));
+        assert_eq!(
+            bearer_challenge("Bearer error=insufficient_scope"),
+            Some(("insufficient_scope".into(), None))
+        );
         assert_eq!(bearer_challenge(r#"Basic realm="x""#), None);
         assert_eq!(bearer_challenge("Bearer"), None);
         assert_eq!(bearer_challenge(r#"Bearer error="unterminated"#), None);
@@ -598,7 +603,10 @@ mod tests {
         assert_eq!(e.code(), "token_invalid");
         let e = parse_api_error(401, br#"{"error":"invalid_token"}"#, None);
         assert_eq!(e.code(), "token_invalid", "RFC 6750's code in a body");
-        let e = with_bearer_challenge(parse_api_error(403, b"", None), Some(r#"Bearer error="insufficient_scope""#));
+        let e = with_bearer_challenge(
+            parse_api_error(403, b"", None),
+            Some(r#"Bearer error="insufficient_scope""#),
+        );
         assert_eq!(e.code(), "insufficient_scope");
         assert!(e.hint().contains("can only browse"));
     }

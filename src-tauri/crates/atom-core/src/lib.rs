@@ -7,6 +7,19 @@
 //! - [`SecretStore`]: where refresh tokens and API keys live; the app shell provides the OS keystore.
 //! - [`Error`]: one error type with a stable `code()` and a `hint()` for the user.
 //!
+//! Standards: OAuth 2.0 (RFC 6749) with PKCE S256 (RFC 7636) as a native public client (RFC 8252);
+//! server metadata (RFC 8414, OpenID Connect Discovery as the fallback) in [`discovery`]; the `iss`
+//! callback parameter (RFC 9207) and the callback's whole shape in [`login`]; bearer challenges
+//! (RFC 6750) in [`error`]; revocation (RFC 7009) and rotation (RFC 9700) in [`token`] and
+//! [`session`]. `docs/api-contract.md` says where ATOM's guide differs.
+//!
+//! The protocol layer is the `oauth2` crate: PKCE verifier and challenge, the CSRF state, the
+//! authorization URL, the code exchange and the refresh. Around it, the core's own parts, each for a
+//! reason written where it lives: the callback validation (stricter than the crate's), the HTTP
+//! transport (the core's client, and ATOM's JSON bodies), a tolerant token reply, the error reader
+//! (the crate drops the HTTP status), revocation (the crate refuses loopback http), and [`Secret`] at
+//! every edge.
+//!
 //! ```no_run
 //! # async fn demo() -> atom_core::Result<()> {
 //! use std::sync::Arc;
@@ -34,8 +47,8 @@ pub mod session;
 pub mod store;
 pub mod token;
 
-pub use env::{CustomEnvironment, Environment, EnvironmentKind, Quota, Quotas, TokenEncoding};
 pub use discovery::{discover, MetadataSource, ServerMetadata};
+pub use env::{CustomEnvironment, Environment, EnvironmentKind, Quota, Quotas, TokenEncoding};
 pub use error::{Error, ErrorInfo, OAuthStep, Result};
 pub use login::{CallbackError, PendingLogin, RedirectTarget};
 pub use models::{

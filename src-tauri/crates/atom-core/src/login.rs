@@ -44,7 +44,9 @@ pub enum CallbackError {
     WrongPort,
     WrongPath,
     UnexpectedFragment,
-    RepeatedParameter { name: String },
+    RepeatedParameter {
+        name: String,
+    },
     MissingState,
     StateMismatch,
     /// RFC 9207: the callback names another server as its issuer (a mix-up attack, or a misconfiguration).
@@ -54,7 +56,10 @@ pub enum CallbackError {
     MissingCode,
     Expired,
     Denied,
-    ServerError { error: String, description: Option<String> },
+    ServerError {
+        error: String,
+        description: Option<String>,
+    },
 }
 
 impl fmt::Display for CallbackError {
@@ -424,7 +429,10 @@ mod tests {
         let link = |iss: Option<&str>| {
             let mut url = format!("com.atomagentos.marketplace://oauth/callback?code=c&state={}", p.state);
             if let Some(iss) = iss {
-                url.push_str(&format!("&iss={}", url::form_urlencoded::byte_serialize(iss.as_bytes()).collect::<String>()));
+                url.push_str(&format!(
+                    "&iss={}",
+                    url::form_urlencoded::byte_serialize(iss.as_bytes()).collect::<String>()
+                ));
             }
             url
         };

@@ -85,7 +85,9 @@ impl oauth2::TokenResponse for TokenReply {
         &self.token_type
     }
     fn expires_in(&self) -> Option<Duration> {
-        self.expires_in.filter(|s| s.is_finite() && *s > 0.0).map(|s| Duration::from_secs_f64(s.min(365.0 * 86_400.0)))
+        self.expires_in
+            .filter(|s| s.is_finite() && *s > 0.0)
+            .map(|s| Duration::from_secs_f64(s.min(365.0 * 86_400.0)))
     }
     fn refresh_token(&self) -> Option<&RefreshToken> {
         self.refresh_token.as_ref()
@@ -195,7 +197,11 @@ impl TokenClient {
         Transport { http: self.http.clone(), encoding: self.encoding, last_status: Mutex::new(None) }
     }
 
-    fn error(transport: &Transport, e: RequestTokenError<Error, BasicErrorResponse>, step: OAuthStep) -> Error {
+    fn error(
+        transport: &Transport,
+        e: RequestTokenError<Error, BasicErrorResponse>,
+        step: OAuthStep,
+    ) -> Error {
         let status = transport.status();
         match e {
             RequestTokenError::Request(e) => e,
@@ -220,7 +226,10 @@ impl TokenClient {
             return Err(Error::BadResponse("the token reply has no access token".into()));
         }
         if !reply.token_type().as_ref().eq_ignore_ascii_case("bearer") {
-            return Err(Error::BadResponse(format!("unsupported token type {}", reply.token_type().as_ref())));
+            return Err(Error::BadResponse(format!(
+                "unsupported token type {}",
+                reply.token_type().as_ref()
+            )));
         }
         Ok(TokenSet {
             access_token: Secret::new(access),
@@ -237,7 +246,12 @@ impl TokenClient {
 
     /// Exchanges an authorization code. Never retried: a code is single-use, and a second
     /// presentation would revoke what the first one issued.
-    pub async fn exchange_code(&self, code: &Secret, verifier: &Secret, redirect_uri: &str) -> Result<TokenSet> {
+    pub async fn exchange_code(
+        &self,
+        code: &Secret,
+        verifier: &Secret,
+        redirect_uri: &str,
+    ) -> Result<TokenSet> {
         let redirect = url::Url::parse(redirect_uri)
             .map_err(|_| Error::Config("the redirect URI is not a valid URL".into()))?;
         let transport = self.transport();
@@ -293,7 +307,9 @@ impl TokenClient {
         let reply = transport.send(request).await.map_err(|e| Error::NotRevoked(e.to_string()))?;
         match reply.status().as_u16() {
             200 => Ok(()),
-            404 => Err(Error::NotRevoked("the server has no revocation endpoint at its address (HTTP 404)".into())),
+            404 => Err(Error::NotRevoked(
+                "the server has no revocation endpoint at its address (HTTP 404)".into(),
+            )),
             status => {
                 let cause = parse_oauth_error(status, reply.body(), OAuthStep::Revoke);
                 Err(Error::NotRevoked(format!("{cause} (HTTP {status})")))
@@ -346,6 +362,9 @@ mod tests {
     fn json_bodies_carry_the_same_fields_as_the_form() {
         let json = form_to_json(b"grant_type=refresh_token&refresh_token=a%2Bb&client_id=atom-desktop");
         let v: Value = serde_json::from_slice(&json).unwrap();
-        assert_eq!(v, serde_json::json!({"grant_type": "refresh_token", "refresh_token": "a+b", "client_id": "atom-desktop"}));
+        assert_eq!(
+            v,
+            serde_json::json!({"grant_type": "refresh_token", "refresh_token": "a+b", "client_id": "atom-desktop"})
+        );
     }
 }

@@ -17,7 +17,8 @@ use atom_core::{
 };
 use serde_json::Value;
 
-const NEEDS: &str = "needs Node.js and tests/interop's packages (npm ci --prefix tests/interop): scripts/test.sh";
+const NEEDS: &str =
+    "needs Node.js and tests/interop's packages (npm ci --prefix tests/interop): scripts/test.sh";
 
 /// The third-party server, as a child process.
 struct ThirdParty {
@@ -50,7 +51,11 @@ impl ThirdParty {
         stdout.read_line(&mut first).unwrap();
         // Keep reading what it prints (its notices go to stdout): a closed pipe would end it.
         std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-        let issuer = first.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("server said {first:?}")).to_string();
+        let issuer = first
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("server said {first:?}"))
+            .to_string();
         // A browser keeps cookies across the server's sign-in pages and follows no redirect by itself.
         let http = reqwest::Client::builder()
             .cookie_store(true)
@@ -73,7 +78,12 @@ impl ThirdParty {
     }
 
     async fn set_decision(&self, decision: &str) {
-        self.http.post(format!("{}/test/decision", self.issuer)).body(decision.to_string()).send().await.unwrap();
+        self.http
+            .post(format!("{}/test/decision", self.issuer))
+            .body(decision.to_string())
+            .send()
+            .await
+            .unwrap();
     }
 
     /// Plays the user's browser: follows the server's pages (sign-in, consent) until it sends the
@@ -83,7 +93,11 @@ impl ThirdParty {
         for _ in 0..10 {
             let resp = self.http.get(url.clone()).send().await.unwrap();
             let status = resp.status();
-            assert!(status.is_redirection(), "{url} answered {status}: {}", resp.text().await.unwrap_or_default());
+            assert!(
+                status.is_redirection(),
+                "{url} answered {status}: {}",
+                resp.text().await.unwrap_or_default()
+            );
             let location = resp.headers()["location"].to_str().unwrap().to_string();
             let next = url.join(&location).unwrap();
             let back_to_app = next.scheme() == "com.atomagentos.marketplace"
@@ -194,14 +208,18 @@ async fn a_tampered_state_or_a_foreign_issuer_is_refused_before_any_token_reques
     let url = client.session.begin_login(RedirectTarget::Scheme);
     let genuine = server.browse(&url).await;
     let parsed = url::Url::parse(&genuine).unwrap();
-    let param = |name: &str| parsed.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned()).unwrap();
+    let param =
+        |name: &str| parsed.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned()).unwrap();
     let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
     let (code, state, iss) = (param("code"), param("state"), param("iss"));
     assert_eq!(iss, server.issuer, "the server names itself (RFC 9207)");
     let base = "com.atomagentos.marketplace://oauth/callback";
     for (forged, reason) in [
         (format!("{base}?code={code}&state=tampered&iss={}", enc(&iss)), CallbackError::StateMismatch),
-        (format!("{base}?code={code}&state={state}&iss={}", enc("https://evil.example")), CallbackError::IssuerMismatch),
+        (
+            format!("{base}?code={code}&state={state}&iss={}", enc("https://evil.example")),
+            CallbackError::IssuerMismatch,
+        ),
         (format!("{base}?code={code}&state={state}"), CallbackError::MissingIssuer),
     ] {
         match client.session.complete_login(&forged).await {
@@ -234,7 +252,11 @@ async fn refresh_rotates_five_racing_callers_make_one_request_and_a_second_sessi
     for r in racing {
         r.await.unwrap().expect("every caller gets a token");
     }
-    assert_eq!(server.token_requests("refresh_token").await - before, 1, "five racing refreshes, one grant request");
+    assert_eq!(
+        server.token_requests("refresh_token").await - before,
+        1,
+        "five racing refreshes, one grant request"
+    );
     assert!(client.session.skills(&SkillQuery::default()).await.is_ok());
 
     let next_launch = client.second_instance();

@@ -106,8 +106,14 @@ async fn forged_callbacks_are_refused_with_their_reason() {
     let cases: Vec<(String, CallbackError)> = vec![
         (format!("{base}?code={code}&state=forged-state"), C::StateMismatch),
         (format!("{base}?code={code}&state={}", q["state"]), C::MissingIssuer),
-        (format!("{base}?code={code}&state={}&iss=https%3A%2F%2Fevil.example", q["state"]), C::IssuerMismatch),
-        (format!("{base}?error=access_denied&state={}&iss=https%3A%2F%2Fevil.example", q["state"]), C::IssuerMismatch),
+        (
+            format!("{base}?code={code}&state={}&iss=https%3A%2F%2Fevil.example", q["state"]),
+            C::IssuerMismatch,
+        ),
+        (
+            format!("{base}?error=access_denied&state={}&iss=https%3A%2F%2Fevil.example", q["state"]),
+            C::IssuerMismatch,
+        ),
         (format!("{base}?code={code}"), C::MissingState),
         (format!("{base}?state={state}"), C::MissingCode),
         (format!("{base}?code=&state={state}"), C::MissingCode),
@@ -194,8 +200,9 @@ async fn a_login_older_than_ten_minutes_is_expired() {
     let login = PendingLogin::new(&env, RedirectTarget::Scheme, &["marketplace:read"]);
     let state: String =
         login.authorize_url().query_pairs().find(|(k, _)| k == "state").unwrap().1.into_owned();
-    let callback =
-        format!("com.atomagentos.marketplace://oauth/callback?code=c&state={state}&iss=http%3A%2F%2F127.0.0.1%3A9");
+    let callback = format!(
+        "com.atomagentos.marketplace://oauth/callback?code=c&state={state}&iss=http%3A%2F%2F127.0.0.1%3A9"
+    );
     assert!(login.validate(&callback, SystemTime::now()).is_ok());
     let later = SystemTime::now() + Duration::from_secs(601);
     assert_eq!(login.validate(&callback, later).unwrap_err(), CallbackError::Expired);

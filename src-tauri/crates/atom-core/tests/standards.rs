@@ -130,7 +130,10 @@ async fn the_scopes_of_a_custom_server_are_the_ones_asked_for() {
     .unwrap();
     let h = Harness::with_env(sandbox, env).await;
     let url = h.session.begin_login(atom_core::RedirectTarget::Scheme);
-    assert!(url.as_str().contains("scope=marketplace%3Aread&") || url.as_str().ends_with("scope=marketplace%3Aread"));
+    assert!(
+        url.as_str().contains("scope=marketplace%3Aread&")
+            || url.as_str().ends_with("scope=marketplace%3Aread")
+    );
     let callback = h.browser(&url).await;
     h.session.complete_login(&callback).await.unwrap();
     let AuthState::SignedIn(me) = h.session.current_state() else { panic!("signed in") };
