@@ -30,6 +30,7 @@ packages=(
   libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
   xvfb x11-utils dbus dbus-x11 gnome-keyring libsecret-tools webkit2gtk-driver
   xdg-utils desktop-file-utils libglib2.0-bin procps imagemagick librsvg2-bin gdb
+  chromium chromium-driver firefox-esr
 )
 [ "$want_bench" = 1 ] && packages+=(wrk)
 command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
@@ -59,7 +60,51 @@ for dir in ui tests/interop; do
   fi
 done
 
-# WebDriver for Tauri apps (drives WebKitWebDriver).
+# WebDriver for Tauri apps (drives WebKitWebDriver), and for Firefox (geckodriver, from crates.io;
+# Chromium's comes from Debian).
 if ! command -v tauri-driver >/dev/null 2>&1; then
   cargo install tauri-driver --locked --quiet
+fi
+if ! command -v geckodriver >/dev/null 2>&1; then
+  cargo install geckodriver --locked --quiet
+fi
+
+# The real-browser sign-in tests: a managed policy, as an administrator would deploy it, lets each
+# browser hand the app's scheme to the desktop without asking. Only this scheme is concerned; an
+# existing Firefox policy file is merged, not replaced.
+scheme=com.atomagentos.marketplace
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+chromium_policy=/etc/chromium/policies/managed/atom-marketplace.json
+if [ ! -f "$chromium_policy" ]; then
+  $sudo mkdir -p "$(dirname "$chromium_policy")"
+  printf '{"AutoLaunchProtocolsFromOrigins": [{"protocol": "%s", "allowed_origins": ["*"]}]}\n' "$scheme" |
+    $sudo tee "$chromium_policy" >/dev/null
+fi
+# Firefox reads /etc/firefox/policies (not /etc/firefox-esr, even for Debian's firefox-esr: checked with
+# browser.policies.loglevel=debug).
+firefox_policy=/etc/firefox/policies/policies.json
+if ! grep -q "127.0.0.1:47700" "$firefox_policy" 2>/dev/null; then
+  $sudo mkdir -p "$(dirname "$firefox_policy")"
+  merged=$(python3 - "$firefox_policy" "$scheme" <<'PY'
+import json, sys
+path, scheme = sys.argv[1], sys.argv[2]
+try:
+    doc = json.load(open(path))
+except (OSError, ValueError):
+    doc = {}
+policies = doc.setdefault("policies", {})
+# Which application: the system's handler of the scheme, without the "choose an application" dialog.
+schemes = policies.setdefault("Handlers", {}).setdefault("schemes", {})
+schemes[scheme] = {"action": "useSystemDefault", "ask": False}
+# Whether a page may hand it over: without asking the user first.
+auto = [p for p in policies.get("AutoLaunchProtocolsFromOrigins", []) if p.get("protocol") != scheme]
+# Firefox takes exact origins only (no "*"): ATOM's sign-in, and the fixed origin of the tests' sandbox
+# (tests/e2e_openers.rs).
+auto.append({"protocol": scheme, "allowed_origins": ["https://atomagentos.com", "http://127.0.0.1:47700"]})
+policies["AutoLaunchProtocolsFromOrigins"] = auto
+print(json.dumps(doc, indent=2))
+PY
+)
+  printf '%s\n' "$merged" | $sudo tee "$firefox_policy" >/dev/null
 fi

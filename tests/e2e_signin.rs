@@ -183,7 +183,7 @@ async fn a_locked_keystore_leaves_the_app_usable_for_this_session() {
     }
     let _turn = ONE_AT_A_TIME.lock().await;
     let profile = Profile::new("locked");
-    set_keyring_locked(true);
+    let locked = LockedKeyring::lock();
     let app = profile.launch().await;
     // The window and the catalogue work while the keystore cannot be read.
     app.wait_for("[data-testid=skill-row]").await;
@@ -194,7 +194,7 @@ async fn a_locked_keystore_leaves_the_app_usable_for_this_session() {
     assert!(notice.contains("only until the app closes"), "{notice}");
     app.screenshot(&screenshot_path("session-only")).await;
     app.quit().await;
-    set_keyring_locked(false);
+    locked.unlock();
 }
 
 #[tokio::test]

@@ -54,9 +54,21 @@ async fn the_installed_app_signs_in_through_the_scheme_its_package_registered() 
     app.quit().await;
 
     // The installed app left the scheme to its package: it wrote no handler of its own.
-    let own = profile.dir.join("data/applications");
-    let written: Vec<_> =
-        std::fs::read_dir(&own).map(|d| d.flatten().map(|e| e.file_name()).collect()).unwrap_or_default();
-    assert!(written.is_empty(), "the app registered itself: {written:?}");
+    let own = profile.dir.join("data/applications/atom-marketplace-handler.desktop");
+    assert!(!own.exists(), "the app registered itself: {}", own.display());
     assert_eq!(scheme_handler(&profile), handler);
+}
+
+#[tokio::test]
+async fn the_installed_app_signs_in_through_chromium_and_the_generic_xdg_open() {
+    if std::env::var_os("ATOM_INSTALLED_APP").is_none() {
+        eprintln!("skipped: runs under scripts/test-installed.sh, against the installed package");
+        return;
+    }
+    let _turn = ONE_AT_A_TIME.lock().await;
+    support::browsers::real_browser_sign_in(
+        support::browsers::Kind::Chromium,
+        support::browsers::Desktop::Generic,
+    )
+    .await;
 }

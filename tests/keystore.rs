@@ -9,7 +9,7 @@ use atom_core::{Secret, SecretStore, StoreError, StoreHandle};
 use atom_marketplace::keystore::{service, KeyringStore};
 
 mod support;
-use support::{enabled, set_keyring_locked};
+use support::{enabled, LockedKeyring};
 
 /// Serialises the tests: one of them locks the keyring.
 static KEYRING: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -67,7 +67,7 @@ fn a_locked_keyring_gives_a_typed_error_within_the_timeout() {
     let _guard = KEYRING.lock().unwrap_or_else(|p| p.into_inner());
     let ns = format!("locked-{}", std::process::id());
     KeyringStore.set(&ns, "refresh_token", &Secret::new("before-lock")).unwrap();
-    set_keyring_locked(true);
+    let locked = LockedKeyring::lock();
 
     let handle = StoreHandle::new(Arc::new(KeyringStore), ns.clone()).with_timeout(Duration::from_secs(3));
     let started = Instant::now();
@@ -76,7 +76,7 @@ fn a_locked_keyring_gives_a_typed_error_within_the_timeout() {
     let took = started.elapsed();
 
     // Unlock again for the other tests, whatever happened.
-    set_keyring_locked(false);
+    locked.unlock();
 
     match result {
         Err(StoreError::Timeout(_) | StoreError::Locked | StoreError::Unavailable(_)) => {}

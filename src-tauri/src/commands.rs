@@ -104,7 +104,13 @@ pub async fn sign_in_browser(
     let url = session.begin_login(target);
     // Only the environment's own authorize page is ever opened.
     let safe = links::is_authorize_page(&url, &session.environment().authorize_url);
-    let opened = safe && links::open_in_browser(&handle, &url).is_ok();
+    // The opener is watched for a moment (did a browser start?), off the async workers.
+    let opened = safe && {
+        let (h, u) = (handle.clone(), url.clone());
+        tauri::async_runtime::spawn_blocking(move || links::open_in_browser(&h, &u).is_ok())
+            .await
+            .unwrap_or(false)
+    };
     Ok(SignInStarted { method, authorize_url: url.to_string(), opened })
 }
 
@@ -221,6 +227,8 @@ pub async fn open_external(handle: AppHandle, url: String) -> Result<()> {
         )
         .info());
     };
-    links::open_in_browser(&handle, &web)
+    tauri::async_runtime::spawn_blocking(move || links::open_in_browser(&handle, &web))
+        .await
+        .unwrap_or_else(|e| Err(e.to_string()))
         .map_err(|e| atom_core::Error::Config(format!("the browser could not be started: {e}")).info())
 }

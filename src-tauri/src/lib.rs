@@ -9,6 +9,7 @@ pub mod keystore;
 pub mod links;
 pub mod logfile;
 pub mod loopback;
+pub mod scheme;
 pub mod state;
 
 use std::sync::Arc;
@@ -67,6 +68,38 @@ fn init_logging(handle: &tauri::AppHandle) {
     };
 }
 
+/// Makes this executable the handler of the app's URL scheme for the user. On Linux the entry is
+/// written by `scheme.rs`, which every opener can read (the plugin's quoted `Exec` defeats the generic
+/// `xdg-open`); on Windows the plugin writes the registry.
+#[cfg(any(target_os = "linux", all(debug_assertions, windows)))]
+fn register_scheme(handle: &tauri::AppHandle) {
+    #[cfg(target_os = "linux")]
+    {
+        let _ = handle;
+        let program = std::env::var_os("APPIMAGE")
+            .map(std::path::PathBuf::from)
+            .or_else(|| std::env::current_exe().ok());
+        let result = match (program, scheme::xdg_homes()) {
+            (Some(exe), Some((data, config))) => scheme::register(
+                "ATOM Marketplace",
+                &exe,
+                atom_core::contract::paths::REDIRECT_SCHEME,
+                &data,
+                &config,
+            )
+            .map(|_| ()),
+            _ => Err(std::io::Error::other("no home folder")),
+        };
+        if let Err(e) = result {
+            tracing::warn!("could not register the URL scheme: {e}");
+        }
+    }
+    #[cfg(windows)]
+    if let Err(e) = handle.deep_link().register_all() {
+        tracing::warn!("could not register the URL scheme: {e}");
+    }
+}
+
 /// Whether this executable was installed by a system package (a .deb or .rpm puts it under /usr).
 #[cfg(any(target_os = "linux", all(debug_assertions, windows)))]
 fn installed_by_package() -> bool {
@@ -108,9 +141,7 @@ pub fn run() {
             // debug one) do it at install time, and their own .desktop entry must stay the handler.
             #[cfg(any(target_os = "linux", all(debug_assertions, windows)))]
             if (cfg!(debug_assertions) && !installed_by_package()) || std::env::var_os("APPIMAGE").is_some() {
-                if let Err(e) = handle.deep_link().register_all() {
-                    tracing::warn!("could not register the URL scheme: {e}");
-                }
+                register_scheme(&handle);
             }
             let h = handle.clone();
             handle.deep_link().on_open_url(move |event| {

@@ -7,6 +7,7 @@
 //! - Sign-in opens only the environment's own authorize page.
 
 use tauri::{AppHandle, Manager};
+#[cfg(not(target_os = "linux"))]
 use tauri_plugin_opener::OpenerExt;
 use url::Url;
 
@@ -40,9 +41,91 @@ pub fn is_authorize_page(url: &Url, authorize: &Url) -> bool {
         && url.path() == authorize.path()
 }
 
-/// Opens a vetted web address in the system browser; says why when the browser could not start.
+/// How long an opener may take to say it failed before the browser is taken to have started.
+pub const OPENER_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Opens a vetted web address in the system browser, and says when it could not. Blocks for up to
+/// [`OPENER_WAIT`] on Linux: call it off the main thread.
 pub fn open_in_browser(handle: &AppHandle, url: &Url) -> Result<(), String> {
-    handle.opener().open_url(url.as_str(), None::<&str>).map_err(|e| e.to_string())
+    #[cfg(target_os = "linux")]
+    {
+        let _ = handle;
+        open_with_desktop(url.as_str(), OPENER_WAIT)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        handle.opener().open_url(url.as_str(), None::<&str>).map_err(|e| e.to_string())
+    }
+}
+
+/// Runs `program args… url` and watches it for `wait`: an exit with an error (xdg-open exits 3 or 4
+/// when it found no browser, or its browser refused to run) is a failure; a success, or still running
+/// (a browser kept in the foreground), is a start.
+pub fn launch(program: &str, args: &[&str], url: &str, wait: std::time::Duration) -> Result<(), LaunchError> {
+    use std::process::{Command, Stdio};
+    let mut child = match Command::new(program)
+        .args(args)
+        .arg(url)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+    {
+        Ok(c) => c,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(LaunchError::Missing),
+        Err(e) => return Err(LaunchError::Failed(e.to_string())),
+    };
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) if status.success() => return Ok(()),
+            Ok(Some(status)) => {
+                let mut said = String::new();
+                if let Some(mut err) = child.stderr.take() {
+                    let _ = std::io::Read::read_to_string(&mut err, &mut said);
+                }
+                let last = said.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_string();
+                let code = status.code().map(|c| c.to_string()).unwrap_or_else(|| "a signal".into());
+                return Err(LaunchError::Failed(
+                    format!("{program} ended with {code} {last}").trim().to_string(),
+                ));
+            }
+            Ok(None) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(50))
+            }
+            Ok(None) => {
+                // Still running: it started something. Reap it whenever it ends.
+                std::thread::spawn(move || child.wait());
+                return Ok(());
+            }
+            Err(e) => return Err(LaunchError::Failed(e.to_string())),
+        }
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum LaunchError {
+    /// The opener is not installed.
+    Missing,
+    /// It ran and failed, with what it said.
+    Failed(String),
+}
+
+/// The desktop's opener: `xdg-open` (every desktop), else `gio open` (GNOME's).
+#[cfg(target_os = "linux")]
+fn open_with_desktop(url: &str, wait: std::time::Duration) -> Result<(), String> {
+    let mut missing = Vec::new();
+    for (program, args) in [("xdg-open", &[][..]), ("gio", &["open"][..])] {
+        match launch(program, args, url, wait) {
+            Ok(()) => return Ok(()),
+            Err(LaunchError::Missing) => missing.push(program),
+            Err(LaunchError::Failed(why)) => {
+                tracing::warn!("the browser could not be started: {why}");
+                return Err(why);
+            }
+        }
+    }
+    Err(format!("no program to open web pages was found ({})", missing.join(", ")))
 }
 
 fn dev_server(handle: &AppHandle) -> Option<Url> {
@@ -64,9 +147,13 @@ pub fn on_navigation(handle: &AppHandle, url: &Url) -> bool {
         url.scheme()
     );
     if let Some(web) = web_address(url.as_str()) {
-        if let Err(e) = open_in_browser(handle, &web) {
-            tracing::warn!("the system browser could not be started: {e}");
-        }
+        // Off the main thread: the opener is watched for a moment.
+        let handle = handle.clone();
+        std::thread::spawn(move || {
+            if let Err(e) = open_in_browser(&handle, &web) {
+                tracing::warn!("the system browser could not be started: {e}");
+            }
+        });
     }
     false
 }
@@ -144,6 +231,25 @@ mod tests {
         ] {
             assert!(web_address(bad).is_none(), "{bad}");
         }
+    }
+
+    #[test]
+    fn an_opener_that_fails_is_told_from_one_that_started() {
+        let quick = std::time::Duration::from_millis(500);
+        assert_eq!(launch("sh", &["-c", "exit 0"], "https://example.com", quick), Ok(()));
+        let failed =
+            launch("sh", &["-c", "echo 'no browser' >&2; exit 4", "opener"], "https://example.com", quick);
+        match failed {
+            Err(LaunchError::Failed(why)) => {
+                assert!(why.contains('4') && why.contains("no browser"), "{why}")
+            }
+            other => panic!("{other:?}"),
+        }
+        // A browser kept in the foreground: still running when the wait ends, so it started.
+        let started = std::time::Instant::now();
+        assert_eq!(launch("sleep", &[], "5", quick), Ok(()));
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+        assert_eq!(launch("no-such-opener-anywhere", &[], "x", quick), Err(LaunchError::Missing));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! built with its front end embedded; `scripts/test.sh` provides both and sets `ATOM_E2E=1`.
 #![allow(dead_code)]
 
+pub mod browsers;
 pub mod webdriver;
 
 use std::path::PathBuf;
@@ -62,7 +63,45 @@ impl Profile {
         }
         let profile = Profile { dir, dark: false, server: None, extra_env: Vec::new() };
         profile.set_decision("approve");
+        profile.make_fake_browser_the_web_handler();
         profile
+    }
+
+    /// The desktop's web browser, inside this profile, cannot start (as when `xdg-open`'s browser
+    /// refuses to run, and it exits with 4).
+    pub fn break_the_web_handler(&self) {
+        let entry = self.dir.join("data/applications/atom-test-browser.desktop");
+        let text = std::fs::read_to_string(&entry).unwrap();
+        let broken: String = text
+            .lines()
+            .map(|l| if l.starts_with("Exec=") { "Exec=/bin/false %u".to_string() } else { l.to_string() })
+            .collect::<Vec<_>>()
+            .join("\n");
+        std::fs::write(entry, broken + "\n").unwrap();
+    }
+
+    /// The desktop's web browser, inside this profile, is the fake browser: `xdg-open` asks the
+    /// desktop's http handler before `$BROWSER`, so a real browser installed on the machine (and set as
+    /// its default) would otherwise get the sign-in page instead of the script.
+    fn make_fake_browser_the_web_handler(&self) {
+        let apps = self.dir.join("data/applications");
+        std::fs::create_dir_all(&apps).unwrap();
+        let script = repo().join("tests/fake-browser.sh");
+        std::fs::write(
+            apps.join("atom-test-browser.desktop"),
+            format!(
+                "[Desktop Entry]\nType=Application\nName=Test browser\nExec={} %u\nNoDisplay=true\n\
+                 MimeType=x-scheme-handler/http;x-scheme-handler/https;\n",
+                script.display()
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            self.dir.join("config/mimeapps.list"),
+            "[Default Applications]\nx-scheme-handler/http=atom-test-browser.desktop\n\
+             x-scheme-handler/https=atom-test-browser.desktop\n",
+        )
+        .unwrap();
     }
 
     /// A profile whose saved environment is the ATOM-compatible server at `base` (one the test started),
@@ -173,9 +212,28 @@ pub async fn sandbox_stats(app: &App) -> Value {
     reqwest::get(format!("{url}/__sandbox/stats")).await.unwrap().json().await.unwrap()
 }
 
+/// The session's keyring, locked until this is dropped: a scenario that fails while it holds the lock
+/// still leaves the keyring unlocked for the next one.
+pub struct LockedKeyring(());
+
+impl LockedKeyring {
+    pub fn lock() -> LockedKeyring {
+        set_keyring_locked(true);
+        LockedKeyring(())
+    }
+
+    pub fn unlock(self) {}
+}
+
+impl Drop for LockedKeyring {
+    fn drop(&mut self) {
+        set_keyring_locked(false);
+    }
+}
+
 /// Locks the login collection of the session's gnome-keyring (as a screen lock would), or unlocks it
 /// again with the session's password.
-pub fn set_keyring_locked(lock: bool) {
+fn set_keyring_locked(lock: bool) {
     if lock {
         let status = Command::new("timeout")
             .args([

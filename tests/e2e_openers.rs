@@ -1,0 +1,159 @@
+//! Sign-in links coming back through whatever opens links on the user's desktop, and from real
+//! browsers: the generic `xdg-open` (i3, sway, Openbox…: no desktop environment recognised), GNOME's
+//! `gio open`, Debian's Chromium and Firefox ESR under their own WebDriver, the development build's own
+//! handler entry (also from a folder whose name has a space), and a browser that cannot start.
+
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use support::browsers::{open_account, real_browser_sign_in, signed_in, start_sign_in, Desktop, Kind};
+use support::*;
+
+/// Hands `url` to the desktop as a browser does when a page redirects to the app's scheme.
+fn open_with(desktop: Desktop, profile: &Profile, url: &str) {
+    let status = Command::new("xdg-open")
+        .arg(url)
+        .envs(desktop.envs(profile))
+        .stdout(Stdio::null())
+        .status()
+        .expect("xdg-open runs");
+    assert!(status.success(), "xdg-open ({desktop:?}) handed the link over: {status}");
+}
+
+/// Approves on the sandbox's consent page the way a user's browser posts it, and returns where the
+/// sandbox sends the browser back.
+async fn approve_by_hand(page: &str) -> String {
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let html = http.get(page).send().await.unwrap().text().await.unwrap();
+    let ticket =
+        html.split("name=\"ticket\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let origin = page.split("/oauth/authorize").next().unwrap();
+    let resp = http
+        .post(format!("{origin}/oauth/authorize"))
+        .form(&[("ticket", ticket.as_str()), ("decision", "approve")])
+        .send()
+        .await
+        .unwrap();
+    resp.headers()["location"].to_str().unwrap().to_string()
+}
+
+fn handler_entry(profile: &Profile) -> std::path::PathBuf {
+    profile.dir.join("data/applications/atom-marketplace-handler.desktop")
+}
+
+#[tokio::test]
+async fn a_browser_that_cannot_start_shows_the_address_and_the_fallbacks() {
+    if !enabled() {
+        return;
+    }
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let mut profile = Profile::new("no-browser");
+    profile.break_the_web_handler();
+    profile.extra_env.push(("BROWSER", "/bin/false".into()));
+    let app = profile.launch().await;
+    open_account(&app).await;
+    app.click("[data-testid=sign-in-browser]").await;
+    app.wait_attribute("[data-testid=sign-in-waiting]", "data-opened", "false").await;
+    let said = app.text("[data-testid=browser-failed]").await;
+    assert!(said.contains("The browser did not open"), "{said}");
+    let address = app.attribute("[data-testid=authorize-address]", "value").await.unwrap_or_default();
+    assert!(address.contains("/oauth/authorize?") && address.contains("code_challenge="), "{address}");
+    assert!(app.find("[data-testid=copy-address]").await.is_some());
+    assert!(app.find("[data-testid=sign-in-loopback]").await.is_some(), "the loopback way is offered");
+    assert_eq!(app.script("return document.querySelector('details').open").await, true, "paste is open");
+    app.screenshot(&screenshot_path("browser-failed")).await;
+    app.quit().await;
+}
+
+#[tokio::test]
+async fn every_opener_hands_the_sign_in_back_to_the_development_build() {
+    if !enabled() {
+        return;
+    }
+    let _turn = ONE_AT_A_TIME.lock().await;
+    for desktop in [Desktop::Generic, Desktop::Gnome] {
+        let profile = Profile::new("openers");
+        profile.set_decision("ignore");
+        let app = profile.launch().await;
+        open_account(&app).await;
+        // The entry the app wrote for its scheme is valid, and has no quotes for the generic opener.
+        let entry = std::fs::read_to_string(handler_entry(&profile)).expect("the app registered its scheme");
+        let exec = entry.lines().find_map(|l| l.strip_prefix("Exec=")).unwrap();
+        assert!(!exec.contains('"'), "{exec}");
+        let valid = Command::new("desktop-file-validate").arg(handler_entry(&profile)).output().unwrap();
+        assert!(valid.status.success(), "desktop-file-validate: {}", String::from_utf8_lossy(&valid.stdout));
+
+        let page = start_sign_in(&app, &profile).await;
+        let callback = approve_by_hand(&page).await;
+        open_with(desktop, &profile, &callback);
+        signed_in(&app).await;
+        app.quit().await;
+    }
+}
+
+#[tokio::test]
+async fn an_app_in_a_folder_with_a_space_is_found_by_every_opener() {
+    if !enabled() {
+        return;
+    }
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let dir = std::env::temp_dir().join(format!("atom e2e apps {}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let copy = dir.join("atom-marketplace");
+    std::fs::copy(app_binary(), &copy).unwrap();
+    for desktop in [Desktop::Generic, Desktop::Gnome] {
+        let profile = Profile::new("spaced");
+        profile.set_decision("ignore");
+        let app = App::start(&copy, &[], &profile.envs()).await;
+        open_account(&app).await;
+        let entry = std::fs::read_to_string(handler_entry(&profile)).unwrap();
+        let exec =
+            entry.lines().find_map(|l| l.strip_prefix("Exec=")).unwrap().trim_end_matches(" %u").to_string();
+        assert!(!exec.contains(' ') && !exec.contains('"'), "a plain path: {exec}");
+        assert_eq!(std::fs::canonicalize(&exec).unwrap(), std::fs::canonicalize(&copy).unwrap());
+        let page = start_sign_in(&app, &profile).await;
+        let callback = approve_by_hand(&page).await;
+        open_with(desktop, &profile, &callback);
+        signed_in(&app).await;
+        app.quit().await;
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn browsers_installed() -> bool {
+    Path::new("/usr/bin/chromium").exists()
+        && Path::new("/usr/bin/chromedriver").exists()
+        && Path::new("/usr/bin/firefox-esr").exists()
+}
+
+#[tokio::test]
+async fn chromium_hands_the_sign_in_to_the_generic_xdg_open() {
+    if !enabled() {
+        return;
+    }
+    assert!(browsers_installed(), "Chromium, chromedriver and Firefox ESR are installed by scripts/setup.sh");
+    let _turn = ONE_AT_A_TIME.lock().await;
+    real_browser_sign_in(Kind::Chromium, Desktop::Generic).await;
+}
+
+#[tokio::test]
+async fn chromium_hands_the_sign_in_to_gnomes_gio_open() {
+    if !enabled() {
+        return;
+    }
+    assert!(browsers_installed(), "Chromium, chromedriver and Firefox ESR are installed by scripts/setup.sh");
+    let _turn = ONE_AT_A_TIME.lock().await;
+    real_browser_sign_in(Kind::Chromium, Desktop::Gnome).await;
+}
+
+#[tokio::test]
+async fn firefox_hands_the_sign_in_to_the_desktop() {
+    if !enabled() {
+        return;
+    }
+    assert!(browsers_installed(), "Chromium, chromedriver and Firefox ESR are installed by scripts/setup.sh");
+    let _turn = ONE_AT_A_TIME.lock().await;
+    real_browser_sign_in(Kind::Firefox, Desktop::Generic).await;
+}

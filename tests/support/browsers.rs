@@ -1,0 +1,271 @@
+//! Real web browsers under their own WebDriver, for the sign-in pages: Debian's Chromium through
+//! chromedriver, Firefox ESR through geckodriver. The app opens the sign-in page through the desktop
+//! (in the tests, a script that writes the address down); the test drives a real browser to it and
+//! presses Approve there; the browser hands the redirect to the desktop's opener, as it does for a user.
+//!
+//! Both browsers run with the managed policy an administrator would deploy so that the app's scheme opens
+//! without a prompt (`scripts/setup.sh` installs it: Chromium's `AutoLaunchProtocolsFromOrigins`;
+//! Firefox's `Handlers` and `AutoLaunchProtocolsFromOrigins`, in `/etc/firefox/policies`).
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use super::webdriver::{descendants, free_port, ELEMENT};
+use super::{App, Profile};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Chromium,
+    Firefox,
+}
+
+pub struct Browser {
+    pub kind: Kind,
+    driver: Child,
+    base: String,
+    session: String,
+    http: reqwest::Client,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        // The driver and everything under it (the browser, its helpers), by process id.
+        let tree = descendants(self.driver.id());
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+        if !tree.is_empty() {
+            let mut args = vec!["-KILL".to_string(), "--".to_string()];
+            args.extend(tree.iter().map(u32::to_string));
+            let _ = Command::new("kill").args(&args).stderr(Stdio::null()).status();
+        }
+    }
+}
+
+impl Browser {
+    /// Starts `kind` under its driver with the environment `envs` (the profile's XDG folders and the
+    /// desktop to imitate), its own data in `dir`.
+    pub async fn start(kind: Kind, dir: &Path, envs: &[(&str, String)]) -> Browser {
+        let port = free_port();
+        let (program, args) = match kind {
+            Kind::Chromium => ("chromedriver", vec![format!("--port={port}")]),
+            Kind::Firefox => ("geckodriver", vec!["--port".into(), port.to_string()]),
+        };
+        let driver = Command::new(program)
+            .args(&args)
+            .envs(envs.iter().map(|(k, v)| (k, v)))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{program} runs (scripts/setup.sh installs it): {e}"));
+        let base = format!("http://127.0.0.1:{port}");
+        let http = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while http.get(format!("{base}/status")).send().await.is_err() {
+            assert!(Instant::now() < deadline, "{program} did not start");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let data = dir.join(match kind {
+            Kind::Chromium => "chromium",
+            Kind::Firefox => "firefox",
+        });
+        std::fs::create_dir_all(&data).unwrap();
+        let caps = match kind {
+            Kind::Chromium => json!({"browserName": "chrome", "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                "args": ["--no-sandbox", format!("--user-data-dir={}", data.display()), "--no-first-run",
+                         "--no-default-browser-check", "--disable-background-networking",
+                         "--disable-component-update", "--disable-sync", "--disable-gpu", "--password-store=basic"]}}),
+            Kind::Firefox => json!({"browserName": "firefox", "moz:firefoxOptions": {
+                "binary": "/usr/bin/firefox-esr",
+                "prefs": {"browser.shell.checkDefaultBrowser": false, "app.update.enabled": false,
+                          "network.captive-portal-service.enabled": false, "browser.startup.homepage_override.mstone": "ignore"}}}),
+        };
+        let resp: Value = http
+            .post(format!("{base}/session"))
+            .json(&json!({"capabilities": {"alwaysMatch": caps}}))
+            .timeout(Duration::from_secs(90))
+            .send()
+            .await
+            .expect("the browser starts")
+            .json()
+            .await
+            .unwrap();
+        let session = resp["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{kind:?} gave no session: {resp}"))
+            .to_string();
+        Browser { kind, driver, base, session, http }
+    }
+
+    async fn cmd(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let url = format!("{}/session/{}{}", self.base, self.session, path);
+        let mut req = self.http.request(method, url).timeout(Duration::from_secs(60));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.unwrap_or_else(|e| panic!("{:?} {path} did not answer: {e}", self.kind));
+        resp.json::<Value>().await.unwrap_or(Value::Null)["value"].clone()
+    }
+
+    pub async fn goto(&self, url: &str) {
+        self.cmd(reqwest::Method::POST, "/url", Some(json!({ "url": url }))).await;
+    }
+
+    /// Waits for `css` on the page and clicks it.
+    pub async fn click(&self, css: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let id = loop {
+            let v = self
+                .cmd(reqwest::Method::POST, "/element", Some(json!({"using": "css selector", "value": css})))
+                .await;
+            if let Some(id) = v[ELEMENT].as_str() {
+                break id.to_string();
+            }
+            assert!(Instant::now() < deadline, "{:?}: no {css} on the page", self.kind);
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        };
+        // The click navigates away: its answer may come late or not at all.
+        let url = format!("{}/session/{}/element/{id}/click", self.base, self.session);
+        let _ = self.http.post(url).json(&json!({})).timeout(Duration::from_secs(10)).send().await;
+    }
+
+    /// Opens a new tab and makes it current; returns its handle.
+    pub async fn new_tab(&self) -> String {
+        let v = self.cmd(reqwest::Method::POST, "/window/new", Some(json!({"type": "tab"}))).await;
+        let handle = v["handle"].as_str().expect("a new tab").to_string();
+        self.switch_to(&handle).await;
+        handle
+    }
+
+    pub async fn current_tab(&self) -> String {
+        self.cmd(reqwest::Method::GET, "/window", None).await.as_str().unwrap_or_default().to_string()
+    }
+
+    pub async fn switch_to(&self, handle: &str) {
+        self.cmd(reqwest::Method::POST, "/window", Some(json!({ "handle": handle }))).await;
+    }
+
+    /// Saves a screenshot of the page, best effort.
+    pub async fn screenshot(&self, path: &Path) {
+        use base64::Engine;
+        let v = self.cmd(reqwest::Method::GET, "/screenshot", None).await;
+        if let Some(png) = v.as_str().and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok()) {
+            let _ = std::fs::write(path, png);
+        }
+    }
+
+    pub async fn url(&self) -> String {
+        self.cmd(reqwest::Method::GET, "/url", None).await.as_str().unwrap_or_default().to_string()
+    }
+
+    /// Quits the browser (and with it, its driver).
+    pub async fn quit(self) {
+        let url = format!("{}/session/{}", self.base, self.session);
+        let _ = self.http.delete(url).timeout(Duration::from_secs(20)).send().await;
+    }
+}
+
+// The sign-in through a real browser, shared by the development build's tests and the installed
+// package's.
+
+/// How the desktop opens a link: the generic `xdg-open`, or GNOME's (which runs `gio open`).
+#[derive(Clone, Copy, Debug)]
+pub enum Desktop {
+    Generic,
+    Gnome,
+}
+
+impl Desktop {
+    pub fn envs(self, profile: &Profile) -> Vec<(&'static str, String)> {
+        let mut envs = profile.envs();
+        envs.retain(|(k, _)| *k != "XDG_CURRENT_DESKTOP" && *k != "DESKTOP_SESSION");
+        envs.push((
+            "XDG_CURRENT_DESKTOP",
+            if matches!(self, Desktop::Gnome) { "GNOME".into() } else { String::new() },
+        ));
+        envs.push(("DESKTOP_SESSION", String::new()));
+        envs
+    }
+}
+
+pub async fn open_account(app: &App) {
+    app.wait_for("[data-testid=skill-row]").await;
+    app.click("[data-testid=nav-account]").await;
+    app.wait_for("[data-testid=auth-state]").await;
+}
+
+/// Firefox allows a page to hand over the app's scheme only from origins its policy lists, and lists
+/// exact origins: its sign-in server runs at this fixed one (scripts/setup.sh writes the policy).
+pub const FIREFOX_SIGN_IN_ORIGIN: &str = "127.0.0.1:47700";
+
+pub async fn signed_in(app: &App) {
+    app.wait_attribute("[data-testid=auth-state]", "data-state", "signed_in").await;
+}
+
+/// Starts a browser sign-in whose page the test takes over; returns the page's address.
+pub async fn start_sign_in(app: &App, profile: &Profile) -> String {
+    let before = profile.opened_pages().len();
+    app.click("[data-testid=sign-in-browser]").await;
+    app.wait_for("[data-testid=sign-in-waiting]").await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let pages = profile.opened_pages();
+        if pages.len() > before {
+            return pages.last().unwrap().clone();
+        }
+        assert!(std::time::Instant::now() < deadline, "the app did not open the sign-in page");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A real browser, a click on Approve (or Deny) on the consent page, and the browser's hand-over to
+/// the desktop's opener.
+pub async fn real_browser_sign_in(kind: Kind, desktop: Desktop) {
+    let name = format!("{kind:?}-{desktop:?}").to_lowercase();
+    // Firefox's sign-in server at the origin its policy lists; Chromium's policy allows any origin.
+    let _server;
+    let profile = if kind == Kind::Firefox {
+        let config = atom_sandbox::Config {
+            addr: FIREFOX_SIGN_IN_ORIGIN.parse().unwrap(),
+            rate_limits: None,
+            ..Default::default()
+        };
+        let server = atom_sandbox::start(config)
+            .await
+            .unwrap_or_else(|e| panic!("the sign-in server needs {FIREFOX_SIGN_IN_ORIGIN} free: {e}"));
+        let profile = Profile::on_server(&name, &server.base_url());
+        _server = server;
+        profile
+    } else {
+        Profile::new(&name)
+    };
+    profile.set_decision("ignore");
+    let app = profile.launch().await;
+    open_account(&app).await;
+    let browser = Browser::start(kind, &profile.dir, &desktop.envs(&profile)).await;
+
+    // Deny first: the app says the sign-in was cancelled.
+    let page = start_sign_in(&app, &profile).await;
+    browser.goto(&page).await;
+    browser.click("button[value=deny]").await;
+    app.wait_attribute("[data-testid=sign-in-error]", "data-code", "sign_in_cancelled").await;
+
+    // Then two sign-ins, the first tab still open: the newer one wins, the older one is refused.
+    let first_page = start_sign_in(&app, &profile).await;
+    browser.goto(&first_page).await;
+    let first_tab = browser.current_tab().await;
+    let second_page = start_sign_in(&app, &profile).await;
+    browser.new_tab().await;
+    browser.goto(&second_page).await;
+    browser.click("button[value=approve]").await;
+    signed_in(&app).await;
+    browser.switch_to(&first_tab).await;
+    browser.click("button[value=approve]").await;
+    app.wait_attribute("[data-testid=sign-in-error]", "data-code", "callback_rejected").await;
+    signed_in(&app).await;
+    browser.quit().await;
+    app.quit().await;
+}
