@@ -188,10 +188,16 @@ async fn a_locked_keystore_leaves_the_app_usable_for_this_session() {
     // The window and the catalogue work while the keystore cannot be read.
     app.wait_for("[data-testid=skill-row]").await;
     open_account(&app).await;
+    // Said in the user's words, with the library's words behind a disclosure, before any sign-in.
+    let notice = app.text("[data-testid=session-only]").await;
+    assert!(notice.contains("keyring is locked or missing") && notice.contains("gnome-keyring"), "{notice}");
+    assert!(app.find("[data-testid=session-only] details").await.is_some(), "technical details kept apart");
+    assert!(app.find("[data-testid=sign-in-error]").await.is_none(), "not shown as a red sign-in error");
     app.click("[data-testid=sign-in-browser]").await;
     signed_in(&app).await;
+    // The notice stays while the keystore is still locked.
     let notice = app.text("[data-testid=session-only]").await;
-    assert!(notice.contains("only until the app closes"), "{notice}");
+    assert!(notice.contains("only until the app closes") && notice.contains("keyring"), "{notice}");
     app.screenshot(&screenshot_path("session-only")).await;
     app.quit().await;
     locked.unlock();

@@ -12,7 +12,7 @@ use atom_core::{
 use ts_rs::{Config, TS};
 
 use crate::commands::{AppInfo, SignInMethod, SignInStarted, SignOutResult};
-use crate::state::{events, EnvChoice, EnvironmentView};
+use crate::state::{events, EnvChoice, EnvironmentView, KeystoreStatus};
 
 const HEADER: &str =
     "// Generated from the Rust sources by src-tauri/src/bindings.rs. Do not edit by hand:\n\
@@ -39,6 +39,7 @@ pub fn types_ts() -> String {
         decl::<SignOutResult>(),
         decl::<EnvChoice>(),
         decl::<EnvironmentView>(),
+        decl::<KeystoreStatus>(),
         decl::<EnvironmentKind>(),
         decl::<CustomEnvironment>(),
         decl::<TokenEncoding>(),
@@ -183,6 +184,7 @@ pub fn events_ts() -> String {
         (events::RATE_LIMIT, ty::<RateLimitStatus>()),
         (events::SIGN_IN_ERROR, ty::<ErrorInfo>()),
         (events::ENVIRONMENT, ty::<EnvironmentView>()),
+        (events::KEYSTORE, ty::<KeystoreStatus>()),
     ];
     let mut out = format!(
         "{HEADER}\nimport {{ listen, type UnlistenFn }} from \"@tauri-apps/api/event\";\n\

@@ -11,7 +11,7 @@ use tauri::{AppHandle, Manager, State};
 use ts_rs::TS;
 
 use crate::links;
-use crate::state::{App, EnvChoice, EnvironmentView};
+use crate::state::{App, EnvChoice, EnvironmentView, KeystoreStatus};
 
 type Result<T> = std::result::Result<T, ErrorInfo>;
 
@@ -29,6 +29,8 @@ pub struct AppInfo {
     pub auth: AuthState,
     /// A sign-in problem that happened before the window was listening (a cold start with a link).
     pub pending_error: Option<ErrorInfo>,
+    /// Whether the OS keystore could be used at start-up.
+    pub keystore: KeystoreStatus,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -65,6 +67,7 @@ pub async fn app_info(app: State<'_, App>) -> Result<AppInfo> {
         sandbox_url: app.sandbox_base_url().await,
         auth: session.current_state(),
         pending_error: app.take_last_error(),
+        keystore: app.keystore_status(),
     })
 }
 

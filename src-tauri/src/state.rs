@@ -19,6 +19,15 @@ pub mod events {
     pub const RATE_LIMIT: &str = "rate-limit";
     pub const SIGN_IN_ERROR: &str = "sign-in-error";
     pub const ENVIRONMENT: &str = "environment";
+    pub const KEYSTORE: &str = "keystore";
+}
+
+/// Whether the OS keystore could be used, for a notice that stays while the problem does.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, TS)]
+pub struct KeystoreStatus {
+    pub available: bool,
+    /// What the keystore library said, for the technical details.
+    pub detail: Option<String>,
 }
 
 /// Which environment the user picked.
@@ -69,6 +78,7 @@ pub struct App {
     loopback: parking_lot::Mutex<Option<Loopback>>,
     /// The last refusal, kept for a window that was not listening yet (a cold start with a link).
     last_error: parking_lot::Mutex<Option<ErrorInfo>>,
+    keystore: parking_lot::Mutex<KeystoreStatus>,
 }
 
 impl App {
@@ -86,6 +96,7 @@ impl App {
             sandbox: AsyncMutex::new(None),
             loopback: parking_lot::Mutex::new(None),
             last_error: parking_lot::Mutex::new(None),
+            keystore: parking_lot::Mutex::new(KeystoreStatus { available: true, detail: None }),
         }
     }
 
@@ -203,12 +214,18 @@ impl App {
         let _ = self.handle.emit(events::AUTH_STATE, session.current_state());
         let handle = self.handle.clone();
         tauri::async_runtime::spawn(async move {
-            if let Err(e) = session.restore().await {
-                tracing::warn!("silent sign-in did not complete: {e}");
-                if e.code() == "keystore_unavailable" {
-                    handle.state::<App>().report(e.info());
+            let status = match session.restore().await {
+                Err(atom_core::Error::Keystore(e)) => {
+                    tracing::warn!("silent sign-in did not complete: {e}");
+                    KeystoreStatus { available: false, detail: Some(e.to_string()) }
                 }
-            }
+                Err(e) => {
+                    tracing::warn!("silent sign-in did not complete: {e}");
+                    KeystoreStatus { available: true, detail: None }
+                }
+                Ok(_) => KeystoreStatus { available: true, detail: None },
+            };
+            handle.state::<App>().set_keystore_status(status);
         });
         Ok(view)
     }
@@ -230,6 +247,16 @@ impl App {
                 let _ = handle.emit(event, value);
             }
         })
+    }
+
+    /// The keystore's state, as the notice shows it.
+    pub fn keystore_status(&self) -> KeystoreStatus {
+        self.keystore.lock().clone()
+    }
+
+    fn set_keystore_status(&self, status: KeystoreStatus) {
+        *self.keystore.lock() = status.clone();
+        let _ = self.handle.emit(events::KEYSTORE, status);
     }
 
     /// Shows a sign-in problem now, and keeps it for a window that opens later.

@@ -80,28 +80,10 @@ impl Profile {
         std::fs::write(entry, broken + "\n").unwrap();
     }
 
-    /// The desktop's web browser, inside this profile, is the fake browser: `xdg-open` asks the
-    /// desktop's http handler before `$BROWSER`, so a real browser installed on the machine (and set as
-    /// its default) would otherwise get the sign-in page instead of the script.
+    /// The desktop's web browser, inside this profile, is the fake browser (see
+    /// [`webdriver::install_fake_browser`]).
     fn make_fake_browser_the_web_handler(&self) {
-        let apps = self.dir.join("data/applications");
-        std::fs::create_dir_all(&apps).unwrap();
-        let script = repo().join("tests/fake-browser.sh");
-        std::fs::write(
-            apps.join("atom-test-browser.desktop"),
-            format!(
-                "[Desktop Entry]\nType=Application\nName=Test browser\nExec={} %u\nNoDisplay=true\n\
-                 MimeType=x-scheme-handler/http;x-scheme-handler/https;\n",
-                script.display()
-            ),
-        )
-        .unwrap();
-        std::fs::write(
-            self.dir.join("config/mimeapps.list"),
-            "[Default Applications]\nx-scheme-handler/http=atom-test-browser.desktop\n\
-             x-scheme-handler/https=atom-test-browser.desktop\n",
-        )
-        .unwrap();
+        webdriver::install_fake_browser(&self.dir, &repo(), &[]);
     }
 
     /// A profile whose saved environment is the ATOM-compatible server at `base` (one the test started),

@@ -30,6 +30,34 @@ pub fn profile_envs(dir: &Path, repo: &Path, dark: bool) -> Vec<(&'static str, S
     ]
 }
 
+/// Makes the fake browser the desktop's web browser inside the profile at `dir` (its own XDG data and
+/// config folders): `xdg-open` asks the desktop's http handler before `$BROWSER`, so a real browser
+/// installed on the machine (and set as its default) would otherwise get the sign-in page. `extra` adds
+/// lines to `mimeapps.list`'s defaults (a scheme handler, say).
+pub fn install_fake_browser(dir: &Path, repo: &Path, extra: &[&str]) {
+    let apps = dir.join("data/applications");
+    std::fs::create_dir_all(&apps).unwrap();
+    std::fs::create_dir_all(dir.join("config")).unwrap();
+    std::fs::write(
+        apps.join("atom-test-browser.desktop"),
+        format!(
+            "[Desktop Entry]\nType=Application\nName=Test browser\nExec={} %u\nNoDisplay=true\n\
+             MimeType=x-scheme-handler/http;x-scheme-handler/https;\n",
+            repo.join("tests/fake-browser.sh").display()
+        ),
+    )
+    .unwrap();
+    let mut list = String::from(
+        "[Default Applications]\nx-scheme-handler/http=atom-test-browser.desktop\n\
+         x-scheme-handler/https=atom-test-browser.desktop\n",
+    );
+    for line in extra {
+        list.push_str(line);
+        list.push('\n');
+    }
+    std::fs::write(dir.join("config/mimeapps.list"), list).unwrap();
+}
+
 pub fn epoch_ms() -> f64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs_f64()
         * 1000.0

@@ -10,6 +10,7 @@ export type Events = {
   "rate-limit": T.RateLimitStatus;
   "sign-in-error": T.ErrorInfo;
   "environment": T.EnvironmentView;
+  "keystore": T.KeystoreStatus;
 };
 
 export function on<K extends keyof Events>(event: K, handler: (payload: Events[K]) => void): Promise<UnlistenFn> {

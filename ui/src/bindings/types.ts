@@ -9,7 +9,11 @@ sandbox_url: string | null, auth: AuthState,
 /**
  * A sign-in problem that happened before the window was listening (a cold start with a link).
  */
-pending_error: ErrorInfo | null, };
+pending_error: ErrorInfo | null, 
+/**
+ * Whether the OS keystore could be used at start-up.
+ */
+keystore: KeystoreStatus, };
 
 export type SignInMethod = "deep_link" | "loopback";
 
@@ -36,6 +40,12 @@ export type EnvironmentView = { kind: EnvironmentKind, name: string, api_base: s
  * Where the secrets are kept ("Secret Service", …).
  */
 keystore: string, };
+
+export type KeystoreStatus = { available: boolean, 
+/**
+ * What the keystore library said, for the technical details.
+ */
+detail: string | null, };
 
 export type EnvironmentKind = "production" | "sandbox" | "custom";
 

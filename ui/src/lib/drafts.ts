@@ -59,11 +59,12 @@ export class Drafts {
 
 export const drafts = new Drafts();
 
-/** Calls `fn` once things have been quiet for `ms`. */
-export function debounce<A extends unknown[]>(fn: (...args: A) => void, ms: number): (...args: A) => void {
+/** Calls `fn` once things have been quiet for `ms`; `cancel()` drops a call still waiting. */
+export function debounce<A extends unknown[]>(fn: (...args: A) => void, ms: number): ((...args: A) => void) & { cancel(): void } {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  return (...args: A) => {
+  const call = (...args: A) => {
     clearTimeout(timer);
     timer = setTimeout(() => fn(...args), ms);
   };
+  return Object.assign(call, { cancel: () => clearTimeout(timer) });
 }

@@ -83,7 +83,8 @@ impl Profile {
         let settings = json!({"environment": {"kind": "custom", "settings": {
             "name": "Bench sandbox", "api_base": sandbox,
             "authorize_url": format!("{sandbox}/oauth/authorize"), "token_url": format!("{sandbox}/oauth/token"),
-            "revoke_url": null, "client_id": "atom-desktop", "redirect_scheme": null, "token_encoding": "json"}}});
+            "revoke_url": format!("{sandbox}/oauth/revoke"), "client_id": "atom-desktop", "redirect_scheme": null,
+            "token_encoding": "json"}}});
         std::fs::write(config.join("settings.json"), settings.to_string()).unwrap();
         // What a package does at install time, for this profile only.
         let desktop = format!(
@@ -92,11 +93,12 @@ impl Profile {
             app.display()
         );
         std::fs::write(applications.join("atom-bench.desktop"), desktop).unwrap();
-        std::fs::write(
-            dir.join("config/mimeapps.list"),
-            "[Default Applications]\nx-scheme-handler/com.atomagentos.marketplace=atom-bench.desktop\n",
-        )
-        .unwrap();
+        // The fake browser is the profile's web browser, whatever browser the machine has.
+        webdriver::install_fake_browser(
+            &dir,
+            &repo(),
+            &["x-scheme-handler/com.atomagentos.marketplace=atom-bench.desktop"],
+        );
         Profile { dir }
     }
 
