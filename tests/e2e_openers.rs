@@ -135,7 +135,7 @@ async fn chromium_hands_the_sign_in_to_the_generic_xdg_open() {
     }
     assert!(browsers_installed(), "Chromium, chromedriver and Firefox ESR are installed by scripts/setup.sh");
     let _turn = ONE_AT_A_TIME.lock().await;
-    real_browser_sign_in(Kind::Chromium, Desktop::Generic).await;
+    real_browser_sign_in(Kind::Chromium, Desktop::Generic, None).await;
 }
 
 #[tokio::test]
@@ -145,7 +145,7 @@ async fn chromium_hands_the_sign_in_to_gnomes_gio_open() {
     }
     assert!(browsers_installed(), "Chromium, chromedriver and Firefox ESR are installed by scripts/setup.sh");
     let _turn = ONE_AT_A_TIME.lock().await;
-    real_browser_sign_in(Kind::Chromium, Desktop::Gnome).await;
+    real_browser_sign_in(Kind::Chromium, Desktop::Gnome, None).await;
 }
 
 #[tokio::test]
@@ -155,5 +155,5 @@ async fn firefox_hands_the_sign_in_to_the_desktop() {
     }
     assert!(browsers_installed(), "Chromium, chromedriver and Firefox ESR are installed by scripts/setup.sh");
     let _turn = ONE_AT_A_TIME.lock().await;
-    real_browser_sign_in(Kind::Firefox, Desktop::Generic).await;
+    real_browser_sign_in(Kind::Firefox, Desktop::Generic, None).await;
 }

@@ -188,16 +188,19 @@ async fn a_locked_keystore_leaves_the_app_usable_for_this_session() {
     // The window and the catalogue work while the keystore cannot be read.
     app.wait_for("[data-testid=skill-row]").await;
     open_account(&app).await;
-    // Said in the user's words, with the library's words behind a disclosure, before any sign-in.
-    let notice = app.text("[data-testid=session-only]").await;
-    assert!(notice.contains("keyring is locked or missing") && notice.contains("gnome-keyring"), "{notice}");
-    assert!(app.find("[data-testid=session-only] details").await.is_some(), "technical details kept apart");
+    // A locked keyring reads as empty: the app starts signed out, with no red error.
     assert!(app.find("[data-testid=sign-in-error]").await.is_none(), "not shown as a red sign-in error");
     app.click("[data-testid=sign-in-browser]").await;
     signed_in(&app).await;
-    // The notice stays while the keystore is still locked.
+    // Said in the user's words, with the library's words behind a disclosure.
     let notice = app.text("[data-testid=session-only]").await;
-    assert!(notice.contains("only until the app closes") && notice.contains("keyring"), "{notice}");
+    assert!(notice.contains("keyring is locked or missing") && notice.contains("gnome-keyring"), "{notice}");
+    assert!(notice.contains("only until the app closes"), "{notice}");
+    assert!(app.find("[data-testid=session-only] details").await.is_some(), "technical details kept apart");
+    // It stays while the keystore is still locked, whatever the user clicks.
+    app.click("nav.tabs button").await;
+    app.click("[data-testid=nav-account]").await;
+    app.wait_for("[data-testid=session-only]").await;
     app.screenshot(&screenshot_path("session-only")).await;
     app.quit().await;
     locked.unlock();

@@ -1,7 +1,9 @@
-//! The installed package, as a user gets it: `scripts/test-installed.sh` installs the .deb, points
-//! `ATOM_APP_BINARY` at the installed executable and sets `ATOM_INSTALLED_APP=1`; then this signs in
-//! through the fake browser while the desktop itself (`gio open`) finds the app through the scheme
-//! handler that the package's .desktop entry declares.
+//! The installed package, as a user gets it: `scripts/test-installed.sh` installs the release .deb,
+//! starts the standalone `atom-sandbox` next to it (the package carries no test server), points
+//! `ATOM_APP_BINARY` at the installed executable and `ATOM_SERVER_URL` at the sandbox, and sets
+//! `ATOM_INSTALLED_APP=1`. Then this signs in while the desktop itself (`gio open`, and Chromium through
+//! the generic `xdg-open`) finds the app through the scheme handler the package's .desktop entry
+//! declares.
 
 mod support;
 
@@ -24,16 +26,46 @@ fn scheme_handler(profile: &Profile) -> String {
         .unwrap_or_else(|| panic!("no handler for the scheme: {text}"))
 }
 
-#[tokio::test]
-async fn the_installed_app_signs_in_through_the_scheme_its_package_registered() {
+fn installed() -> Option<String> {
     if std::env::var_os("ATOM_INSTALLED_APP").is_none() {
         eprintln!("skipped: runs under scripts/test-installed.sh, against the installed package");
+        return None;
+    }
+    Some(std::env::var("ATOM_SERVER_URL").expect("test-installed.sh starts the sandbox and names it"))
+}
+
+#[tokio::test]
+async fn the_installed_app_carries_no_test_server() {
+    if installed().is_none() {
         return;
     }
+    let binary = app_binary();
+    let bytes = std::fs::read(&binary).unwrap();
+    // Strings only the sandbox has: its confidential test client, its consent page.
+    for needle in ["atom-test-confidential", "ATOM Sandbox Test Client", "sandbox.atomagentos.invalid"] {
+        assert!(!bytes.windows(needle.len()).any(|w| w == needle.as_bytes()), "the package holds {needle:?}");
+    }
+    // Asked for the sandbox all the same, it starts on ATOM and offers no sandbox.
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let profile = Profile::new("installed-lean");
+    let app = profile.launch_with(&["--sandbox"]).await;
+    app.wait_for("[data-testid=environment]").await;
+    app.wait_text("[data-testid=environment]", |t| t == "ATOM", std::time::Duration::from_secs(10), "ATOM").await;
+    let options = app
+        .script("return [...document.querySelectorAll('[data-testid=environment-select] option')].map(o => o.value)")
+        .await;
+    assert_eq!(options, serde_json::json!(["production", "custom"]), "no sandbox in the environment menu");
+    app.quit().await;
+}
+
+#[tokio::test]
+async fn the_installed_app_signs_in_through_the_scheme_its_package_registered() {
+    let Some(server) = installed() else { return };
     let _turn = ONE_AT_A_TIME.lock().await;
     let binary = app_binary();
     assert!(binary.starts_with("/usr/"), "ATOM_APP_BINARY points at the installed app: {}", binary.display());
-    let profile = Profile::new("installed");
+    let mut profile = Profile::new("installed");
+    profile.server = Some(server.clone());
 
     // The handler is the package's entry under /usr/share/applications.
     let handler = scheme_handler(&profile);
@@ -42,7 +74,8 @@ async fn the_installed_app_signs_in_through_the_scheme_its_package_registered() 
     assert!(desktop.contains("x-scheme-handler/com.atomagentos.marketplace"), "{desktop}");
     assert!(desktop.lines().any(|l| l.starts_with("Exec=") && l.contains("%u")), "{desktop}");
 
-    let app = profile.launch().await;
+    // The standalone sandbox, named on the command line.
+    let app = profile.launch_with(&["--server", &server]).await;
     app.wait_for("[data-testid=skill-row]").await;
     app.click("[data-testid=nav-account]").await;
     app.wait_attribute("[data-testid=auth-state]", "data-state", "signed_out").await;
@@ -61,14 +94,12 @@ async fn the_installed_app_signs_in_through_the_scheme_its_package_registered() 
 
 #[tokio::test]
 async fn the_installed_app_signs_in_through_chromium_and_the_generic_xdg_open() {
-    if std::env::var_os("ATOM_INSTALLED_APP").is_none() {
-        eprintln!("skipped: runs under scripts/test-installed.sh, against the installed package");
-        return;
-    }
+    let Some(server) = installed() else { return };
     let _turn = ONE_AT_A_TIME.lock().await;
     support::browsers::real_browser_sign_in(
         support::browsers::Kind::Chromium,
         support::browsers::Desktop::Generic,
+        Some(&server),
     )
     .await;
 }

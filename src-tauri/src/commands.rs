@@ -26,6 +26,8 @@ pub struct AppInfo {
     pub choice: Option<EnvChoice>,
     /// The embedded sandbox's address, when it runs.
     pub sandbox_url: Option<String>,
+    /// Whether this build has the embedded sandbox (development builds; not the packages).
+    pub has_sandbox: bool,
     pub auth: AuthState,
     /// A sign-in problem that happened before the window was listening (a cold start with a link).
     pub pending_error: Option<ErrorInfo>,
@@ -65,6 +67,7 @@ pub async fn app_info(app: State<'_, App>) -> Result<AppInfo> {
         environment: app.view(&session),
         choice: app.active_choice().await,
         sandbox_url: app.sandbox_base_url().await,
+        has_sandbox: crate::embedded::INCLUDED,
         auth: session.current_state(),
         pending_error: app.take_last_error(),
         keystore: app.keystore_status(),

@@ -5,6 +5,7 @@ pub mod args;
 pub mod bindings;
 pub mod command_names;
 pub mod commands;
+pub mod embedded;
 pub mod keystore;
 pub mod links;
 pub mod logfile;
@@ -130,7 +131,11 @@ pub fn run() {
                 Arc::new(keystore::KeyringStore)
             };
             let app = App::new(handle.clone(), store);
-            let initial = if args.sandbox {
+            if args.sandbox && !embedded::INCLUDED {
+                tracing::warn!("--sandbox: this build has no embedded sandbox (run atom-sandbox; --server URL)");
+            }
+            let sandbox = args.sandbox && embedded::INCLUDED;
+            let initial = if sandbox {
                 EnvChoice::Sandbox
             } else {
                 app.saved_choice().unwrap_or(EnvChoice::Production)
@@ -156,9 +161,15 @@ pub fn run() {
             // Nothing here blocks the first paint: the environment (and the sandbox) start in the background.
             let h = handle.clone();
             let cold_start_urls = args.urls.clone();
+            let server = args.server.clone();
             tauri::async_runtime::spawn(async move {
                 let app = h.state::<App>();
-                if let Err(e) = app.switch(initial, args.sandbox).await {
+                // `--server URL` is for this run: it is not remembered.
+                let (initial, remember) = match server {
+                    Some(url) => (App::choice_for_server(&url).await, false),
+                    None => (initial, sandbox),
+                };
+                if let Err(e) = app.switch(initial, remember).await {
                     tracing::error!("could not open the environment: {}", e.message);
                     app.report(e);
                     let _ = app.switch(EnvChoice::Production, false).await;

@@ -70,11 +70,10 @@ impl Drop for Active {
 pub struct App {
     handle: AppHandle,
     store: Arc<dyn SecretStore>,
-    data_dir: PathBuf,
     config_dir: PathBuf,
     active: AsyncMutex<Option<Active>>,
     ready: watch::Sender<Option<Session>>,
-    sandbox: AsyncMutex<Option<atom_sandbox::SandboxHandle>>,
+    sandbox: crate::embedded::EmbeddedSandbox,
     loopback: parking_lot::Mutex<Option<Loopback>>,
     /// The last refusal, kept for a window that was not listening yet (a cold start with a link).
     last_error: parking_lot::Mutex<Option<ErrorInfo>>,
@@ -86,14 +85,14 @@ impl App {
         let data_dir =
             handle.path().app_data_dir().unwrap_or_else(|_| std::env::temp_dir().join("atom-marketplace"));
         let config_dir = handle.path().app_config_dir().unwrap_or_else(|_| data_dir.clone());
+        let sandbox_dir = data_dir.clone();
         App {
             handle,
             store,
-            data_dir,
             config_dir,
             active: AsyncMutex::new(None),
             ready: watch::channel(None).0,
-            sandbox: AsyncMutex::new(None),
+            sandbox: crate::embedded::EmbeddedSandbox::new(sandbox_dir),
             loopback: parking_lot::Mutex::new(None),
             last_error: parking_lot::Mutex::new(None),
             keystore: parking_lot::Mutex::new(KeystoreStatus { available: true, detail: None }),
@@ -136,44 +135,36 @@ impl App {
         }
     }
 
-    /// The embedded sandbox's URL, starting it on first use. It keeps its data in the app data folder,
-    /// so that a sandbox sign-in survives a restart. Its test hooks stay off unless the app's tests
-    /// ask for them (`ATOM_SANDBOX_TEST_HOOKS=1`).
-    async fn sandbox_url(&self) -> Result<String, ErrorInfo> {
-        let mut sandbox = self.sandbox.lock().await;
-        if let Some(s) = sandbox.as_ref() {
-            return Ok(s.base_url());
-        }
-        let config = atom_sandbox::Config {
-            data_dir: Some(self.data_dir.join("sandbox")),
-            test_hooks: std::env::var_os("ATOM_SANDBOX_TEST_HOOKS").is_some_and(|v| v == "1"),
-            ..Default::default()
-        };
-        let handle = atom_sandbox::start(config).await.map_err(|e| {
-            atom_core::Error::Config(format!("the embedded sandbox could not start: {e}")).info()
-        })?;
-        tracing::info!("embedded sandbox listening on {}", handle.base_url());
-        let url = handle.base_url();
-        *sandbox = Some(handle);
-        Ok(url)
-    }
-
     pub async fn sandbox_base_url(&self) -> Option<String> {
-        self.sandbox.lock().await.as_ref().map(|s| s.base_url())
+        self.sandbox.base_url().await
     }
 
-    /// Stops the embedded sandbox: nothing listens on this computer when the user has left it.
-    async fn stop_sandbox(&self) {
-        if let Some(sandbox) = self.sandbox.lock().await.take() {
-            sandbox.shutdown().await;
-            tracing::info!("embedded sandbox stopped");
-        }
+    /// The settings for the server at `url` (`--server`): from its metadata when it publishes some,
+    /// else ATOM's layout (the sandbox's, and a staging deployment's) under that address.
+    pub async fn choice_for_server(url: &str) -> EnvChoice {
+        let base = url.trim().trim_end_matches('/').to_string();
+        let settings = match atom_core::discover(&base).await {
+            Ok(metadata) => metadata.to_custom("Server", Some(&base), atom_core::contract::paths::CLIENT_ID),
+            Err(e) => {
+                tracing::info!("{base} publishes no metadata ({e}); using ATOM's layout");
+                CustomEnvironment {
+                    name: "Server".into(),
+                    api_base: base.clone(),
+                    authorize_url: format!("{base}{}", atom_core::contract::paths::AUTHORIZE),
+                    token_url: format!("{base}{}", atom_core::contract::paths::TOKEN),
+                    revoke_url: Some(format!("{base}{}", atom_core::contract::paths::REVOKE)),
+                    client_id: atom_core::contract::paths::CLIENT_ID.into(),
+                    ..Default::default()
+                }
+            }
+        };
+        EnvChoice::Custom { settings: Box::new(settings) }
     }
 
     async fn environment_for(&self, choice: &EnvChoice) -> Result<Environment, ErrorInfo> {
         match choice {
             EnvChoice::Production => Ok(Environment::production()),
-            EnvChoice::Sandbox => Environment::sandbox(&self.sandbox_url().await?).map_err(|e| e.info()),
+            EnvChoice::Sandbox => Environment::sandbox(&self.sandbox.url().await?).map_err(|e| e.info()),
             EnvChoice::Custom { settings } => Environment::custom(settings).map_err(|e| e.info()),
         }
     }
@@ -205,7 +196,7 @@ impl App {
         }
         self.ready.send_replace(Some(session.clone()));
         if choice != EnvChoice::Sandbox {
-            self.stop_sandbox().await;
+            self.sandbox.stop().await;
         }
         if remember {
             self.save_choice(&choice);

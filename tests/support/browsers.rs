@@ -223,11 +223,13 @@ pub async fn start_sign_in(app: &App, profile: &Profile) -> String {
 
 /// A real browser, a click on Approve (or Deny) on the consent page, and the browser's hand-over to
 /// the desktop's opener.
-pub async fn real_browser_sign_in(kind: Kind, desktop: Desktop) {
+pub async fn real_browser_sign_in(kind: Kind, desktop: Desktop, server: Option<&str>) {
     let name = format!("{kind:?}-{desktop:?}").to_lowercase();
     // Firefox's sign-in server at the origin its policy lists; Chromium's policy allows any origin.
     let _server;
-    let profile = if kind == Kind::Firefox {
+    let profile = if let Some(base) = server {
+        Profile::on_server(&name, base)
+    } else if kind == Kind::Firefox {
         let config = atom_sandbox::Config {
             addr: FIREFOX_SIGN_IN_ORIGIN.parse().unwrap(),
             rate_limits: None,

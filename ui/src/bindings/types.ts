@@ -5,7 +5,11 @@ export type AppInfo = { version: string, environment: EnvironmentView, choice: E
 /**
  * The embedded sandbox's address, when it runs.
  */
-sandbox_url: string | null, auth: AuthState, 
+sandbox_url: string | null, 
+/**
+ * Whether this build has the embedded sandbox (development builds; not the packages).
+ */
+has_sandbox: boolean, auth: AuthState, 
 /**
  * A sign-in problem that happened before the window was listening (a cold start with a link).
  */
@@ -99,6 +103,10 @@ key_hint: string | null,
  * `false` when the keystore could not keep the secret: signed in until the app closes.
  */
 persisted: boolean, 
+/**
+ * What the keystore said when it could not keep the secret, for the technical details.
+ */
+keystore_error: string | null, 
 /**
  * `false` when the server issued no refresh token: the sign-in ends when the access token expires.
  */

@@ -80,6 +80,8 @@ pub struct SignedIn {
     pub key_hint: Option<String>,
     /// `false` when the keystore could not keep the secret: signed in until the app closes.
     pub persisted: bool,
+    /// What the keystore said when it could not keep the secret, for the technical details.
+    pub keystore_error: Option<String>,
     /// `false` when the server issued no refresh token: the sign-in ends when the access token expires.
     pub renewable: bool,
     /// When the access token expires (Unix seconds), for OAuth.
@@ -157,6 +159,8 @@ struct Inner {
     /// Why the last session ended at the server, until a new one starts: a write is told that, not
     /// just "not signed in".
     ended: Mutex<Option<Error>>,
+    /// The last keystore write's failure, until a write succeeds.
+    keystore_error: Mutex<Option<String>>,
 }
 
 impl Drop for Inner {
@@ -205,6 +209,7 @@ impl Session {
                 commit: tokio::sync::Mutex::new(()),
                 wake: Arc::new(tokio::sync::Notify::new()),
                 ended: Mutex::new(None),
+                keystore_error: Mutex::new(None),
             }),
         })
     }
@@ -239,6 +244,7 @@ impl Session {
                 scopes: o.scopes.clone(),
                 key_hint: None,
                 persisted: o.persisted,
+                keystore_error: self.inner.keystore_error.lock().clone(),
                 renewable: o.refresh.is_some(),
                 expires_at: o.access.as_ref().map(|_| unix(o.expires_at)),
             }),
@@ -248,6 +254,7 @@ impl Session {
                 can_write: *scope == ApiKeyScope::ReadWrite,
                 key_hint: Some(key.hint()),
                 persisted: *persisted,
+                keystore_error: self.inner.keystore_error.lock().clone(),
                 renewable: true,
                 expires_at: None,
             }),
@@ -425,13 +432,7 @@ impl Session {
         }
         let refresh = tokens.refresh_token.clone().or(previous_refresh);
         let persisted = match &refresh {
-            Some(rt) => match self.inner.store.set(accounts::REFRESH_TOKEN, rt).await {
-                Ok(()) => true,
-                Err(e) => {
-                    tracing::warn!("keystore unavailable, keeping the refresh token in memory: {e}");
-                    false
-                }
-            },
+            Some(rt) => self.note_write(self.inner.store.set(accounts::REFRESH_TOKEN, rt).await),
             // Nothing to keep: the session lasts as long as the access token.
             None => true,
         };
@@ -467,6 +468,21 @@ impl Session {
         Ok(tokens.access_token)
     }
 
+    /// Remembers how a keystore write went (for the technical details); returns whether it worked.
+    fn note_write(&self, result: std::result::Result<(), crate::store::StoreError>) -> bool {
+        match result {
+            Ok(()) => {
+                *self.inner.keystore_error.lock() = None;
+                true
+            }
+            Err(e) => {
+                tracing::warn!("the keystore could not keep a secret, keeping it in memory: {e}");
+                *self.inner.keystore_error.lock() = Some(e.to_string());
+                false
+            }
+        }
+    }
+
     /// Retries writing a refresh token that only memory holds (the keystore was locked or failed).
     /// Returns whether the keystore now holds the newest token.
     async fn save_unsaved(&self) -> bool {
@@ -477,8 +493,7 @@ impl Session {
             }
             _ => return true,
         };
-        if let Err(e) = self.inner.store.set(accounts::REFRESH_TOKEN, &token).await {
-            tracing::debug!("the keystore still cannot keep the refresh token: {e}");
+        if !self.note_write(self.inner.store.set(accounts::REFRESH_TOKEN, &token).await) {
             return false;
         }
         if let Auth::OAuth(o) = &mut *self.inner.auth.lock() {
@@ -644,8 +659,8 @@ impl Session {
             self.inner.api.get(paths::CATEGORIES, &[], &Credential::ApiKey(key.clone())).await?;
         let commit = self.inner.commit.lock().await;
         self.new_epoch();
-        let persisted = self.inner.store.set(accounts::API_KEY, &key).await.is_ok()
-            && self.inner.store.set(accounts::API_KEY_SCOPE, &Secret::new(scope.as_str())).await.is_ok();
+        let persisted = self.note_write(self.inner.store.set(accounts::API_KEY, &key).await)
+            && self.note_write(self.inner.store.set(accounts::API_KEY_SCOPE, &Secret::new(scope.as_str())).await);
         // One method at a time: an API key replaces a browser sign-in.
         let previous =
             std::mem::replace(&mut *self.inner.auth.lock(), Auth::ApiKey { key, scope, persisted });
