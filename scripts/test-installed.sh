@@ -17,6 +17,8 @@ deb=$(ls -t "$target"/release/bundle/deb/ATOM*.deb | head -n 1)
 rpm=$(ls -t "$target"/release/bundle/rpm/ATOM*.rpm | head -n 1)
 echo "built: $deb ($(du -h "$deb" | cut -f1)), $rpm ($(du -h "$rpm" | cut -f1))"
 package=$(dpkg-deb -f "$deb" Package)
+# The app speaks TLS through the system's OpenSSL (and trusts the system's CA store).
+dpkg-deb -f "$deb" Depends | grep -q libssl3 || { echo "the .deb does not depend on libssl3" >&2; exit 1; }
 
 sandbox_pid=""
 remove() {

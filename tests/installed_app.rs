@@ -50,7 +50,8 @@ async fn the_installed_app_carries_no_test_server() {
     let profile = Profile::new("installed-lean");
     let app = profile.launch_with(&["--sandbox"]).await;
     app.wait_for("[data-testid=environment]").await;
-    app.wait_text("[data-testid=environment]", |t| t == "ATOM", std::time::Duration::from_secs(10), "ATOM").await;
+    app.wait_text("[data-testid=environment]", |t| t == "ATOM", std::time::Duration::from_secs(10), "ATOM")
+        .await;
     let options = app
         .script("return [...document.querySelectorAll('[data-testid=environment-select] option')].map(o => o.value)")
         .await;

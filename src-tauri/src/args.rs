@@ -62,8 +62,14 @@ mod tests {
 
     #[test]
     fn a_server_is_named_either_way() {
-        assert_eq!(parse(&["--server", "https://staging.example.com"]).server.as_deref(), Some("https://staging.example.com"));
-        assert_eq!(parse(&["--server=http://127.0.0.1:4000"]).server.as_deref(), Some("http://127.0.0.1:4000"));
+        assert_eq!(
+            parse(&["--server", "https://staging.example.com"]).server.as_deref(),
+            Some("https://staging.example.com")
+        );
+        assert_eq!(
+            parse(&["--server=http://127.0.0.1:4000"]).server.as_deref(),
+            Some("http://127.0.0.1:4000")
+        );
         assert_eq!(parse(&["--server"]).server, None, "no address: ignored");
         assert_eq!(parse(&["--server", "--sandbox"]).server, None);
     }

@@ -56,16 +56,24 @@ macro_rules! handler {
 
 fn init_logging(handle: &tauri::AppHandle) {
     use tracing_subscriber::fmt::writer::MakeWriterExt;
-    let filter = tracing_subscriber::EnvFilter::try_from_env("ATOM_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // ATOM_LOG: a level ("debug") or per-target levels ("atom_core=debug,info").
+    let filter: tracing_subscriber::filter::Targets = std::env::var("ATOM_LOG")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| tracing_subscriber::filter::Targets::new().with_default(tracing::Level::INFO));
     let file =
         handle.path().app_log_dir().ok().and_then(|dir| {
             logfile::LogFile::open(&dir.join("atom-marketplace.log"), logfile::MAX_BYTES).ok()
         });
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false);
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let fmt = tracing_subscriber::fmt::layer().with_ansi(false);
     let _ = match file {
-        Some(f) => builder.with_writer(std::io::stderr.and(f)).try_init(),
-        None => builder.with_writer(std::io::stderr).try_init(),
+        Some(f) => tracing_subscriber::registry()
+            .with(fmt.with_writer(std::io::stderr.and(f)))
+            .with(filter)
+            .try_init(),
+        None => tracing_subscriber::registry().with(fmt.with_writer(std::io::stderr)).with(filter).try_init(),
     };
 }
 
@@ -132,7 +140,9 @@ pub fn run() {
             };
             let app = App::new(handle.clone(), store);
             if args.sandbox && !embedded::INCLUDED {
-                tracing::warn!("--sandbox: this build has no embedded sandbox (run atom-sandbox; --server URL)");
+                tracing::warn!(
+                    "--sandbox: this build has no embedded sandbox (run atom-sandbox; --server URL)"
+                );
             }
             let sandbox = args.sandbox && embedded::INCLUDED;
             let initial = if sandbox {

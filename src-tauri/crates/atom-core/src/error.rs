@@ -42,6 +42,9 @@ pub enum Error {
     RateLimited { retry_after: Duration },
     #[error("cannot reach the server ({0})")]
     Network(String),
+    /// The server's TLS certificate is not trusted by this computer's trust store.
+    #[error("the server's certificate is not trusted by this computer ({0})")]
+    Certificate(String),
     #[error("the server did not answer in time")]
     Timeout,
     #[error("unexpected reply from the server ({0})")]
@@ -137,6 +140,7 @@ impl Error {
             },
             Error::RateLimited { .. } => "rate_limited",
             Error::Network(_) => "network",
+            Error::Certificate(_) => "certificate",
             Error::Timeout => "timeout",
             Error::BadResponse(_) => "bad_response",
             Error::Invalid { .. } => "validation",
@@ -240,6 +244,12 @@ impl Error {
             "conflict" => "A skill with this name and version already exists. Change the version number.",
             "too_large" => "The text is too long to send. Shorten it and try again.",
             "network" => "Check your internet connection, proxy or firewall, then try again.",
+            "certificate" => {
+                "If your network inspects secure connections (as some companies do), its root certificate must \
+                 be installed in this computer's trust store (on Debian and Ubuntu: into \
+                 /usr/local/share/ca-certificates, then update-ca-certificates). Otherwise do not go on: the \
+                 connection may be intercepted."
+            }
             "timeout" => "The server is slow to answer. Try again in a moment.",
             "server_error" => {
                 "The marketplace had a problem. Try again later; if it persists, see https://atomagentos.com/status."
@@ -281,6 +291,17 @@ impl Error {
     pub(crate) fn from_reqwest(e: reqwest::Error) -> Error {
         if e.is_timeout() {
             return Error::Timeout;
+        }
+        // A certificate the trust store does not accept (OpenSSL, SChannel and Security framework say
+        // "certificate" in their messages); the message names the reason, never the URL.
+        let mut source = std::error::Error::source(&e);
+        while let Some(cause) = source {
+            let text = cause.to_string();
+            if text.to_ascii_lowercase().contains("certificate") {
+                let reason = text.rsplit(':').next().unwrap_or(&text).trim().chars().take(120).collect();
+                return Error::Certificate(reason);
+            }
+            source = cause.source();
         }
         // Say what failed without the URL, which may carry a search query.
         let kind = if e.is_connect() {

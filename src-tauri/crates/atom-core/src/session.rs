@@ -660,7 +660,9 @@ impl Session {
         let commit = self.inner.commit.lock().await;
         self.new_epoch();
         let persisted = self.note_write(self.inner.store.set(accounts::API_KEY, &key).await)
-            && self.note_write(self.inner.store.set(accounts::API_KEY_SCOPE, &Secret::new(scope.as_str())).await);
+            && self.note_write(
+                self.inner.store.set(accounts::API_KEY_SCOPE, &Secret::new(scope.as_str())).await,
+            );
         // One method at a time: an API key replaces a browser sign-in.
         let previous =
             std::mem::replace(&mut *self.inner.auth.lock(), Auth::ApiKey { key, scope, persisted });
