@@ -298,8 +298,9 @@ impl Error {
         while let Some(cause) = source {
             let text = cause.to_string();
             if text.to_ascii_lowercase().contains("certificate") {
-                let reason = text.rsplit(':').next().unwrap_or(&text).trim().chars().take(120).collect();
-                return Error::Certificate(reason);
+                let reason = text.rsplit(':').next().unwrap_or(&text);
+                let reason = reason.trim().trim_start_matches('(').trim_end_matches(')');
+                return Error::Certificate(reason.chars().take(120).collect());
             }
             source = cause.source();
         }

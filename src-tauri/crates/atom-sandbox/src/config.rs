@@ -83,6 +83,27 @@ pub struct Config {
     /// Issue refresh tokens (the default); off, the sandbox behaves like a server that lets a client
     /// stay signed in only as long as its access token lives.
     pub refresh_tokens: bool,
+    /// Serve HTTPS with this certificate and key (PEM) instead of plain HTTP. Needs the `tls` feature
+    /// (the standalone binary has it; the app's embedded sandbox does not).
+    pub tls: Option<TlsFiles>,
+}
+
+/// A PEM certificate chain and its private key.
+#[derive(Clone, Debug)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+impl Config {
+    /// `https` when serving TLS.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        }
+    }
 }
 
 impl Default for Config {
@@ -99,6 +120,7 @@ impl Default for Config {
             data_dir: None,
             test_hooks: false,
             refresh_tokens: true,
+            tls: None,
         }
     }
 }
@@ -143,6 +165,16 @@ pub struct Cli {
     /// Issue no refresh tokens: a client stays signed in only as long as its access token lives.
     #[arg(long)]
     pub no_refresh_tokens: bool,
+    /// Serve HTTPS with this PEM certificate (chain), with --tls-key.
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Serve HTTPS with a certificate from a throwaway test CA, written to DIR (ca.pem is the CA to
+    /// trust, for example with SSL_CERT_FILE=DIR/ca.pem).
+    #[arg(long, value_name = "DIR", conflicts_with = "tls_cert")]
+    pub tls_test_ca: Option<PathBuf>,
 }
 
 fn parse_skill_count(s: &str) -> Result<usize, String> {
@@ -168,6 +200,10 @@ impl From<Cli> for Config {
             data_dir: cli.data_dir,
             test_hooks: cli.test_hooks,
             refresh_tokens: !cli.no_refresh_tokens,
+            tls: match (cli.tls_cert, cli.tls_key) {
+                (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
+                _ => None,
+            },
         }
     }
 }

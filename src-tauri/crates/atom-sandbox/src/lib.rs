@@ -25,6 +25,8 @@ mod hooks;
 mod model;
 mod oauth;
 mod ratelimit;
+#[cfg(feature = "tls")]
+pub mod tls;
 mod validate;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -41,7 +43,7 @@ use axum::Router;
 use parking_lot::{Mutex, RwLock};
 
 pub use auth::{is_api_key_format, API_KEYS};
-pub use config::{Cli, Config, Quota, RateLimits};
+pub use config::{Cli, Config, Quota, RateLimits, TlsFiles};
 pub use oauth::{s256, CLIENTS};
 
 use crate::contract::{limits, paths};
@@ -100,7 +102,7 @@ impl AppState {
             IpAddr::V6(v6) if v6.is_unspecified() => IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
             ip => ip,
         };
-        format!("http://{}", SocketAddr::new(ip, self.bound.port()))
+        format!("{}://{}", self.config.scheme(), SocketAddr::new(ip, self.bound.port()))
     }
 
     /// Back to the demo data: user records, grants, counters and faults are forgotten.
@@ -315,11 +317,14 @@ pub enum StartError {
     Store(String),
     #[error("the sandbox could not be prepared: {0}")]
     Setup(String),
+    #[error("cannot serve HTTPS: {0}")]
+    Tls(String),
 }
 
 /// A running sandbox. Dropping it stops the server too.
 pub struct SandboxHandle {
     addr: SocketAddr,
+    scheme: &'static str,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -329,9 +334,9 @@ impl SandboxHandle {
         self.addr
     }
 
-    /// `http://127.0.0.1:PORT`, with no trailing slash.
+    /// `http://127.0.0.1:PORT` (`https` when serving TLS), with no trailing slash.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
     }
 
     /// The marketplace API base URL.
@@ -364,23 +369,37 @@ pub async fn start(config: Config) -> Result<SandboxHandle, StartError> {
     let listener =
         tokio::net::TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })?;
     let addr = listener.local_addr().map_err(|source| StartError::Bind { addr, source })?;
+    let scheme = config.scheme();
+    #[cfg(not(feature = "tls"))]
+    if config.tls.is_some() {
+        return Err(StartError::Tls("this build of the sandbox has no TLS (the `tls` feature)".into()));
+    }
+    #[cfg(feature = "tls")]
+    let tls = match &config.tls {
+        Some(files) => Some(tls::server_config(&files.cert, &files.key).map_err(StartError::Tls)?),
+        None => None,
+    };
     // Generating up to 10,000 skills takes a moment: keep it off the async workers.
     let state = tokio::task::spawn_blocking(move || AppState::new(config, addr))
         .await
         .map_err(|e| StartError::Setup(e.to_string()))??;
     let app = router(Arc::new(state));
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let stopped = async {
+        let _ = rx.await;
+    };
     let task = tokio::spawn(async move {
-        let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async {
-                let _ = rx.await;
-            })
-            .await;
+        #[cfg(feature = "tls")]
+        if let Some(tls) = tls {
+            return tls::serve(listener, tls, app, stopped).await;
+        }
+        let make_service = app.into_make_service_with_connect_info::<SocketAddr>();
+        let served = axum::serve(listener, make_service).with_graceful_shutdown(stopped).await;
         if let Err(e) = served {
             tracing::error!("sandbox server stopped: {e}");
         }
     });
-    Ok(SandboxHandle { addr, shutdown: Some(tx), task: Some(task) })
+    Ok(SandboxHandle { addr, scheme, shutdown: Some(tx), task: Some(task) })
 }
 
 #[cfg(test)]

@@ -16,7 +16,19 @@ async fn main() -> std::process::ExitCode {
         .with(filter)
         .init();
 
-    let config: atom_sandbox::Config = atom_sandbox::Cli::parse().into();
+    let cli = atom_sandbox::Cli::parse();
+    let test_ca = cli.tls_test_ca.clone();
+    let mut config: atom_sandbox::Config = cli.into();
+    if let Some(dir) = test_ca {
+        match atom_sandbox::tls::write_test_ca(&dir) {
+            Ok(files) => config.tls = Some(files),
+            Err(e) => {
+                eprintln!("atom-sandbox: cannot make the test CA: {e}");
+                return std::process::ExitCode::FAILURE;
+            }
+        }
+        eprintln!("atom-sandbox: test CA in {} (trust it with SSL_CERT_FILE)", dir.join("ca.pem").display());
+    }
     let auto_approve = config.auto_approve;
     let sandbox = match atom_sandbox::start(config).await {
         Ok(s) => s,

@@ -1,0 +1,188 @@
+//! The client trusts a server's certificate through the operating system's trust store, and nothing
+//! else: a sandbox serving HTTPS with a certificate from a throwaway CA is reached when (and only
+//! when) that CA is in the store the client is given, and through an HTTPS proxy when one is set.
+//!
+//! OpenSSL reads its trust store (`SSL_CERT_FILE`, `SSL_CERT_DIR`) and reqwest its proxy
+//! (`HTTPS_PROXY`, `NO_PROXY`) from the environment, which a test must not change under other threads;
+//! so each client runs in a child process of this test binary, with the environment the case needs.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use atom_core::{Environment, MemoryStore, SecretStore, Session};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const CHILD: &str = "child_fetches_the_categories";
+
+/// Run in a child process by the tests below: one catalogue call, and its outcome on stdout.
+#[test]
+#[ignore = "a child process of the trust-store tests, which give it its environment"]
+fn child_fetches_the_categories() {
+    // Run on its own (`--include-ignored`), it has nothing to do.
+    let Ok(server) = std::env::var("ATOM_TEST_SERVER") else { return };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let outcome = rt.block_on(async {
+        let env = Environment::sandbox(&server).unwrap();
+        let session = Session::new(env, Arc::new(MemoryStore::default()) as Arc<dyn SecretStore>).unwrap();
+        session.categories().await
+    });
+    match outcome {
+        Ok(categories) => println!("OUTCOME ok {}", categories.len()),
+        Err(e) => {
+            let info = e.info();
+            println!("OUTCOME {} | {} | {}", info.code, info.message, info.hint);
+        }
+    }
+}
+
+/// Runs [`CHILD`] with `env` on top of a copy of this environment without any trust or proxy
+/// settings, and returns its outcome line.
+fn fetch_in_child(server: &str, env: &[(&str, &str)]) -> String {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args(["--exact", CHILD, "--ignored", "--nocapture", "--test-threads=1"]);
+    for var in ["SSL_CERT_FILE", "SSL_CERT_DIR", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"] {
+        cmd.env_remove(var);
+    }
+    for var in ["ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"] {
+        cmd.env_remove(var);
+    }
+    cmd.env("ATOM_TEST_SERVER", server).envs(env.iter().copied());
+    let out = cmd.output().expect("the child runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    stdout.lines().find_map(|l| l.split_once("OUTCOME ")).map(|(_, o)| o.to_string()).unwrap_or_else(|| {
+        panic!("the child said nothing: {stdout}\n{}", String::from_utf8_lossy(&out.stderr))
+    })
+}
+
+struct HttpsSandbox {
+    _rt: tokio::runtime::Runtime,
+    sandbox: atom_sandbox::SandboxHandle,
+    ca: PathBuf,
+    _dir: TempDir,
+}
+
+fn https_sandbox() -> HttpsSandbox {
+    let dir = TempDir::new("ca");
+    let tls = atom_sandbox::tls::write_test_ca(dir.path()).expect("test CA");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let config = atom_sandbox::Config { rate_limits: None, tls: Some(tls), ..Default::default() };
+    let sandbox = rt.block_on(atom_sandbox::start(config)).expect("the sandbox serves HTTPS");
+    assert!(sandbox.base_url().starts_with("https://127.0.0.1:"), "{}", sandbox.base_url());
+    HttpsSandbox { _rt: rt, sandbox, ca: dir.path().join("ca.pem"), _dir: dir }
+}
+
+#[test]
+fn a_certificate_is_trusted_only_through_the_trust_store() {
+    let s = https_sandbox();
+    let url = s.sandbox.base_url();
+    let ca = s.ca.to_str().unwrap();
+
+    let trusted = fetch_in_child(&url, &[("SSL_CERT_FILE", ca), ("SSL_CERT_DIR", "/nonexistent")]);
+    assert!(trusted.starts_with("ok "), "with the test CA in the trust store: {trusted}");
+
+    // The system's own store (Debian's CA bundle) does not know the test CA.
+    let system = fetch_in_child(&url, &[]);
+    assert!(system.starts_with("certificate | "), "with the system's store: {system}");
+    assert!(system.contains("trust store"), "the hint says what to do: {system}");
+    assert!(system.contains("(unable to get local issuer certificate)"), "OpenSSL's reason, once: {system}");
+    assert!(!system.contains("127.0.0.1"), "the message names no address: {system}");
+
+    // A store without it at all (an empty bundle) refuses it the same way.
+    let empty = s.ca.with_file_name("empty.pem");
+    std::fs::write(&empty, "").unwrap();
+    let refused =
+        fetch_in_child(&url, &[("SSL_CERT_FILE", empty.to_str().unwrap()), ("SSL_CERT_DIR", "/nonexistent")]);
+    assert!(refused.starts_with("certificate | "), "{refused}");
+}
+
+#[test]
+fn https_goes_through_the_proxy_unless_no_proxy_names_the_host() {
+    let s = https_sandbox();
+    let url = s.sandbox.base_url();
+    let ca = s.ca.to_str().unwrap();
+    let proxy = ConnectProxy::start(&s._rt);
+    let proxy_url = format!("http://{}", proxy.addr);
+
+    let via = fetch_in_child(&url, &[("SSL_CERT_FILE", ca), ("HTTPS_PROXY", &proxy_url)]);
+    assert!(via.starts_with("ok "), "through the proxy: {via}");
+    let tunnels = proxy.tunnels.load(Ordering::SeqCst);
+    assert!(tunnels >= 1, "the proxy carried the request ({tunnels} tunnels)");
+
+    let direct = fetch_in_child(
+        &url,
+        &[("SSL_CERT_FILE", ca), ("HTTPS_PROXY", &proxy_url), ("NO_PROXY", "127.0.0.1")],
+    );
+    assert!(direct.starts_with("ok "), "around the proxy: {direct}");
+    assert_eq!(proxy.tunnels.load(Ordering::SeqCst), tunnels, "NO_PROXY kept the request off the proxy");
+}
+
+/// A minimal HTTP CONNECT proxy (what corporate proxies speak for HTTPS): it counts the tunnels it
+/// opens and copies bytes both ways.
+struct ConnectProxy {
+    addr: std::net::SocketAddr,
+    tunnels: Arc<AtomicUsize>,
+}
+
+impl ConnectProxy {
+    fn start(rt: &tokio::runtime::Runtime) -> ConnectProxy {
+        let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let tunnels = Arc::new(AtomicUsize::new(0));
+        let counter = tunnels.clone();
+        rt.spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let counter = counter.clone();
+                tokio::spawn(async move {
+                    let mut head = Vec::new();
+                    let mut byte = [0u8; 1];
+                    while !head.ends_with(b"\r\n\r\n") && head.len() < 8192 {
+                        if client.read(&mut byte).await.unwrap_or(0) == 0 {
+                            return;
+                        }
+                        head.push(byte[0]);
+                    }
+                    let head = String::from_utf8_lossy(&head).to_string();
+                    let Some(target) = head.strip_prefix("CONNECT ").and_then(|r| r.split(' ').next()) else {
+                        let _ = client.write_all(b"HTTP/1.1 405 Method Not Allowed\r\n\r\n").await;
+                        return;
+                    };
+                    let Ok(mut upstream) = tokio::net::TcpStream::connect(target).await else {
+                        let _ = client.write_all(b"HTTP/1.1 502 Bad Gateway\r\n\r\n").await;
+                        return;
+                    };
+                    counter.fetch_add(1, Ordering::SeqCst);
+                    let _ = client.write_all(b"HTTP/1.1 200 Connection Established\r\n\r\n").await;
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+                });
+            }
+        });
+        ConnectProxy { addr, tunnels }
+    }
+}
+
+/// A directory removed when the test ends.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!(
+            "atom-trust-{name}-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
