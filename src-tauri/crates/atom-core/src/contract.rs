@@ -99,9 +99,12 @@ pub mod limits {
     /// The longest a write waits on the local limiter; past it, the write reports `rate_limited`.
     pub const MAX_WRITE_WAIT: Duration = Duration::from_secs(2);
 
-    /// Response cache for GETs.
-    pub const CACHE_ENTRIES: usize = 128;
+    /// A cached reply is served without asking the server this long after the server confirmed it.
     pub const CACHE_TTL: Duration = Duration::from_secs(30);
+    /// While the server cannot be reached, it is asked again after this, then after twice as long
+    /// each time, up to [`PROBE_MAX_WAIT`].
+    pub const PROBE_FIRST_WAIT: Duration = Duration::from_secs(2);
+    pub const PROBE_MAX_WAIT: Duration = Duration::from_secs(30);
 
     /// Keystore calls are bounded: a locked keystore must not freeze the app.
     pub const STORE_TIMEOUT: Duration = Duration::from_secs(3);
@@ -121,6 +124,8 @@ pub mod limits {
     pub const URL_MAX: usize = 2048;
     pub const PRICE_MAX: f64 = 1_000_000.0;
     pub const REVIEW_MAX: usize = 1000;
+    /// A list page when the query names no size.
+    pub const SKILLS_PAGE_DEFAULT: u32 = 50;
     pub const SKILLS_PAGE_MAX: u32 = 100;
     pub const REVIEWS_PAGE_MAX: u32 = 100;
 }

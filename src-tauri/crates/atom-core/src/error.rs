@@ -289,9 +289,6 @@ impl Error {
     }
 
     pub(crate) fn from_reqwest(e: reqwest::Error) -> Error {
-        if e.is_timeout() {
-            return Error::Timeout;
-        }
         // A certificate the trust store does not accept (OpenSSL, SChannel and Security framework say
         // "certificate" in their messages); the message names the reason, never the URL.
         let mut source = std::error::Error::source(&e);
@@ -304,10 +301,18 @@ impl Error {
             }
             source = cause.source();
         }
+        // A server that never answered is unreachable (offline, or a network that drops packets); one
+        // that connected and then went quiet is slow.
+        if e.is_connect() {
+            return Error::Network(
+                if e.is_timeout() { "connection timed out" } else { "connection failed" }.into(),
+            );
+        }
+        if e.is_timeout() {
+            return Error::Timeout;
+        }
         // Say what failed without the URL, which may carry a search query.
-        let kind = if e.is_connect() {
-            "connection failed"
-        } else if e.is_body() || e.is_decode() {
+        let kind = if e.is_body() || e.is_decode() {
             "the reply was cut off"
         } else if e.is_request() {
             "the request could not be sent"

@@ -1,20 +1,21 @@
-//! The marketplace HTTP client: credentials on the wire, limits, retries, a small GET cache, and
-//! error parsing. It knows nothing of sign-in; the session hands it a [`Credential`] per call.
+//! The marketplace HTTP client: credentials on the wire, limits, retries, the catalogue cache
+//! ([`crate::cache`]) with revalidation, connectivity, and error parsing. It knows nothing of sign-in;
+//! the session hands it a [`Credential`] per call.
 
 use std::time::{Duration, Instant};
 
-use parking_lot::Mutex;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 use url::Url;
 
+use crate::cache::Cache;
 use crate::contract::limits;
 use crate::env::Environment;
 use crate::error::{parse_api_error, with_bearer_challenge, Error, Result};
+use crate::models::SkillPage;
 use crate::ratelimit::{unix_now, CredentialKind, Limiter, RateLimitStatus};
 use crate::secret::Secret;
 
@@ -33,16 +34,6 @@ impl Credential {
             Credential::ApiKey(_) => CredentialKind::ApiKey,
             Credential::Bearer(_) => CredentialKind::OAuth,
         }
-    }
-
-    /// A non-reversible tag for cache keys: replies fetched with one credential are not served to another.
-    fn cache_tag(&self) -> String {
-        let secret = match self {
-            Credential::Anonymous => return "anon".into(),
-            Credential::ApiKey(s) | Credential::Bearer(s) => s,
-        };
-        let digest = Sha256::digest(secret.expose().as_bytes());
-        digest[..8].iter().map(|b| format!("{b:02x}")).collect()
     }
 
     fn apply(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
@@ -147,10 +138,49 @@ fn jittered(base: Duration, attempt: u32) -> Duration {
     base.mul_f64(f64::from(1u32 << attempt.min(6)) * factor)
 }
 
-struct CacheEntry {
-    key: String,
-    at: Instant,
-    body: Vec<u8>,
+/// How a read may use the cache.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum Freshness {
+    /// The server's current reply (a fresh cache entry, a 304, or a new reply); a cached one only when
+    /// the server cannot be reached.
+    #[default]
+    Live,
+    /// A cached reply at once, however old, when there is one (the caller revalidates it with `Live`
+    /// when it is `stale`); the server's otherwise. For painting before the network answers.
+    CacheFirst,
+}
+
+/// A read's data, and where it came from.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Fetched<T> {
+    pub data: T,
+    /// Not confirmed by the server just now: saved `age_secs` ago.
+    pub stale: bool,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub age_secs: u64,
+    /// Served from the cache because the server could not be reached.
+    pub offline: bool,
+    /// Worked out from the saved pages (a search or filter while offline), not a reply to this query.
+    pub from_saved_pages: bool,
+}
+
+impl<T> Fetched<T> {
+    pub fn live(data: T) -> Fetched<T> {
+        Fetched { data, stale: false, age_secs: 0, offline: false, from_saved_pages: false }
+    }
+
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Fetched<U> {
+        Fetched {
+            data: f(self.data),
+            stale: self.stale,
+            age_secs: self.age_secs,
+            offline: self.offline,
+            from_saved_pages: self.from_saved_pages,
+        }
+    }
 }
 
 /// The marketplace API of one environment.
@@ -159,17 +189,19 @@ pub struct ApiClient {
     base: Url,
     limiter: Limiter,
     status: watch::Sender<RateLimitStatus>,
-    cache: Mutex<Vec<CacheEntry>>,
+    cache: Cache,
+    online: watch::Sender<bool>,
 }
 
 impl ApiClient {
-    pub fn new(env: &Environment) -> Result<ApiClient> {
+    pub fn new(env: &Environment, cache: Cache) -> Result<ApiClient> {
         Ok(ApiClient {
             http: http_client()?,
             base: env.marketplace_base(),
             limiter: Limiter::new(env.quotas),
             status: watch::channel(RateLimitStatus::default()).0,
-            cache: Mutex::new(Vec::new()),
+            cache,
+            online: watch::channel(true).0,
         })
     }
 
@@ -177,9 +209,53 @@ impl ApiClient {
         self.status.subscribe()
     }
 
-    /// Forgets cached replies; every write does this, so that a user sees what they changed.
+    /// Whether the server could be reached at the last attempt.
+    pub fn connectivity(&self) -> watch::Receiver<bool> {
+        self.online.subscribe()
+    }
+
+    pub fn is_online(&self) -> bool {
+        *self.online.borrow()
+    }
+
+    fn set_online(&self, online: bool) {
+        self.online.send_if_modified(|now| std::mem::replace(now, online) != online);
+    }
+
+    /// A reply's key in the cache: its URL relative to the API's base (the cache belongs to one
+    /// environment; the embedded sandbox's port changes from run to run).
+    fn cache_key(&self, url: &Url) -> String {
+        url.as_str().strip_prefix(self.base.as_str()).unwrap_or(url.as_str()).to_string()
+    }
+
+    /// Every cached reply must be revalidated before it is served as current; every write does this,
+    /// so that a user sees what they changed.
     pub fn invalidate_cache(&self) {
-        self.cache.lock().clear();
+        self.cache.invalidate();
+    }
+
+    /// The cached list pages (`GET /skills`), newest first, for searching while offline.
+    pub fn cached_skill_pages(&self) -> Vec<(SkillPage, u64)> {
+        let Ok(list) = self.url(crate::contract::paths::SKILLS, &[]) else { return Vec::new() };
+        let list = self.cache_key(&list);
+        self.cache
+            .entries_under(&list)
+            .into_iter()
+            // The list itself, with or without a query; not `/skills/{id}`.
+            .filter(|e| e.url.len() == list.len() || e.url[list.len()..].starts_with('?'))
+            .filter_map(|e| Some((serde_json::from_str::<SkillPage>(&e.body).ok()?, e.age_secs())))
+            .collect()
+    }
+
+    /// One request to the server, past the cache: whether it answers at all. Used to notice that the
+    /// network is back.
+    pub async fn probe(&self) -> bool {
+        let Ok(url) = self.url(crate::contract::paths::CATEGORIES, &[]) else { return false };
+        // A probe never waits for the rate limiter: with no request left, it tries again later.
+        if self.limiter.acquire(CredentialKind::Anonymous, Duration::ZERO, |_| {}).await.is_err() {
+            return false;
+        }
+        self.send_once(Method::GET, &url, &Credential::Anonymous, None, None).await.is_ok()
     }
 
     fn url(&self, path: &str, query: &[(&str, String)]) -> Result<Url> {
@@ -188,20 +264,6 @@ impl ApiClient {
             url.query_pairs_mut().extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
         }
         Ok(url)
-    }
-
-    fn cached(&self, key: &str) -> Option<Vec<u8>> {
-        let cache = self.cache.lock();
-        cache.iter().find(|e| e.key == key && e.at.elapsed() < limits::CACHE_TTL).map(|e| e.body.clone())
-    }
-
-    fn remember(&self, key: String, body: Vec<u8>) {
-        let mut cache = self.cache.lock();
-        cache.retain(|e| e.key != key && e.at.elapsed() < limits::CACHE_TTL);
-        if cache.len() >= limits::CACHE_ENTRIES {
-            cache.remove(0);
-        }
-        cache.push(CacheEntry { key, at: Instant::now(), body });
     }
 
     fn set_waiting(&self, wait: Option<Duration>) {
@@ -231,12 +293,27 @@ impl ApiClient {
         url: &Url,
         credential: &Credential,
         body: Option<&serde_json::Value>,
+        etag: Option<&str>,
     ) -> Result<(StatusCode, HeaderMap, Vec<u8>)> {
         let mut req = credential.apply(self.http.request(method, url.clone()));
         if let Some(b) = body {
             req = req.json(b);
         }
-        let resp = req.send().await.map_err(Error::from_reqwest)?;
+        if let Some(tag) = etag {
+            req = req.header(reqwest::header::IF_NONE_MATCH, tag);
+        }
+        let resp = match req.send().await {
+            Ok(resp) => resp,
+            Err(e) => {
+                let error = Error::from_reqwest(e);
+                if matches!(error, Error::Network(_)) {
+                    self.set_online(false);
+                }
+                return Err(error);
+            }
+        };
+        // Any reply at all, even an error, means the server can be reached.
+        self.set_online(true);
         let status = resp.status();
         let headers = resp.headers().clone();
         self.observe(credential.kind(), &headers);
@@ -244,43 +321,108 @@ impl ApiClient {
         Ok((status, headers, body))
     }
 
-    /// GET, cached briefly, retried on transient failures, waiting out a 429 within bounds.
+    /// GET through the cache (see [`Freshness`]), retried on transient failures, waiting out a 429
+    /// within bounds; served from the cache when the server cannot be reached.
     pub async fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        credential: &Credential,
+        freshness: Freshness,
+    ) -> Result<Fetched<T>> {
+        let url = self.url(path, query)?;
+        let key = self.cache_key(&url);
+        let hit = self.cache.lookup(&key);
+        if let Some(hit) = &hit {
+            let usable = hit.fresh || freshness == Freshness::CacheFirst || !self.is_online();
+            if usable {
+                match parse_json(hit.entry.body.as_bytes()) {
+                    Ok(data) => {
+                        let stale = !hit.fresh;
+                        let offline = stale && !self.is_online();
+                        let age_secs = if stale { hit.entry.age_secs() } else { 0 };
+                        return Ok(Fetched { data, stale, age_secs, offline, from_saved_pages: false });
+                    }
+                    Err(_) => self.cache.remove(&key),
+                }
+            }
+        }
+        match self.fetch(&url, credential, hit.as_ref().and_then(|h| h.entry.etag.as_deref())).await {
+            Ok(Some(data)) => Ok(Fetched::live(data)),
+            // 304: the cached reply is current.
+            Ok(None) => {
+                let hit = hit.ok_or_else(|| Error::BadResponse("304 for a reply never received".into()))?;
+                self.cache.confirm(&key);
+                parse_json(hit.entry.body.as_bytes()).map(Fetched::live)
+            }
+            Err(Error::Network(reason)) => {
+                match hit.map(|h| parse_json(h.entry.body.as_bytes()).map(|d| (d, h))) {
+                    Some(Ok((data, hit))) => Ok(Fetched {
+                        data,
+                        stale: true,
+                        age_secs: hit.entry.age_secs(),
+                        offline: true,
+                        from_saved_pages: false,
+                    }),
+                    _ => Err(Error::Network(reason)),
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The server's own reply, never the cache's (to check a credential, for example).
+    pub async fn get_from_server<T: DeserializeOwned>(
         &self,
         path: &str,
         query: &[(&str, String)],
         credential: &Credential,
     ) -> Result<T> {
         let url = self.url(path, query)?;
-        let key = format!("{}|{url}", credential.cache_tag());
-        if let Some(body) = self.cached(&key) {
-            return parse_json(&body);
-        }
+        self.fetch(&url, credential, None)
+            .await?
+            .ok_or_else(|| Error::BadResponse("304 to a request that named no version".into()))
+    }
+
+    /// The server's reply to a GET (`None`: 304, the tagged reply is current), cached on success.
+    async fn fetch<T: DeserializeOwned>(
+        &self,
+        url: &Url,
+        credential: &Credential,
+        etag: Option<&str>,
+    ) -> Result<Option<T>> {
         let kind = credential.kind();
         let started = Instant::now();
         let mut transient = 0;
+        // Known to be offline: one attempt (the session's probe notices when the network is back).
+        let attempts = if self.is_online() { limits::GET_ATTEMPTS } else { 1 };
         loop {
             let budget = limits::MAX_RATE_LIMIT_WAIT.saturating_sub(started.elapsed());
             self.limiter
                 .acquire(kind, budget, |w| self.set_waiting(w))
                 .await
                 .map_err(|wait| Error::RateLimited { retry_after: wait })?;
-            let outcome = self.send_once(Method::GET, &url, credential, None).await;
+            let outcome = self.send_once(Method::GET, url, credential, None, etag).await;
             let retryable = match &outcome {
                 Err(Error::Network(_) | Error::Timeout) => true,
                 Ok((status, _, _)) => matches!(status.as_u16(), 502..=504),
                 Err(_) => false,
             };
-            if retryable && transient + 1 < limits::GET_ATTEMPTS {
+            if retryable && transient + 1 < attempts {
                 tokio::time::sleep(jittered(limits::RETRY_BACKOFF, transient)).await;
                 transient += 1;
                 continue;
             }
             let (status, headers, body) = outcome?;
+            if status == StatusCode::NOT_MODIFIED && etag.is_some() {
+                return Ok(None);
+            }
             if status.is_success() {
                 let value = parse_json(&body)?;
-                self.remember(key, body);
-                return Ok(value);
+                let tag =
+                    headers.get(reqwest::header::ETAG).and_then(|v| v.to_str().ok()).map(str::to_string);
+                self.cache.store(&self.cache_key(url), tag, &body);
+                return Ok(Some(value));
             }
             let error = api_error(status.as_u16(), &headers, &body);
             if let Error::RateLimited { retry_after } = error {
@@ -308,7 +450,8 @@ impl ApiClient {
             .acquire(credential.kind(), limits::MAX_WRITE_WAIT, |w| self.set_waiting(w))
             .await
             .map_err(|wait| Error::RateLimited { retry_after: wait })?;
-        let (status, headers, reply) = self.send_once(Method::POST, &url, credential, Some(&body)).await?;
+        let (status, headers, reply) =
+            self.send_once(Method::POST, &url, credential, Some(&body), None).await?;
         if status.is_success() {
             self.invalidate_cache();
             return parse_json(&reply);

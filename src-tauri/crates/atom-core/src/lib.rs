@@ -33,6 +33,7 @@
 //! # let _ = (page, url); Ok(()) }
 //! ```
 
+pub mod cache;
 pub mod contract;
 pub mod discovery;
 pub mod env;
@@ -41,6 +42,7 @@ pub mod http;
 pub mod login;
 pub mod markdown;
 pub mod models;
+pub mod offline;
 pub mod ratelimit;
 pub mod secret;
 pub mod session;
@@ -50,6 +52,7 @@ pub mod token;
 pub use discovery::{discover, MetadataSource, ServerMetadata};
 pub use env::{CustomEnvironment, Environment, EnvironmentKind, Quota, Quotas, TokenEncoding};
 pub use error::{Error, ErrorInfo, OAuthStep, Result};
+pub use http::{Fetched, Freshness};
 pub use login::{CallbackError, PendingLogin, RedirectTarget};
 pub use models::{
     Category, PriceFilter, RateResult, Review, ReviewPage, Skill, SkillDetail, SkillPage, SkillQuery,

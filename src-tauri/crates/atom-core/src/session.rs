@@ -11,7 +11,7 @@
 //!   that lands in a later epoch than it started in is dropped and its token revoked, never stored, so
 //!   that a sign-out cannot be undone by a refresh already in flight.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -20,10 +20,11 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::cache::Cache;
 use crate::contract::{limits, paths};
 use crate::env::Environment;
 use crate::error::{Error, ErrorInfo, Result};
-use crate::http::{ApiClient, Credential};
+use crate::http::{ApiClient, Credential, Fetched, Freshness};
 use crate::login::{CallbackError, PendingLogin, RedirectTarget};
 use crate::models::{
     validate_rating, Categories, Category, RateResult, Review, ReviewPage, SkillDetail, SkillPage,
@@ -161,6 +162,8 @@ struct Inner {
     ended: Mutex<Option<Error>>,
     /// The last keystore write's failure, until a write succeeds.
     keystore_error: Mutex<Option<String>>,
+    /// Whether a task is waiting for the server to be reachable again.
+    probing: AtomicBool,
 }
 
 impl Drop for Inner {
@@ -193,9 +196,15 @@ impl Session {
     }
 
     pub fn with_store(env: Environment, store: StoreHandle) -> Result<Session> {
+        Session::with_cache(env, store, Cache::in_memory())
+    }
+
+    /// A session whose catalogue cache is `cache` (the app gives each environment a folder of its own).
+    pub fn with_cache(env: Environment, store: StoreHandle, cache: Cache) -> Result<Session> {
         Ok(Session {
             inner: Arc::new(Inner {
-                api: ApiClient::new(&env)?,
+                api: ApiClient::new(&env, cache)?,
+                probing: AtomicBool::new(false),
                 tokens: TokenClient::new(&env)?,
                 env,
                 store,
@@ -228,6 +237,31 @@ impl Session {
 
     pub fn rate_limits(&self) -> watch::Receiver<RateLimitStatus> {
         self.inner.api.rate_limits()
+    }
+
+    /// Whether the server could be reached at the last attempt. While it cannot, a background task
+    /// asks it again now and then (2 s, doubling to 30 s) and flips this back when it answers.
+    pub fn connectivity(&self) -> watch::Receiver<bool> {
+        self.inner.api.connectivity()
+    }
+
+    fn watch_for_the_network(&self) {
+        if self.inner.api.is_online() || self.inner.probing.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let weak = Arc::downgrade(&self.inner);
+        tokio::spawn(async move {
+            let mut wait = limits::PROBE_FIRST_WAIT;
+            loop {
+                tokio::time::sleep(wait).await;
+                let Some(inner) = weak.upgrade() else { return };
+                if inner.api.is_online() || inner.api.probe().await {
+                    inner.probing.store(false, Ordering::SeqCst);
+                    return;
+                }
+                wait = (wait * 2).min(limits::PROBE_MAX_WAIT);
+            }
+        });
     }
 
     /// Which keystore holds the secrets ("memory" in session-only mode).
@@ -656,7 +690,7 @@ impl Session {
             return Err(Error::InvalidApiKeyFormat);
         }
         let _: Categories =
-            self.inner.api.get(paths::CATEGORIES, &[], &Credential::ApiKey(key.clone())).await?;
+            self.inner.api.get_from_server(paths::CATEGORIES, &[], &Credential::ApiKey(key.clone())).await?;
         let commit = self.inner.commit.lock().await;
         self.new_epoch();
         let persisted = self.note_write(self.inner.store.set(accounts::API_KEY, &key).await)
@@ -727,6 +761,16 @@ impl Session {
         outcome
     }
 
+    /// The catalogue is public: until the first access token of a browser sign-in arrives (the silent
+    /// sign-in at start-up is refreshing it), reads go out anonymously instead of waiting for it, so
+    /// that the first page does not wait for the keystore or the token endpoint.
+    async fn read_credential(&self) -> Result<Credential> {
+        if matches!(&*self.inner.auth.lock(), Auth::OAuth(o) if o.access.is_none()) {
+            return Ok(Credential::Anonymous);
+        }
+        self.credential().await
+    }
+
     async fn credential(&self) -> Result<Credential> {
         let api_key = match &*self.inner.auth.lock() {
             Auth::None => return Ok(Credential::Anonymous),
@@ -747,7 +791,7 @@ impl Session {
         F: Fn(Credential) -> Fut,
         Fut: std::future::Future<Output = Result<T>>,
     {
-        let credential = self.credential().await?;
+        let credential = if write { self.credential().await? } else { self.read_credential().await? };
         if write && matches!(credential, Credential::Anonymous) {
             return Err(match self.inner.ended.lock().clone() {
                 Some(cause) => Error::NeedsReauth(Box::new(cause)),
@@ -784,27 +828,78 @@ impl Session {
     }
 
     pub async fn skills(&self, query: &SkillQuery) -> Result<SkillPage> {
-        let pairs = &query.to_pairs();
-        self.call(false, move |c| async move { self.inner.api.get(paths::SKILLS, pairs, &c).await }).await
+        self.skills_with(query, Freshness::Live).await.map(|f| f.data)
     }
 
     pub async fn skill(&self, id_or_slug: &str) -> Result<SkillDetail> {
-        let path = &paths::skill(id_or_slug);
-        self.call(false, move |c| async move { self.inner.api.get(path, &[], &c).await }).await
+        self.skill_with(id_or_slug, Freshness::Live).await.map(|f| f.data)
     }
 
     pub async fn categories(&self) -> Result<Vec<Category>> {
-        let list: Categories =
-            self.call(false, |c| async move { self.inner.api.get(paths::CATEGORIES, &[], &c).await }).await?;
-        Ok(list.categories)
+        self.categories_with(Freshness::Live).await.map(|f| f.data)
     }
 
     pub async fn reviews(&self, skill: &str, limit: u32, offset: u64) -> Result<ReviewPage> {
+        self.reviews_with(skill, limit, offset, Freshness::Live).await.map(|f| f.data)
+    }
+
+    /// A page of skills. With no reply to this query saved and no server, the saved pages are searched
+    /// and filtered instead (`from_saved_pages`).
+    pub async fn skills_with(&self, query: &SkillQuery, freshness: Freshness) -> Result<Fetched<SkillPage>> {
+        let pairs = &query.to_pairs();
+        let result = self
+            .read(move |c| async move { self.inner.api.get(paths::SKILLS, pairs, &c, freshness).await })
+            .await;
+        match result {
+            Err(Error::Network(reason)) => {
+                let saved = self.inner.api.cached_skill_pages();
+                if saved.is_empty() {
+                    return Err(Error::Network(reason));
+                }
+                Ok(crate::offline::search(&saved, query))
+            }
+            other => other,
+        }
+    }
+
+    pub async fn skill_with(&self, id_or_slug: &str, freshness: Freshness) -> Result<Fetched<SkillDetail>> {
+        let path = &paths::skill(id_or_slug);
+        self.read(move |c| async move { self.inner.api.get(path, &[], &c, freshness).await }).await
+    }
+
+    pub async fn categories_with(&self, freshness: Freshness) -> Result<Fetched<Vec<Category>>> {
+        let list: Fetched<Categories> = self
+            .read(|c| async move { self.inner.api.get(paths::CATEGORIES, &[], &c, freshness).await })
+            .await?;
+        Ok(list.map(|l| l.categories))
+    }
+
+    pub async fn reviews_with(
+        &self,
+        skill: &str,
+        limit: u32,
+        offset: u64,
+        freshness: Freshness,
+    ) -> Result<Fetched<ReviewPage>> {
         let path = paths::reviews(skill);
         let query =
             [("limit", limit.clamp(1, limits::REVIEWS_PAGE_MAX).to_string()), ("offset", offset.to_string())];
         let (path, query) = (&path, &query);
-        self.call(false, move |c| async move { self.inner.api.get(path, query, &c).await }).await
+        self.read(move |c| async move { self.inner.api.get(path, query, &c, freshness).await }).await
+    }
+
+    /// A read: as [`Session::call`], and when it finds the server unreachable, the session starts
+    /// watching for the network's return.
+    async fn read<T, F, Fut>(&self, op: F) -> Result<T>
+    where
+        F: Fn(Credential) -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
+        let result = self.call(false, op).await;
+        if !self.inner.api.is_online() {
+            self.watch_for_the_network();
+        }
+        result
     }
 
     /// Submits a skill after checking it against the contract's rules (nothing invalid is sent).

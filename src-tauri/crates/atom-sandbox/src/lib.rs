@@ -141,6 +141,8 @@ fn api_endpoint_name(method: &Method, path: &str) -> String {
 async fn api_layer(State(state): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
     let request_id = uuid::Uuid::new_v4().to_string();
     let endpoint = api_endpoint_name(req.method(), req.uri().path());
+    let conditional =
+        (req.method() == Method::GET).then(|| req.headers().get(header::IF_NONE_MATCH).cloned());
     let ip = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -198,9 +200,41 @@ async fn api_layer(State(state): State<Arc<AppState>>, mut req: Request, next: N
         h.insert(HeaderName::from_static("x-ratelimit-remaining"), HeaderValue::from(d.remaining));
         h.insert(HeaderName::from_static("x-ratelimit-reset"), HeaderValue::from(d.reset));
     }
+    if let Some(if_none_match) = conditional {
+        if resp.status() == StatusCode::OK {
+            resp = with_etag(resp, if_none_match.as_ref()).await;
+        }
+    }
     state.stats.lock().api_request(&endpoint, resp.status().as_u16());
     tracing::debug!(%endpoint, status = resp.status().as_u16(), %request_id, "api request");
     resp
+}
+
+/// A successful GET gets an `ETag` (a hash of its body) and `Cache-Control: no-cache` (keep it, but
+/// ask before using it again); a request whose `If-None-Match` names that tag gets `304 Not Modified`
+/// with no body. The request still counts against the rate limit, as it does at ATOM.
+async fn with_etag(resp: Response, if_none_match: Option<&HeaderValue>) -> Response {
+    use sha2::{Digest, Sha256};
+    let (mut parts, body) = resp.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, limits::MAX_BODY_BYTES * 8).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "reply too large").into_response();
+    };
+    let digest = Sha256::digest(&bytes);
+    let tag = format!("\"{}\"", digest[..12].iter().map(|b| format!("{b:02x}")).collect::<String>());
+    let matches = if_none_match.and_then(|v| v.to_str().ok()).is_some_and(|v| {
+        v.split(',').map(|t| t.trim().trim_start_matches("W/")).any(|t| t == tag || t == "*")
+    });
+    if let Ok(v) = HeaderValue::from_str(&tag) {
+        parts.headers.insert(header::ETAG, v);
+    }
+    parts.headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if matches {
+        parts.status = StatusCode::NOT_MODIFIED;
+        parts.headers.remove(header::CONTENT_LENGTH);
+        parts.headers.remove(header::CONTENT_TYPE);
+        return Response::from_parts(parts, Body::empty());
+    }
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// Faults and stats for the OAuth endpoints.

@@ -557,3 +557,35 @@ async fn serves_ten_thousand_skills() {
     assert_eq!(body["total"], 10_000);
     assert_eq!(body["skills"].as_array().unwrap().len(), 50);
 }
+
+#[tokio::test]
+async fn a_get_can_be_revalidated_with_its_etag() {
+    let sb = Sandbox::unlimited().await;
+    let get = |tag: Option<String>| {
+        let mut req = sb.http.get(sb.api("/skills/web-router"));
+        if let Some(tag) = tag {
+            req = req.header("If-None-Match", tag);
+        }
+        req.send()
+    };
+    let first = get(None).await.unwrap();
+    assert_eq!(first.status(), 200);
+    assert_eq!(first.headers()["cache-control"], "no-cache");
+    let tag = first.headers()["etag"].to_str().unwrap().to_string();
+    assert!(tag.starts_with('"') && tag.ends_with('"'), "a strong tag: {tag}");
+
+    let same = get(Some(tag.clone())).await.unwrap();
+    assert_eq!(same.status(), 304, "unchanged: not modified");
+    assert_eq!(same.headers()["etag"], tag.as_str());
+    assert!(same.bytes().await.unwrap().is_empty(), "a 304 has no body");
+    let listed = get(Some(format!("\"other\", W/{tag}"))).await.unwrap();
+    assert_eq!(listed.status(), 304, "one of a list of tags, weak or strong, matches");
+
+    // A rating changes the skill: the old tag no longer matches.
+    let (status, _) = sb.post_json("/skills/web-router/rate", Auth::Key(RW_KEY), &json!({"rating": 1})).await;
+    assert_eq!(status, 200);
+    let changed = get(Some(tag.clone())).await.unwrap();
+    assert_eq!(changed.status(), 200, "changed: the new version");
+    assert_ne!(changed.headers()["etag"], tag.as_str());
+    assert_eq!(sb.stats().await["api_requests"]["GET /skills/{id}"]["304"], 2, "counted as requests");
+}
