@@ -35,7 +35,7 @@ features=(--locked --features atom-marketplace/custom-protocol)
 # by a plain `cargo test`, which has no Node.js packages to run them with.
 scripts/with-desktop.sh cargo test --workspace --exclude atom-marketplace --locked -- --include-ignored
 scripts/with-desktop.sh cargo test -p atom-marketplace --lib --test keystore "${features[@]}"
-scripts/with-desktop.sh cargo test -p atom-marketplace --test e2e_signin --test e2e_gui --test e2e_hardening --test e2e_openers --test e2e_a11y "${features[@]}"
+scripts/with-desktop.sh cargo test -p atom-marketplace --test e2e_signin --test e2e_gui --test e2e_hardening --test e2e_openers --test e2e_a11y --test e2e_offline "${features[@]}"
 
 echo "== the installed package: .deb and .rpm built, the .deb installed, signed in through its scheme, removed"
 scripts/test-installed.sh

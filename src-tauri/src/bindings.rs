@@ -6,8 +6,8 @@
 use atom_core::markdown::RenderedMarkdown;
 use atom_core::{
     ApiKeyScope, AuthMethod, AuthState, Category, CredentialKind, CustomEnvironment, EnvironmentKind,
-    ErrorInfo, RateLimitStatus, RateResult, Review, ReviewPage, ServerMetadata, SignedIn, Skill, SkillDetail,
-    SkillPage, SkillQuery, SkillSort, Submission, SubmitResult, TokenEncoding,
+    ErrorInfo, Fetched, Freshness, RateLimitStatus, RateResult, Review, ReviewPage, ServerMetadata, SignedIn,
+    Skill, SkillDetail, SkillPage, SkillQuery, SkillSort, Submission, SubmitResult, TokenEncoding,
 };
 use ts_rs::{Config, TS};
 
@@ -54,6 +54,8 @@ pub fn types_ts() -> String {
         decl::<atom_core::models::Author>(),
         decl::<SkillDetail>(),
         decl::<SkillPage>(),
+        decl::<Fetched<()>>(),
+        decl::<Freshness>(),
         decl::<SkillQuery>(),
         decl::<SkillSort>(),
         decl::<atom_core::PriceFilter>(),
@@ -92,12 +94,23 @@ pub fn command_sigs() -> Vec<CommandSig> {
         sig::<SignOutResult>("sign_out", vec![]),
         sig::<EnvironmentView>("switch_environment", vec![("choice", ty::<EnvChoice>())]),
         sig::<RateLimitStatus>("rate_limit_status", vec![]),
-        sig::<SkillPage>("list_skills", vec![("query", ty::<SkillQuery>())]),
-        sig::<SkillDetail>("get_skill", vec![("id", ty::<String>())]),
-        sig::<Vec<Category>>("list_categories", vec![]),
-        sig::<ReviewPage>(
+        sig::<Fetched<SkillPage>>(
+            "list_skills",
+            vec![("query", ty::<SkillQuery>()), ("freshness", ty::<Freshness>())],
+        ),
+        sig::<Fetched<SkillDetail>>(
+            "get_skill",
+            vec![("id", ty::<String>()), ("freshness", ty::<Freshness>())],
+        ),
+        sig::<Fetched<Vec<Category>>>("list_categories", vec![("freshness", ty::<Freshness>())]),
+        sig::<Fetched<ReviewPage>>(
             "list_reviews",
-            vec![("id", ty::<String>()), ("limit", ty::<u32>()), ("offset", ty::<u32>())],
+            vec![
+                ("id", ty::<String>()),
+                ("limit", ty::<u32>()),
+                ("offset", ty::<u32>()),
+                ("freshness", ty::<Freshness>()),
+            ],
         ),
         sig::<SubmitResult>("submit_skill", vec![("submission", ty::<Submission>())]),
         sig::<RateResult>(
@@ -185,6 +198,7 @@ pub fn events_ts() -> String {
         (events::SIGN_IN_ERROR, ty::<ErrorInfo>()),
         (events::ENVIRONMENT, ty::<EnvironmentView>()),
         (events::KEYSTORE, ty::<KeystoreStatus>()),
+        (events::CONNECTIVITY, ty::<bool>()),
     ];
     let mut out = format!(
         "{HEADER}\nimport {{ listen, type UnlistenFn }} from \"@tauri-apps/api/event\";\n\

@@ -3,8 +3,9 @@
 
 use atom_core::markdown::RenderedMarkdown;
 use atom_core::{
-    ApiKeyScope, AuthState, Category, ErrorInfo, RateLimitStatus, RateResult, RedirectTarget, Review,
-    ReviewPage, ServerMetadata, SkillDetail, SkillPage, SkillQuery, Submission, SubmitResult,
+    ApiKeyScope, AuthState, Category, ErrorInfo, Fetched, Freshness, RateLimitStatus, RateResult,
+    RedirectTarget, Review, ReviewPage, ServerMetadata, SkillDetail, SkillPage, SkillQuery, Submission,
+    SubmitResult,
 };
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Manager, State};
@@ -33,6 +34,8 @@ pub struct AppInfo {
     pub pending_error: Option<ErrorInfo>,
     /// Whether the OS keystore could be used at start-up.
     pub keystore: KeystoreStatus,
+    /// Whether the server answered the last request (`false`: browsing the saved catalogue).
+    pub online: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -71,6 +74,7 @@ pub async fn app_info(app: State<'_, App>) -> Result<AppInfo> {
         auth: session.current_state(),
         pending_error: app.take_last_error(),
         keystore: app.keystore_status(),
+        online: *session.connectivity().borrow(),
     })
 }
 
@@ -160,24 +164,42 @@ pub async fn rate_limit_status(app: State<'_, App>) -> Result<RateLimitStatus> {
     Ok(app.session().await.rate_limits().borrow().clone())
 }
 
+// The reads take a `freshness`: `cache_first` paints at once from the saved catalogue (then the UI asks
+// `live` when the reply is `stale`); `live` asks the server, and falls back on the cache when it cannot
+// be reached (`offline`).
+
 #[tauri::command]
-pub async fn list_skills(app: State<'_, App>, query: SkillQuery) -> Result<SkillPage> {
-    app.session().await.skills(&query).await.map_err(info)
+pub async fn list_skills(
+    app: State<'_, App>,
+    query: SkillQuery,
+    freshness: Freshness,
+) -> Result<Fetched<SkillPage>> {
+    app.session().await.skills_with(&query, freshness).await.map_err(info)
 }
 
 #[tauri::command]
-pub async fn get_skill(app: State<'_, App>, id: String) -> Result<SkillDetail> {
-    app.session().await.skill(&id).await.map_err(info)
+pub async fn get_skill(
+    app: State<'_, App>,
+    id: String,
+    freshness: Freshness,
+) -> Result<Fetched<SkillDetail>> {
+    app.session().await.skill_with(&id, freshness).await.map_err(info)
 }
 
 #[tauri::command]
-pub async fn list_categories(app: State<'_, App>) -> Result<Vec<Category>> {
-    app.session().await.categories().await.map_err(info)
+pub async fn list_categories(app: State<'_, App>, freshness: Freshness) -> Result<Fetched<Vec<Category>>> {
+    app.session().await.categories_with(freshness).await.map_err(info)
 }
 
 #[tauri::command]
-pub async fn list_reviews(app: State<'_, App>, id: String, limit: u32, offset: u32) -> Result<ReviewPage> {
-    app.session().await.reviews(&id, limit, u64::from(offset)).await.map_err(info)
+pub async fn list_reviews(
+    app: State<'_, App>,
+    id: String,
+    limit: u32,
+    offset: u32,
+    freshness: Freshness,
+) -> Result<Fetched<ReviewPage>> {
+    app.session().await.reviews_with(&id, limit, u64::from(offset), freshness).await.map_err(info)
 }
 
 #[tauri::command]

@@ -4,7 +4,10 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use atom_core::{CustomEnvironment, Environment, EnvironmentKind, ErrorInfo, SecretStore, Session};
+use atom_core::cache::Cache;
+use atom_core::{
+    CustomEnvironment, Environment, EnvironmentKind, ErrorInfo, SecretStore, Session, StoreHandle,
+};
 use serde::{Deserialize, Serialize};
 use tauri::async_runtime::JoinHandle;
 use tauri::{AppHandle, Emitter, Manager};
@@ -20,6 +23,8 @@ pub mod events {
     pub const SIGN_IN_ERROR: &str = "sign-in-error";
     pub const ENVIRONMENT: &str = "environment";
     pub const KEYSTORE: &str = "keystore";
+    /// `true` when the server answers again, `false` when it cannot be reached.
+    pub const CONNECTIVITY: &str = "connectivity";
 }
 
 /// Whether the OS keystore could be used, for a notice that stays while the problem does.
@@ -71,6 +76,8 @@ pub struct App {
     handle: AppHandle,
     store: Arc<dyn SecretStore>,
     config_dir: PathBuf,
+    /// The catalogue cache, one folder per environment.
+    cache_dir: PathBuf,
     active: AsyncMutex<Option<Active>>,
     ready: watch::Sender<Option<Session>>,
     sandbox: crate::embedded::EmbeddedSandbox,
@@ -86,10 +93,13 @@ impl App {
             handle.path().app_data_dir().unwrap_or_else(|_| std::env::temp_dir().join("atom-marketplace"));
         let config_dir = handle.path().app_config_dir().unwrap_or_else(|_| data_dir.clone());
         let sandbox_dir = data_dir.clone();
+        let cache_dir =
+            handle.path().app_cache_dir().unwrap_or_else(|_| data_dir.join("cache")).join("catalogue");
         App {
             handle,
             store,
             config_dir,
+            cache_dir,
             active: AsyncMutex::new(None),
             ready: watch::channel(None).0,
             sandbox: crate::embedded::EmbeddedSandbox::new(sandbox_dir),
@@ -183,10 +193,13 @@ impl App {
     /// background, with its state and rate limits forwarded to the UI.
     pub async fn switch(&self, choice: EnvChoice, remember: bool) -> Result<EnvironmentView, ErrorInfo> {
         let env = self.environment_for(&choice).await?;
-        let session = Session::new(env, self.store.clone()).map_err(|e| e.info())?;
+        let store = StoreHandle::new(self.store.clone(), env.namespace());
+        let cache = Cache::on_disk(self.cache_dir.join(cache_folder(&env)));
+        let session = Session::with_cache(env, store, cache).map_err(|e| e.info())?;
         let forwarders = vec![
             self.forward(session.state(), events::AUTH_STATE),
             self.forward(session.rate_limits(), events::RATE_LIMIT),
+            self.forward(session.connectivity(), events::CONNECTIVITY),
         ];
         let view = self.view(&session);
         {
@@ -277,6 +290,52 @@ impl App {
         // A forged or stray link leaves the sign-in in progress, and its loopback listener, waiting.
         if session.pending_target().is_none() {
             *self.loopback.lock() = None;
+        }
+    }
+}
+
+/// The catalogue's folder: one per marketplace API (public data, so the sign-in settings do not enter
+/// into it, and a server given with `--server` finds its catalogue whether or not it answered discovery).
+fn cache_folder(env: &Environment) -> String {
+    match env.kind {
+        EnvironmentKind::Custom => {
+            let base = env.api_base.as_str();
+            let address = base.split_once("://").map_or(base, |(_, rest)| rest);
+            folder_name(&format!("custom-{}", address.trim_end_matches('/')))
+        }
+        _ => env.namespace(),
+    }
+}
+
+/// A folder name for an environment's namespace (`custom:host:port:client:tag`): letters, digits, `.`,
+/// `-` and `_` only.
+fn folder_name(namespace: &str) -> String {
+    namespace.chars().map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' }).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_environment_gets_a_plain_folder_name() {
+        assert_eq!(
+            super::folder_name("custom:example.com:8443:atom-app:0a1b"),
+            "custom_example.com_8443_atom-app_0a1b"
+        );
+        assert_eq!(super::folder_name("../x"), ".._x");
+        let env =
+            atom_core::Environment::custom(&crate::state::tests::server("https://example.com:8443/api/v1"))
+                .unwrap();
+        assert_eq!(super::cache_folder(&env), "custom-example.com_8443_api_v1");
+    }
+
+    pub(super) fn server(base: &str) -> atom_core::CustomEnvironment {
+        atom_core::CustomEnvironment {
+            name: "Example".into(),
+            api_base: base.into(),
+            authorize_url: "https://example.com/oauth/authorize".into(),
+            token_url: "https://example.com/oauth/token".into(),
+            client_id: "atom-app".into(),
+            ..Default::default()
         }
     }
 }

@@ -11,6 +11,7 @@ export type Events = {
   "sign-in-error": T.ErrorInfo;
   "environment": T.EnvironmentView;
   "keystore": T.KeystoreStatus;
+  "connectivity": boolean;
 };
 
 export function on<K extends keyof Events>(event: K, handler: (payload: Events[K]) => void): Promise<UnlistenFn> {

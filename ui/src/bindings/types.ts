@@ -17,7 +17,11 @@ pending_error: ErrorInfo | null,
 /**
  * Whether the OS keystore could be used at start-up.
  */
-keystore: KeystoreStatus, };
+keystore: KeystoreStatus, 
+/**
+ * Whether the server answered the last request (`false`: browsing the saved catalogue).
+ */
+online: boolean, };
 
 export type SignInMethod = "deep_link" | "loopback";
 
@@ -149,6 +153,22 @@ status: string | null,
 rating_distribution: Record<string, number>, id: string, slug: string, name: string, description: string, category: string, tags: Array<string>, type: string, price: number, is_free: boolean, rating: number, rating_count: number, installs: number, };
 
 export type SkillPage = { skills: Array<Skill>, total: number, limit: number, offset: number, has_more: boolean, };
+
+export type Fetched<T> = { data: T, 
+/**
+ * Not confirmed by the server just now: saved `age_secs` ago.
+ */
+stale: boolean, age_secs: number, 
+/**
+ * Served from the cache because the server could not be reached.
+ */
+offline: boolean, 
+/**
+ * Worked out from the saved pages (a search or filter while offline), not a reply to this query.
+ */
+from_saved_pages: boolean, };
+
+export type Freshness = "live" | "cache_first";
 
 export type SkillQuery = { query: string, category: string | null, tags: Array<string>, type: string | null, price: PriceFilter | null, sort: SkillSort, limit: number | null, offset: number, };
 

@@ -59,12 +59,30 @@ export class Drafts {
 
 export const drafts = new Drafts();
 
-/** Calls `fn` once things have been quiet for `ms`; `cancel()` drops a call still waiting. */
-export function debounce<A extends unknown[]>(fn: (...args: A) => void, ms: number): ((...args: A) => void) & { cancel(): void } {
+/**
+ * Calls `fn` once things have been quiet for `ms`. `cancel()` drops a call still waiting; `flush()` makes
+ * it now (a form that goes away saves what it last had then, and no later timer can write an older
+ * draft over one saved since by another copy of the form).
+ */
+export function debounce<A extends unknown[]>(
+  fn: (...args: A) => void,
+  ms: number,
+): ((...args: A) => void) & { cancel(): void; flush(): void } {
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let pending: A | null = null;
+  const cancel = () => {
+    clearTimeout(timer);
+    pending = null;
+  };
+  const flush = () => {
+    const args = pending;
+    cancel();
+    if (args) fn(...args);
+  };
   const call = (...args: A) => {
     clearTimeout(timer);
-    timer = setTimeout(() => fn(...args), ms);
+    pending = args;
+    timer = setTimeout(flush, ms);
   };
-  return Object.assign(call, { cancel: () => clearTimeout(timer) });
+  return Object.assign(call, { cancel, flush });
 }

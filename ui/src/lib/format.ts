@@ -23,3 +23,13 @@ export function sentence(message: string): string {
   const first = text.charAt(0).toUpperCase() + text.slice(1);
   return /[.!?)]$/.test(first) ? first : `${first}.`;
 }
+
+/** How long ago something was saved: "just now", "5 min ago", "3 h ago", "2 days ago". */
+export function formatAge(secs: number): string {
+  if (secs < 60) return "just now";
+  const min = Math.floor(secs / 60);
+  if (min < 60) return `${min} min ago`;
+  const hours = Math.floor(min / 60);
+  if (hours < 48) return `${hours} h ago`;
+  return `${Math.floor(hours / 24)} days ago`;
+}

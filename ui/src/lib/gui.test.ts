@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { Drafts, type KeyValue } from "./drafts";
+import { debounce, Drafts, type KeyValue } from "./drafts";
 import { defaultFilters, queryKey, toQuery } from "./query";
 import type { CustomEnvironment, ServerMetadata } from "../bindings/types";
 import { checkServerUrl, customFromBase, emptySubmission, fromMetadata, isSemver, parseTags, validateCustomEnvironment, validateSubmission } from "./validation";
 import { pagesFor, visibleRows } from "./virtual";
+import { formatAge } from "./format";
 
 describe("submission validation mirrors the server", () => {
   const valid = { ...emptySubmission(), name: "Changelog Writer", description: "Writes changelogs from PRs.", category: "automation", type: "script" };
@@ -152,5 +153,33 @@ describe("custom server form mirrors the core", () => {
     expect(fromMetadata(metadata, blank, false).scopes).toBe("marketplace:read marketplace:write");
     expect(fromMetadata({ ...metadata, scopes_supported: [] }, blank, true).scopes).toBe("marketplace:read marketplace:write");
     expect(fromMetadata(metadata, { ...blank, api_base: "https://api.example.com" }, true).api_base).toBe("https://api.example.com");
+  });
+});
+
+describe("formatAge", () => {
+  it("says how old the saved catalogue is in words a person uses", () => {
+    expect(formatAge(0)).toBe("just now");
+    expect(formatAge(59)).toBe("just now");
+    expect(formatAge(60)).toBe("1 min ago");
+    expect(formatAge(3599)).toBe("59 min ago");
+    expect(formatAge(3600)).toBe("1 h ago");
+    expect(formatAge(47 * 3600)).toBe("47 h ago");
+    expect(formatAge(3 * 86400)).toBe("3 days ago");
+  });
+});
+
+describe("debounce", () => {
+  it("flushes the last call now, once, and a cancelled or flushed call never fires later", async () => {
+    const calls: string[] = [];
+    const save = debounce((v: string) => calls.push(v), 20);
+    save("a");
+    save("b");
+    save.flush();
+    expect(calls).toEqual(["b"]);
+    save.flush();
+    save("c");
+    save.cancel();
+    await new Promise((r) => setTimeout(r, 40));
+    expect(calls).toEqual(["b"]);
   });
 });

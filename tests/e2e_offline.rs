@@ -1,0 +1,265 @@
+//! Paint first, then ask; and keep working without the network. On the real app, against a sandbox the
+//! test runs (so that it can stop it, as a network that goes away, and start it again on the same
+//! address): a start with no network and a warm catalogue cache, a network lost and regained in the
+//! middle of a session, a start while the OS keystore does not answer, and HTTPS that is trusted only
+//! through the trust store the app is given.
+
+mod support;
+
+use std::net::SocketAddr;
+use std::process::Command;
+use std::time::Duration;
+
+use support::*;
+
+fn config(addr: SocketAddr) -> atom_sandbox::Config {
+    atom_sandbox::Config {
+        addr,
+        auto_approve: true,
+        rate_limits: None,
+        test_hooks: true,
+        ..Default::default()
+    }
+}
+
+/// A sandbox on a free loopback port; the same seed gives the same catalogue when it starts again there.
+async fn server() -> atom_sandbox::SandboxHandle {
+    atom_sandbox::start(config(SocketAddr::from(([127, 0, 0, 1], 0))))
+        .await
+        .expect("the test's sandbox starts")
+}
+
+async fn server_again(addr: SocketAddr) -> atom_sandbox::SandboxHandle {
+    atom_sandbox::start(config(addr)).await.expect("the sandbox starts again on its address")
+}
+
+const NOTICE: &str = "[data-testid=offline-notice]";
+
+async fn wait_gone(app: &App, css: &str, limit: Duration, what: &str) {
+    let script = format!("return document.querySelector({css:?}) ? null : true");
+    assert!(app.poll(&script, limit).await.is_some(), "{what}");
+}
+
+/// The slug and name of the first row shown.
+async fn first_row(app: &App) -> (String, String) {
+    app.wait_for("[data-testid=skill-row]").await;
+    let row = app
+        .script("const r = document.querySelector('[data-testid=skill-row]'); return [r.dataset.slug, r.querySelector('.name').textContent]")
+        .await;
+    (row[0].as_str().unwrap().to_string(), row[1].as_str().unwrap().to_string())
+}
+
+#[tokio::test]
+async fn a_start_without_network_shows_the_saved_catalogue_and_recovers_by_itself() {
+    if !enabled() {
+        return;
+    }
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let sandbox = server().await;
+    let addr = sandbox.addr();
+    let profile = Profile::on_server("offline-start", &sandbox.base_url());
+
+    // A first run, online: the catalogue and one skill the user opened are saved.
+    let app = profile.launch().await;
+    let (slug, name) = first_row(&app).await;
+    app.click(&format!("[data-testid=skill-row][data-slug='{slug}']")).await;
+    app.wait_text("[data-testid=skill-name]", |t| t == name, Duration::from_secs(10), "the skill opens")
+        .await;
+    app.quit().await;
+
+    // The network is gone (the server refuses connections), and the app starts again.
+    sandbox.shutdown().await;
+    let app = profile.launch().await;
+    let (first, _) = first_row(&app).await;
+    assert_eq!(first, slug, "the last catalogue, painted from the cache");
+    app.wait_for(NOTICE).await;
+    let notice = app.text(NOTICE).await;
+    assert!(notice.contains("offline") && notice.contains("saved catalogue"), "{notice}");
+    app.wait_text(
+        "[data-testid=saved-age]",
+        |t| t.starts_with("Saved"),
+        Duration::from_secs(10),
+        "marked as saved",
+    )
+    .await;
+    app.screenshot(&screenshot_path("offline-start")).await;
+
+    // Search and filters work over the saved pages.
+    let term = name.split_whitespace().next().unwrap().to_lowercase();
+    app.type_into("[data-testid=search]", &term).await;
+    app.wait_text(
+        "[data-testid=saved-age]",
+        |t| t.contains("saved pages"),
+        Duration::from_secs(10),
+        "searched offline",
+    )
+    .await;
+    let names = app
+        .script(
+            "return [...document.querySelectorAll('[data-testid=skill-row] .name')].map(n => n.textContent)",
+        )
+        .await;
+    assert!(!names.as_array().unwrap().is_empty(), "the search found the saved skill");
+
+    // The skill opened before is there; writing waits for the network, and says so.
+    app.click(&format!("[data-testid=skill-row][data-slug='{slug}']")).await;
+    app.wait_text(
+        "[data-testid=skill-name]",
+        |t| t == name,
+        Duration::from_secs(10),
+        "the saved skill opens",
+    )
+    .await;
+    app.wait_for("[data-testid=detail-saved-age]").await;
+    assert!(app.text("[data-testid=write-disabled]").await.contains("offline"));
+    app.click("[data-testid=nav-submit]").await;
+    assert!(app.text("[data-testid=submit-disabled]").await.contains("offline"));
+    app.click("nav.tabs button").await;
+
+    // The network returns: the app notices by itself (no click, no restart).
+    let back = server_again(addr).await;
+    wait_gone(&app, NOTICE, Duration::from_secs(45), "the offline notice goes by itself").await;
+    wait_gone(&app, "[data-testid=saved-age]", Duration::from_secs(15), "the list is current again").await;
+    app.click("[data-testid=nav-submit]").await;
+    app.wait_for("[data-testid=f-name]").await;
+    assert!(
+        !app.text("[data-testid=submit-disabled]").await.contains("offline"),
+        "writing is back (signed out, so it asks to sign in instead)"
+    );
+    app.quit().await;
+    back.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_network_lost_mid_session_is_said_calmly_and_regained_without_a_click() {
+    if !enabled() {
+        return;
+    }
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let sandbox = server().await;
+    let addr = sandbox.addr();
+    let profile = Profile::on_server("offline-mid", &sandbox.base_url());
+    let app = profile.launch().await;
+    let (_, name) = first_row(&app).await;
+    assert!(app.find(NOTICE).await.is_none(), "online: no notice");
+
+    sandbox.shutdown().await;
+    // A search the server was never asked: answered from the saved pages, and the app knows why.
+    let term = name.split_whitespace().next().unwrap().to_lowercase();
+    app.type_into("[data-testid=search]", &term).await;
+    app.wait_for(NOTICE).await;
+    app.wait_text(
+        "[data-testid=saved-age]",
+        |t| t.contains("saved pages"),
+        Duration::from_secs(10),
+        "searched offline",
+    )
+    .await;
+    assert!(app.find("[data-testid=list-error]").await.is_none(), "no error where saved pages can answer");
+    assert!(app.find("[data-testid=toast][data-kind=error]").await.is_none(), "calm: no error toast");
+    app.screenshot(&screenshot_path("offline-mid-session")).await;
+
+    let back = server_again(addr).await;
+    wait_gone(&app, NOTICE, Duration::from_secs(45), "the offline notice goes by itself").await;
+    wait_gone(&app, "[data-testid=saved-age]", Duration::from_secs(15), "the results are the server's again")
+        .await;
+    app.quit().await;
+    back.shutdown().await;
+}
+
+/// The session's gnome-keyring daemon, stopped (it receives D-Bus calls and answers none) until this
+/// is dropped.
+struct FrozenKeyring(Vec<String>);
+
+impl FrozenKeyring {
+    fn freeze() -> FrozenKeyring {
+        let out = Command::new("pgrep").args(["-x", "gnome-keyring-d"]).output().expect("pgrep runs");
+        let pids: Vec<String> =
+            String::from_utf8_lossy(&out.stdout).split_whitespace().map(str::to_string).collect();
+        assert!(!pids.is_empty(), "the desktop session runs gnome-keyring");
+        Command::new("kill").arg("-STOP").args(&pids).status().expect("kill runs");
+        FrozenKeyring(pids)
+    }
+}
+
+impl Drop for FrozenKeyring {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").arg("-CONT").args(&self.0).status();
+    }
+}
+
+#[tokio::test]
+async fn the_first_page_does_not_wait_for_a_keystore_that_does_not_answer() {
+    if !enabled() {
+        return;
+    }
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let sandbox = server().await;
+    let profile = Profile::on_server("frozen-keystore", &sandbox.base_url());
+    // Something to restore: an API key in the keystore from an earlier run.
+    let app = profile.launch().await;
+    first_row(&app).await;
+    app.click("[data-testid=nav-account]").await;
+    app.type_into("[data-testid=api-key-input]", "atom_pub_00000000-0000-4000-8000-000000000002").await;
+    app.click("input[type=radio][value=read_write]").await;
+    app.click("[data-testid=api-key-submit]").await;
+    app.wait_attribute("[data-testid=auth-state]", "data-state", "signed_in").await;
+    app.quit().await;
+
+    // The keystore hangs from before the launch until after the first page is painted.
+    let frozen = FrozenKeyring::freeze();
+    let app = profile.launch().await;
+    first_row(&app).await;
+    let painted = app.script("return performance.getEntriesByName('first-page').length").await;
+    assert_eq!(painted, 1, "the first page was painted while the keystore did not answer");
+    drop(frozen);
+
+    // The silent sign-in settles in the background (signed in, or the keystore notice), and the app
+    // keeps working either way.
+    app.click("[data-testid=nav-account]").await;
+    let settled = "const s = document.querySelector('[data-testid=auth-state]')?.dataset.state; \
+                   return s === 'signed_in' || document.querySelector('[data-testid=session-only]') ? s : null";
+    assert!(app.poll(settled, Duration::from_secs(20)).await.is_some(), "the silent sign-in settles");
+    app.quit().await;
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn https_is_trusted_only_through_the_trust_store_the_app_is_given() {
+    if !enabled() {
+        return;
+    }
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let dir = std::env::temp_dir().join(format!("atom-e2e-test-ca-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let tls = atom_sandbox::tls::write_test_ca(&dir).expect("a test CA and a certificate for 127.0.0.1");
+    let sandbox = atom_sandbox::start(atom_sandbox::Config {
+        tls: Some(tls),
+        ..config(SocketAddr::from(([127, 0, 0, 1], 0)))
+    })
+    .await
+    .expect("the HTTPS sandbox starts");
+    let base = sandbox.base_url();
+    assert!(base.starts_with("https://"));
+
+    // The system's trust store does not know the test CA: a clear error that says what to do.
+    let profile = Profile::new("tls-untrusted");
+    let app = profile.launch_with(&["--server", &base]).await;
+    app.wait_for("[data-testid=list-error]").await;
+    let error = app.text("[data-testid=list-error]").await;
+    assert!(error.to_lowercase().contains("certificate"), "{error}");
+    assert!(error.contains("trust"), "the hint names the trust store: {error}");
+    app.screenshot(&screenshot_path("tls-untrusted")).await;
+    app.quit().await;
+
+    // The same server, with the test CA as the trust store (as an inspecting proxy's root CA would be).
+    let mut profile = Profile::new("tls-trusted");
+    profile.extra_env.push(("SSL_CERT_FILE", dir.join("ca.pem").display().to_string()));
+    let app = profile.launch_with(&["--server", &base]).await;
+    first_row(&app).await;
+    assert!(app.find("[data-testid=list-error]").await.is_none());
+    app.quit().await;
+    sandbox.shutdown().await;
+    let _ = std::fs::remove_dir_all(dir);
+}
