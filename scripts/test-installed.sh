@@ -47,7 +47,7 @@ echo "sandbox at $server"
 
 echo "== sign in to the installed app"
 ATOM_E2E=1 ATOM_INSTALLED_APP=1 ATOM_APP_BINARY="$binary" ATOM_SERVER_URL="$server" \
-  scripts/with-desktop.sh cargo test -p atom-marketplace --test installed_app --locked --features atom-marketplace/custom-protocol
+  scripts/with-desktop.sh cargo test -p atom-marketplace --test installed_app --locked --features atom-marketplace/custom-protocol -- --include-ignored
 
 echo "== remove $package"
 trap - EXIT

@@ -3,10 +3,21 @@
 # front end's type check and unit tests, and all Rust tests, the desktop ones (real Secret Service,
 # deep links between two processes, WebDriver on the real app) inside a headless desktop session.
 # This is the README's test command, and what CI runs (.ci/run).
+#   scripts/test.sh           everything (what CI runs)
+#   scripts/test.sh --quick   the inner loop: format, lints, type check, unit tests, and the core's and the
+#                             sandbox's tests over loopback; no desktop session, packaging or benchmark
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/setup.sh
+quick=0
+for arg in "$@"; do
+  case "$arg" in
+    --quick) quick=1 ;;
+    *) echo "usage: scripts/test.sh [--quick]" >&2; exit 2 ;;
+  esac
+done
+
+if [ "$quick" = 0 ]; then scripts/setup.sh; fi
 
 echo "== format"
 cargo fmt --all -- --check
@@ -25,17 +36,26 @@ if cargo tree -p atom-core -e normal --prefix none --locked | awk '{print $1}' |
   exit 1
 fi
 
+if [ "$quick" = 1 ]; then
+  echo "== tests: unit, and the core and the sandbox over loopback (--quick)"
+  cargo test --workspace --locked
+  echo "(quick run: the desktop, interop, installed-package tests and the benchmark were not run)"
+  exit 0
+fi
+
 echo "== tests (in a headless desktop session)"
 export ATOM_E2E=1
 export ATOM_SCREENSHOTS="${ATOM_SCREENSHOTS:-$PWD/target/screenshots}"
 # A scenario that gets stuck leaves every thread's stack of the app and WebKit next to its screenshot.
 export ATOM_E2E_STACKS="${ATOM_E2E_STACKS:-1}"
 features=(--locked --features atom-marketplace/custom-protocol)
-# --include-ignored: the interop tests against the third-party OAuth server (tests/interop) are ignored
-# by a plain `cargo test`, which has no Node.js packages to run them with.
+# --include-ignored: the tests that need what a plain `cargo test` does not have are ignored there and
+# run here: the interop tests against the third-party OAuth server (tests/interop, Node.js packages) and
+# the desktop tests (this desktop session).
 scripts/with-desktop.sh cargo test --workspace --exclude atom-marketplace --locked -- --include-ignored
-scripts/with-desktop.sh cargo test -p atom-marketplace --lib --test keystore "${features[@]}"
-scripts/with-desktop.sh cargo test -p atom-marketplace --test e2e_signin --test e2e_gui --test e2e_hardening --test e2e_openers --test e2e_a11y --test e2e_offline "${features[@]}"
+scripts/with-desktop.sh cargo test -p atom-marketplace --lib --test keystore "${features[@]}" -- --include-ignored
+scripts/with-desktop.sh cargo test -p atom-marketplace --test e2e_signin --test e2e_gui --test e2e_hardening \
+  --test e2e_openers --test e2e_a11y --test e2e_offline "${features[@]}" -- --include-ignored
 
 echo "== the installed package: .deb and .rpm built, the .deb installed, signed in through its scheme, removed"
 scripts/test-installed.sh

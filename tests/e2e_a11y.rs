@@ -26,7 +26,7 @@ fn axe_source() -> String {
 }
 
 /// What axe-core finds wrong on the page.
-async fn violations(app: &App, screen: &str) -> Vec<Value> {
+async fn violations(app: &RunningApp, screen: &str) -> Vec<Value> {
     let loaded = app.script(&format!("{}\n;return typeof window.axe", axe_source())).await;
     assert_eq!(loaded, "object", "axe-core loads into the page ({screen})");
     let result = app
@@ -45,7 +45,7 @@ async fn violations(app: &App, screen: &str) -> Vec<Value> {
 
 /// Runs axe-core on the page; panics on a moderate, serious or critical violation, and returns the
 /// minor ones (rule ids).
-async fn audit(app: &App, screen: &str) -> Vec<String> {
+async fn audit(app: &RunningApp, screen: &str) -> Vec<String> {
     let violations = violations(app, screen).await;
     let serious: Vec<&Value> = violations
         .iter()
@@ -67,14 +67,14 @@ async fn audit(app: &App, screen: &str) -> Vec<String> {
     minor
 }
 
-async fn search(app: &App, text: &str) {
+async fn search(app: &RunningApp, text: &str) {
     app.click("[data-testid=search]").await;
     app.script("const s = document.querySelector('[data-testid=search]'); s.value = ''; s.dispatchEvent(new Event('input'));")
         .await;
     app.type_into("[data-testid=search]", text).await;
 }
 
-async fn open_skill(app: &App, name: &str) -> String {
+async fn open_skill(app: &RunningApp, name: &str) -> String {
     search(app, name).await;
     let find = format!(
         "const r = [...document.querySelectorAll('[data-testid=skill-row]')].find(r => r.querySelector('.name').textContent.startsWith({name:?})); return r ? r.dataset.slug : null"
@@ -86,7 +86,7 @@ async fn open_skill(app: &App, name: &str) -> String {
     slug
 }
 
-async fn sign_in_with_key(app: &App) {
+async fn sign_in_with_key(app: &RunningApp) {
     app.click("[data-testid=nav-account]").await;
     app.wait_for("[data-testid=api-key-input]").await;
     app.type_into("[data-testid=api-key-input]", RW_KEY).await;
@@ -95,7 +95,7 @@ async fn sign_in_with_key(app: &App) {
     app.wait_attribute("[data-testid=auth-state]", "data-state", "signed_in").await;
 }
 
-async fn fill_submission(app: &App, name: &str) {
+async fn fill_submission(app: &RunningApp, name: &str) {
     app.click("[data-testid=nav-submit]").await;
     let fill = format!(
         "const set = (id, v) => {{ const e = document.querySelector(`[data-testid=${{id}}]`); e.value = v;\
@@ -197,10 +197,8 @@ async fn audit_every_screen(dark: bool) -> Vec<(String, Vec<String>)> {
 }
 
 #[tokio::test]
+#[ignore = "needs a desktop session: scripts/test.sh"]
 async fn every_screen_passes_the_audit_in_both_themes() {
-    if !enabled() {
-        return;
-    }
     let _turn = ONE_AT_A_TIME.lock().await;
     let mut all = audit_every_screen(false).await;
     all.extend(audit_every_screen(true).await);
@@ -213,10 +211,8 @@ async fn every_screen_passes_the_audit_in_both_themes() {
 }
 
 #[tokio::test]
+#[ignore = "needs a desktop session: scripts/test.sh"]
 async fn focus_returns_to_the_row_the_user_came_from() {
-    if !enabled() {
-        return;
-    }
     let _turn = ONE_AT_A_TIME.lock().await;
     let profile = Profile::new("a11y-focus");
     let app = profile.launch().await;
@@ -245,7 +241,7 @@ const RING: &str = "const e = document.activeElement; if (!e || e === document.b
     const s = getComputedStyle(e); const outline = s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 1;\
     return { ring: outline || (s.boxShadow && s.boxShadow !== 'none'), what: e.outerHTML.slice(0, 100) };";
 
-async fn tab_through(app: &App, screen: &str, presses: usize) {
+async fn tab_through(app: &RunningApp, screen: &str, presses: usize) {
     for _ in 0..presses {
         app.keys(&[TAB]).await;
         let v = app.script(RING).await;
@@ -257,10 +253,8 @@ async fn tab_through(app: &App, screen: &str, presses: usize) {
 }
 
 #[tokio::test]
+#[ignore = "needs a desktop session: scripts/test.sh"]
 async fn every_control_shows_a_focus_ring_in_both_themes() {
-    if !enabled() {
-        return;
-    }
     let _turn = ONE_AT_A_TIME.lock().await;
     for dark in [false, true] {
         let mut profile = Profile::new("a11y-rings");
@@ -280,10 +274,8 @@ async fn every_control_shows_a_focus_ring_in_both_themes() {
 }
 
 #[tokio::test]
+#[ignore = "needs a desktop session: scripts/test.sh"]
 async fn disclosures_return_focus_and_announcements_are_made() {
-    if !enabled() {
-        return;
-    }
     let _turn = ONE_AT_A_TIME.lock().await;
     let profile = Profile::new("a11y-live");
     let app = profile.launch().await;
@@ -314,10 +306,8 @@ async fn disclosures_return_focus_and_announcements_are_made() {
 }
 
 #[tokio::test]
+#[ignore = "needs a desktop session: scripts/test.sh"]
 async fn a_successful_submission_leaves_a_clean_form_and_a_failed_one_keeps_its_draft() {
-    if !enabled() {
-        return;
-    }
     let _turn = ONE_AT_A_TIME.lock().await;
     let profile = Profile::new("a11y-submit");
     let app = profile.launch().await;

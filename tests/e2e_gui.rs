@@ -17,7 +17,7 @@ const ENTER: &str = "\u{E007}";
 const RIGHT: &str = "\u{E014}";
 const DOWN: &str = "\u{E015}";
 
-async fn sign_in_with_key(app: &App, key: &str, read_write: bool) {
+async fn sign_in_with_key(app: &RunningApp, key: &str, read_write: bool) {
     // Let start-up finish first: the scenario starts from the settled account state.
     app.wait_for("[data-testid=skill-row]").await;
     app.click("[data-testid=nav-account]").await;
@@ -35,7 +35,7 @@ async fn sign_in_with_key(app: &App, key: &str, read_write: bool) {
     app.wait_attribute("[data-testid=auth-state]", "data-state", "signed_in").await;
 }
 
-async fn search(app: &App, text: &str) {
+async fn search(app: &RunningApp, text: &str) {
     app.click("[data-testid=search]").await;
     app.script("const s = document.querySelector('[data-testid=search]'); s.value = ''; s.dispatchEvent(new Event('input'));")
         .await;
@@ -43,7 +43,7 @@ async fn search(app: &App, text: &str) {
 }
 
 /// Searches for `name`, waits for a row with that name, and opens it.
-async fn open_skill(app: &App, name: &str) {
+async fn open_skill(app: &RunningApp, name: &str) {
     search(app, name).await;
     let find = format!(
         "const r = [...document.querySelectorAll('[data-testid=skill-row]')].find(r => r.querySelector('.name').textContent.startsWith({name:?})); return r ? r.dataset.slug : null"
@@ -60,7 +60,7 @@ async fn open_skill(app: &App, name: &str) {
     app.wait_for("[data-testid=skill-name]").await;
 }
 
-async fn sandbox_url(app: &App) -> String {
+async fn sandbox_url(app: &RunningApp) -> String {
     let v = app.script("return window.__sandboxUrl ?? null").await;
     if let Some(url) = v.as_str() {
         return url.to_string();
@@ -78,10 +78,8 @@ async fn arm_fault(base: &str, fault: serde_json::Value) {
 }
 
 #[tokio::test]
+#[ignore = "needs a desktop session: scripts/test.sh"]
 async fn browse_search_filter_by_category_and_open_a_detail() {
-    if !enabled() {
-        return;
-    }
     let _turn = ONE_AT_A_TIME.lock().await;
     let profile = Profile::new("browse");
     let app = profile.launch().await;
@@ -104,12 +102,19 @@ async fn browse_search_filter_by_category_and_open_a_detail() {
     }
 
     app.click("[data-category=security]").await;
-    tokio::time::sleep(Duration::from_millis(600)).await;
-    let chips = app
-        .script("return [...document.querySelectorAll('[data-testid=skill-row] .chip:first-of-type')].map(c => c.textContent)")
-        .await;
-    for chip in chips.as_array().unwrap() {
-        assert_eq!(chip.as_str().unwrap(), "security");
+    // Done when every row shown is in the category (its first chip), and at least one is. This used to
+    // read `.chip:first-of-type`, which matches nothing (the first span of a row is its rating), so the
+    // check passed on no rows at all.
+    let filtered = "const rows = [...document.querySelectorAll('[data-testid=skill-row]')]; \
+                    const chips = rows.map(r => r.querySelector('.chip')?.textContent); \
+                    return rows.length && chips.every(c => c === 'security') ? chips.length : null";
+    if app.poll(filtered, Duration::from_secs(10)).await.is_none() {
+        let seen = app
+            .script(
+                "return [...document.querySelectorAll('[data-testid=skill-row]')].map(r => r.textContent)",
+            )
+            .await;
+        panic!("the list shows only the category's skills: {seen}");
     }
     app.click("[data-testid=skill-row]").await;
     app.wait_for("[data-testid=skill-description]").await;
@@ -119,10 +124,8 @@ async fn browse_search_filter_by_category_and_open_a_detail() {
 }
 
 #[tokio::test]
+#[ignore = "needs a desktop session: scripts/test.sh"]
 async fn submit_with_an_invalid_field_then_valid_and_see_it_pending() {
-    if !enabled() {
-        return;
-    }
     let _turn = ONE_AT_A_TIME.lock().await;
     let profile = Profile::new("submit");
     let app = profile.launch().await;
@@ -151,10 +154,8 @@ async fn submit_with_an_invalid_field_then_valid_and_see_it_pending() {
 }
 
 #[tokio::test]
+#[ignore = "needs a desktop session: scripts/test.sh"]
 async fn rate_and_review_then_see_the_new_average() {
-    if !enabled() {
-        return;
-    }
     let _turn = ONE_AT_A_TIME.lock().await;
     let profile = Profile::new("review");
     let app = profile.launch().await;
@@ -198,10 +199,8 @@ async fn rate_and_review_then_see_the_new_average() {
 }
 
 #[tokio::test]
+#[ignore = "needs a desktop session: scripts/test.sh"]
 async fn a_read_only_key_cannot_submit_and_is_told_why() {
-    if !enabled() {
-        return;
-    }
     let _turn = ONE_AT_A_TIME.lock().await;
     let profile = Profile::new("readonly");
     let app = profile.launch().await;
@@ -216,10 +215,8 @@ async fn a_read_only_key_cannot_submit_and_is_told_why() {
 }
 
 #[tokio::test]
+#[ignore = "needs a desktop session: scripts/test.sh"]
 async fn a_rate_limit_shows_the_wait_and_recovers() {
-    if !enabled() {
-        return;
-    }
     let _turn = ONE_AT_A_TIME.lock().await;
     let profile = Profile::new("ratelimit");
     let app = profile.launch().await;
@@ -260,10 +257,8 @@ async fn a_rate_limit_shows_the_wait_and_recovers() {
 }
 
 #[tokio::test]
+#[ignore = "needs a desktop session: scripts/test.sh"]
 async fn a_review_draft_survives_a_failed_post_and_a_restart() {
-    if !enabled() {
-        return;
-    }
     let _turn = ONE_AT_A_TIME.lock().await;
     let profile = Profile::new("draft");
     let app = profile.launch().await;
@@ -290,10 +285,8 @@ async fn a_review_draft_survives_a_failed_post_and_a_restart() {
 }
 
 #[tokio::test]
+#[ignore = "needs a desktop session: scripts/test.sh"]
 async fn hostile_strings_render_as_text() {
-    if !enabled() {
-        return;
-    }
     let _turn = ONE_AT_A_TIME.lock().await;
     let profile = Profile::new("hostile");
     let app = profile.launch().await;
@@ -346,23 +339,23 @@ async fn hostile_strings_render_as_text() {
 }
 
 #[tokio::test]
+#[ignore = "needs a desktop session: scripts/test.sh"]
 async fn browse_detail_and_rate_with_the_keyboard_only() {
-    if !enabled() {
-        return;
-    }
     let _turn = ONE_AT_A_TIME.lock().await;
     let profile = Profile::new("keyboard");
     let app = profile.launch().await;
     sign_in_with_key(&app, RW_KEY, true).await;
     // Ctrl+K focuses the search box from anywhere.
     app.keys(&[CONTROL, "k"]).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(app.focused("data-testid").await.as_deref(), Some("search"));
+    let focused_on =
+        |id: &str| format!("return document.activeElement?.dataset.testid === '{id}' ? true : null");
+    app.poll(&focused_on("search"), Duration::from_secs(5)).await.expect("Ctrl+K focuses the search box");
     app.type_text("Web Router").await;
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    let found = "const n = document.querySelector('[data-testid=skill-row] .name'); \
+                 return n && n.textContent.startsWith('Web Router') ? true : null";
+    app.poll(found, Duration::from_secs(10)).await.expect("the search finds the skill");
     app.keys(&[DOWN]).await;
-    tokio::time::sleep(Duration::from_millis(600)).await;
-    assert_eq!(app.focused("data-testid").await.as_deref(), Some("skill-row"));
+    app.poll(&focused_on("skill-row"), Duration::from_secs(5)).await.expect("Down moves to the results");
     app.keys(&[ENTER]).await;
     app.wait_for("[data-testid=skill-description]").await;
     // Tab to the star control, choose four stars with the arrows, on to the text, then the button.
@@ -397,10 +390,8 @@ async fn browse_detail_and_rate_with_the_keyboard_only() {
 }
 
 #[tokio::test]
+#[ignore = "needs a desktop session: scripts/test.sh"]
 async fn dark_theme_screenshots() {
-    if !enabled() {
-        return;
-    }
     let _turn = ONE_AT_A_TIME.lock().await;
     let mut profile = Profile::new("dark");
     profile.dark = true;
@@ -421,10 +412,8 @@ async fn dark_theme_screenshots() {
 }
 
 #[tokio::test]
+#[ignore = "needs a desktop session: scripts/test.sh"]
 async fn a_submit_draft_survives_a_restart() {
-    if !enabled() {
-        return;
-    }
     let _turn = ONE_AT_A_TIME.lock().await;
     let profile = Profile::new("submit-draft");
     let app = profile.launch().await;
@@ -434,7 +423,9 @@ async fn a_submit_draft_survives_a_restart() {
     app.type_into("[data-testid=f-description]", "Typed before the app was closed.").await;
     app.type_into("[data-testid=f-tags]", "drafts, e2e").await;
     // The draft is written a moment after the last keystroke.
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    let saved = "const d = localStorage.getItem('atom.draft.submit:sandbox') ?? ''; \
+                 return d.includes('drafts, e2e') ? true : null";
+    app.poll(saved, Duration::from_secs(5)).await.expect("the draft is saved as the user types");
     app.quit().await;
 
     let again = profile.launch().await;
@@ -452,10 +443,8 @@ async fn a_submit_draft_survives_a_restart() {
 }
 
 #[tokio::test]
+#[ignore = "needs a desktop session: scripts/test.sh"]
 async fn a_custom_server_is_checked_then_connected() {
-    if !enabled() {
-        return;
-    }
     let _turn = ONE_AT_A_TIME.lock().await;
     let profile = Profile::new("custom-server");
     // Another server on this computer, apart from the app's embedded sandbox.

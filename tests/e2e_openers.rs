@@ -44,10 +44,8 @@ fn handler_entry(profile: &Profile) -> std::path::PathBuf {
 }
 
 #[tokio::test]
+#[ignore = "needs a desktop session: scripts/test.sh"]
 async fn a_browser_that_cannot_start_shows_the_address_and_the_fallbacks() {
-    if !enabled() {
-        return;
-    }
     let _turn = ONE_AT_A_TIME.lock().await;
     let mut profile = Profile::new("no-browser");
     profile.break_the_web_handler();
@@ -68,10 +66,8 @@ async fn a_browser_that_cannot_start_shows_the_address_and_the_fallbacks() {
 }
 
 #[tokio::test]
+#[ignore = "needs a desktop session: scripts/test.sh"]
 async fn every_opener_hands_the_sign_in_back_to_the_development_build() {
-    if !enabled() {
-        return;
-    }
     let _turn = ONE_AT_A_TIME.lock().await;
     for desktop in [Desktop::Generic, Desktop::Gnome] {
         let profile = Profile::new("openers");
@@ -94,10 +90,8 @@ async fn every_opener_hands_the_sign_in_back_to_the_development_build() {
 }
 
 #[tokio::test]
+#[ignore = "needs a desktop session: scripts/test.sh"]
 async fn an_app_in_a_folder_with_a_space_is_found_by_every_opener() {
-    if !enabled() {
-        return;
-    }
     let _turn = ONE_AT_A_TIME.lock().await;
     let dir = std::env::temp_dir().join(format!("atom e2e apps {}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -106,7 +100,7 @@ async fn an_app_in_a_folder_with_a_space_is_found_by_every_opener() {
     for desktop in [Desktop::Generic, Desktop::Gnome] {
         let profile = Profile::new("spaced");
         profile.set_decision("ignore");
-        let app = App::start(&copy, &[], &profile.envs()).await;
+        let app = RunningApp::start(&copy, &[], &profile.envs()).await;
         open_account(&app).await;
         let entry = std::fs::read_to_string(handler_entry(&profile)).unwrap();
         let exec =
@@ -129,30 +123,24 @@ fn browsers_installed() -> bool {
 }
 
 #[tokio::test]
+#[ignore = "needs a desktop session: scripts/test.sh"]
 async fn chromium_hands_the_sign_in_to_the_generic_xdg_open() {
-    if !enabled() {
-        return;
-    }
     assert!(browsers_installed(), "Chromium, chromedriver and Firefox ESR are installed by scripts/setup.sh");
     let _turn = ONE_AT_A_TIME.lock().await;
     real_browser_sign_in(Kind::Chromium, Desktop::Generic, None).await;
 }
 
 #[tokio::test]
+#[ignore = "needs a desktop session: scripts/test.sh"]
 async fn chromium_hands_the_sign_in_to_gnomes_gio_open() {
-    if !enabled() {
-        return;
-    }
     assert!(browsers_installed(), "Chromium, chromedriver and Firefox ESR are installed by scripts/setup.sh");
     let _turn = ONE_AT_A_TIME.lock().await;
     real_browser_sign_in(Kind::Chromium, Desktop::Gnome, None).await;
 }
 
 #[tokio::test]
+#[ignore = "needs a desktop session: scripts/test.sh"]
 async fn firefox_hands_the_sign_in_to_the_desktop() {
-    if !enabled() {
-        return;
-    }
     assert!(browsers_installed(), "Chromium, chromedriver and Firefox ESR are installed by scripts/setup.sh");
     let _turn = ONE_AT_A_TIME.lock().await;
     real_browser_sign_in(Kind::Firefox, Desktop::Generic, None).await;

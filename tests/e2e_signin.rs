@@ -7,22 +7,20 @@ mod support;
 use support::*;
 
 /// The account view: sign-in, the sandbox's address, errors.
-async fn open_account(app: &App) {
+async fn open_account(app: &RunningApp) {
     // The catalogue first, so that what the scenario sees of the account is the settled start-up state.
     app.wait_for("[data-testid=skill-row]").await;
     app.click("[data-testid=nav-account]").await;
     app.wait_for("[data-testid=sandbox-url]").await;
 }
 
-async fn signed_in(app: &App) {
+async fn signed_in(app: &RunningApp) {
     app.wait_attribute("[data-testid=auth-state]", "data-state", "signed_in").await;
 }
 
 #[tokio::test]
+#[ignore = "needs a desktop session: scripts/test.sh"]
 async fn deep_link_sign_in_then_silent_sign_in_at_next_start() {
-    if !enabled() {
-        return;
-    }
     let _turn = ONE_AT_A_TIME.lock().await;
     let profile = Profile::new("deeplink");
     let app = profile.launch().await;
@@ -48,10 +46,8 @@ async fn deep_link_sign_in_then_silent_sign_in_at_next_start() {
 }
 
 #[tokio::test]
+#[ignore = "needs a desktop session: scripts/test.sh"]
 async fn a_cold_start_with_a_lone_link_starts_normally_and_explains() {
-    if !enabled() {
-        return;
-    }
     let _turn = ONE_AT_A_TIME.lock().await;
     let profile = Profile::new("coldstart");
     // The desktop starts the app for a link while it was not running: there is no sign-in to finish.
@@ -67,10 +63,8 @@ async fn a_cold_start_with_a_lone_link_starts_normally_and_explains() {
 }
 
 #[tokio::test]
+#[ignore = "needs a desktop session: scripts/test.sh"]
 async fn deny_in_the_browser_shows_sign_in_cancelled() {
-    if !enabled() {
-        return;
-    }
     let _turn = ONE_AT_A_TIME.lock().await;
     let profile = Profile::new("deny");
     profile.set_decision("deny");
@@ -84,10 +78,8 @@ async fn deny_in_the_browser_shows_sign_in_cancelled() {
 }
 
 #[tokio::test]
+#[ignore = "needs a desktop session: scripts/test.sh"]
 async fn forged_and_replayed_links_are_refused_with_a_reason() {
-    if !enabled() {
-        return;
-    }
     let _turn = ONE_AT_A_TIME.lock().await;
     let profile = Profile::new("forged");
     profile.set_decision("ignore");
@@ -121,10 +113,8 @@ async fn forged_and_replayed_links_are_refused_with_a_reason() {
 }
 
 #[tokio::test]
+#[ignore = "needs a desktop session: scripts/test.sh"]
 async fn loopback_fallback_signs_in_and_sign_out_revokes() {
-    if !enabled() {
-        return;
-    }
     let _turn = ONE_AT_A_TIME.lock().await;
     let profile = Profile::new("loopback");
     let app = profile.launch().await;
@@ -144,10 +134,8 @@ async fn loopback_fallback_signs_in_and_sign_out_revokes() {
 }
 
 #[tokio::test]
+#[ignore = "needs a desktop session: scripts/test.sh"]
 async fn pasted_callback_url_signs_in() {
-    if !enabled() {
-        return;
-    }
     let _turn = ONE_AT_A_TIME.lock().await;
     let profile = Profile::new("paste");
     profile.set_decision("ignore");
@@ -177,10 +165,8 @@ async fn pasted_callback_url_signs_in() {
 }
 
 #[tokio::test]
+#[ignore = "needs a desktop session: scripts/test.sh"]
 async fn a_locked_keystore_leaves_the_app_usable_for_this_session() {
-    if !enabled() {
-        return;
-    }
     let _turn = ONE_AT_A_TIME.lock().await;
     let profile = Profile::new("locked");
     let locked = LockedKeyring::lock();
@@ -207,10 +193,8 @@ async fn a_locked_keystore_leaves_the_app_usable_for_this_session() {
 }
 
 #[tokio::test]
+#[ignore = "needs a desktop session: scripts/test.sh"]
 async fn account_opened_at_the_moment_of_launch_answers() {
-    if !enabled() {
-        return;
-    }
     // The top bar once moved while start-up finished (the environment badge and the quota appearing), so
     // that a click aimed at "Sign in" in the first second landed beside it. The tabs must stay put, and
     // a click at the moment the window shows must open the account, every time.
@@ -233,7 +217,7 @@ async fn account_opened_at_the_moment_of_launch_answers() {
 /// Opens the custom-server form, finds the server at `address` by its metadata, and connects as the
 /// app's public client. Returns what the form filled in as the token endpoint, and whether it offered
 /// (and ticked) "Stay signed in".
-async fn connect_by_address(app: &App, address: &str) -> (String, serde_json::Value) {
+async fn connect_by_address(app: &RunningApp, address: &str) -> (String, serde_json::Value) {
     app.wait_for("[data-testid=skill-row], [data-testid=list-empty], [data-testid=list-error]").await;
     app.script(
         "const s = document.querySelector('[data-testid=environment-select]'); s.value = 'custom'; s.dispatchEvent(new Event('change', { bubbles: true }));",
@@ -268,10 +252,8 @@ async fn connect_by_address(app: &App, address: &str) -> (String, serde_json::Va
 }
 
 #[tokio::test]
+#[ignore = "needs a desktop session: scripts/test.sh"]
 async fn a_custom_server_found_by_its_address_fills_the_endpoints_and_signs_in() {
-    if !enabled() {
-        return;
-    }
     let _turn = ONE_AT_A_TIME.lock().await;
     let server = atom_sandbox::start(atom_sandbox::Config {
         auto_approve: true,
@@ -295,10 +277,8 @@ async fn a_custom_server_found_by_its_address_fills_the_endpoints_and_signs_in()
 }
 
 #[tokio::test]
+#[ignore = "needs a desktop session: scripts/test.sh"]
 async fn a_third_party_server_found_by_its_address_signs_in_through_the_app() {
-    if !enabled() {
-        return;
-    }
     let _turn = ONE_AT_A_TIME.lock().await;
     let server = ThirdPartyServer::start();
     let profile = Profile::new("third-party");

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use super::webdriver::{descendants, free_port, ELEMENT};
-use super::{App, Profile};
+use super::{Profile, RunningApp};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -191,7 +191,7 @@ impl Desktop {
     }
 }
 
-pub async fn open_account(app: &App) {
+pub async fn open_account(app: &RunningApp) {
     app.wait_for("[data-testid=skill-row]").await;
     app.click("[data-testid=nav-account]").await;
     app.wait_for("[data-testid=auth-state]").await;
@@ -201,12 +201,12 @@ pub async fn open_account(app: &App) {
 /// exact origins: its sign-in server runs at this fixed one (scripts/setup.sh writes the policy).
 pub const FIREFOX_SIGN_IN_ORIGIN: &str = "127.0.0.1:47700";
 
-pub async fn signed_in(app: &App) {
+pub async fn signed_in(app: &RunningApp) {
     app.wait_attribute("[data-testid=auth-state]", "data-state", "signed_in").await;
 }
 
 /// Starts a browser sign-in whose page the test takes over; returns the page's address.
-pub async fn start_sign_in(app: &App, profile: &Profile) -> String {
+pub async fn start_sign_in(app: &RunningApp, profile: &Profile) -> String {
     let before = profile.opened_pages().len();
     app.click("[data-testid=sign-in-browser]").await;
     app.wait_for("[data-testid=sign-in-waiting]").await;

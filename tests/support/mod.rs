@@ -2,29 +2,22 @@
 //! debug app), an isolated app profile, and the fake browser's controls.
 //!
 //! These tests need a desktop session (Xvfb, one D-Bus session, an unlocked gnome-keyring) and the app
-//! built with its front end embedded; `scripts/test.sh` provides both and sets `ATOM_E2E=1`.
+//! built with its front end embedded, so they are `#[ignore]`d by a plain `cargo test`;
+//! `scripts/test.sh` provides both and runs them with `--include-ignored`.
 #![allow(dead_code)]
 
 pub mod browsers;
-pub mod webdriver;
+pub use atom_webdriver as webdriver;
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use serde_json::Value;
 #[allow(unused_imports)]
-pub use webdriver::{screenshot_path, App};
+pub use webdriver::{screenshot_path, RunningApp};
 
 /// Only one app may run at a time in a desktop session (single-instance), so scenarios take turns.
 pub static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-pub fn enabled() -> bool {
-    if std::env::var_os("ATOM_E2E").is_none() {
-        eprintln!("skipped: end-to-end tests run under scripts/test.sh (ATOM_E2E=1, a desktop session)");
-        return false;
-    }
-    true
-}
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -164,13 +157,13 @@ impl Profile {
         assert!(status.success(), "the second process exits after forwarding");
     }
 
-    pub async fn launch(&self) -> App {
+    pub async fn launch(&self) -> RunningApp {
         self.launch_with(&[]).await
     }
 
     /// Starts the app with arguments, as the desktop does for a link when the app is not running.
-    pub async fn launch_with(&self, args: &[&str]) -> App {
-        App::start(&app_binary(), args, &self.envs()).await
+    pub async fn launch_with(&self, args: &[&str]) -> RunningApp {
+        RunningApp::start(&app_binary(), args, &self.envs()).await
     }
 }
 
@@ -189,7 +182,7 @@ pub fn server_settings(base: &str) -> atom_core::CustomEnvironment {
     }
 }
 
-pub async fn sandbox_stats(app: &App) -> Value {
+pub async fn sandbox_stats(app: &RunningApp) -> Value {
     let url = app.text("[data-testid=sandbox-url]").await;
     reqwest::get(format!("{url}/__sandbox/stats")).await.unwrap().json().await.unwrap()
 }

@@ -1,7 +1,6 @@
 //! A small W3C WebDriver client for the app (tauri-driver + WebKitWebDriver), shared by the end-to-end
-//! tests and the desktop benchmark: start a binary under the driver, find, click, type, run scripts,
+//! tests (`tests/support`) and the desktop benchmark (`bench-desktop`): start a binary under the driver, find, click, type, run scripts,
 //! take screenshots, quit.
-#![allow(dead_code)]
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -67,16 +66,17 @@ pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-/// Where screenshots (and the stacks of a stuck scenario) go: `ATOM_SCREENSHOTS`, or target/screenshots.
+/// Where screenshots (and the stacks of a stuck scenario) go: `ATOM_SCREENSHOTS`, or the workspace's
+/// target/screenshots.
 pub fn screenshot_path(name: &str) -> PathBuf {
     let dir = std::env::var("ATOM_SCREENSHOTS")
         .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots"));
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../target/screenshots"));
     dir.join(format!("{name}.png"))
 }
 
 /// The running app, driven through WebDriver.
-pub struct App {
+pub struct RunningApp {
     binary: PathBuf,
     /// When the session (and so the app) was asked for, in milliseconds since the Unix epoch.
     pub launched_at_ms: f64,
@@ -86,9 +86,9 @@ pub struct App {
     http: reqwest::Client,
 }
 
-impl App {
+impl RunningApp {
     /// Starts `binary` with `args` and `envs` under tauri-driver, once no earlier copy of it runs.
-    pub async fn start(binary: &Path, args: &[&str], envs: &[(&str, String)]) -> App {
+    pub async fn start(binary: &Path, args: &[&str], envs: &[(&str, String)]) -> RunningApp {
         ensure_no_app_running(binary).await;
         let port = free_port();
         let native = free_port();
@@ -121,7 +121,7 @@ impl App {
             .unwrap();
         let session =
             resp["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {resp}")).to_string();
-        App { binary: binary.to_path_buf(), launched_at_ms, driver, base, session, http }
+        RunningApp { binary: binary.to_path_buf(), launched_at_ms, driver, base, session, http }
     }
 
     pub async fn cmd(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
@@ -345,7 +345,7 @@ impl App {
     }
 }
 
-impl Drop for App {
+impl Drop for RunningApp {
     fn drop(&mut self) {
         // After a failed scenario too: no app may outlive it, or the next one would be forwarded to it.
         self.stop_processes();
