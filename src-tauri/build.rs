@@ -1,4 +1,6 @@
-include!("src/command_names.rs");
+include!("src/command_list.rs");
+
+const COMMANDS: &[&str] = with_commands!(command_names);
 
 fn main() {
     // tauri.conf.json sits at the repository root; the capabilities live beside the Rust sources. The

@@ -48,6 +48,7 @@ pub fn types_ts() -> String {
         decl::<AuthMethod>(),
         decl::<ApiKeyScope>(),
         decl::<ErrorInfo>(),
+        decl::<atom_core::ErrorCode>(),
         decl::<RateLimitStatus>(),
         decl::<CredentialKind>(),
         decl::<Skill>(),
@@ -82,49 +83,16 @@ fn sig<R: TS>(name: &'static str, args: Vec<(&'static str, String)>) -> CommandS
     CommandSig { name, args, returns: ty::<R>() }
 }
 
-/// Every command with its arguments and result, in the order of [`crate::app_commands`].
+/// The table of [`command_sigs`], from the command list.
+macro_rules! signatures {
+    ($($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {
+        vec![$(sig::<$ret>(stringify!($name), vec![$((stringify!($arg), ty::<$ty>())),*])),*]
+    };
+}
+
+/// Every command with its arguments and result, from the command list (`command_list.rs`).
 pub fn command_sigs() -> Vec<CommandSig> {
-    vec![
-        sig::<AppInfo>("app_info", vec![]),
-        sig::<AuthState>("auth_state", vec![]),
-        sig::<SignInStarted>("sign_in_browser", vec![("method", ty::<SignInMethod>())]),
-        sig::<AuthState>("complete_sign_in", vec![("url", ty::<String>())]),
-        sig::<()>("cancel_sign_in", vec![]),
-        sig::<AuthState>("sign_in_api_key", vec![("key", ty::<String>()), ("scope", ty::<ApiKeyScope>())]),
-        sig::<SignOutResult>("sign_out", vec![]),
-        sig::<EnvironmentView>("switch_environment", vec![("choice", ty::<EnvChoice>())]),
-        sig::<RateLimitStatus>("rate_limit_status", vec![]),
-        sig::<Fetched<SkillPage>>(
-            "list_skills",
-            vec![("query", ty::<SkillQuery>()), ("freshness", ty::<Freshness>())],
-        ),
-        sig::<Fetched<SkillDetail>>(
-            "get_skill",
-            vec![("id", ty::<String>()), ("freshness", ty::<Freshness>())],
-        ),
-        sig::<Fetched<Vec<Category>>>("list_categories", vec![("freshness", ty::<Freshness>())]),
-        sig::<Fetched<ReviewPage>>(
-            "list_reviews",
-            vec![
-                ("id", ty::<String>()),
-                ("limit", ty::<u32>()),
-                ("offset", ty::<u32>()),
-                ("freshness", ty::<Freshness>()),
-            ],
-        ),
-        sig::<SubmitResult>("submit_skill", vec![("submission", ty::<Submission>())]),
-        sig::<RateResult>(
-            "rate_skill",
-            vec![("id", ty::<String>()), ("rating", ty::<u8>()), ("review", ty::<Option<String>>())],
-        ),
-        sig::<Review>(
-            "post_review",
-            vec![("id", ty::<String>()), ("rating", ty::<u8>()), ("review", ty::<String>())],
-        ),
-        sig::<RenderedMarkdown>("render_markdown", vec![("text", ty::<String>())]),
-        sig::<ServerMetadata>("discover_server", vec![("address", ty::<String>())]),
-        sig::<()>("open_external", vec![("url", ty::<String>())]),
-    ]
+    with_commands!(signatures)
 }
 
 fn camel(snake: &str) -> String {
@@ -214,25 +182,91 @@ pub fn events_ts() -> String {
     out
 }
 
+/// The contract's limits the window checks as the user types, from `atom_core::contract` (the same
+/// numbers the core checks before sending).
+pub fn contract_ts() -> String {
+    use atom_core::contract::{limits, SKILL_TYPES};
+    let rows = [
+        ("nameMin", limits::NAME_MIN),
+        ("nameMax", limits::NAME_MAX),
+        ("descriptionMin", limits::DESCRIPTION_MIN),
+        ("descriptionMax", limits::DESCRIPTION_MAX),
+        ("longDescriptionMax", limits::LONG_DESCRIPTION_MAX),
+        ("tagsMax", limits::TAGS_MAX),
+        ("tagMax", limits::TAG_MAX),
+        ("licenseMax", limits::LICENSE_MAX),
+        ("reviewMax", limits::REVIEW_MAX),
+    ];
+    let mut out = format!(
+        "{HEADER}\n/** The submission and review limits of the API contract. */\nexport const LIMITS = {{\n"
+    );
+    for (name, value) in rows {
+        out.push_str(&format!("  {name}: {value},\n"));
+    }
+    let types: Vec<String> = SKILL_TYPES.iter().map(|t| format!("{t:?}")).collect();
+    out.push_str(&format!("}} as const;\n\nexport const SKILL_TYPES = [{}] as const;\n", types.join(", ")));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    macro_rules! names {
-        ($($c:ident),*) => { vec![$(stringify!($c)),*] };
+    /// `name(arg: Type, …) -> Result` for every command of the list, as text without spaces.
+    macro_rules! declared {
+        ($($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {
+            vec![$(
+                {
+                    let args: Vec<String> = vec![$(format!("{}:{}", stringify!($arg), stringify!($ty))),*];
+                    format!("{}({})->{}", stringify!($name), args.join(","), stringify!($ret)).replace(' ', "")
+                }
+            ),*]
+        };
+    }
+
+    /// The same, read from the `#[tauri::command]` functions in commands.rs (the app state and handle
+    /// are Tauri's, not the window's, and `Result<T>` is the command's `T`).
+    fn defined() -> Vec<String> {
+        let source = include_str!("commands.rs");
+        let mut out = Vec::new();
+        for chunk in source.split("#[tauri::command]").skip(1) {
+            let head = &chunk[chunk.find("fn ").unwrap() + 3..chunk.find('{').unwrap()];
+            let head: String = head.split_whitespace().collect();
+            let (name, rest) = head.split_once('(').unwrap();
+            let (args, ret) = rest.rsplit_once(")->").unwrap();
+            // Split at the commas outside `<…>` (`State<'_,App>` has one inside).
+            let mut parts = vec![String::new()];
+            let mut depth = 0;
+            for c in args.chars() {
+                match c {
+                    '<' => depth += 1,
+                    '>' => depth -= 1,
+                    ',' if depth == 0 => {
+                        parts.push(String::new());
+                        continue;
+                    }
+                    _ => {}
+                }
+                parts.last_mut().unwrap().push(c);
+            }
+            let args: Vec<String> = parts
+                .into_iter()
+                .filter(|a| !a.is_empty() && !a.contains(":State<") && !a.contains(":AppHandle"))
+                .collect();
+            let ret = ret.strip_prefix("Result<").and_then(|r| r.strip_suffix('>')).unwrap_or(ret);
+            out.push(format!("{name}({})->{ret}", args.join(",")));
+        }
+        out
     }
 
     #[test]
-    fn every_command_has_a_binding() {
-        let handled: Vec<&str> = crate::app_commands!(names);
-        let bound: Vec<&str> = command_sigs().iter().map(|c| c.name).collect();
-        assert_eq!(handled, bound, "the handler list and the bindings table must match");
-    }
-
-    #[test]
-    fn build_rs_declares_every_command() {
-        let handled: Vec<&str> = crate::app_commands!(names);
-        assert_eq!(handled, crate::command_names::COMMANDS, "src-tauri/src/command_names.rs is out of date");
+    fn the_command_list_matches_the_commands() {
+        assert_eq!(
+            with_commands!(declared),
+            defined(),
+            "src-tauri/src/command_list.rs differs from commands.rs"
+        );
+        assert_eq!(crate::COMMANDS.len(), command_sigs().len());
     }
 
     fn snake(camel: &str) -> String {
@@ -293,14 +327,19 @@ mod tests {
         assert!(called.len() > 10, "the scan found the window's calls: {called:?}");
         assert_eq!(granted, called, "capabilities/default.json must grant exactly what ui/src calls");
         for name in &called {
-            assert!(crate::command_names::COMMANDS.contains(&name.as_str()), "{name} is not a command");
+            assert!(crate::COMMANDS.contains(&name.as_str()), "{name} is not a command");
         }
     }
 
     #[test]
     fn bindings_are_current() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/src/bindings");
-        let files = [("types.ts", types_ts()), ("commands.ts", commands_ts()), ("events.ts", events_ts())];
+        let files = [
+            ("types.ts", types_ts()),
+            ("commands.ts", commands_ts()),
+            ("events.ts", events_ts()),
+            ("contract.ts", contract_ts()),
+        ];
         if std::env::var_os("UPDATE_BINDINGS").is_some() {
             std::fs::create_dir_all(&dir).unwrap();
             for (name, text) in &files {

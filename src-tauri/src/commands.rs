@@ -16,10 +16,6 @@ use crate::state::{App, EnvChoice, EnvironmentView, KeystoreStatus};
 
 type Result<T> = std::result::Result<T, ErrorInfo>;
 
-fn info(e: atom_core::Error) -> ErrorInfo {
-    e.info()
-}
-
 #[derive(Clone, Debug, Serialize, TS)]
 pub struct AppInfo {
     pub version: String,
@@ -105,7 +101,7 @@ pub async fn sign_in_browser(
                 },
             )
             .await
-            .map_err(|e| atom_core::Error::Config(format!("cannot listen on 127.0.0.1: {e}")).info())?;
+            .map_err(|e| atom_core::Error::Loopback(e.to_string()))?;
             let port = listener.port();
             app.set_loopback(Some(listener));
             RedirectTarget::Loopback { port }
@@ -132,7 +128,7 @@ pub async fn complete_sign_in(app: State<'_, App>, url: String) -> Result<AuthSt
     if session.pending_target().is_none() {
         app.set_loopback(None);
     }
-    result.map_err(info)?;
+    result?;
     Ok(session.current_state())
 }
 
@@ -145,12 +141,12 @@ pub async fn cancel_sign_in(app: State<'_, App>) -> Result<()> {
 
 #[tauri::command]
 pub async fn sign_in_api_key(app: State<'_, App>, key: String, scope: ApiKeyScope) -> Result<AuthState> {
-    app.session().await.sign_in_with_api_key(&key, scope).await.map_err(info)
+    Ok(app.session().await.sign_in_with_api_key(&key, scope).await?)
 }
 
 #[tauri::command]
 pub async fn sign_out(app: State<'_, App>) -> Result<SignOutResult> {
-    let warning = app.session().await.sign_out().await.err().map(info);
+    let warning = app.session().await.sign_out().await.err().map(ErrorInfo::from);
     Ok(SignOutResult { warning })
 }
 
@@ -174,7 +170,7 @@ pub async fn list_skills(
     query: SkillQuery,
     freshness: Freshness,
 ) -> Result<Fetched<SkillPage>> {
-    app.session().await.skills_with(&query, freshness).await.map_err(info)
+    Ok(app.session().await.skills_with(&query, freshness).await?)
 }
 
 #[tauri::command]
@@ -183,12 +179,12 @@ pub async fn get_skill(
     id: String,
     freshness: Freshness,
 ) -> Result<Fetched<SkillDetail>> {
-    app.session().await.skill_with(&id, freshness).await.map_err(info)
+    Ok(app.session().await.skill_with(&id, freshness).await?)
 }
 
 #[tauri::command]
 pub async fn list_categories(app: State<'_, App>, freshness: Freshness) -> Result<Fetched<Vec<Category>>> {
-    app.session().await.categories_with(freshness).await.map_err(info)
+    Ok(app.session().await.categories_with(freshness).await?)
 }
 
 #[tauri::command]
@@ -199,12 +195,12 @@ pub async fn list_reviews(
     offset: u32,
     freshness: Freshness,
 ) -> Result<Fetched<ReviewPage>> {
-    app.session().await.reviews_with(&id, limit, u64::from(offset), freshness).await.map_err(info)
+    Ok(app.session().await.reviews_with(&id, limit, u64::from(offset), freshness).await?)
 }
 
 #[tauri::command]
 pub async fn submit_skill(app: State<'_, App>, submission: Submission) -> Result<SubmitResult> {
-    app.session().await.submit(&submission).await.map_err(info)
+    Ok(app.session().await.submit(&submission).await?)
 }
 
 #[tauri::command]
@@ -214,12 +210,12 @@ pub async fn rate_skill(
     rating: u8,
     review: Option<String>,
 ) -> Result<RateResult> {
-    app.session().await.rate(&id, rating, review.as_deref()).await.map_err(info)
+    Ok(app.session().await.rate(&id, rating, review.as_deref()).await?)
 }
 
 #[tauri::command]
 pub async fn post_review(app: State<'_, App>, id: String, rating: u8, review: String) -> Result<Review> {
-    app.session().await.post_review(&id, rating, &review).await.map_err(info)
+    Ok(app.session().await.post_review(&id, rating, &review).await?)
 }
 
 /// Markdown from the marketplace (or the user's draft) as sanitised HTML. Rendering runs off the main
@@ -242,7 +238,7 @@ pub async fn render_markdown(text: String) -> Result<RenderedMarkdown> {
 /// custom-server form to fill in its endpoints.
 #[tauri::command]
 pub async fn discover_server(address: String) -> Result<ServerMetadata> {
-    atom_core::discover(&address).await.map_err(info)
+    Ok(atom_core::discover(&address).await?)
 }
 
 /// Opens a web page (a skill's repository or documentation, a link in a description) in the system
@@ -250,13 +246,10 @@ pub async fn discover_server(address: String) -> Result<ServerMetadata> {
 #[tauri::command]
 pub async fn open_external(handle: AppHandle, url: String) -> Result<()> {
     let Some(web) = links::web_address(&url) else {
-        return Err(atom_core::Error::Config(
-            "only web addresses (http or https) open in the browser".into(),
-        )
-        .info());
+        return Err(atom_core::Error::UnsupportedLink.into());
     };
     tauri::async_runtime::spawn_blocking(move || links::open_in_browser(&handle, &web))
         .await
         .unwrap_or_else(|e| Err(e.to_string()))
-        .map_err(|e| atom_core::Error::Config(format!("the browser could not be started: {e}")).info())
+        .map_err(|e| atom_core::Error::BrowserNotStarted(e).into())
 }

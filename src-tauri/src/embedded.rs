@@ -38,7 +38,7 @@ impl EmbeddedSandbox {
             ..Default::default()
         };
         let handle = atom_sandbox::start(config).await.map_err(|e| {
-            atom_core::Error::Config(format!("the embedded sandbox could not start: {e}")).info()
+            atom_core::Error::SandboxUnavailable(format!("the embedded sandbox could not start: {e}")).info()
         })?;
         tracing::info!("embedded sandbox listening on {}", handle.base_url());
         let url = handle.base_url();
@@ -71,12 +71,7 @@ impl EmbeddedSandbox {
     }
 
     pub async fn url(&self) -> Result<String, ErrorInfo> {
-        Err(atom_core::Error::Config(
-            "this build has no embedded sandbox: run atom-sandbox and connect to it as a custom server \
-             (or start the app with --server URL)"
-                .into(),
-        )
-        .info())
+        Err(atom_core::Error::SandboxUnavailable("this build has no embedded sandbox".into()).info())
     }
 
     pub async fn base_url(&self) -> Option<String> {

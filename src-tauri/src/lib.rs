@@ -1,9 +1,11 @@
 //! The ATOM Marketplace desktop app: Tauri wiring only. Behaviour lives in `atom-core`; this crate
 //! adds the plugins, the OS keystore, the loopback listener, the commands and the embedded sandbox.
 
+#[macro_use]
+mod command_list;
+
 pub mod args;
 pub mod bindings;
-pub mod command_names;
 pub mod commands;
 pub mod embedded;
 pub mod keystore;
@@ -20,39 +22,15 @@ use tauri_plugin_deep_link::DeepLinkExt;
 
 use crate::state::{App, EnvChoice};
 
-/// Every command, in one list: the handler and the generated TypeScript both come from it.
-#[macro_export]
-macro_rules! app_commands {
-    ($then:ident) => {
-        $then![
-            app_info,
-            auth_state,
-            sign_in_browser,
-            complete_sign_in,
-            cancel_sign_in,
-            sign_in_api_key,
-            sign_out,
-            switch_environment,
-            rate_limit_status,
-            list_skills,
-            get_skill,
-            list_categories,
-            list_reviews,
-            submit_skill,
-            rate_skill,
-            post_review,
-            render_markdown,
-            discover_server,
-            open_external
-        ]
+/// The invoke handler, from the command list.
+macro_rules! handler {
+    ($($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {
+        tauri::generate_handler![$(commands::$name),*]
     };
 }
 
-macro_rules! handler {
-    ($($command:ident),*) => {
-        tauri::generate_handler![$(commands::$command),*]
-    };
-}
+/// Every command the app defines, by name (what `build.rs` turns into permissions).
+pub const COMMANDS: &[&str] = with_commands!(command_names);
 
 fn init_logging(handle: &tauri::AppHandle) {
     use tracing_subscriber::fmt::writer::MakeWriterExt;
@@ -190,7 +168,7 @@ pub fn run() {
             });
             Ok(())
         })
-        .invoke_handler(app_commands!(handler))
+        .invoke_handler(with_commands!(handler))
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {
             eprintln!("ATOM Marketplace could not start: {e}");

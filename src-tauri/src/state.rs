@@ -174,8 +174,8 @@ impl App {
     async fn environment_for(&self, choice: &EnvChoice) -> Result<Environment, ErrorInfo> {
         match choice {
             EnvChoice::Production => Ok(Environment::production()),
-            EnvChoice::Sandbox => Environment::sandbox(&self.sandbox.url().await?).map_err(|e| e.info()),
-            EnvChoice::Custom { settings } => Environment::custom(settings).map_err(|e| e.info()),
+            EnvChoice::Sandbox => Ok(Environment::sandbox(&self.sandbox.url().await?)?),
+            EnvChoice::Custom { settings } => Ok(Environment::custom(settings)?),
         }
     }
 
@@ -195,7 +195,7 @@ impl App {
         let env = self.environment_for(&choice).await?;
         let store = StoreHandle::new(self.store.clone(), env.namespace());
         let cache = Cache::on_disk(self.cache_dir.join(cache_folder(&env)));
-        let session = Session::with_cache(env, store, cache).map_err(|e| e.info())?;
+        let session = Session::with_cache(env, store, cache)?;
         let forwarders = vec![
             self.forward(session.state(), events::AUTH_STATE),
             self.forward(session.rate_limits(), events::RATE_LIMIT),

@@ -1,11 +1,11 @@
-import type { ErrorInfo } from "../bindings/types";
+import type { ErrorCode, ErrorInfo } from "../bindings/types";
 
 /** Commands reject with an `ErrorInfo`; anything else (a bug, a lost IPC) becomes one too. */
 export function toErrorInfo(e: unknown): ErrorInfo {
   if (e && typeof e === "object" && "code" in e && "message" in e) {
     const info = e as Partial<ErrorInfo>;
     return {
-      code: String(info.code),
+      code: (typeof info.code === "string" ? info.code : "internal") as ErrorCode,
       message: String(info.message),
       hint: typeof info.hint === "string" ? info.hint : "Try again.",
       fields: info.fields,

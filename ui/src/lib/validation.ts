@@ -2,19 +2,9 @@
 // them again before sending, and the server has the last word: its field errors are shown the same way.
 import type { CustomEnvironment, ServerMetadata, Submission } from "../bindings/types";
 
-export const LIMITS = {
-  nameMin: 3,
-  nameMax: 100,
-  descriptionMin: 10,
-  descriptionMax: 500,
-  longDescriptionMax: 20_000,
-  tagsMax: 10,
-  tagMax: 32,
-  licenseMax: 100,
-  reviewMax: 1000,
-} as const;
-
-export const SKILL_TYPES = ["api", "function", "script", "docker", "container"] as const;
+// The contract's limits come from the Rust contract (generated, like the other bindings).
+import { LIMITS, SKILL_TYPES } from "../bindings/contract";
+export { LIMITS, SKILL_TYPES };
 
 export type FieldErrors = Partial<Record<keyof Submission | string, string>>;
 

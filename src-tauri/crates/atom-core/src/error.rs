@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::login::CallbackError;
@@ -22,6 +22,89 @@ pub enum OAuthStep {
     Refresh,
     /// Telling the server at sign-out (RFC 7009).
     Revoke,
+}
+
+/// Declares [`ErrorCode`] once: each variant with the stable string the UI and the tests see.
+macro_rules! error_codes {
+    ($($(#[doc = $doc:literal])* $variant:ident = $code:literal,)*) => {
+        /// A stable, lower-case error code: what the UI branches on (a union of strings in TypeScript).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+        pub enum ErrorCode {
+            $($(#[doc = $doc])* #[serde(rename = $code)] $variant,)*
+        }
+
+        impl ErrorCode {
+            /// Every code, for tests that pin the strings.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $code,)*
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    InvalidApiKey = "invalid_api_key",
+    TokenInvalid = "token_invalid",
+    TokenExpired = "token_expired",
+    InsufficientScope = "insufficient_scope",
+    NotFound = "not_found",
+    Conflict = "conflict",
+    Validation = "validation",
+    RateLimited = "rate_limited",
+    TooLarge = "too_large",
+    ServerError = "server_error",
+    ApiError = "api_error",
+    AuthRequired = "auth_required",
+    TokenEncoding = "token_encoding",
+    InvalidGrant = "invalid_grant",
+    InvalidClient = "invalid_client",
+    InvalidScope = "invalid_scope",
+    OAuthError = "oauth_error",
+    Network = "network",
+    Certificate = "certificate",
+    Timeout = "timeout",
+    BadResponse = "bad_response",
+    CallbackRejected = "callback_rejected",
+    SignInCancelled = "sign_in_cancelled",
+    KeystoreUnavailable = "keystore_unavailable",
+    NeedsReauth = "needs_reauth",
+    SessionExpired = "session_expired",
+    NotRevoked = "not_revoked",
+    DiscoveryFailed = "discovery_failed",
+    Config = "config",
+    /// The system browser (or the desktop's opener) could not be started.
+    BrowserNotStarted = "browser_not_started",
+    /// Only http and https addresses open in the browser.
+    UnsupportedLink = "unsupported_link",
+    /// The loopback listener for the sign-in could not be started.
+    LoopbackUnavailable = "loopback_unavailable",
+    /// The embedded sandbox could not start, or this build has none.
+    SandboxUnavailable = "sandbox_unavailable",
+    /// Made by the window for a failure outside the command layer (a bug, a lost IPC call).
+    Internal = "internal",
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for ErrorCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<str> for ErrorCode {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
 }
 
 #[derive(Clone, Debug, thiserror::Error)]
@@ -76,13 +159,21 @@ pub enum Error {
     InvalidApiKeyFormat,
     #[error("{0}")]
     Config(String),
+    #[error("the browser could not be started: {0}")]
+    BrowserNotStarted(String),
+    #[error("only web addresses (http or https) open in the browser")]
+    UnsupportedLink,
+    #[error("cannot listen on 127.0.0.1: {0}")]
+    Loopback(String),
+    #[error("{0}")]
+    SandboxUnavailable(String),
 }
 
 /// What the UI receives: `{code, message, hint, fields}`.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ErrorInfo {
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
     pub hint: String,
     #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
@@ -96,64 +187,68 @@ pub struct ErrorInfo {
     pub request_id: Option<String>,
 }
 
-fn code_for_status(status: u16) -> &'static str {
+fn code_for_status(status: u16) -> ErrorCode {
     match status {
-        401 => "auth_required",
-        403 => "insufficient_scope",
-        404 => "not_found",
-        409 => "conflict",
-        400 | 422 => "validation",
-        413 => "too_large",
-        429 => "rate_limited",
-        500..=599 => "server_error",
-        _ => "api_error",
+        401 => ErrorCode::AuthRequired,
+        403 => ErrorCode::InsufficientScope,
+        404 => ErrorCode::NotFound,
+        409 => ErrorCode::Conflict,
+        400 | 422 => ErrorCode::Validation,
+        413 => ErrorCode::TooLarge,
+        429 => ErrorCode::RateLimited,
+        500..=599 => ErrorCode::ServerError,
+        _ => ErrorCode::ApiError,
     }
 }
 
 impl Error {
     /// A stable, lower-case code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
             Error::Api { status, code, .. } => match code.as_str() {
-                "INVALID_API_KEY" => "invalid_api_key",
-                "AUTH_REQUIRED" => "auth_required",
-                "OAUTH_TOKEN_INVALID" => "token_invalid",
-                "OAUTH_TOKEN_EXPIRED" => "token_expired",
-                "INSUFFICIENT_SCOPE" => "insufficient_scope",
-                "NOT_FOUND" => "not_found",
-                "CONFLICT" => "conflict",
-                "VALIDATION_ERROR" => "validation",
-                "RATE_LIMIT_EXCEEDED" => "rate_limited",
-                "PAYLOAD_TOO_LARGE" => "too_large",
-                "INTERNAL_ERROR" => "server_error",
+                "INVALID_API_KEY" => ErrorCode::InvalidApiKey,
+                "AUTH_REQUIRED" => ErrorCode::AuthRequired,
+                "OAUTH_TOKEN_INVALID" => ErrorCode::TokenInvalid,
+                "OAUTH_TOKEN_EXPIRED" => ErrorCode::TokenExpired,
+                "INSUFFICIENT_SCOPE" => ErrorCode::InsufficientScope,
+                "NOT_FOUND" => ErrorCode::NotFound,
+                "CONFLICT" => ErrorCode::Conflict,
+                "VALIDATION_ERROR" => ErrorCode::Validation,
+                "RATE_LIMIT_EXCEEDED" => ErrorCode::RateLimited,
+                "PAYLOAD_TOO_LARGE" => ErrorCode::TooLarge,
+                "INTERNAL_ERROR" => ErrorCode::ServerError,
                 // RFC 6750 §3.1, in a body or a WWW-Authenticate challenge.
-                "invalid_token" => "token_invalid",
-                "insufficient_scope" => "insufficient_scope",
+                "invalid_token" => ErrorCode::TokenInvalid,
+                "insufficient_scope" => ErrorCode::InsufficientScope,
                 _ => code_for_status(*status),
             },
-            Error::OAuth { .. } if self.is_token_encoding_refusal() => "token_encoding",
+            Error::OAuth { .. } if self.is_token_encoding_refusal() => ErrorCode::TokenEncoding,
             Error::OAuth { error, .. } => match error.as_str() {
-                "invalid_grant" => "invalid_grant",
-                "invalid_client" => "invalid_client",
-                "invalid_scope" => "invalid_scope",
-                _ => "oauth_error",
+                "invalid_grant" => ErrorCode::InvalidGrant,
+                "invalid_client" => ErrorCode::InvalidClient,
+                "invalid_scope" => ErrorCode::InvalidScope,
+                _ => ErrorCode::OAuthError,
             },
-            Error::RateLimited { .. } => "rate_limited",
-            Error::Network(_) => "network",
-            Error::Certificate(_) => "certificate",
-            Error::Timeout => "timeout",
-            Error::BadResponse(_) => "bad_response",
-            Error::Invalid { .. } => "validation",
-            Error::Callback(_) => "callback_rejected",
-            Error::Cancelled => "sign_in_cancelled",
-            Error::Keystore(_) => "keystore_unavailable",
-            Error::NeedsReauth(_) => "needs_reauth",
-            Error::SessionExpired => "session_expired",
-            Error::NotRevoked(_) => "not_revoked",
-            Error::Discovery(_) => "discovery_failed",
-            Error::NotSignedIn => "auth_required",
-            Error::InvalidApiKeyFormat => "invalid_api_key",
-            Error::Config(_) => "config",
+            Error::RateLimited { .. } => ErrorCode::RateLimited,
+            Error::Network(_) => ErrorCode::Network,
+            Error::Certificate(_) => ErrorCode::Certificate,
+            Error::Timeout => ErrorCode::Timeout,
+            Error::BadResponse(_) => ErrorCode::BadResponse,
+            Error::Invalid { .. } => ErrorCode::Validation,
+            Error::Callback(_) => ErrorCode::CallbackRejected,
+            Error::Cancelled => ErrorCode::SignInCancelled,
+            Error::Keystore(_) => ErrorCode::KeystoreUnavailable,
+            Error::NeedsReauth(_) => ErrorCode::NeedsReauth,
+            Error::SessionExpired => ErrorCode::SessionExpired,
+            Error::NotRevoked(_) => ErrorCode::NotRevoked,
+            Error::Discovery(_) => ErrorCode::DiscoveryFailed,
+            Error::NotSignedIn => ErrorCode::AuthRequired,
+            Error::InvalidApiKeyFormat => ErrorCode::InvalidApiKey,
+            Error::Config(_) => ErrorCode::Config,
+            Error::BrowserNotStarted(_) => ErrorCode::BrowserNotStarted,
+            Error::UnsupportedLink => ErrorCode::UnsupportedLink,
+            Error::Loopback(_) => ErrorCode::LoopbackUnavailable,
+            Error::SandboxUnavailable(_) => ErrorCode::SandboxUnavailable,
         }
     }
 
@@ -178,52 +273,52 @@ impl Error {
         }
         let step = self.step();
         let hint = match self.code() {
-            "invalid_grant" if step == Some(OAuthStep::Refresh) => {
+            ErrorCode::InvalidGrant if step == Some(OAuthStep::Refresh) => {
                 "Sign in again: the server ended this sign-in (it expired, was revoked, or you signed out \
                  elsewhere)."
             }
-            "oauth_error" if step == Some(OAuthStep::Refresh) => {
+            ErrorCode::OAuthError if step == Some(OAuthStep::Refresh) => {
                 "The server would not renew your sign-in. Sign in again; if it keeps happening, check the \
                  environment's settings."
             }
-            "oauth_error" if step == Some(OAuthStep::Revoke) => {
+            ErrorCode::OAuthError if step == Some(OAuthStep::Revoke) => {
                 "You are signed out on this computer. The server may still hold the sign-in until it expires."
             }
-            "invalid_api_key" => {
+            ErrorCode::InvalidApiKey => {
                 "Check that the key is copied exactly, with no extra spaces; that it has not been revoked \
                  (ATOM → Settings → API Keys); and that its scope allows this action."
             }
-            "invalid_grant" => {
+            ErrorCode::InvalidGrant => {
                 "Sign in again. The sign-in code may have expired (codes last 10 minutes) or already been used, \
                  the redirect URI may not match the registered one, or the session was ended elsewhere."
             }
-            "invalid_client" => {
+            ErrorCode::InvalidClient => {
                 "The app's client ID or secret was not accepted. Check the environment's client settings and \
                  that the application is registered and active."
             }
-            "invalid_scope" => {
+            ErrorCode::InvalidScope => {
                 "The server refused the requested permissions. Check the scopes in the server settings, \
                  then sign in again."
             }
-            "token_encoding" => {
+            ErrorCode::TokenEncoding => {
                 "This server takes token requests form-encoded, as standard OAuth servers do. In the custom \
                  server settings, set the token request body to \"form\" (servers found by their address \
                  use it already), then sign in again."
             }
-            "oauth_error" => "Sign-in failed. Start again from the app.",
-            "session_expired" => {
+            ErrorCode::OAuthError => "Sign-in failed. Start again from the app.",
+            ErrorCode::SessionExpired => {
                 "Sign in again. To stay signed in longer, ask for offline access in the server settings, if \
                  the server offers it."
             }
-            "not_revoked" => {
+            ErrorCode::NotRevoked => {
                 "Your sign-in may stay valid at the server until it expires. To end it now, revoke the app's \
                  access on the server's own website."
             }
-            "discovery_failed" => {
+            ErrorCode::DiscoveryFailed => {
                 "Check the server's address (its issuer, such as https://login.example.com), or enter its \
                  endpoints by hand."
             }
-            "rate_limited" => {
+            ErrorCode::RateLimited => {
                 return match self {
                     Error::RateLimited { retry_after } => format!(
                         "Too many requests. Wait {} s and try again. Signing in raises the limit \
@@ -233,38 +328,50 @@ impl Error {
                     _ => "Too many requests. Wait a minute and try again.".into(),
                 }
             }
-            "insufficient_scope" => {
+            ErrorCode::InsufficientScope => {
                 "Your credential can only browse. To submit, rate or review, sign in with the browser or use an \
                  API key with the read_write scope."
             }
-            "auth_required" => "Sign in to submit, rate or review skills.",
-            "token_expired" | "token_invalid" | "needs_reauth" => "Your session has ended. Sign in again.",
-            "validation" => "Correct the highlighted fields and try again.",
-            "not_found" => "It may have been removed. Refresh the list.",
-            "conflict" => "A skill with this name and version already exists. Change the version number.",
-            "too_large" => "The text is too long to send. Shorten it and try again.",
-            "network" => "Check your internet connection, proxy or firewall, then try again.",
-            "certificate" => {
+            ErrorCode::AuthRequired => "Sign in to submit, rate or review skills.",
+            ErrorCode::TokenExpired | ErrorCode::TokenInvalid | ErrorCode::NeedsReauth => "Your session has ended. Sign in again.",
+            ErrorCode::Validation => "Correct the highlighted fields and try again.",
+            ErrorCode::NotFound => "It may have been removed. Refresh the list.",
+            ErrorCode::Conflict => "A skill with this name and version already exists. Change the version number.",
+            ErrorCode::TooLarge => "The text is too long to send. Shorten it and try again.",
+            ErrorCode::Network => "Check your internet connection, proxy or firewall, then try again.",
+            ErrorCode::Certificate => {
                 "If your network inspects secure connections (as some companies do), its root certificate must \
                  be installed in this computer's trust store (on Debian and Ubuntu: into \
                  /usr/local/share/ca-certificates, then update-ca-certificates). Otherwise do not go on: the \
                  connection may be intercepted."
             }
-            "timeout" => "The server is slow to answer. Try again in a moment.",
-            "server_error" => {
+            ErrorCode::Timeout => "The server is slow to answer. Try again in a moment.",
+            ErrorCode::ServerError => {
                 "The marketplace had a problem. Try again later; if it persists, see https://atomagentos.com/status."
             }
-            "bad_response" => "The server sent something unexpected. Try again, or check the environment settings.",
-            "callback_rejected" => {
+            ErrorCode::BadResponse => "The server sent something unexpected. Try again, or check the environment settings.",
+            ErrorCode::CallbackRejected => {
                 "This sign-in link is not the one the app is waiting for. Start the sign-in again from the app."
             }
-            "sign_in_cancelled" => "Sign-in was cancelled. Try again when you are ready.",
-            "keystore_unavailable" => {
+            ErrorCode::SignInCancelled => "Sign-in was cancelled. Try again when you are ready.",
+            ErrorCode::KeystoreUnavailable => {
                 "The system keystore is locked or unavailable, so you stay signed in only until the app closes. \
                  Unlock it (or install one) to be remembered."
             }
-            "config" => "Check the environment settings.",
-            _ => "Try again.",
+            ErrorCode::Config => "Check the environment settings.",
+            ErrorCode::BrowserNotStarted => {
+                "Open the address yourself: copy it into a browser. To fix it for next time, set a default \
+                 web browser in the system settings (xdg-settings set default-web-browser …)."
+            }
+            ErrorCode::UnsupportedLink => "Only web pages open from the app. Copy the address if you trust it.",
+            ErrorCode::LoopbackUnavailable => {
+                "Use the browser sign-in's own link instead, or paste the address the browser ended on."
+            }
+            ErrorCode::SandboxUnavailable => {
+                "Run the standalone sandbox (atom-sandbox) and connect to it as a custom server, or start the \
+                 app with --server URL."
+            }
+            ErrorCode::ApiError | ErrorCode::Internal => "Try again.",
         };
         hint.to_string()
     }
@@ -320,6 +427,12 @@ impl Error {
             "network error"
         };
         Error::Network(kind.into())
+    }
+}
+
+impl From<Error> for ErrorInfo {
+    fn from(e: Error) -> ErrorInfo {
+        e.info()
     }
 }
 
@@ -515,6 +628,18 @@ pub fn parse_oauth_error(status: u16, body: &[u8], step: OAuthStep) -> Error {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_code_is_sent_to_the_ui_as_its_stable_string() {
+        for code in super::ErrorCode::ALL {
+            let json = serde_json::to_value(code).unwrap();
+            assert_eq!(json, serde_json::Value::String(code.as_str().to_string()));
+            let back: super::ErrorCode = serde_json::from_value(json).unwrap();
+            assert_eq!(back, *code);
+        }
+        let info = super::ErrorInfo::from(super::Error::Network("connection refused".into()));
+        assert_eq!(serde_json::to_value(&info).unwrap()["code"], "network");
+    }
+
     use super::*;
 
     #[test]
@@ -533,11 +658,11 @@ mod tests {
     #[test]
     fn reads_every_other_shape_atom_has_used() {
         let e = parse_api_error(401, br#"{"error_code":"INVALID_API_KEY","message":"bad key"}"#, None);
-        assert_eq!((e.code(), e.to_string()), ("invalid_api_key", "bad key".to_string()));
+        assert_eq!((e.code().as_str(), e.to_string()), ("invalid_api_key", "bad key".to_string()));
         let e = parse_api_error(404, br#"{"error":"NOT_FOUND","detail":"no such skill"}"#, None);
-        assert_eq!((e.code(), e.to_string()), ("not_found", "no such skill".to_string()));
+        assert_eq!((e.code().as_str(), e.to_string()), ("not_found", "no such skill".to_string()));
         let e = parse_api_error(400, br#"{"detail":"Bad filter"}"#, None);
-        assert_eq!((e.code(), e.to_string()), ("validation", "Bad filter".to_string()));
+        assert_eq!((e.code().as_str(), e.to_string()), ("validation", "Bad filter".to_string()));
         let e = parse_api_error(422, br#"{"detail":[{"loc":["body","version"],"msg":"not semver"}]}"#, None);
         assert_eq!(e.code(), "validation");
         assert_eq!(e.info().fields["version"], "not semver");
@@ -732,7 +857,7 @@ mod tests {
             ) {
                 let e = parse_api_error(status, &body, retry.map(Duration::from_secs));
                 let info = e.info();
-                prop_assert!(CODES.contains(&info.code), "unknown code {}", info.code);
+                prop_assert!(CODES.contains(&info.code.as_str()), "unknown code {}", info.code);
                 prop_assert!(info.message.chars().count() <= 600, "message of {} chars", info.message.chars().count());
                 prop_assert!(!info.hint.is_empty());
                 if let Error::RateLimited { retry_after } = e {
@@ -744,7 +869,7 @@ mod tests {
             fn any_oauth_error_reply_is_read_without_panic_and_within_bounds(status in 100u16..600, body in body()) {
                 let e = parse_oauth_error(status, &body, OAuthStep::Refresh);
                 let info = e.info();
-                prop_assert!(CODES.contains(&info.code), "unknown code {}", info.code);
+                prop_assert!(CODES.contains(&info.code.as_str()), "unknown code {}", info.code);
                 if let Error::OAuth { error, description, .. } = &e {
                     prop_assert!(error.chars().count() <= 64);
                     prop_assert!(description.chars().count() <= 500);

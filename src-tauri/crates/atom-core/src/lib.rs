@@ -51,7 +51,7 @@ pub mod token;
 
 pub use discovery::{discover, MetadataSource, ServerMetadata};
 pub use env::{CustomEnvironment, Environment, EnvironmentKind, Quota, Quotas, TokenEncoding};
-pub use error::{Error, ErrorInfo, OAuthStep, Result};
+pub use error::{Error, ErrorCode, ErrorInfo, OAuthStep, Result};
 pub use http::{Fetched, Freshness};
 pub use login::{CallbackError, PendingLogin, RedirectTarget};
 pub use models::{

@@ -113,7 +113,7 @@ async fn offline_the_saved_catalogue_is_browsed_and_searched_and_the_network_is_
         assert!(text.contains(&term), "{} does not match {term}", skill.name);
     }
     let write = session.rate("web-router", 5, None).await.unwrap_err();
-    assert!(matches!(write.code(), "auth_required" | "network"), "{write:?}");
+    assert!(write.code() == "auth_required" || write.code() == "network", "{write:?}");
 
     // The network comes back: the session notices by itself.
     let back = atom_sandbox::start(atom_sandbox::Config { addr, ..config() }).await.unwrap();

@@ -1,0 +1,17 @@
+// Generated from the Rust sources by src-tauri/src/bindings.rs. Do not edit by hand:
+// run `UPDATE_BINDINGS=1 cargo test -p atom-marketplace bindings` after changing a command or a type.
+
+/** The submission and review limits of the API contract. */
+export const LIMITS = {
+  nameMin: 3,
+  nameMax: 100,
+  descriptionMin: 10,
+  descriptionMax: 500,
+  longDescriptionMax: 20000,
+  tagsMax: 10,
+  tagMax: 32,
+  licenseMax: 100,
+  reviewMax: 1000,
+} as const;
+
+export const SKILL_TYPES = ["api", "function", "script", "docker", "container"] as const;
