@@ -2,8 +2,9 @@
 //! for it) on disk, so that the app paints the last catalogue at once, revalidates it cheaply, and
 //! keeps browsing offline.
 //!
-//! - **Keyed by URL** (relative to the API base), never by credential: the marketplace's reads are public, and a key that held a
-//!   credential (even hashed) would put something derived from a secret on disk. Entries hold the URL
+//! - **Keyed by URL** (relative to the API base), never by credential: the marketplace's reads are
+//!   public, and a key that held a credential (even hashed) would put something derived from a secret
+//!   on disk. Entries hold the URL
 //!   (its path and query: a search term, a page), the server's `ETag`, when the server last confirmed
 //!   the reply, and the reply's JSON. Nothing else.
 //! - **Fresh** for [`limits::CACHE_TTL`] after the server confirmed it (in this run): served without

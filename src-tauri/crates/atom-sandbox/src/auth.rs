@@ -42,7 +42,8 @@ pub const API_KEYS: &[ApiKey] = &[
     },
 ];
 
-/// `atom_pub_` followed by a UUID in its 8-4-4-4-12 hex form.
+/// `atom_pub_` followed by a UUID in its 8-4-4-4-12 hex form. The client core has its own copy, on
+/// purpose: two independent implementations of one contract (see docs/architecture.md).
 pub fn is_api_key_format(key: &str) -> bool {
     let Some(uuid) = key.strip_prefix("atom_pub_") else { return false };
     let groups: Vec<&str> = uuid.split('-').collect();

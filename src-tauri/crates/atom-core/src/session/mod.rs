@@ -1,4 +1,6 @@
-//! The session: who the user is signed in as, and every marketplace call made on their behalf.
+//! The session: who the user is signed in as, and every marketplace call made on their behalf. This
+//! file is the sign-in lifecycle and the tokens; [`catalogue`] holds the marketplace's reads and writes
+//! and the watch for the network.
 //!
 //! - The access token lives in memory only; the refresh token (or the API key) in the [`SecretStore`].
 //! - A background task refreshes ahead of expiry; calls that find the token due refresh in line.
@@ -23,13 +25,12 @@ use tokio::task::JoinHandle;
 use crate::cache::Cache;
 use crate::contract::{limits, paths};
 use crate::env::Environment;
-use crate::error::{Error, ErrorInfo, Result};
-use crate::http::{ApiClient, Credential, Fetched, Freshness};
+use crate::error::{Error, ErrorCode, ErrorInfo, Result};
+
+mod catalogue;
+use crate::http::{ApiClient, Credential};
 use crate::login::{CallbackError, PendingLogin, RedirectTarget};
-use crate::models::{
-    validate_rating, Categories, Category, RateResult, Review, ReviewPage, SkillDetail, SkillPage,
-    SkillQuery, Submission, SubmitResult,
-};
+use crate::models::Categories;
 use crate::ratelimit::RateLimitStatus;
 use crate::secret::Secret;
 use crate::store::{accounts, SecretStore, StoreHandle};
@@ -237,31 +238,6 @@ impl Session {
 
     pub fn rate_limits(&self) -> watch::Receiver<RateLimitStatus> {
         self.inner.api.rate_limits()
-    }
-
-    /// Whether the server could be reached at the last attempt. While it cannot, a background task
-    /// asks it again now and then (2 s, doubling to 30 s) and flips this back when it answers.
-    pub fn connectivity(&self) -> watch::Receiver<bool> {
-        self.inner.api.connectivity()
-    }
-
-    fn watch_for_the_network(&self) {
-        if self.inner.api.is_online() || self.inner.probing.swap(true, Ordering::SeqCst) {
-            return;
-        }
-        let weak = Arc::downgrade(&self.inner);
-        tokio::spawn(async move {
-            let mut wait = limits::PROBE_FIRST_WAIT;
-            loop {
-                tokio::time::sleep(wait).await;
-                let Some(inner) = weak.upgrade() else { return };
-                if inner.api.is_online() || inner.api.probe().await {
-                    inner.probing.store(false, Ordering::SeqCst);
-                    return;
-                }
-                wait = (wait * 2).min(limits::PROBE_MAX_WAIT);
-            }
-        });
     }
 
     /// Which keystore holds the secrets ("memory" in session-only mode).
@@ -597,9 +573,9 @@ impl Session {
             Ok(tokens) => self.commit_tokens(tokens, Some(current), Some(epoch)).await,
             // The session ended while the refresh was out: its failure is no one's concern now.
             Err(_) if self.epoch() != epoch => Err(Error::NotSignedIn),
-            Err(e) if matches!(e.code(), "invalid_grant" | "invalid_client") => {
+            Err(e) if matches!(e.code(), ErrorCode::InvalidGrant | ErrorCode::InvalidClient) => {
                 // Re-read once: a token rotated elsewhere after our read is still good.
-                if e.code() == "invalid_grant" && persisted {
+                if e.code() == ErrorCode::InvalidGrant && persisted {
                     if let Ok(Some(newer)) = self.inner.store.get(accounts::REFRESH_TOKEN).await {
                         if newer != current {
                             if let Ok(tokens) = self.inner.tokens.refresh(&newer).await {
@@ -800,11 +776,13 @@ impl Session {
         }
         let result = op(credential.clone()).await;
         match (&credential, result) {
-            (Credential::Bearer(_), Err(e)) if matches!(e.code(), "token_expired" | "token_invalid") => {
+            (Credential::Bearer(_), Err(e))
+                if matches!(e.code(), ErrorCode::TokenExpired | ErrorCode::TokenInvalid) =>
+            {
                 let fresh = self.access_token(true).await?;
                 op(Credential::Bearer(fresh)).await
             }
-            (Credential::ApiKey(_), Err(e)) if write && e.code() == "insufficient_scope" => {
+            (Credential::ApiKey(_), Err(e)) if write && e.code() == ErrorCode::InsufficientScope => {
                 self.correct_key_scope().await;
                 Err(e)
             }
@@ -826,107 +804,11 @@ impl Session {
             self.publish();
         }
     }
-
-    pub async fn skills(&self, query: &SkillQuery) -> Result<SkillPage> {
-        self.skills_with(query, Freshness::Live).await.map(|f| f.data)
-    }
-
-    pub async fn skill(&self, id_or_slug: &str) -> Result<SkillDetail> {
-        self.skill_with(id_or_slug, Freshness::Live).await.map(|f| f.data)
-    }
-
-    pub async fn categories(&self) -> Result<Vec<Category>> {
-        self.categories_with(Freshness::Live).await.map(|f| f.data)
-    }
-
-    pub async fn reviews(&self, skill: &str, limit: u32, offset: u64) -> Result<ReviewPage> {
-        self.reviews_with(skill, limit, offset, Freshness::Live).await.map(|f| f.data)
-    }
-
-    /// A page of skills. With no reply to this query saved and no server, the saved pages are searched
-    /// and filtered instead (`from_saved_pages`).
-    pub async fn skills_with(&self, query: &SkillQuery, freshness: Freshness) -> Result<Fetched<SkillPage>> {
-        let pairs = &query.to_pairs();
-        let result = self
-            .read(move |c| async move { self.inner.api.get(paths::SKILLS, pairs, &c, freshness).await })
-            .await;
-        match result {
-            Err(Error::Network(reason)) => {
-                let saved = self.inner.api.cached_skill_pages();
-                if saved.is_empty() {
-                    return Err(Error::Network(reason));
-                }
-                Ok(crate::offline::search(&saved, query))
-            }
-            other => other,
-        }
-    }
-
-    pub async fn skill_with(&self, id_or_slug: &str, freshness: Freshness) -> Result<Fetched<SkillDetail>> {
-        let path = &paths::skill(id_or_slug);
-        self.read(move |c| async move { self.inner.api.get(path, &[], &c, freshness).await }).await
-    }
-
-    pub async fn categories_with(&self, freshness: Freshness) -> Result<Fetched<Vec<Category>>> {
-        let list: Fetched<Categories> = self
-            .read(|c| async move { self.inner.api.get(paths::CATEGORIES, &[], &c, freshness).await })
-            .await?;
-        Ok(list.map(|l| l.categories))
-    }
-
-    pub async fn reviews_with(
-        &self,
-        skill: &str,
-        limit: u32,
-        offset: u64,
-        freshness: Freshness,
-    ) -> Result<Fetched<ReviewPage>> {
-        let path = paths::reviews(skill);
-        let query =
-            [("limit", limit.clamp(1, limits::REVIEWS_PAGE_MAX).to_string()), ("offset", offset.to_string())];
-        let (path, query) = (&path, &query);
-        self.read(move |c| async move { self.inner.api.get(path, query, &c, freshness).await }).await
-    }
-
-    /// A read: as [`Session::call`], and when it finds the server unreachable, the session starts
-    /// watching for the network's return.
-    async fn read<T, F, Fut>(&self, op: F) -> Result<T>
-    where
-        F: Fn(Credential) -> Fut,
-        Fut: std::future::Future<Output = Result<T>>,
-    {
-        let result = self.call(false, op).await;
-        if !self.inner.api.is_online() {
-            self.watch_for_the_network();
-        }
-        result
-    }
-
-    /// Submits a skill after checking it against the contract's rules (nothing invalid is sent).
-    pub async fn submit(&self, submission: &Submission) -> Result<SubmitResult> {
-        submission.validate(&[])?;
-        self.call(true, |c| async move { self.inner.api.post(paths::SUBMIT, submission, &c).await }).await
-    }
-
-    pub async fn rate(&self, skill: &str, rating: u8, review: Option<&str>) -> Result<RateResult> {
-        validate_rating(rating, review, false)?;
-        let mut body = serde_json::json!({ "rating": rating });
-        if let Some(text) = review {
-            body["review"] = serde_json::Value::String(text.trim().to_string());
-        }
-        let (path, body) = (&paths::rate(skill), &body);
-        self.call(true, move |c| async move { self.inner.api.post(path, body, &c).await }).await
-    }
-
-    pub async fn post_review(&self, skill: &str, rating: u8, review: &str) -> Result<Review> {
-        validate_rating(rating, Some(review), true)?;
-        let body = serde_json::json!({ "rating": rating, "review": review.trim() });
-        let (path, body) = (&paths::reviews(skill), &body);
-        self.call(true, move |c| async move { self.inner.api.post(path, body, &c).await }).await
-    }
 }
 
-/// `atom_pub_` followed by a UUID in its 8-4-4-4-12 hex form.
+/// `atom_pub_` followed by a UUID in its 8-4-4-4-12 hex form. The sandbox has its own copy of this
+/// check, on purpose: the core and the sandbox are two independent implementations of one contract,
+/// so that neither can quietly agree with the other's mistake.
 pub fn is_api_key_format(key: &str) -> bool {
     let Some(uuid) = key.strip_prefix("atom_pub_") else { return false };
     let groups: Vec<&str> = uuid.split('-').collect();
