@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sandbox throughput and memory: GET /skills?limit=50 on loopback with rate limits off, 10,000 skills.
 #   scripts/bench-sandbox.sh [SECONDS]     (default 10)
-# Prints a table; the README keeps the latest one.
+# Prints a table; docs/benchmarks.md keeps the latest one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration="${1:-10}"
