@@ -105,6 +105,8 @@ pub fn run() {
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .setup(move |tauri_app| {
+            // The HTTP client loads the OS's trust store: start on it while the window is being made.
+            std::thread::spawn(atom_core::http::prewarm);
             let handle = tauri_app.handle().clone();
             init_logging(&handle);
             links::build_main_window(tauri_app)?;

@@ -2,6 +2,7 @@
 //! ([`crate::cache`]) with revalidation, connectivity, and error parsing. It knows nothing of sign-in;
 //! the session hands it a [`Credential`] per call.
 
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use reqwest::header::{HeaderMap, RETRY_AFTER};
@@ -54,15 +55,28 @@ pub fn user_agent() -> String {
     )
 }
 
+/// The process's one HTTP client (a handle: clones share its connection pool). Building one loads the
+/// OS's trust store (about 40 ms with OpenSSL here), so it is built once, and the app starts building
+/// it before the window asks for anything ([`prewarm`]).
 pub(crate) fn http_client() -> Result<reqwest::Client> {
-    reqwest::Client::builder()
+    static SHARED: OnceLock<reqwest::Client> = OnceLock::new();
+    if let Some(client) = SHARED.get() {
+        return Ok(client.clone());
+    }
+    let client = reqwest::Client::builder()
         .user_agent(user_agent())
         .connect_timeout(limits::CONNECT_TIMEOUT)
         .timeout(limits::REQUEST_TIMEOUT)
         // Credentials must never follow a redirect to another host.
         .redirect(reqwest::redirect::Policy::none())
         .build()
-        .map_err(|e| Error::Config(format!("cannot set up HTTP: {e}")))
+        .map_err(|e| Error::Config(format!("cannot set up HTTP: {e}")))?;
+    Ok(SHARED.get_or_init(|| client).clone())
+}
+
+/// Builds the shared HTTP client now (call it on a thread of its own at start-up).
+pub fn prewarm() {
+    let _ = http_client();
 }
 
 /// Reads a reply body, refusing one larger than the cap.
