@@ -293,14 +293,17 @@ async fn a_reused_refresh_token_ends_in_a_clean_sign_in_again() {
 #[tokio::test]
 #[ignore = "needs Node.js and tests/interop's packages (npm ci --prefix tests/interop): scripts/test.sh"]
 async fn without_offline_access_the_session_ends_when_the_token_does() {
-    let server = ThirdParty::start_with(&[("ACCESS_TTL", "3")]);
+    // The token's life starts when the client receives it, a while before `signed_in` returns on a busy
+    // machine (3 s with a check at 2.2 s failed one run in four): "not ended early" is checked well
+    // inside the 6 s, and the end a little after them.
+    let server = ThirdParty::start_with(&[("ACCESS_TTL", "6")]);
     let client = signed_in(&server, false).await;
     let AuthState::SignedIn(me) = client.session.current_state() else { panic!("signed in") };
     assert!(!me.renewable, "no refresh token was issued");
-    tokio::time::sleep(Duration::from_millis(2200)).await;
+    tokio::time::sleep(Duration::from_millis(4000)).await;
     assert!(client.session.current_state().is_signed_in(), "not ended early");
-    assert!(client.session.categories().await.is_ok());
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    client.session.categories().await.expect("the token still works");
+    tokio::time::sleep(Duration::from_millis(2500)).await;
     let err = client.session.rate("any-skill", 5, None).await.unwrap_err();
     assert_eq!(err.code(), "needs_reauth");
     let AuthState::NeedsReauth { reason } = client.session.current_state() else { panic!("needs re-auth") };
@@ -337,7 +340,7 @@ async fn sign_out_revokes_at_the_server_or_says_it_could_not() {
 async fn an_rfc_6750_invalid_token_is_recovered_by_one_refresh_and_one_replay() {
     let server = ThirdParty::start();
     let client = signed_in(&server, true).await;
-    assert!(client.session.categories().await.is_ok());
+    client.session.categories().await.expect("the token still works");
     // An administrator ends every access token at the server; the client still believes in its own.
     let resp = server.http.post(format!("{}/test/revoke-access-tokens", server.issuer)).send().await.unwrap();
     assert_eq!(resp.status(), 200);
