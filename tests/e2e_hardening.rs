@@ -307,6 +307,8 @@ async fn a_crash_during_a_refresh_never_leaves_the_user_stuck_or_looping() {
         .await;
         app.kill_hard();
         drop(app);
+        // Time is the condition here: the fault holds the refresh for 4 s at the server, and the app
+        // that would have heard its end is dead, so nothing can be waited on but the clock.
         tokio::time::sleep(Duration::from_millis(4500)).await;
 
         let app = profile.launch().await;
@@ -319,6 +321,7 @@ async fn a_crash_during_a_refresh_never_leaves_the_user_stuck_or_looping() {
         .await;
         let settled = auth_state(&app).await;
         let requests = token_requests(&base, "refresh_token").await;
+        // A loop would show as more requests; its absence can only be watched for a while.
         tokio::time::sleep(Duration::from_secs(5)).await;
         assert_eq!(token_requests(&base, "refresh_token").await, requests, "{name}: no refresh loop");
         assert_eq!(auth_state(&app).await, settled, "{name}: the state holds");
@@ -391,6 +394,8 @@ async fn a_failing_token_endpoint_during_a_submit_keeps_the_draft_and_sends_once
     app.script("const s = document.querySelector('[data-testid=f-type]'); s.value = 'script'; s.dispatchEvent(new Event('change'));").await;
     app.script("const v = document.querySelector('[data-testid=f-version]'); v.value = ''; v.dispatchEvent(new Event('input'));").await;
     app.type_into("[data-testid=f-version]", "1.0.0").await;
+    // Time is the condition: the 4 s access token must be due for its refresh (after 2 s), so that the
+    // submit needs one.
     tokio::time::sleep(Duration::from_millis(2500)).await;
     app.click("[data-testid=submit-button]").await;
     app.wait_text(
