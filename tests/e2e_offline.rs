@@ -7,9 +7,9 @@
 mod support;
 
 use std::net::SocketAddr;
-use std::process::Command;
 use std::time::Duration;
 
+use support::webdriver::FrozenKeyring;
 use support::*;
 
 fn config(addr: SocketAddr) -> atom_sandbox::Config {
@@ -163,27 +163,6 @@ async fn a_network_lost_mid_session_is_said_calmly_and_regained_without_a_click(
     back.shutdown().await;
 }
 
-/// The session's gnome-keyring daemon, stopped (it receives D-Bus calls and answers none) until this
-/// is dropped.
-struct FrozenKeyring(Vec<String>);
-
-impl FrozenKeyring {
-    fn freeze() -> FrozenKeyring {
-        let out = Command::new("pgrep").args(["-x", "gnome-keyring-d"]).output().expect("pgrep runs");
-        let pids: Vec<String> =
-            String::from_utf8_lossy(&out.stdout).split_whitespace().map(str::to_string).collect();
-        assert!(!pids.is_empty(), "the desktop session runs gnome-keyring");
-        Command::new("kill").arg("-STOP").args(&pids).status().expect("kill runs");
-        FrozenKeyring(pids)
-    }
-}
-
-impl Drop for FrozenKeyring {
-    fn drop(&mut self) {
-        let _ = Command::new("kill").arg("-CONT").args(&self.0).status();
-    }
-}
-
 #[tokio::test]
 #[ignore = "needs a desktop session: scripts/test.sh"]
 async fn the_first_page_does_not_wait_for_a_keystore_that_does_not_answer() {
@@ -202,6 +181,7 @@ async fn the_first_page_does_not_wait_for_a_keystore_that_does_not_answer() {
 
     // The keystore hangs from before the launch until after the first page is painted.
     let frozen = FrozenKeyring::freeze();
+    assert!(frozen.is_frozen(), "the desktop session runs gnome-keyring");
     let app = profile.launch().await;
     first_row(&app).await;
     let painted = app.script("return performance.getEntriesByName('first-page').length").await;

@@ -23,7 +23,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use webdriver::RunningApp;
+use webdriver::{FrozenKeyring, RunningApp};
 
 const USAGE: &str = "usage: bench-desktop --floor BIN --app NAME=BIN [--app NAME=BIN…] [--deb NAME=FILE…] \
                      [--runs N] [--skills N] [--out FILE]";
@@ -321,29 +321,6 @@ async fn run_app(binary: &Path, sandbox: &str, run: usize, out: &mut Samples) {
     app.quit().await;
 
     out.memory_mib.push(idle_memory_mib(binary, &profile, Duration::from_secs(8)).await);
-}
-
-/// The session's gnome-keyring daemon, stopped (D-Bus calls to it get no answer) until dropped.
-struct FrozenKeyring(Vec<String>);
-
-impl FrozenKeyring {
-    fn freeze() -> FrozenKeyring {
-        let out = Command::new("pgrep").args(["-x", "gnome-keyring-d"]).output().expect("pgrep runs");
-        let pids: Vec<String> =
-            String::from_utf8_lossy(&out.stdout).split_whitespace().map(str::to_string).collect();
-        if !pids.is_empty() {
-            let _ = Command::new("kill").arg("-STOP").args(&pids).status();
-        }
-        FrozenKeyring(pids)
-    }
-}
-
-impl Drop for FrozenKeyring {
-    fn drop(&mut self) {
-        if !self.0.is_empty() {
-            let _ = Command::new("kill").arg("-CONT").args(&self.0).status();
-        }
-    }
 }
 
 /// The first page with a warm catalogue cache: online, with the keystore not answering, and offline.

@@ -352,6 +352,33 @@ impl Drop for RunningApp {
     }
 }
 
+/// The session's gnome-keyring daemon, stopped with SIGSTOP (it receives D-Bus calls and answers none)
+/// until this is dropped: a keystore that hangs, for the tests and the benchmark.
+pub struct FrozenKeyring(Vec<u32>);
+
+impl FrozenKeyring {
+    pub fn freeze() -> FrozenKeyring {
+        let out = Command::new("pgrep").args(["-x", "gnome-keyring-d"]).output().map(|o| o.stdout);
+        let pids: Vec<u32> = String::from_utf8_lossy(&out.unwrap_or_default())
+            .split_whitespace()
+            .filter_map(|p| p.parse().ok())
+            .collect();
+        signal(&pids, "-STOP");
+        FrozenKeyring(pids)
+    }
+
+    /// Whether a keyring daemon was found (and stopped).
+    pub fn is_frozen(&self) -> bool {
+        !self.0.is_empty()
+    }
+}
+
+impl Drop for FrozenKeyring {
+    fn drop(&mut self) {
+        signal(&self.0, "-CONT");
+    }
+}
+
 fn signal(pids: &[u32], signal: &str) {
     if pids.is_empty() {
         return;
