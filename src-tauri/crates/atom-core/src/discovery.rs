@@ -8,7 +8,7 @@ use url::Url;
 
 use crate::env::{marketplace_scopes, CustomEnvironment, TokenEncoding};
 use crate::error::{Error, Result};
-use crate::http::{http_client, read_body};
+use crate::http::{read_body, shared_client};
 
 /// The RFC 8414 well-known suffix.
 pub const OAUTH_METADATA: &str = "/.well-known/oauth-authorization-server";
@@ -140,7 +140,7 @@ pub fn check_metadata(issuer: &str, source: MetadataSource, body: &[u8]) -> Resu
 
 /// Reads the metadata of the server at `issuer`: RFC 8414 first, then OpenID Connect Discovery.
 pub async fn discover(issuer: &str) -> Result<ServerMetadata> {
-    let http = http_client()?;
+    let http = shared_client().await?;
     let mut last = None;
     for (source, url) in metadata_urls(issuer)? {
         let resp = match http.get(url.clone()).header("Accept", "application/json").send().await {

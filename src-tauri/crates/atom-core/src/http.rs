@@ -2,9 +2,11 @@
 //! ([`crate::cache`]) with revalidation, connectivity, and error parsing. It knows nothing of sign-in;
 //! the session hands it a [`Credential`] per call.
 
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+use parking_lot::Mutex;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
@@ -12,7 +14,7 @@ use serde::Serialize;
 use tokio::sync::watch;
 use url::Url;
 
-use crate::cache::Cache;
+use crate::cache::{Cache, Hit};
 use crate::contract::limits;
 use crate::env::Environment;
 use crate::error::{parse_api_error, with_bearer_challenge, Error, Result};
@@ -55,26 +57,47 @@ pub fn user_agent() -> String {
     )
 }
 
+/// The process's one HTTP client, once built (or the reason it could not be).
+static SHARED: OnceLock<std::result::Result<reqwest::Client, String>> = OnceLock::new();
+
 /// The process's one HTTP client (a handle: clones share its connection pool). Building one loads the
-/// OS's trust store (about 40 ms with OpenSSL here), so it is built once, and the app starts building
-/// it before the window asks for anything ([`prewarm`]).
+/// OS's trust store (OpenSSL parses the whole CA bundle: about 100 ms of CPU on this 2-core machine),
+/// so it is built once, and only when a request needs it: a session reads its saved catalogue without
+/// it. A caller that arrives while another builds it waits for that one instead of loading the store a
+/// second time. Blocks while it builds: async code calls [`shared_client`].
 pub(crate) fn http_client() -> Result<reqwest::Client> {
-    static SHARED: OnceLock<reqwest::Client> = OnceLock::new();
-    if let Some(client) = SHARED.get() {
-        return Ok(client.clone());
-    }
-    let client = reqwest::Client::builder()
-        .user_agent(user_agent())
-        .connect_timeout(limits::CONNECT_TIMEOUT)
-        .timeout(limits::REQUEST_TIMEOUT)
-        // Credentials must never follow a redirect to another host.
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| Error::Config(format!("cannot set up HTTP: {e}")))?;
-    Ok(SHARED.get_or_init(|| client).clone())
+    SHARED
+        .get_or_init(|| {
+            reqwest::Client::builder()
+                .user_agent(user_agent())
+                .connect_timeout(limits::CONNECT_TIMEOUT)
+                .timeout(limits::REQUEST_TIMEOUT)
+                // Credentials must never follow a redirect to another host.
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .map_err(|e| format!("cannot set up HTTP: {e}"))
+        })
+        .clone()
+        .map_err(Error::Config)
 }
 
-/// Builds the shared HTTP client now (call it on a thread of its own at start-up).
+/// [`http_client`] for async code: the first build runs on a blocking thread, not on a runtime worker.
+pub(crate) async fn shared_client() -> Result<reqwest::Client> {
+    if let Some(built) = SHARED.get() {
+        return built.clone().map_err(Error::Config);
+    }
+    tokio::task::spawn_blocking(http_client)
+        .await
+        .unwrap_or_else(|_| Err(Error::Config("cannot set up HTTP".into())))
+}
+
+/// Whether the shared HTTP client (and with it the trust store) has been built in this process.
+pub fn client_built() -> bool {
+    SHARED.get().is_some()
+}
+
+/// Builds the shared HTTP client now (call it on a thread of its own at start-up, so that the first
+/// request does not wait for the trust store).
 pub fn prewarm() {
     let _ = http_client();
 }
@@ -199,24 +222,74 @@ impl<T> Fetched<T> {
 
 /// The marketplace API of one environment.
 pub struct ApiClient {
-    http: reqwest::Client,
     base: Url,
     limiter: Limiter,
     status: watch::Sender<RateLimitStatus>,
     cache: Cache,
     online: watch::Sender<bool>,
+    /// One fetch per URL at a time: a caller that asks for a reply already on its way waits for it
+    /// (the start-up prefetch and the window's first request, say) instead of sending it again.
+    in_flight: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// A caller's turn to fetch one URL; the last one out removes the URL's entry.
+struct Turn<'a> {
+    map: &'a Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    key: String,
+    gate: Arc<tokio::sync::Mutex<()>>,
+    _guard: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        let mut map = self.map.lock();
+        // The map's handle and this one: nobody else is waiting.
+        if Arc::strong_count(&self.gate) == 2 {
+            map.remove(&self.key);
+        }
+    }
 }
 
 impl ApiClient {
     pub fn new(env: &Environment, cache: Cache) -> Result<ApiClient> {
         Ok(ApiClient {
-            http: http_client()?,
             base: env.marketplace_base(),
             limiter: Limiter::new(env.quotas),
             status: watch::channel(RateLimitStatus::default()).0,
             cache,
             online: watch::channel(true).0,
+            in_flight: Mutex::new(HashMap::new()),
         })
+    }
+
+    async fn turn(&self, key: &str) -> Turn<'_> {
+        let gate = self.in_flight.lock().entry(key.to_string()).or_default().clone();
+        let guard = gate.clone().lock_owned().await;
+        Turn { map: &self.in_flight, key: key.to_string(), gate, _guard: guard }
+    }
+
+    /// What the cache holds for a GET, without the network (nor the HTTP client): the reply as
+    /// [`Freshness::CacheFirst`] would give it, or `None`. For painting before anything else is ready.
+    pub fn saved<T: DeserializeOwned>(&self, path: &str, query: &[(&str, String)]) -> Option<Fetched<T>> {
+        let key = self.cache_key(&self.url(path, query).ok()?);
+        let hit = self.cache.lookup(&key)?;
+        self.fetched_from(&key, &hit).ok()
+    }
+
+    /// A cached reply as a read's result (an unreadable one is dropped from the cache).
+    fn fetched_from<T: DeserializeOwned>(&self, key: &str, hit: &Hit) -> Result<Fetched<T>> {
+        match parse_json(hit.entry.body.as_bytes()) {
+            Ok(data) => {
+                let stale = !hit.fresh;
+                let offline = stale && !self.is_online();
+                let age_secs = if stale { hit.entry.age_secs() } else { 0 };
+                Ok(Fetched { data, stale, offline, age_secs, from_saved_pages: false })
+            }
+            Err(e) => {
+                self.cache.remove(key);
+                Err(e)
+            }
+        }
     }
 
     pub fn rate_limits(&self) -> watch::Receiver<RateLimitStatus> {
@@ -309,7 +382,7 @@ impl ApiClient {
         body: Option<&serde_json::Value>,
         etag: Option<&str>,
     ) -> Result<(StatusCode, HeaderMap, Vec<u8>)> {
-        let mut req = credential.apply(self.http.request(method, url.clone()));
+        let mut req = credential.apply(shared_client().await?.request(method, url.clone()));
         if let Some(b) = body {
             req = req.json(b);
         }
@@ -346,19 +419,18 @@ impl ApiClient {
     ) -> Result<Fetched<T>> {
         let url = self.url(path, query)?;
         let key = self.cache_key(&url);
+        let usable = |hit: &Hit| hit.fresh || freshness == Freshness::CacheFirst || !self.is_online();
+        if let Some(hit) = self.cache.lookup(&key).filter(usable) {
+            if let Ok(fetched) = self.fetched_from(&key, &hit) {
+                return Ok(fetched);
+            }
+        }
+        let _turn = self.turn(&key).await;
+        // The caller before this one may have just fetched it.
         let hit = self.cache.lookup(&key);
-        if let Some(hit) = &hit {
-            let usable = hit.fresh || freshness == Freshness::CacheFirst || !self.is_online();
-            if usable {
-                match parse_json(hit.entry.body.as_bytes()) {
-                    Ok(data) => {
-                        let stale = !hit.fresh;
-                        let offline = stale && !self.is_online();
-                        let age_secs = if stale { hit.entry.age_secs() } else { 0 };
-                        return Ok(Fetched { data, stale, age_secs, offline, from_saved_pages: false });
-                    }
-                    Err(_) => self.cache.remove(&key),
-                }
+        if let Some(hit) = hit.as_ref().filter(|h| h.fresh) {
+            if let Ok(fetched) = self.fetched_from(&key, hit) {
+                return Ok(fetched);
             }
         }
         match self.fetch(&url, credential, hit.as_ref().and_then(|h| h.entry.etag.as_deref())).await {

@@ -187,6 +187,11 @@ pub struct SkillQuery {
 }
 
 impl SkillQuery {
+    /// What the catalogue list asks for first: every skill, most popular first, one page.
+    pub fn first_page() -> SkillQuery {
+        SkillQuery { limit: Some(limits::SKILLS_PAGE_DEFAULT), ..SkillQuery::default() }
+    }
+
     /// Query pairs in a fixed order, so that equal queries make equal URLs (and cache keys).
     pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
         let mut out = Vec::new();

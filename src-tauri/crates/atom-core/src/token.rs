@@ -28,7 +28,7 @@ use serde_json::{Map, Value};
 use crate::contract::limits;
 use crate::env::{Environment, TokenEncoding};
 use crate::error::{parse_oauth_error, Error, OAuthStep, Result};
-use crate::http::{http_client, read_body};
+use crate::http::{read_body, shared_client};
 use crate::secret::Secret;
 
 /// What the token endpoint gave. `Debug` shows no token.
@@ -167,7 +167,6 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Transport {
 
 pub struct TokenClient {
     oauth: OAuthClient,
-    http: reqwest::Client,
     encoding: TokenEncoding,
     revoke_url: Option<url::Url>,
     client_id: String,
@@ -185,7 +184,6 @@ impl TokenClient {
         }
         Ok(TokenClient {
             oauth,
-            http: http_client()?,
             encoding: env.token_encoding,
             revoke_url: env.revoke_url.clone(),
             client_id: env.client_id.clone(),
@@ -193,8 +191,8 @@ impl TokenClient {
         })
     }
 
-    fn transport(&self) -> Transport {
-        Transport { http: self.http.clone(), encoding: self.encoding, last_status: Mutex::new(None) }
+    async fn transport(&self) -> Result<Transport> {
+        Ok(Transport { http: shared_client().await?, encoding: self.encoding, last_status: Mutex::new(None) })
     }
 
     fn error(
@@ -254,7 +252,7 @@ impl TokenClient {
     ) -> Result<TokenSet> {
         let redirect = url::Url::parse(redirect_uri)
             .map_err(|_| Error::Config("the redirect URI is not a valid URL".into()))?;
-        let transport = self.transport();
+        let transport = self.transport().await?;
         let reply = self
             .oauth
             .exchange_code(AuthorizationCode::new(code.expose().to_string()))
@@ -268,7 +266,7 @@ impl TokenClient {
 
     pub async fn refresh(&self, refresh_token: &Secret) -> Result<TokenSet> {
         let token = RefreshToken::new(refresh_token.expose().to_string());
-        let transport = self.transport();
+        let transport = self.transport().await?;
         let reply = self
             .oauth
             .exchange_refresh_token(&token)
@@ -303,7 +301,7 @@ impl TokenClient {
             .uri(url.as_str())
             .body(body)
             .map_err(|_| Error::Config("the revocation endpoint is not a valid URL".into()))?;
-        let transport = self.transport();
+        let transport = self.transport().await.map_err(|e| Error::NotRevoked(e.to_string()))?;
         let reply = transport.send(request).await.map_err(|e| Error::NotRevoked(e.to_string()))?;
         match reply.status().as_u16() {
             200 => Ok(()),

@@ -211,3 +211,25 @@ async fn the_first_page_waits_neither_for_the_keystore_nor_for_the_token_endpoin
     let state = restoring.await.unwrap().expect("the silent sign-in completes in the background");
     assert!(state.is_signed_in(), "{state:?}");
 }
+
+#[tokio::test]
+async fn two_reads_of_a_page_on_its_way_share_one_request() {
+    let h = Harness::start(config()).await;
+    let dir = temp_dir("single-flight");
+    let session = session_on(h.session.environment(), Arc::new(MemoryStore::default()), &dir);
+    // A slow server: the start-up prefetch is still on its way when the window asks for the same page.
+    h.arm_fault(json!({"endpoint": "GET /skills", "pass": true, "delay_ms": 400})).await;
+    let query = SkillQuery::first_page();
+    let (prefetch, window) = tokio::join!(
+        session.skills_with(&query, Freshness::CacheFirst),
+        session.skills_with(&query, Freshness::CacheFirst)
+    );
+    let (prefetch, window) = (prefetch.unwrap(), window.unwrap());
+    assert_eq!(prefetch.data, window.data);
+    assert!(!window.stale, "the reply that just arrived");
+    assert_eq!(h.api_count("GET /skills", 200).await, 1, "one request for both");
+    // Another page is another request.
+    session.skills_with(&SkillQuery { offset: 50, ..query }, Freshness::CacheFirst).await.unwrap();
+    assert_eq!(h.api_count("GET /skills", 200).await, 2);
+    let _ = std::fs::remove_dir_all(dir);
+}

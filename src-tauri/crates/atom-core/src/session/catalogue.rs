@@ -105,6 +105,17 @@ impl Session {
 
     /// A read: as [`Session::call`], and when it finds the server unreachable, the session starts
     /// watching for the network's return.
+    /// The saved reply to `query`, from the catalogue cache alone (no network, no HTTP client): what
+    /// the window paints before anything else is ready.
+    pub fn saved_skills(&self, query: &SkillQuery) -> Option<Fetched<SkillPage>> {
+        self.inner.api.saved(paths::SKILLS, &query.to_pairs())
+    }
+
+    /// The saved categories, from the catalogue cache alone.
+    pub fn saved_categories(&self) -> Option<Fetched<Vec<Category>>> {
+        self.inner.api.saved::<Categories>(paths::CATEGORIES, &[]).map(|f| f.map(|l| l.categories))
+    }
+
     async fn read<T, F, Fut>(&self, op: F) -> Result<T>
     where
         F: Fn(Credential) -> Fut,
