@@ -235,3 +235,65 @@ async fn https_is_trusted_only_through_the_trust_store_the_app_is_given() {
     sandbox.shutdown().await;
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// What the app saved for a server: the first page and the categories, in its catalogue cache folder.
+fn save_first_screen(profile: &Profile, folder: &str, names: &[&str]) {
+    let dir = profile.dir.join("cache/com.atomagentos.marketplace/catalogue").join(folder);
+    let cache = atom_core::cache::Cache::on_disk(dir);
+    let skills: Vec<_> = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            serde_json::json!({"id": format!("s{i}"), "slug": format!("saved-{i}"), "name": name,
+                "description": "Saved before the network went away", "category": "web", "type": "api",
+                "is_free": true, "rating": 4.5, "rating_count": 3, "installs": 1200})
+        })
+        .collect();
+    let page = serde_json::json!({"skills": skills, "total": names.len(), "limit": 50, "offset": 0});
+    cache.store("skills?limit=50", Some("\"saved\"".into()), page.to_string().as_bytes());
+    let categories =
+        serde_json::json!({"categories": [{"slug": "web", "name": "Web", "skill_count": names.len()}]});
+    cache.store("categories", None, categories.to_string().as_bytes());
+}
+
+#[tokio::test]
+#[ignore = "needs a desktop session: scripts/test.sh"]
+async fn the_saved_first_page_is_in_the_first_frame_and_hostile_names_stay_text() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    // Nothing listens there: only what was saved can be shown, and it comes with the page itself (the app
+    // hands it over as the page loads), not through a request.
+    let profile = Profile::on_server("saved-first-frame", "http://127.0.0.1:9");
+    let names = [
+        "</script><script>window.pwned = 1</script>",
+        "\"; window.pwned = 2; \"",
+        "\u{2028}window.pwned = 3\u{2029}",
+        "<img src=x onerror=\"window.pwned = 4\">",
+        "Plain Saved Skill",
+    ];
+    // The folder of a custom server: its address without the scheme (state.rs, cache_folder).
+    save_first_screen(&profile, "custom-127.0.0.1_9", &names);
+    let app = profile.launch().await;
+    app.wait_for("[data-testid=skill-row]").await;
+    let painted = app
+        .script(
+            "return { names: [...document.querySelectorAll('[data-testid=skill-row] .name')].map(n => n.textContent),\
+               fromSaved: performance.getEntriesByName('first-page-from-saved').length,\
+               asked: performance.getEntriesByName('first-page-asked').length,\
+               pwned: window.pwned ?? null, imgs: document.querySelectorAll('main img').length,\
+               boot: '__ATOM_BOOT__' in window,\
+               categories: [...document.querySelectorAll('[data-testid=categories] [data-category]')].map(b => b.dataset.category) }",
+        )
+        .await;
+    let shown: Vec<&str> = painted["names"].as_array().unwrap().iter().map(|n| n.as_str().unwrap()).collect();
+    assert_eq!(shown, names, "every saved name, as text");
+    assert_eq!(painted["fromSaved"], 1, "painted from what the app handed the page");
+    assert_eq!(painted["asked"], 0, "no request was needed for the first page");
+    assert_eq!(painted["pwned"], serde_json::Value::Null, "no saved name ran as script");
+    assert_eq!(painted["imgs"], 0);
+    assert_eq!(painted["boot"], false, "the page took the saved screen and let go of it");
+    assert_eq!(painted["categories"], serde_json::json!(["web"]));
+    app.wait_text("[data-testid=saved-age]", |t| t.starts_with("Saved"), Duration::from_secs(10), "marked")
+        .await;
+    app.wait_for(NOTICE).await;
+    app.quit().await;
+}

@@ -34,6 +34,8 @@ fn decl<T: TS>() -> String {
 pub fn types_ts() -> String {
     let decls = [
         decl::<AppInfo>(),
+        decl::<crate::boot::Boot>(),
+        decl::<crate::boot::BootPage>(),
         decl::<SignInMethod>(),
         decl::<SignInStarted>(),
         decl::<SignOutResult>(),
@@ -205,6 +207,11 @@ pub fn contract_ts() -> String {
     }
     let types: Vec<String> = SKILL_TYPES.iter().map(|t| format!("{t:?}")).collect();
     out.push_str(&format!("}} as const;\n\nexport const SKILL_TYPES = [{}] as const;\n", types.join(", ")));
+    out.push_str(&format!(
+        "\n/** The catalogue list's page size: the first page is the one saved for the next start. */\n\
+         export const SKILLS_PAGE = {};\n",
+        limits::SKILLS_PAGE_DEFAULT
+    ));
     out
 }
 

@@ -6,6 +6,7 @@ mod command_list;
 
 pub mod args;
 pub mod bindings;
+pub mod boot;
 pub mod commands;
 pub mod embedded;
 pub mod keystore;
@@ -105,11 +106,8 @@ pub fn run() {
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .setup(move |tauri_app| {
-            // The HTTP client loads the OS's trust store: start on it while the window is being made.
-            std::thread::spawn(atom_core::http::prewarm);
             let handle = tauri_app.handle().clone();
             init_logging(&handle);
-            links::build_main_window(tauri_app)?;
             let store: Arc<dyn atom_core::SecretStore> = if keystore::KeyringStore::is_mock() {
                 // keyring's mock would pretend to keep secrets and forget them: say so, keep them in
                 // memory for this session, and show it on the Account page.
@@ -118,7 +116,8 @@ pub fn run() {
             } else {
                 Arc::new(keystore::KeyringStore)
             };
-            let app = App::new(handle.clone(), store);
+            tauri_app.manage(App::new(handle.clone(), store));
+            let app = handle.state::<App>();
             if args.sandbox && !embedded::INCLUDED {
                 tracing::warn!(
                     "--sandbox: this build has no embedded sandbox (run atom-sandbox; --server URL)"
@@ -130,7 +129,27 @@ pub fn run() {
             } else {
                 app.saved_choice().unwrap_or(EnvChoice::Production)
             };
-            tauri_app.manage(app);
+
+            // The environment opens now when that needs no server (ATOM, or a saved custom server), so
+            // that the window paints its saved catalogue as it loads; the embedded sandbox and
+            // `--server URL` (this run only, not remembered) open once their server answers.
+            let opens_now = args.server.is_none() && initial != EnvChoice::Sandbox;
+            let boot = if opens_now {
+                let session = tauri::async_runtime::block_on(app.open_first(initial.clone(), false));
+                session.map(|session| {
+                    let boot = boot::Boot::saved(app.view(&session), &session);
+                    if boot.first_page.is_none() {
+                        // A first run: ask for the first screen while the window is being made.
+                        app.prefetch_first_screen(&session);
+                    }
+                    boot
+                })
+            } else {
+                // The HTTP client loads the OS's trust store: start on it while the window is made.
+                std::thread::spawn(atom_core::http::prewarm);
+                None
+            };
+            links::build_main_window(tauri_app, boot.as_ref().map(boot::Boot::script))?;
 
             // Development builds and AppImages register the URL scheme for this user; packages (even a
             // debug one) do it at install time, and their own .desktop entry must stay the handler.
@@ -148,21 +167,21 @@ pub fn run() {
                 }
             });
 
-            // Nothing here blocks the first paint: the environment (and the sandbox) start in the background.
+            // Nothing here blocks the first paint: the sandbox or the named server open in the background.
             let h = handle.clone();
             let cold_start_urls = args.urls.clone();
             let server = args.server.clone();
             tauri::async_runtime::spawn(async move {
                 let app = h.state::<App>();
-                // `--server URL` is for this run: it is not remembered.
-                let (initial, remember) = match server {
-                    Some(url) => (App::choice_for_server(&url).await, false),
-                    None => (initial, sandbox),
-                };
-                if let Err(e) = app.switch(initial, remember).await {
-                    tracing::error!("could not open the environment: {}", e.message);
-                    app.report(e);
-                    let _ = app.switch(EnvChoice::Production, false).await;
+                if !opens_now {
+                    // `--server URL` is for this run: it is not remembered.
+                    let (initial, remember) = match server {
+                        Some(url) => (App::choice_for_server(&url).await, false),
+                        None => (initial, sandbox),
+                    };
+                    if let Some(session) = app.open_first(initial, remember).await {
+                        app.prefetch_first_screen(&session);
+                    }
                 }
                 for url in cold_start_urls {
                     app.handle_callback(url).await;

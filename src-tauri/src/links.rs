@@ -164,11 +164,16 @@ pub fn on_new_window(handle: &AppHandle, url: &Url) {
 }
 
 /// The main window, built here rather than from the configuration alone, so that its guards are set
-/// before it loads anything.
-pub fn build_main_window(app: &tauri::App) -> tauri::Result<()> {
+/// before it loads anything, and so that its page gets `boot` (the saved first screen, `boot.rs`) as it
+/// loads.
+pub fn build_main_window(app: &tauri::App, boot: Option<String>) -> tauri::Result<()> {
     let config = app.config().app.windows.iter().find(|w| w.label == "main").cloned().unwrap_or_default();
     let (nav, new_window) = (app.handle().clone(), app.handle().clone());
-    tauri::WebviewWindowBuilder::from_config(app.handle(), &config)?
+    let mut builder = tauri::WebviewWindowBuilder::from_config(app.handle(), &config)?;
+    if let Some(script) = boot {
+        builder = builder.initialization_script(script);
+    }
+    builder
         .on_navigation(move |url| on_navigation(&nav, url))
         .on_new_window(move |url, _features| {
             on_new_window(&new_window, &url);

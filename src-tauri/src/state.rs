@@ -234,6 +234,33 @@ impl App {
         Ok(view)
     }
 
+    /// Opens the first environment of the run; when `choice` cannot be opened (a saved server whose
+    /// settings are no longer valid, a sandbox that does not start), says why and opens ATOM instead.
+    pub async fn open_first(&self, choice: EnvChoice, remember: bool) -> Option<Session> {
+        if let Err(e) = self.switch(choice, remember).await {
+            tracing::error!("could not open the environment: {}", e.message);
+            self.report(e);
+            if let Err(e) = self.switch(EnvChoice::Production, false).await {
+                tracing::error!("could not open ATOM either: {}", e.message);
+            }
+        }
+        self.ready.borrow().clone()
+    }
+
+    /// Asks for what the first screen shows (the first catalogue page and the categories) now, so
+    /// that the window's own requests find them on their way or saved.
+    pub fn prefetch_first_screen(&self, session: &Session) {
+        let (list, categories) = (session.clone(), session.clone());
+        tauri::async_runtime::spawn(async move {
+            let _ = list
+                .skills_with(&atom_core::SkillQuery::first_page(), atom_core::Freshness::CacheFirst)
+                .await;
+        });
+        tauri::async_runtime::spawn(async move {
+            let _ = categories.categories_with(atom_core::Freshness::CacheFirst).await;
+        });
+    }
+
     pub async fn active_choice(&self) -> Option<EnvChoice> {
         self.active.lock().await.as_ref().map(|a| a.choice.clone())
     }

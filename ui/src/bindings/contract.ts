@@ -15,3 +15,6 @@ export const LIMITS = {
 } as const;
 
 export const SKILL_TYPES = ["api", "function", "script", "docker", "container"] as const;
+
+/** The catalogue list's page size: the first page is the one saved for the next start. */
+export const SKILLS_PAGE = 50;

@@ -23,6 +23,14 @@ keystore: KeystoreStatus,
  */
 online: boolean, };
 
+export type Boot = { environment: EnvironmentView, 
+/**
+ * The saved reply to the list's first query, when there is one.
+ */
+first_page: BootPage | null, categories: Fetched<Array<Category>> | null, };
+
+export type BootPage = { query: SkillQuery, page: Fetched<SkillPage>, };
+
 export type SignInMethod = "deep_link" | "loopback";
 
 export type SignInStarted = { method: SignInMethod, 
