@@ -1,9 +1,40 @@
-// Numbers and prices, the same on every machine (the webview's locale may be "C").
-const counts = new Intl.NumberFormat("en-US");
-const compact = new Intl.NumberFormat("en-US", { notation: "compact", maximumFractionDigits: 1 });
+// Numbers and prices, the same on every machine (the webview's locale may be "C"). Written out rather
+// than with Intl.NumberFormat: setting up ICU's number formatting cost the first page several
+// milliseconds and the window about a megabyte (docs/benchmarks.md). The tests hold these to Intl's
+// en-US output.
 
+/** 1234567 → "1,234,567". */
+function grouped(n: number): string {
+  const digits = String(n);
+  let out = "";
+  for (let i = 0; i < digits.length; i++) {
+    if (i > 0 && (digits.length - i) % 3 === 0) out += ",";
+    out += digits[i];
+  }
+  return out;
+}
+
+const UNITS: [number, string][] = [
+  [1e12, "T"],
+  [1e9, "B"],
+  [1e6, "M"],
+  [1e3, "K"],
+];
+
+const tenths = (x: number) => Math.round(x * 10) / 10;
+
+/** A count as people read it: "12,345" below 100,000, then "123.5K", "1.2M" (en-US compact). */
 export function formatCount(n: number): string {
-  return n >= 100_000 ? compact.format(n) : counts.format(n);
+  if (!Number.isFinite(n)) return "0";
+  const sign = n < 0 ? "-" : "";
+  const value = Math.round(Math.abs(n));
+  if (value < 100_000) return sign + grouped(value);
+  // The largest unit not above the value; 999,950 rounds to "1M", not "1000K".
+  let i = UNITS.findIndex(([unit]) => value >= unit);
+  let shown = tenths(value / (UNITS[i]?.[0] ?? 1));
+  if (shown >= 1000 && i > 0) shown = tenths(value / (UNITS[--i]?.[0] ?? 1));
+  const [whole = "0", fraction] = String(shown).split(".");
+  return sign + grouped(Number(whole)) + (fraction ? `.${fraction}` : "") + (UNITS[i]?.[1] ?? "");
 }
 
 export function formatPrice(price: number, isFree: boolean): string {

@@ -4,7 +4,8 @@ import { defaultFilters, queryKey, toQuery } from "./query";
 import type { CustomEnvironment, ServerMetadata } from "../bindings/types";
 import { checkServerUrl, customFromBase, emptySubmission, fromMetadata, isSemver, parseTags, validateCustomEnvironment, validateSubmission } from "./validation";
 import { pagesFor, visibleRows } from "./virtual";
-import { formatAge } from "./format";
+import { formatAge, formatCount } from "./format";
+import { platformOf } from "./platform";
 
 describe("submission validation mirrors the server", () => {
   const valid = { ...emptySubmission(), name: "Changelog Writer", description: "Writes changelogs from PRs.", category: "automation", type: "script" };
@@ -181,5 +182,36 @@ describe("debounce", () => {
     save.cancel();
     await new Promise((r) => setTimeout(r, 40));
     expect(calls).toEqual(["b"]);
+  });
+});
+
+describe("formatCount", () => {
+  const grouped = new Intl.NumberFormat("en-US");
+  const compact = new Intl.NumberFormat("en-US", { notation: "compact", maximumFractionDigits: 1 });
+  const intl = (n: number) => (Math.abs(n) >= 100_000 ? compact.format(n) : grouped.format(n));
+
+  it("writes what Intl's en-US formats write", () => {
+    const samples = [0, 1, 7, 999, 1000, 1234, 99_999, 100_000, 123_456, 999_949, 999_950, 999_999, 1_000_000,
+      1_049_999, 1_050_000, 12_345_678, 999_950_000, 1_234_567_890, 999_999_999_999, 1_500_000_000_000, -5, -123_456];
+    // And a spread of magnitudes, deterministic.
+    let x = 1;
+    for (let i = 0; i < 400; i++) {
+      x = (x * 48271) % 2147483647;
+      samples.push(Math.floor((x / 2147483647) * 10 ** (1 + (i % 14))));
+    }
+    for (const n of samples) expect(formatCount(n), String(n)).toBe(intl(n));
+  });
+
+  it("never prints NaN", () => {
+    expect(formatCount(Number.NaN)).toBe("0");
+    expect(formatCount(Number.POSITIVE_INFINITY)).toBe("0");
+  });
+});
+
+describe("platformOf", () => {
+  it("tells the three desktops from their webviews' user agents", () => {
+    expect(platformOf("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/605.1.15 (KHTML, like Gecko)")).toBe("linux");
+    expect(platformOf("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko)")).toBe("mac");
+    expect(platformOf("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36 Edg/130.0.0.0")).toBe("windows");
   });
 });
