@@ -60,6 +60,7 @@ pub struct SignOutResult {
 
 #[tauri::command]
 pub async fn app_info(app: State<'_, App>) -> Result<AppInfo> {
+    app.window_up();
     let session = app.session().await;
     Ok(AppInfo {
         version: env!("CARGO_PKG_VERSION").into(),

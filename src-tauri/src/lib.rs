@@ -94,7 +94,23 @@ fn installed_by_package() -> bool {
     std::env::current_exe().is_ok_and(|exe| exe.starts_with("/usr/") || exe.starts_with("/opt/"))
 }
 
+/// Builds the HTTP client (which loads the OS's trust store, about 100 ms of CPU) on a thread of its
+/// own from the first moment, while Tauri and GTK start on the main thread; at a low priority, so that
+/// it never takes the CPU from the window and its web processes. The first request waits for it if it
+/// must; a start that paints from the saved catalogue needs it only afterwards.
+fn prewarm_http() {
+    let _ = std::thread::Builder::new().name("trust-store".into()).spawn(|| {
+        #[cfg(target_os = "linux")]
+        // SAFETY: setpriority on the calling thread (Linux threads have their own nice value).
+        unsafe {
+            let _ = libc::setpriority(libc::PRIO_PROCESS, 0, 10);
+        }
+        atom_core::http::prewarm();
+    });
+}
+
 pub fn run() {
+    prewarm_http();
     let args = args::Args::parse(std::env::args().skip(1), atom_core::contract::paths::REDIRECT_SCHEME);
     tauri::Builder::default()
         // First: a second process (the OS opening our link) hands its arguments to this one and exits.
@@ -145,8 +161,6 @@ pub fn run() {
                     boot
                 })
             } else {
-                // The HTTP client loads the OS's trust store: start on it while the window is made.
-                std::thread::spawn(atom_core::http::prewarm);
                 None
             };
             links::build_main_window(tauri_app, boot.as_ref().map(boot::Boot::script))?;

@@ -85,7 +85,13 @@ pub struct App {
     /// The last refusal, kept for a window that was not listening yet (a cold start with a link).
     last_error: parking_lot::Mutex<Option<ErrorInfo>>,
     keystore: parking_lot::Mutex<KeystoreStatus>,
+    /// Set when the window first asks for the app's state: its page is mounted.
+    window_up: std::sync::atomic::AtomicBool,
+    window_up_now: tokio::sync::Notify,
 }
+
+/// How long the silent sign-in waits for the window before it starts anyway.
+const SIGN_IN_WAITS_FOR_WINDOW: std::time::Duration = std::time::Duration::from_millis(1500);
 
 impl App {
     pub fn new(handle: AppHandle, store: Arc<dyn SecretStore>) -> App {
@@ -106,6 +112,8 @@ impl App {
             loopback: parking_lot::Mutex::new(None),
             last_error: parking_lot::Mutex::new(None),
             keystore: parking_lot::Mutex::new(KeystoreStatus { available: true, detail: None }),
+            window_up: std::sync::atomic::AtomicBool::new(false),
+            window_up_now: tokio::sync::Notify::new(),
         }
     }
 
@@ -218,6 +226,11 @@ impl App {
         let _ = self.handle.emit(events::AUTH_STATE, session.current_state());
         let handle = self.handle.clone();
         tauri::async_runtime::spawn(async move {
+            // The keystore (its D-Bus calls, and the key exchange that protects the secret on the
+            // way) would compete with the window's first paint for the CPU: it starts once the page
+            // is up. Reads go out anonymously until it is done.
+            let app = handle.state::<App>();
+            let _ = tokio::time::timeout(SIGN_IN_WAITS_FOR_WINDOW, app.window_is_up()).await;
             let status = match session.restore().await {
                 Err(atom_core::Error::Keystore(e)) => {
                     tracing::warn!("silent sign-in did not complete: {e}");
@@ -232,6 +245,19 @@ impl App {
             handle.state::<App>().set_keystore_status(status);
         });
         Ok(view)
+    }
+
+    /// The window's page is mounted (it asked for the app's state).
+    pub fn window_up(&self) {
+        self.window_up.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.window_up_now.notify_waiters();
+    }
+
+    async fn window_is_up(&self) {
+        let now = self.window_up_now.notified();
+        if !self.window_up.load(std::sync::atomic::Ordering::SeqCst) {
+            now.await;
+        }
     }
 
     /// Opens the first environment of the run; when `choice` cannot be opened (a saved server whose
