@@ -6,6 +6,7 @@ import { checkServerUrl, customFromBase, emptySubmission, fromMetadata, isSemver
 import { pagesFor, visibleRows } from "./virtual";
 import { formatAge, formatCount } from "./format";
 import { platformOf } from "./platform";
+import { listenThenAsk } from "./subscribe";
 
 describe("submission validation mirrors the server", () => {
   const valid = { ...emptySubmission(), name: "Changelog Writer", description: "Writes changelogs from PRs.", category: "automation", type: "script" };
@@ -213,5 +214,20 @@ describe("platformOf", () => {
     expect(platformOf("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/605.1.15 (KHTML, like Gecko)")).toBe("linux");
     expect(platformOf("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko)")).toBe("mac");
     expect(platformOf("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36 Edg/130.0.0.0")).toBe("windows");
+  });
+});
+
+describe("start-up listens before it asks", () => {
+  it("asks for the snapshot only once every listener is registered, even one that failed", async () => {
+    const order: string[] = [];
+    let register: () => void = () => {};
+    const slow = new Promise<void>((resolve) => (register = () => { order.push("listening"); resolve(); }));
+    const failed = Promise.reject(new Error("no such event"));
+    const done = listenThenAsk([slow, failed, Promise.resolve()], async () => void order.push("asked"));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(order).toEqual([]);
+    register();
+    await done;
+    expect(order).toEqual(["listening", "asked"]);
   });
 });
