@@ -1,12 +1,13 @@
 //! The OS keystore through the real Secret Service (gnome-keyring in the test's D-Bus session).
-//! On Windows and macOS the same code uses Credential Manager and Keychain, which cannot run here.
+//! Our Secret Service client is checked against libsecret's `secret-tool`, a client nobody here wrote.
+//! On Windows and macOS the store is keyring's Credential Manager and Keychain, which cannot run here.
 
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use atom_core::{Secret, SecretStore, StoreError, StoreHandle};
-use atom_marketplace::keystore::{service, KeyringStore};
+use atom_marketplace::keystore::{service, OsKeystore};
 
 mod support;
 use support::LockedKeyring;
@@ -21,14 +22,14 @@ fn secret_tool(args: &[&str]) -> Option<String> {
 
 #[test]
 fn keyring_is_built_with_a_native_store_not_the_mock() {
-    assert!(!KeyringStore::is_mock(), "keyring would silently keep secrets in memory");
+    assert!(!OsKeystore::is_mock(), "keyring would silently keep secrets in memory");
 }
 
 #[test]
 #[ignore = "needs a desktop session: scripts/test.sh"]
 fn set_get_delete_through_the_secret_service() {
     let _guard = KEYRING.lock().unwrap_or_else(|p| p.into_inner());
-    let store = KeyringStore;
+    let store = OsKeystore;
     let ns = format!("test-{}", std::process::id());
     store.set(&ns, "refresh_token", &Secret::new("rt-value-1")).unwrap();
     assert_eq!(store.get(&ns, "refresh_token").unwrap().unwrap().expose(), "rt-value-1");
@@ -43,11 +44,68 @@ fn set_get_delete_through_the_secret_service() {
     store.delete(&ns, "refresh_token").expect("deleting a missing entry is fine");
 }
 
+/// Stores through libsecret's command-line client (another Secret Service client, with its own
+/// encrypted session).
+fn secret_tool_store(value: &str, attributes: &[&str]) {
+    use std::io::Write;
+    let mut child = Command::new("secret-tool")
+        .args(["store", "--label", "written by secret-tool"])
+        .args(attributes)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("secret-tool runs");
+    child.stdin.take().unwrap().write_all(value.as_bytes()).unwrap();
+    assert!(child.wait().unwrap().success(), "secret-tool stored the entry");
+}
+
+fn secret_tool_count(attributes: &[&str]) -> usize {
+    let out = Command::new("secret-tool").args(["search", "--all"]).args(attributes).output().unwrap();
+    // One "[/…]" header line per item (the item's path, shortened), then "key = value" lines.
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines().filter(|l| l.starts_with("[/") && l.ends_with(']')).count()
+}
+
+#[test]
+#[ignore = "needs a desktop session: scripts/test.sh"]
+fn a_secret_written_by_libsecret_reads_back_byte_for_byte() {
+    let _guard = KEYRING.lock().unwrap_or_else(|p| p.into_inner());
+    let ns = format!("libsecret-{}", std::process::id());
+    let svc = service(&ns);
+    // Long enough for several AES blocks, with characters beyond ASCII.
+    let value = "rt-Ünïcødé-ключ-🔑-".repeat(5);
+    secret_tool_store(&value, &["service", &svc, "username", "refresh_token"]);
+    assert_eq!(OsKeystore.get(&ns, "refresh_token").unwrap().unwrap().expose(), value);
+    OsKeystore.delete(&ns, "refresh_token").unwrap();
+    assert_eq!(secret_tool_count(&["service", &svc, "username", "refresh_token"]), 0);
+}
+
+#[test]
+#[ignore = "needs a desktop session: scripts/test.sh"]
+fn an_entry_of_an_earlier_version_is_read_then_replaced_not_duplicated() {
+    let _guard = KEYRING.lock().unwrap_or_else(|p| p.into_inner());
+    let ns = format!("upgrade-{}", std::process::id());
+    let svc = service(&ns);
+    // What the app stored through keyring before it had its own client: two more attributes.
+    let old =
+        ["service", &svc, "username", "refresh_token", "target", "default", "application", "rust-keyring"];
+    secret_tool_store("rt-from-the-old-version", &old);
+    assert_eq!(OsKeystore.get(&ns, "refresh_token").unwrap().unwrap().expose(), "rt-from-the-old-version");
+    OsKeystore.set(&ns, "refresh_token", &Secret::new("rt-new")).unwrap();
+    let ours = ["service", svc.as_str(), "username", "refresh_token"];
+    assert_eq!(secret_tool_count(&ours), 1, "one entry after the upgrade, not two");
+    assert_eq!(
+        secret_tool(&["lookup", "service", &svc, "username", "refresh_token"]).as_deref(),
+        Some("rt-new")
+    );
+    assert_eq!(OsKeystore.get(&ns, "refresh_token").unwrap().unwrap().expose(), "rt-new");
+    OsKeystore.delete(&ns, "refresh_token").unwrap();
+}
+
 #[test]
 #[ignore = "needs a desktop session: scripts/test.sh"]
 fn environments_do_not_share_entries() {
     let _guard = KEYRING.lock().unwrap_or_else(|p| p.into_inner());
-    let store = KeyringStore;
+    let store = OsKeystore;
     let a = format!("prod-{}", std::process::id());
     let b = format!("sandbox-{}", std::process::id());
     store.set(&b, "refresh_token", &Secret::new("sandbox-token")).unwrap();
@@ -60,10 +118,10 @@ fn environments_do_not_share_entries() {
 fn a_locked_keyring_gives_a_typed_error_within_the_timeout() {
     let _guard = KEYRING.lock().unwrap_or_else(|p| p.into_inner());
     let ns = format!("locked-{}", std::process::id());
-    KeyringStore.set(&ns, "refresh_token", &Secret::new("before-lock")).unwrap();
+    OsKeystore.set(&ns, "refresh_token", &Secret::new("before-lock")).unwrap();
     let locked = LockedKeyring::lock();
 
-    let handle = StoreHandle::new(Arc::new(KeyringStore), ns.clone()).with_timeout(Duration::from_secs(3));
+    let handle = StoreHandle::new(Arc::new(OsKeystore), ns.clone()).with_timeout(Duration::from_secs(3));
     let started = Instant::now();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let result = runtime.block_on(handle.get("refresh_token"));

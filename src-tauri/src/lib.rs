@@ -124,13 +124,13 @@ pub fn run() {
         .setup(move |tauri_app| {
             let handle = tauri_app.handle().clone();
             init_logging(&handle);
-            let store: Arc<dyn atom_core::SecretStore> = if keystore::KeyringStore::is_mock() {
+            let store: Arc<dyn atom_core::SecretStore> = if keystore::OsKeystore::is_mock() {
                 // keyring's mock would pretend to keep secrets and forget them: say so, keep them in
                 // memory for this session, and show it on the Account page.
                 tracing::error!("this build has no native keystore; secrets are kept for this session only");
                 Arc::new(atom_core::MemoryStore::default())
             } else {
-                Arc::new(keystore::KeyringStore)
+                Arc::new(keystore::OsKeystore)
             };
             tauri_app.manage(App::new(handle.clone(), store));
             let app = handle.state::<App>();

@@ -50,7 +50,7 @@ impl Profile {
             std::fs::create_dir_all(dir.join(sub)).unwrap();
         }
         // The keystore is shared by the desktop session: start from a clean sandbox namespace.
-        let store = atom_marketplace::keystore::KeyringStore;
+        let store = atom_marketplace::keystore::OsKeystore;
         for account in ["refresh_token", "api_key", "api_key_scope"] {
             let _ = atom_core::SecretStore::delete(&store, "sandbox", account);
         }
@@ -90,7 +90,7 @@ impl Profile {
         std::fs::write(dir.join("settings.json"), saved.to_string()).unwrap();
         profile.server = Some(base.trim_end_matches('/').to_string());
         // The keystore is shared by the desktop session: start from a clean namespace for this server.
-        let store = atom_marketplace::keystore::KeyringStore;
+        let store = atom_marketplace::keystore::OsKeystore;
         for account in ["refresh_token", "api_key", "api_key_scope"] {
             let _ = atom_core::SecretStore::delete(&store, &profile.namespace(), account);
         }
@@ -107,7 +107,7 @@ impl Profile {
 
     /// The refresh token the OS keystore holds for the profile's environment.
     pub fn stored_refresh_token(&self) -> Option<String> {
-        let store = atom_marketplace::keystore::KeyringStore;
+        let store = atom_marketplace::keystore::OsKeystore;
         atom_core::SecretStore::get(&store, &self.namespace(), "refresh_token")
             .ok()
             .flatten()

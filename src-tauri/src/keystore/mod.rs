@@ -1,0 +1,112 @@
+//! The OS keystore as a [`SecretStore`]: Secret Service on Linux (our client, `secret_service.rs`),
+//! Keychain on macOS and Credential Manager on Windows (keyring's native stores; never its in-memory
+//! mock). Entries are namespaced per environment: service `com.atomagentos.marketplace/<environment>`,
+//! user `<entry name>`. Calls block; the session makes them on a blocking thread with a timeout.
+
+use atom_core::{Secret, SecretStore, StoreError};
+
+#[cfg(target_os = "linux")]
+mod secret_service;
+
+pub const SERVICE_PREFIX: &str = "com.atomagentos.marketplace";
+
+pub fn service(namespace: &str) -> String {
+    format!("{SERVICE_PREFIX}/{namespace}")
+}
+
+pub struct OsKeystore;
+
+impl OsKeystore {
+    /// True when the store would be keyring's in-memory mock instead of a real OS store (a platform
+    /// keyring has no native store for); such a store must never be used, as it silently forgets
+    /// everything.
+    pub fn is_mock() -> bool {
+        #[cfg(target_os = "linux")]
+        return false;
+        #[cfg(not(target_os = "linux"))]
+        native::is_mock()
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl SecretStore for OsKeystore {
+    fn get(&self, namespace: &str, account: &str) -> Result<Option<Secret>, StoreError> {
+        let service = service(namespace);
+        secret_service::get(&secret_service::Key { service: &service, username: account })
+    }
+
+    fn set(&self, namespace: &str, account: &str, secret: &Secret) -> Result<(), StoreError> {
+        let service = service(namespace);
+        let label = format!("ATOM Marketplace: {account} ({namespace})");
+        secret_service::set(&secret_service::Key { service: &service, username: account }, &label, secret)
+    }
+
+    fn delete(&self, namespace: &str, account: &str) -> Result<(), StoreError> {
+        let service = service(namespace);
+        secret_service::delete(&secret_service::Key { service: &service, username: account })
+    }
+
+    fn kind(&self) -> &'static str {
+        "Secret Service"
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+mod native {
+    use super::*;
+
+    fn map(e: keyring::Error) -> StoreError {
+        match e {
+            keyring::Error::NoStorageAccess(inner) => {
+                let text = inner.to_string();
+                if text.to_ascii_lowercase().contains("lock") {
+                    StoreError::Locked
+                } else {
+                    StoreError::Unavailable(text)
+                }
+            }
+            keyring::Error::PlatformFailure(inner) => StoreError::Unavailable(inner.to_string()),
+            other => StoreError::Failed(other.to_string()),
+        }
+    }
+
+    fn entry(namespace: &str, account: &str) -> Result<keyring::Entry, StoreError> {
+        keyring::Entry::new(&service(namespace), account).map_err(map)
+    }
+
+    pub fn is_mock() -> bool {
+        let Ok(entry) = keyring::Entry::new("com.atomagentos.marketplace/probe", "probe") else {
+            return false;
+        };
+        entry.get_credential().is::<keyring::mock::MockCredential>()
+    }
+
+    impl SecretStore for OsKeystore {
+        fn get(&self, namespace: &str, account: &str) -> Result<Option<Secret>, StoreError> {
+            match entry(namespace, account)?.get_password() {
+                Ok(p) => Ok(Some(Secret::new(p))),
+                Err(keyring::Error::NoEntry) => Ok(None),
+                Err(e) => Err(map(e)),
+            }
+        }
+
+        fn set(&self, namespace: &str, account: &str, secret: &Secret) -> Result<(), StoreError> {
+            entry(namespace, account)?.set_password(secret.expose()).map_err(map)
+        }
+
+        fn delete(&self, namespace: &str, account: &str) -> Result<(), StoreError> {
+            match entry(namespace, account)?.delete_credential() {
+                Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+                Err(e) => Err(map(e)),
+            }
+        }
+
+        fn kind(&self) -> &'static str {
+            if cfg!(target_os = "macos") {
+                "macOS Keychain"
+            } else {
+                "Windows Credential Manager"
+            }
+        }
+    }
+}
