@@ -13,6 +13,7 @@ pub mod keystore;
 pub mod links;
 pub mod logfile;
 pub mod loopback;
+pub mod memory;
 pub mod scheme;
 pub mod state;
 

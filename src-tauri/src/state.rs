@@ -90,6 +90,8 @@ pub struct App {
     window_up_now: tokio::sync::Notify,
 }
 
+/// From the silent sign-in's end to giving start-up's freed memory back (`memory.rs`).
+const RELEASE_AFTER_START: std::time::Duration = std::time::Duration::from_secs(2);
 /// How long the silent sign-in waits for the window before it starts anyway.
 const SIGN_IN_WAITS_FOR_WINDOW: std::time::Duration = std::time::Duration::from_millis(1500);
 
@@ -243,6 +245,10 @@ impl App {
                 Ok(_) => KeystoreStatus { available: true, detail: None },
             };
             handle.state::<App>().set_keystore_status(status);
+            // The last of start-up (or of the switch): what it freed goes back to the OS once the
+            // first page's requests are done too.
+            tokio::time::sleep(RELEASE_AFTER_START).await;
+            let _ = tauri::async_runtime::spawn_blocking(crate::memory::release_freed).await;
         });
         Ok(view)
     }
