@@ -79,26 +79,59 @@ fn a_secret_written_by_libsecret_reads_back_byte_for_byte() {
     assert_eq!(secret_tool_count(&["service", &svc, "username", "refresh_token"]), 0);
 }
 
+/// The attributes of our entries for `svc`'s refresh token.
+fn our_attributes(svc: &str) -> Vec<&str> {
+    vec!["service", svc, "username", "refresh_token"]
+}
+
+/// What the app stored through keyring before it had its own client: two more attributes.
+fn keyring_attributes(svc: &str) -> Vec<&str> {
+    let mut attributes = our_attributes(svc);
+    attributes.extend(["target", "default", "application", "rust-keyring"]);
+    attributes
+}
+
 #[test]
 #[ignore = "needs a desktop session: scripts/test.sh"]
 fn an_entry_of_an_earlier_version_is_read_then_replaced_not_duplicated() {
     let _guard = KEYRING.lock().unwrap_or_else(|p| p.into_inner());
     let ns = format!("upgrade-{}", std::process::id());
     let svc = service(&ns);
-    // What the app stored through keyring before it had its own client: two more attributes.
-    let old =
-        ["service", &svc, "username", "refresh_token", "target", "default", "application", "rust-keyring"];
-    secret_tool_store("rt-from-the-old-version", &old);
+    secret_tool_store("rt-from-the-old-version", &keyring_attributes(&svc));
     assert_eq!(OsKeystore.get(&ns, "refresh_token").unwrap().unwrap().expose(), "rt-from-the-old-version");
     OsKeystore.set(&ns, "refresh_token", &Secret::new("rt-new")).unwrap();
-    let ours = ["service", svc.as_str(), "username", "refresh_token"];
-    assert_eq!(secret_tool_count(&ours), 1, "one entry after the upgrade, not two");
+    assert_eq!(secret_tool_count(&our_attributes(&svc)), 1, "one entry after the upgrade, not two");
     assert_eq!(
         secret_tool(&["lookup", "service", &svc, "username", "refresh_token"]).as_deref(),
         Some("rt-new")
     );
     assert_eq!(OsKeystore.get(&ns, "refresh_token").unwrap().unwrap().expose(), "rt-new");
     OsKeystore.delete(&ns, "refresh_token").unwrap();
+}
+
+#[test]
+#[ignore = "needs a desktop session: scripts/test.sh"]
+fn of_two_entries_for_one_key_the_newest_is_read() {
+    let _guard = KEYRING.lock().unwrap_or_else(|p| p.into_inner());
+    // First an upgrade cut short (the earlier version's entry, then ours written after it); then an
+    // older version of the app that signed in since (its entry is the live one).
+    for (case, ours_last) in [("upgrade", true), ("downgrade", false)] {
+        let ns = format!("two-{case}-{}", std::process::id());
+        let svc = service(&ns);
+        let (ours, theirs) = (our_attributes(&svc), keyring_attributes(&svc));
+        let (first, last) = if ours_last { (&theirs, &ours) } else { (&ours, &theirs) };
+        secret_tool_store("rt-written-first", first);
+        // The items' times are in seconds: the second write waits for the next second.
+        std::thread::sleep(Duration::from_millis(1100));
+        secret_tool_store("rt-written-last", last);
+        assert_eq!(
+            OsKeystore.get(&ns, "refresh_token").unwrap().unwrap().expose(),
+            "rt-written-last",
+            "{case}"
+        );
+        OsKeystore.delete(&ns, "refresh_token").unwrap();
+        assert_eq!(secret_tool_count(&ours), 0, "{case}: delete removes every entry of the key");
+    }
 }
 
 #[test]

@@ -53,9 +53,11 @@ impl Key<'_> {
 pub fn get(key: &Key) -> Result<Option<Secret>, StoreError> {
     let client = Client::connect()?;
     let (unlocked, locked) = client.search(key)?;
-    let items = if unlocked.is_empty() { client.unlock(locked)? } else { unlocked };
-    let Some(item) = items.into_iter().next() else {
-        return Ok(None);
+    let mut items = if unlocked.is_empty() { client.unlock(locked)? } else { unlocked };
+    let item = match items.len() {
+        0 => return Ok(None),
+        1 => items.remove(0),
+        _ => client.newest(items)?,
     };
     let session = client.open_session()?;
     let reply: WireSecret = client.call(&item, ITEM, "GetSecret", &(session.path.as_ref(),))?;
@@ -170,6 +172,27 @@ impl Client {
         }
         let result = self.prompt(&prompt)?;
         Vec::<OwnedObjectPath>::try_from(result).map_err(|e| StoreError::Failed(e.to_string()))
+    }
+
+    /// Of several items for one key, the one written last: when replacing an earlier version's entry
+    /// was cut short, or an older version of the app signed in since. On a tie (the times are in
+    /// seconds), ours: the one with no attributes but the key's.
+    fn newest(&self, items: Vec<OwnedObjectPath>) -> Result<OwnedObjectPath, StoreError> {
+        let mut best: Option<((u64, bool), OwnedObjectPath)> = None;
+        for item in items {
+            let modified: u64 = self.property(&item, "Modified")?;
+            let attributes: HashMap<String, String> = self.property(&item, "Attributes")?;
+            let rank = (modified, attributes.len() == 2);
+            if best.as_ref().is_none_or(|(b, _)| rank > *b) {
+                best = Some((rank, item));
+            }
+        }
+        best.map(|(_, item)| item).ok_or_else(|| StoreError::Failed("no item to choose from".into()))
+    }
+
+    fn property<T: TryFrom<OwnedValue>>(&self, item: &OwnedObjectPath, name: &str) -> Result<T, StoreError> {
+        let value: OwnedValue = self.call(item, "org.freedesktop.DBus.Properties", "Get", &(ITEM, name))?;
+        T::try_from(value).map_err(|_| StoreError::Failed(format!("a malformed {name} of a keystore item")))
     }
 
     fn delete(&self, item: &OwnedObjectPath) -> Result<(), StoreError> {
