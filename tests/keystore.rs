@@ -65,20 +65,6 @@ fn secret_tool_count(attributes: &[&str]) -> usize {
     text.lines().filter(|l| l.starts_with("[/") && l.ends_with(']')).count()
 }
 
-#[test]
-#[ignore = "needs a desktop session: scripts/test.sh"]
-fn a_secret_written_by_libsecret_reads_back_byte_for_byte() {
-    let _guard = KEYRING.lock().unwrap_or_else(|p| p.into_inner());
-    let ns = format!("libsecret-{}", std::process::id());
-    let svc = service(&ns);
-    // Long enough for several AES blocks, with characters beyond ASCII.
-    let value = "rt-Ünïcødé-ключ-🔑-".repeat(5);
-    secret_tool_store(&value, &["service", &svc, "username", "refresh_token"]);
-    assert_eq!(OsKeystore.get(&ns, "refresh_token").unwrap().unwrap().expose(), value);
-    OsKeystore.delete(&ns, "refresh_token").unwrap();
-    assert_eq!(secret_tool_count(&["service", &svc, "username", "refresh_token"]), 0);
-}
-
 /// The attributes of our entries for `svc`'s refresh token.
 fn our_attributes(svc: &str) -> Vec<&str> {
     vec!["service", svc, "username", "refresh_token"]
@@ -89,6 +75,20 @@ fn keyring_attributes(svc: &str) -> Vec<&str> {
     let mut attributes = our_attributes(svc);
     attributes.extend(["target", "default", "application", "rust-keyring"]);
     attributes
+}
+
+#[test]
+#[ignore = "needs a desktop session: scripts/test.sh"]
+fn a_secret_written_by_libsecret_reads_back_byte_for_byte() {
+    let _guard = KEYRING.lock().unwrap_or_else(|p| p.into_inner());
+    let ns = format!("libsecret-{}", std::process::id());
+    let svc = service(&ns);
+    // Long enough for several AES blocks, with characters beyond ASCII.
+    let value = "rt-Ünïcødé-ключ-🔑-".repeat(5);
+    secret_tool_store(&value, &our_attributes(&svc));
+    assert_eq!(OsKeystore.get(&ns, "refresh_token").unwrap().unwrap().expose(), value);
+    OsKeystore.delete(&ns, "refresh_token").unwrap();
+    assert_eq!(secret_tool_count(&our_attributes(&svc)), 0);
 }
 
 #[test]
