@@ -15,17 +15,17 @@ pub fn release_freed() {
     }
 }
 
-/// Resident memory of this process, in bytes (Linux; `None` elsewhere).
-pub fn resident_bytes() -> Option<u64> {
-    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
-    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
-    // The page size of every Linux platform we ship for.
-    Some(pages * 4096)
-}
-
 #[cfg(all(test, target_os = "linux", target_env = "gnu"))]
 mod tests {
     use super::*;
+
+    /// Resident memory of this process, in bytes.
+    fn resident_bytes() -> Option<u64> {
+        let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+        let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+        // The page size of every Linux platform we ship for.
+        Some(pages * 4096)
+    }
 
     #[test]
     fn memory_freed_by_another_thread_goes_back_to_the_os() {

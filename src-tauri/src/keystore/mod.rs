@@ -29,21 +29,23 @@ impl OsKeystore {
 }
 
 #[cfg(target_os = "linux")]
+fn key<'a>(namespace: &str, account: &'a str) -> secret_service::Key<'a> {
+    secret_service::Key { service: service(namespace), username: account }
+}
+
+#[cfg(target_os = "linux")]
 impl SecretStore for OsKeystore {
     fn get(&self, namespace: &str, account: &str) -> Result<Option<Secret>, StoreError> {
-        let service = service(namespace);
-        secret_service::get(&secret_service::Key { service: &service, username: account })
+        secret_service::get(&key(namespace, account))
     }
 
     fn set(&self, namespace: &str, account: &str, secret: &Secret) -> Result<(), StoreError> {
-        let service = service(namespace);
         let label = format!("ATOM Marketplace: {account} ({namespace})");
-        secret_service::set(&secret_service::Key { service: &service, username: account }, &label, secret)
+        secret_service::set(&key(namespace, account), &label, secret)
     }
 
     fn delete(&self, namespace: &str, account: &str) -> Result<(), StoreError> {
-        let service = service(namespace);
-        secret_service::delete(&secret_service::Key { service: &service, username: account })
+        secret_service::delete(&key(namespace, account))
     }
 
     fn kind(&self) -> &'static str {
@@ -75,7 +77,7 @@ mod native {
     }
 
     pub fn is_mock() -> bool {
-        let Ok(entry) = keyring::Entry::new("com.atomagentos.marketplace/probe", "probe") else {
+        let Ok(entry) = keyring::Entry::new(&service("probe"), "probe") else {
             return false;
         };
         entry.get_credential().is::<keyring::mock::MockCredential>()

@@ -40,24 +40,22 @@ type WireSecret = (OwnedObjectPath, Vec<u8>, Vec<u8>, String);
 
 /// Whose entry: the `service` and `username` attributes.
 pub struct Key<'a> {
-    pub service: &'a str,
+    pub service: String,
     pub username: &'a str,
 }
 
 impl Key<'_> {
     fn attributes(&self) -> HashMap<&str, &str> {
-        HashMap::from([("service", self.service), ("username", self.username)])
+        HashMap::from([("service", self.service.as_str()), ("username", self.username)])
     }
 }
 
 pub fn get(key: &Key) -> Result<Option<Secret>, StoreError> {
     let client = Client::connect()?;
     let (unlocked, locked) = client.search(key)?;
-    let mut items = if unlocked.is_empty() { client.unlock(locked)? } else { unlocked };
-    let item = match items.len() {
-        0 => return Ok(None),
-        1 => items.remove(0),
-        _ => client.newest(items)?,
+    let items = if unlocked.is_empty() { client.unlock(locked)? } else { unlocked };
+    let Some(item) = client.newest(items)? else {
+        return Ok(None);
     };
     let session = client.open_session()?;
     let reply: WireSecret = client.call(&item, ITEM, "GetSecret", &(session.path.as_ref(),))?;
@@ -174,10 +172,14 @@ impl Client {
         Vec::<OwnedObjectPath>::try_from(result).map_err(|e| StoreError::Failed(e.to_string()))
     }
 
-    /// Of several items for one key, the one written last: when replacing an earlier version's entry
-    /// was cut short, or an older version of the app signed in since. On a tie (the times are in
-    /// seconds), ours: the one with no attributes but the key's.
-    fn newest(&self, items: Vec<OwnedObjectPath>) -> Result<OwnedObjectPath, StoreError> {
+    /// Of the items for one key, the one written last (there are several when replacing an earlier
+    /// version's entry was cut short, or an older version of the app signed in since). On a tie (the
+    /// times are in seconds), ours: the one with no attributes but the key's. A lone item is taken
+    /// without asking for its properties.
+    fn newest(&self, mut items: Vec<OwnedObjectPath>) -> Result<Option<OwnedObjectPath>, StoreError> {
+        if items.len() < 2 {
+            return Ok(items.pop());
+        }
         let mut best: Option<((u64, bool), OwnedObjectPath)> = None;
         for item in items {
             let modified: u64 = self.property(&item, "Modified")?;
@@ -187,7 +189,7 @@ impl Client {
                 best = Some((rank, item));
             }
         }
-        best.map(|(_, item)| item).ok_or_else(|| StoreError::Failed("no item to choose from".into()))
+        Ok(best.map(|(_, item)| item))
     }
 
     fn property<T: TryFrom<OwnedValue>>(&self, item: &OwnedObjectPath, name: &str) -> Result<T, StoreError> {
