@@ -10,6 +10,7 @@ macro_rules! with_commands {
     ($then:ident) => {
         $then! {
             app_info() -> AppInfo;
+            next_events(after: Option<u64>) -> EventBatch;
             auth_state() -> AuthState;
             sign_in_browser(method: SignInMethod) -> SignInStarted;
             complete_sign_in(url: String) -> AuthState;

@@ -12,6 +12,7 @@ use tauri::{AppHandle, Manager, State};
 use ts_rs::TS;
 
 use crate::links;
+use crate::outbox::EventBatch;
 use crate::state::{App, EnvChoice, EnvironmentView, KeystoreStatus};
 
 type Result<T> = std::result::Result<T, ErrorInfo>;
@@ -73,6 +74,13 @@ pub async fn app_info(app: State<'_, App>) -> Result<AppInfo> {
         keystore: app.keystore_status(),
         online: *session.connectivity().borrow(),
     })
+}
+
+/// The app's events after number `after`, as soon as there is one (`outbox.rs`); `null`: none, at
+/// once, with the latest number.
+#[tauri::command]
+pub async fn next_events(app: State<'_, App>, after: Option<u64>) -> Result<EventBatch> {
+    Ok(app.outbox().after(after, crate::outbox::WAIT).await)
 }
 
 #[tauri::command]

@@ -14,6 +14,7 @@ pub mod links;
 pub mod logfile;
 pub mod loopback;
 pub mod memory;
+pub mod outbox;
 pub mod scheme;
 pub mod state;
 

@@ -1,5 +1,5 @@
 //! The app's state: the active environment and its session, the embedded sandbox, the loopback
-//! listener, and the events that keep the UI up to date.
+//! listener, and the events that keep the UI up to date (`outbox.rs`).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -10,13 +10,14 @@ use atom_core::{
 };
 use serde::{Deserialize, Serialize};
 use tauri::async_runtime::JoinHandle;
-use tauri::{AppHandle, Emitter, Manager};
+use tauri::{AppHandle, Manager};
 use tokio::sync::{watch, Mutex as AsyncMutex};
 use ts_rs::TS;
 
 use crate::loopback::Loopback;
+use crate::outbox::Outbox;
 
-/// Event names pushed to the UI (see `ui/src/bindings/events.ts`).
+/// Event names for the UI (`outbox.rs`; `ui/src/bindings/events.ts`).
 pub mod events {
     pub const AUTH_STATE: &str = "auth-state";
     pub const RATE_LIMIT: &str = "rate-limit";
@@ -88,6 +89,8 @@ pub struct App {
     /// Set when the window first asks for the app's state: its page is mounted.
     window_up: std::sync::atomic::AtomicBool,
     window_up_now: tokio::sync::Notify,
+    /// The events the window takes (`next_events`).
+    outbox: Arc<Outbox>,
 }
 
 /// From the silent sign-in's end to giving start-up's freed memory back (`memory.rs`).
@@ -116,6 +119,7 @@ impl App {
             keystore: parking_lot::Mutex::new(KeystoreStatus { available: true, detail: None }),
             window_up: std::sync::atomic::AtomicBool::new(false),
             window_up_now: tokio::sync::Notify::new(),
+            outbox: Arc::default(),
         }
     }
 
@@ -224,8 +228,8 @@ impl App {
         if remember {
             self.save_choice(&choice);
         }
-        let _ = self.handle.emit(events::ENVIRONMENT, &view);
-        let _ = self.handle.emit(events::AUTH_STATE, session.current_state());
+        self.outbox.push(events::ENVIRONMENT, &view);
+        self.outbox.push(events::AUTH_STATE, session.current_state());
         let handle = self.handle.clone();
         tauri::async_runtime::spawn(async move {
             // The keystore (its D-Bus calls, and the key exchange that protects the secret on the
@@ -297,19 +301,24 @@ impl App {
         self.active.lock().await.as_ref().map(|a| a.choice.clone())
     }
 
-    /// Pushes every change of a watched value to the UI as `event`.
+    /// Sends every change of a watched value to the UI as `event`.
     fn forward<T: Clone + Serialize + Send + Sync + 'static>(
         &self,
         mut rx: watch::Receiver<T>,
         event: &'static str,
     ) -> JoinHandle<()> {
-        let handle = self.handle.clone();
+        let outbox = self.outbox.clone();
         tauri::async_runtime::spawn(async move {
             while rx.changed().await.is_ok() {
                 let value = rx.borrow_and_update().clone();
-                let _ = handle.emit(event, value);
+                outbox.push(event, value);
             }
         })
+    }
+
+    /// The events for the window (`outbox.rs`).
+    pub fn outbox(&self) -> &Outbox {
+        &self.outbox
     }
 
     /// The keystore's state, as the notice shows it.
@@ -319,13 +328,13 @@ impl App {
 
     fn set_keystore_status(&self, status: KeystoreStatus) {
         *self.keystore.lock() = status.clone();
-        let _ = self.handle.emit(events::KEYSTORE, status);
+        self.outbox.push(events::KEYSTORE, status);
     }
 
     /// Shows a sign-in problem now, and keeps it for a window that opens later.
     pub fn report(&self, error: ErrorInfo) {
         *self.last_error.lock() = Some(error.clone());
-        let _ = self.handle.emit(events::SIGN_IN_ERROR, error);
+        self.outbox.push(events::SIGN_IN_ERROR, error);
     }
 
     /// The problem not yet shown, once.

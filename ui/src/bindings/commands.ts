@@ -7,6 +7,7 @@ import type * as T from "./types";
 /** The app's commands. Each rejects with an `ErrorInfo`. */
 export const commands = {
   appInfo: () => invoke<T.AppInfo>("app_info"),
+  nextEvents: (after: number | null) => invoke<T.EventBatch>("next_events", { after }),
   authState: () => invoke<T.AuthState>("auth_state"),
   signInBrowser: (method: T.SignInMethod) => invoke<T.SignInStarted>("sign_in_browser", { method }),
   completeSignIn: (url: string) => invoke<T.AuthState>("complete_sign_in", { url }),

@@ -215,3 +215,19 @@ truncated: boolean, };
 export type ServerMetadata = { issuer: string, authorization_endpoint: string, token_endpoint: string, revocation_endpoint: string | null, scopes_supported: Array<string>, code_challenge_methods_supported: Array<string>, authorization_response_iss_parameter_supported: boolean, source: MetadataSource, };
 
 export type MetadataSource = "o_auth" | "open_id";
+
+export type EventBatch = { 
+/**
+ * The events after the one asked about, oldest first.
+ */
+events: Array<PushedEvent>, 
+/**
+ * The number to ask after next time.
+ */
+latest: number, 
+/**
+ * Some events after the one asked about are no longer kept: the window asks for a new snapshot.
+ */
+missed: boolean, };
+
+export type PushedEvent = { seq: number, name: string, payload: unknown, };
