@@ -97,6 +97,8 @@ async fn sign_in_with_key(app: &RunningApp) {
 
 async fn fill_submission(app: &RunningApp, name: &str) {
     app.click("[data-testid=nav-submit]").await;
+    // The form's code is loaded when the user heads for it: it may come a moment after the click.
+    app.wait_for("[data-testid=f-name]").await;
     let fill = format!(
         "const set = (id, v) => {{ const e = document.querySelector(`[data-testid=${{id}}]`); e.value = v;\
            e.dispatchEvent(new Event(e.tagName === 'SELECT' ? 'change' : 'input', {{ bubbles: true }})); }};\
@@ -266,8 +268,10 @@ async fn every_control_shows_a_focus_ring_in_both_themes() {
         app.wait_for("[data-testid=skill-name]").await;
         tab_through(&app, "a skill", 25).await;
         app.click("[data-testid=nav-submit]").await;
+        app.wait_for("[data-testid=f-name]").await;
         tab_through(&app, "submit", 25).await;
         app.click("[data-testid=nav-account]").await;
+        app.wait_for("[data-testid=auth-state]").await;
         tab_through(&app, "account", 25).await;
         app.quit().await;
     }
@@ -336,6 +340,7 @@ async fn a_successful_submission_leaves_a_clean_form_and_a_failed_one_keeps_its_
     app.wait_for("[data-testid=toast][data-kind=error]").await;
     app.click("nav.tabs button").await;
     app.click("[data-testid=nav-submit]").await;
+    app.wait_for("[data-testid=f-name]").await;
     let name = app.script("return document.querySelector('[data-testid=f-name]').value").await;
     assert_eq!(name, "Kept Draft Skill");
     app.quit().await;
