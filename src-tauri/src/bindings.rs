@@ -174,75 +174,16 @@ pub fn events_ts() -> String {
         (events::CONNECTIVITY, ty::<bool>()),
     ];
     let mut out = format!(
-        "{HEADER}\nimport {{ commands }} from \"./commands\";\nimport type * as T from \"./types\";\n\n\
-         /** Events the app sends, with their payloads. */\nexport type Events = {{\n"
+        "{HEADER}\nimport type * as T from \"./types\";\n\n\
+         /** Events the app sends, with their payloads (the window takes them with `on`, ui/src/lib/pump.ts). */\n\
+         export type Events = {{\n"
     );
     for (name, payload) in &rows {
         out.push_str(&format!("  \"{name}\": {};\n", qualify_types(payload)));
     }
     out.push_str("};\n");
-    out.push_str(EVENTS_TS_PUMP);
     out
 }
-
-/// How the window takes the app's events (`outbox.rs`): one question at a time, each answered when
-/// there is an event.
-const EVENTS_TS_PUMP: &str = r#"
-type Handler = (payload: unknown) => void;
-const handlers = new Map<string, Set<Handler>>();
-const resyncs = new Set<() => void>();
-let started: Promise<void> | null = null;
-
-/** Starts taking events, once; resolves when no event from then on can be missed. */
-function start(): Promise<void> {
-  started ??= commands.nextEvents(null).then(
-    (first) => void take(first.latest),
-    (e: unknown) => {
-      started = null;
-      throw e;
-    },
-  );
-  return started;
-}
-
-async function take(after: number): Promise<void> {
-  for (;;) {
-    try {
-      const batch = await commands.nextEvents(after);
-      after = batch.latest;
-      if (batch.missed) resyncs.forEach(run);
-      for (const e of batch.events) handlers.get(e.name)?.forEach((h) => run(() => h(e.payload)));
-    } catch {
-      // The app is busy or going away: ask again in a moment.
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-    }
-  }
-}
-
-/** One handler's failure does not keep the events from the others. */
-function run(f: () => void): void {
-  try {
-    f();
-  } catch (e) {
-    console.error(e);
-  }
-}
-
-/** Calls `handler` with every `event` from now on; resolves (to the way to stop) once listening. */
-export function on<K extends keyof Events>(event: K, handler: (payload: Events[K]) => void): Promise<() => void> {
-  const set = handlers.get(event) ?? new Set<Handler>();
-  handlers.set(event, set);
-  const h = handler as Handler;
-  set.add(h);
-  return start().then(() => () => void set.delete(h));
-}
-
-/** Calls `f` when the window fell so far behind that some events were not kept: ask for a snapshot. */
-export function onMissed(f: () => void): () => void {
-  resyncs.add(f);
-  return () => void resyncs.delete(f);
-}
-"#;
 
 /// The contract's limits the window checks as the user types, from `atom_core::contract` (the same
 /// numbers the core checks before sending).
@@ -348,14 +289,15 @@ mod tests {
         })
     }
 
-    /// The commands the front end calls (`commands.fooBar(` in ui/src; the bindings' events.ts calls
-    /// `next_events`, and commands.ts only defines them).
+    /// The commands the front end calls (`commands.fooBar(` in ui/src, bindings aside).
     fn commands_the_window_calls() -> std::collections::BTreeSet<String> {
         fn walk(dir: &std::path::Path, out: &mut std::collections::BTreeSet<String>) {
             for entry in std::fs::read_dir(dir).unwrap().flatten() {
                 let path = entry.path();
                 if path.is_dir() {
-                    walk(&path, out);
+                    if path.file_name().is_some_and(|n| n != "bindings") {
+                        walk(&path, out);
+                    }
                     continue;
                 }
                 // Whitespace out, so that `commands\n  .fooBar(` reads as one call.

@@ -3,13 +3,14 @@
 //!
 //! Tauri pushes an event by running a script in the page. On Linux, WebKitGTK hands every such
 //! script's result back to the app's process as a JavaScript value, so the first event starts a
-//! JavaScriptCore engine in the app's own process: about 3 MiB of its memory, for values nobody reads
-//! (docs/benchmarks.md). A command's answer does not: it travels through Tauri's `ipc:` protocol. So
+//! JavaScriptCore engine in the app's own process: 3 MiB of it (about 1 MiB of the whole app, as the web
+//! process runs those pages anyway), for values nobody reads (docs/benchmarks.md). A command's answer does not: it travels through Tauri's `ipc:` protocol. So
 //! events wait here, numbered, and the window asks for those after the last one it saw; the question
 //! is answered as soon as there is one (or empty after [`WAIT`], and the window asks again).
 //!
 //! The window asks `after: null` first, which answers at once with the latest number: from then on
-//! it misses nothing, so it asks for its snapshot (`app_info`) only after that (`ui/src/lib/subscribe.ts`).
+//! it misses nothing, so it asks for its snapshot (`app_info`) only after that (`ui/src/lib/pump.ts`,
+//! `ui/src/lib/subscribe.ts`).
 
 use std::collections::VecDeque;
 use std::time::Duration;

@@ -43,7 +43,7 @@ describe("the window takes the app's events", () => {
   });
 
   it("delivers every event sent once it listens, in order, to each of its handlers", async () => {
-    const { on } = await import("../bindings/events");
+    const { on } = await import("./pump");
     outbox.push("auth-state", { state: "signed_out" }); // before listening: in the snapshot instead
     const seen: string[] = [];
     const stop = await on("auth-state", (s) => seen.push(`a:${s.state}`));
@@ -66,7 +66,7 @@ describe("the window takes the app's events", () => {
   });
 
   it("asks for a snapshot when events were dropped before it could take them", async () => {
-    const { on, onMissed } = await import("../bindings/events");
+    const { on, onMissed } = await import("./pump");
     let missed = 0;
     onMissed(() => missed++);
     const seen: boolean[] = [];
@@ -81,7 +81,7 @@ describe("the window takes the app's events", () => {
   });
 
   it("asks again after a failed question, losing nothing", async () => {
-    const { on } = await import("../bindings/events");
+    const { on } = await import("./pump");
     const seen: boolean[] = [];
     await on("connectivity", (online) => seen.push(online));
     outbox.state.failNext = 1;
@@ -92,7 +92,7 @@ describe("the window takes the app's events", () => {
   });
 
   it("lets a listener that could not start try again", async () => {
-    const { on } = await import("../bindings/events");
+    const { on } = await import("./pump");
     outbox.state.failNext = 1;
     await expect(on("keystore", () => {})).rejects.toMatchObject({ code: "internal" });
     const seen: unknown[] = [];
