@@ -9,7 +9,6 @@ pub mod bindings;
 pub mod boot;
 pub mod commands;
 pub mod embedded;
-pub mod engine;
 pub mod keystore;
 pub mod links;
 pub mod logfile;
@@ -113,8 +112,6 @@ fn prewarm_http() {
 }
 
 pub fn run() {
-    // First, while this is the only thread: the web process inherits the environment.
-    engine::configure();
     prewarm_http();
     let args = args::Args::parse(std::env::args().skip(1), atom_core::contract::paths::REDIRECT_SCHEME);
     tauri::Builder::default()
