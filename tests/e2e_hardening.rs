@@ -101,6 +101,8 @@ async fn a_deeply_nested_description_opens_while_the_window_keeps_answering() {
     let mut backs = Vec::new();
     for n in 1..=4 {
         app.click("[data-testid=nav-submit]").await;
+        // The form's code is loaded when the user heads for it: it may come a moment after the click.
+        app.wait_for("[data-testid=f-name]").await;
         let fill = format!(
             "const set = (id, v) => {{ const e = document.querySelector(`[data-testid=${{id}}]`); e.value = v;               e.dispatchEvent(new Event(e.tagName === 'SELECT' ? 'change' : 'input', {{ bubbles: true }})); }};             set('f-name', 'Nested Quotes {n}'); set('f-description', 'Twenty thousand quote markers, nested.');             set('f-category', 'automation'); set('f-type', 'script'); set('f-version', '1.0.0');             set('f-long_description', '>'.repeat(20000 - 20) + 'bottom of the quotes');"
         );
