@@ -29,7 +29,7 @@ const KEEP: usize = 256;
 pub struct PushedEvent {
     #[ts(type = "number")]
     pub seq: u64,
-    pub name: String,
+    pub name: &'static str,
     #[ts(type = "unknown")]
     pub payload: serde_json::Value,
 }
@@ -60,7 +60,7 @@ pub struct Outbox {
 
 impl Outbox {
     /// Queues an event and answers the waiting question, if any.
-    pub fn push<T: Serialize>(&self, name: &str, payload: T) {
+    pub fn push<T: Serialize>(&self, name: &'static str, payload: T) {
         let Ok(payload) = serde_json::to_value(payload) else {
             tracing::error!("the {name} event could not be written");
             return;
@@ -69,7 +69,7 @@ impl Outbox {
             let mut queue = self.queue.lock();
             queue.latest += 1;
             let seq = queue.latest;
-            queue.kept.push_back(PushedEvent { seq, name: name.to_string(), payload });
+            queue.kept.push_back(PushedEvent { seq, name, payload });
             if queue.kept.len() > KEEP {
                 queue.kept.pop_front();
             }
@@ -103,10 +103,13 @@ impl Outbox {
         if queue.latest == after {
             return None;
         }
-        // A number from the future (a window that outlived an earlier run of the app) is a gap too.
+        // A number from the future (a window that outlived an earlier run of the app) is a gap too: all
+        // that is kept, and a new snapshot.
+        let future = after > queue.latest;
+        let after = if future { 0 } else { after };
         let oldest = queue.kept.front().map_or(queue.latest + 1, |e| e.seq);
-        let missed = after > queue.latest || oldest > after + 1;
-        let events = queue.kept.iter().filter(|e| e.seq > after || after > queue.latest).cloned().collect();
+        let missed = future || oldest > after + 1;
+        let events = queue.kept.iter().filter(|e| e.seq > after).cloned().collect();
         Some(EventBatch { events, latest: queue.latest, missed })
     }
 }
@@ -119,7 +122,7 @@ mod tests {
     const LONG: Duration = Duration::from_secs(10);
 
     fn names(batch: &EventBatch) -> Vec<&str> {
-        batch.events.iter().map(|e| e.name.as_str()).collect()
+        batch.events.iter().map(|e| e.name).collect()
     }
 
     #[tokio::test]
