@@ -297,3 +297,64 @@ async fn the_saved_first_page_is_in_the_first_frame_and_hostile_names_stay_text(
     app.wait_for(NOTICE).await;
     app.quit().await;
 }
+
+/// Which of the screens kept out of the first page have been asked for: a module the page imported, or
+/// the preload and stylesheet links the build's loader adds for it (`ui/src/lib/views.ts`).
+async fn screens_loaded(app: &RunningApp) -> Vec<String> {
+    let v = app
+        .script(
+            "const seen = [...performance.getEntriesByType('resource').map(e => e.name),\
+               ...[...document.querySelectorAll('link[href]')].map(l => l.href),\
+               ...[...document.querySelectorAll('script[src]')].map(s => s.src)];\
+             return ['SkillDetail', 'SubmitForm', 'Account', 'CustomServer']\
+               .filter(n => seen.some(u => u.includes('/' + n + '-')));",
+        )
+        .await;
+    serde_json::from_value(v).expect("a list of names")
+}
+
+async fn wait_loaded(app: &RunningApp, screen: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !screens_loaded(app).await.iter().any(|s| s == screen) {
+        assert!(std::time::Instant::now() < deadline, "{screen} was not loaded ahead of its opening");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs a desktop session: scripts/test.sh"]
+async fn the_other_screens_load_only_when_the_user_heads_for_them() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let sandbox = server().await;
+    let profile = Profile::on_server("on-intent", &sandbox.base_url());
+    let app = profile.launch().await;
+    app.wait_for("[data-testid=skill-row]").await;
+    // Past the silent sign-in (it starts at most 1.5 s after the mount) and the list's revalidation.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        screens_loaded(&app).await,
+        Vec::<String>::new(),
+        "a window left on the catalogue loads no other screen"
+    );
+
+    // The pointer over a tab loads its screen, and only that one; nothing opens until the click.
+    app.hover("[data-testid=nav-submit]").await;
+    wait_loaded(&app, "SubmitForm").await;
+    assert_eq!(screens_loaded(&app).await, ["SubmitForm"]);
+    assert!(app.find("[data-testid=f-name]").await.is_none(), "hovering opens nothing");
+
+    // The focus on a row loads the skill page (Enter follows).
+    app.script("document.querySelector('[data-testid=skill-row]').focus()").await;
+    wait_loaded(&app, "SkillDetail").await;
+
+    app.hover("[data-testid=nav-account]").await;
+    wait_loaded(&app, "Account").await;
+    wait_loaded(&app, "CustomServer").await;
+
+    // And the screens still open.
+    app.click("[data-testid=nav-submit]").await;
+    app.wait_for("[data-testid=f-name]").await;
+    app.click("[data-testid=nav-account]").await;
+    app.wait_for("[data-testid=auth-state]").await;
+    app.quit().await;
+}

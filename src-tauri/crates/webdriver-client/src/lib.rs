@@ -209,6 +209,17 @@ impl RunningApp {
         self.cmd(reqwest::Method::POST, "/actions", Some(body)).await;
     }
 
+    /// Moves the pointer over the middle of `css` (W3C actions), as a user heading for it does.
+    pub async fn hover(&self, css: &str) {
+        let id = self.wait_for(css).await;
+        let mut origin = serde_json::Map::new();
+        origin.insert(ELEMENT.to_string(), Value::String(id));
+        let body = json!({"actions": [{"type": "pointer", "id": "mouse", "parameters": {"pointerType": "mouse"},
+            "actions": [{"type": "pointerMove", "duration": 0, "origin": origin, "x": 0, "y": 0}]}]});
+        let v = self.cmd(reqwest::Method::POST, "/actions", Some(body)).await;
+        assert!(v.get("error").is_none(), "could not move the pointer over {css}: {v}");
+    }
+
     /// Types text into whatever has the focus.
     pub async fn type_text(&self, text: &str) {
         for ch in text.chars() {
