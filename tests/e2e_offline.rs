@@ -358,3 +358,32 @@ async fn the_other_screens_load_only_when_the_user_heads_for_them() {
     app.wait_for("[data-testid=auth-state]").await;
     app.quit().await;
 }
+
+/// The value of `name` in the environment of process `pid`.
+fn environment_of(pid: u32, name: &str) -> Option<String> {
+    let env = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
+    env.split(|b| *b == 0)
+        .filter_map(|entry| std::str::from_utf8(entry).ok())
+        .find_map(|entry| entry.strip_prefix(name)?.strip_prefix('=').map(str::to_string))
+}
+
+#[tokio::test]
+#[ignore = "needs a desktop session: scripts/test.sh"]
+async fn the_web_engine_keeps_its_optimising_compilers_for_hot_code_and_a_users_setting_wins() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let profile = Profile::new("engine-tuning");
+    // The user's own value for one setting; the app brings the others.
+    let mut envs = profile.envs();
+    envs.push(("JSC_thresholdForOptimizeSoon", "2500".into()));
+    let app = RunningApp::start(&app_binary(), &[], &envs).await;
+    app.wait_for("[data-testid=skill-row]").await;
+    let pages = app.web_processes();
+    assert!(!pages.is_empty(), "the window's web process is under the app");
+    for pid in pages {
+        for (name, value) in atom_marketplace::memory::ENGINE_TUNING {
+            let expected = if *name == "JSC_thresholdForOptimizeSoon" { "2500" } else { value };
+            assert_eq!(environment_of(pid, name).as_deref(), Some(expected), "{name} in web process {pid}");
+        }
+    }
+    app.quit().await;
+}

@@ -112,6 +112,8 @@ fn prewarm_http() {
 }
 
 pub fn run() {
+    // Before any thread starts: it sets the environment the web processes inherit.
+    memory::tune_web_engine();
     prewarm_http();
     let args = args::Args::parse(std::env::args().skip(1), atom_core::contract::paths::REDIRECT_SCHEME);
     tauri::Builder::default()

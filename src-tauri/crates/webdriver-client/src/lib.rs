@@ -330,6 +330,18 @@ impl RunningApp {
             .collect()
     }
 
+    /// The app's WebKit web processes (each window's page runs in one).
+    pub fn web_processes(&self) -> Vec<u32> {
+        descendants(self.driver.id())
+            .into_iter()
+            .filter(|pid| {
+                // The kernel keeps the first 15 bytes of the name: "WebKitWebProces".
+                std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                    .is_ok_and(|name| name.trim_end().starts_with("WebKitWebProces"))
+            })
+            .collect()
+    }
+
     /// Ends the app at once (SIGKILL), as a crash or a power cut would, without letting it clean up.
     pub fn kill_hard(&self) {
         for pid in self.app_pids() {
