@@ -300,25 +300,22 @@ async fn the_saved_first_page_is_in_the_first_frame_and_hostile_names_stay_text(
 
 /// Which of the screens kept out of the first page have been asked for: a module the page imported, or
 /// the preload and stylesheet links the build's loader adds for it (`ui/src/lib/views.ts`).
+const SCREENS_LOADED: &str = "const seen = [...performance.getEntriesByType('resource').map(e => e.name),\
+       ...[...document.querySelectorAll('link[href]')].map(l => l.href),\
+       ...[...document.querySelectorAll('script[src]')].map(s => s.src)];\
+     return ['SkillDetail', 'SubmitForm', 'Account', 'CustomServer']\
+       .filter(n => seen.some(u => u.includes('/' + n + '-')));";
+
 async fn screens_loaded(app: &RunningApp) -> Vec<String> {
-    let v = app
-        .script(
-            "const seen = [...performance.getEntriesByType('resource').map(e => e.name),\
-               ...[...document.querySelectorAll('link[href]')].map(l => l.href),\
-               ...[...document.querySelectorAll('script[src]')].map(s => s.src)];\
-             return ['SkillDetail', 'SubmitForm', 'Account', 'CustomServer']\
-               .filter(n => seen.some(u => u.includes('/' + n + '-')));",
-        )
-        .await;
-    serde_json::from_value(v).expect("a list of names")
+    serde_json::from_value(app.script(SCREENS_LOADED).await).expect("a list of names")
 }
 
 async fn wait_loaded(app: &RunningApp, screen: &str) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while !screens_loaded(app).await.iter().any(|s| s == screen) {
-        assert!(std::time::Instant::now() < deadline, "{screen} was not loaded ahead of its opening");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let script = format!("return (() => {{ {SCREENS_LOADED} }})().includes({screen:?}) || null");
+    assert!(
+        app.poll(&script, Duration::from_secs(10)).await.is_some(),
+        "{screen} was not loaded ahead of its opening"
+    );
 }
 
 #[tokio::test]
@@ -373,15 +370,16 @@ async fn the_web_engine_keeps_its_optimising_compilers_for_hot_code_and_a_users_
     let _turn = ONE_AT_A_TIME.lock().await;
     let profile = Profile::new("engine-tuning");
     // The user's own value for one setting; the app brings the others.
+    const USERS: (&str, &str) = ("JSC_thresholdForOptimizeSoon", "2500");
     let mut envs = profile.envs();
-    envs.push(("JSC_thresholdForOptimizeSoon", "2500".into()));
+    envs.push((USERS.0, USERS.1.into()));
     let app = RunningApp::start(&app_binary(), &[], &envs).await;
     app.wait_for("[data-testid=skill-row]").await;
     let pages = app.web_processes();
     assert!(!pages.is_empty(), "the window's web process is under the app");
     for pid in pages {
         for (name, value) in atom_marketplace::memory::ENGINE_TUNING {
-            let expected = if *name == "JSC_thresholdForOptimizeSoon" { "2500" } else { value };
+            let expected = if *name == USERS.0 { USERS.1 } else { value };
             assert_eq!(environment_of(pid, name).as_deref(), Some(expected), "{name} in web process {pid}");
         }
     }

@@ -212,8 +212,7 @@ impl RunningApp {
     /// Moves the pointer over the middle of `css` (W3C actions), as a user heading for it does.
     pub async fn hover(&self, css: &str) {
         let id = self.wait_for(css).await;
-        let mut origin = serde_json::Map::new();
-        origin.insert(ELEMENT.to_string(), Value::String(id));
+        let origin = json!({ ELEMENT: id });
         let body = json!({"actions": [{"type": "pointer", "id": "mouse", "parameters": {"pointerType": "mouse"},
             "actions": [{"type": "pointerMove", "duration": 0, "origin": origin, "x": 0, "y": 0}]}]});
         let v = self.cmd(reqwest::Method::POST, "/actions", Some(body)).await;
