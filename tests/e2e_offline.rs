@@ -222,6 +222,9 @@ async fn https_is_trusted_only_through_the_trust_store_the_app_is_given() {
     let error = app.text("[data-testid=list-error]").await;
     assert!(error.to_lowercase().contains("certificate"), "{error}");
     assert!(error.contains("trust"), "the hint names the trust store: {error}");
+    // Nothing came: the sidebar does not say the catalogue is empty ("All skills 0").
+    let all = app.text("[data-testid=categories] li:first-child button").await;
+    assert_eq!(all.trim(), "All skills", "no count is shown before one is known");
     app.screenshot(&screenshot_path("tls-untrusted")).await;
     app.quit().await;
 
