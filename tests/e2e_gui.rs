@@ -138,7 +138,11 @@ async fn submit_with_an_invalid_field_then_valid_and_see_it_pending() {
     // An invalid version first.
     app.script("const v = document.querySelector('[data-testid=f-version]'); v.value = ''; v.dispatchEvent(new Event('input'));").await;
     app.type_into("[data-testid=f-version]", "1.0").await;
-    app.type_into("[data-testid=f-long_description]", "# Release notes\n\nMade by **E2E**.").await;
+    app.type_into("[data-testid=f-long_description]", "# Release notes\u{E007}\u{E007}Made by **E2E**.")
+        .await;
+    // Typed as a person would, with the Enter key (WebKit's driver types "\n" as nothing).
+    let typed = app.script("return document.querySelector('[data-testid=f-long_description]').value").await;
+    assert_eq!(typed.as_str(), Some("# Release notes\n\nMade by **E2E**."));
     app.click("[data-testid=submit-button]").await;
     let message = app.text("[data-testid=error-version]").await;
     assert!(message.contains("SemVer"), "{message}");
