@@ -236,7 +236,10 @@ async fn a_rate_limit_shows_the_wait_and_recovers() {
     loop {
         let quota =
             app.script("return document.querySelector('[data-testid=rate-limit]')?.textContent ?? ''").await;
-        if quota.as_str().unwrap_or("").contains("waiting") {
+        let quota = quota.as_str().unwrap_or("").split_whitespace().collect::<Vec<_>>().join(" ");
+        if quota.contains("waiting") {
+            // The quota, then the wait, apart: "57/60 · waiting 3 s".
+            assert!(quota.contains("/60 · waiting "), "{quota}");
             break;
         }
         assert!(std::time::Instant::now() < deadline, "the wait was never shown");
