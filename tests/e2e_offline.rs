@@ -234,6 +234,9 @@ async fn https_is_trusted_only_through_the_trust_store_the_app_is_given() {
     let app = profile.launch_with(&["--server", &base]).await;
     first_row(&app).await;
     assert!(app.find("[data-testid=list-error]").await.is_none());
+    // The account screen names the server the app is talking to.
+    app.click("[data-testid=nav-account]").await;
+    assert_eq!(app.text("[data-testid=server-url]").await, base);
     app.quit().await;
     sandbox.shutdown().await;
     let _ = std::fs::remove_dir_all(dir);

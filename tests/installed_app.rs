@@ -81,6 +81,7 @@ async fn the_installed_app_signs_in_through_the_scheme_its_package_registered() 
     app.wait_for("[data-testid=skill-row]").await;
     app.click("[data-testid=nav-account]").await;
     app.wait_attribute("[data-testid=auth-state]", "data-state", "signed_out").await;
+    assert_eq!(app.text("[data-testid=server-url]").await, server, "the account screen names the server");
     app.click("[data-testid=sign-in-browser]").await;
     app.wait_attribute("[data-testid=auth-state]", "data-state", "signed_in").await;
     let log = std::fs::read_to_string(profile.browser_log()).unwrap_or_default();
