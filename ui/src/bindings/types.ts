@@ -134,7 +134,7 @@ export type ApiKeyScope = "read" | "read_write";
 
 export type ErrorInfo = { code: ErrorCode, message: string, hint: string, fields?: { [key in string]: string }, retry_after_secs?: number, request_id?: string, };
 
-export type ErrorCode = "invalid_api_key" | "token_invalid" | "token_expired" | "insufficient_scope" | "not_found" | "conflict" | "validation" | "rate_limited" | "too_large" | "server_error" | "api_error" | "auth_required" | "token_encoding" | "invalid_grant" | "invalid_client" | "invalid_scope" | "oauth_error" | "network" | "certificate" | "timeout" | "bad_response" | "callback_rejected" | "sign_in_cancelled" | "keystore_unavailable" | "needs_reauth" | "session_expired" | "not_revoked" | "discovery_failed" | "config" | "browser_not_started" | "unsupported_link" | "loopback_unavailable" | "sandbox_unavailable" | "internal";
+export type ErrorCode = "invalid_api_key" | "token_invalid" | "token_expired" | "insufficient_scope" | "not_found" | "conflict" | "validation" | "rate_limited" | "too_large" | "server_error" | "api_error" | "auth_required" | "token_encoding" | "invalid_grant" | "invalid_client" | "invalid_scope" | "oauth_error" | "network" | "certificate" | "proxy" | "timeout" | "bad_response" | "callback_rejected" | "sign_in_cancelled" | "keystore_unavailable" | "needs_reauth" | "session_expired" | "not_revoked" | "discovery_failed" | "config" | "browser_not_started" | "unsupported_link" | "loopback_unavailable" | "sandbox_unavailable" | "internal";
 
 export type RateLimitStatus = { credential: CredentialKind | null, limit: number | null, remaining: number | null, 
 /**

@@ -67,6 +67,9 @@ error_codes! {
     OAuthError = "oauth_error",
     Network = "network",
     Certificate = "certificate",
+    /// The network's proxy would not open a way to the server: it wants a user name and password
+    /// (407), or it refused (a wrong password, a server it does not allow).
+    Proxy = "proxy",
     Timeout = "timeout",
     BadResponse = "bad_response",
     CallbackRejected = "callback_rejected",
@@ -128,6 +131,13 @@ pub enum Error {
     /// The server's TLS certificate is not trusted by this computer's trust store.
     #[error("the server's certificate is not trusted by this computer ({0})")]
     Certificate(String),
+    /// The proxy answered CONNECT with 407: it wants a user name and password.
+    #[error("the network's proxy asks for a user name and password")]
+    ProxyWantsPassword,
+    /// The proxy answered CONNECT with another refusal: a wrong password (to some proxies), or a server
+    /// it does not allow.
+    #[error("the network's proxy refused to connect to the server")]
+    ProxyRefused,
     #[error("the server did not answer in time")]
     Timeout,
     #[error("unexpected reply from the server ({0})")]
@@ -232,6 +242,7 @@ impl Error {
             Error::RateLimited { .. } => ErrorCode::RateLimited,
             Error::Network(_) => ErrorCode::Network,
             Error::Certificate(_) => ErrorCode::Certificate,
+            Error::ProxyWantsPassword | Error::ProxyRefused => ErrorCode::Proxy,
             Error::Timeout => ErrorCode::Timeout,
             Error::BadResponse(_) => ErrorCode::BadResponse,
             Error::Invalid { .. } => ErrorCode::Validation,
@@ -345,6 +356,16 @@ impl Error {
                  /usr/local/share/ca-certificates, then update-ca-certificates). Otherwise do not go on: the \
                  connection may be intercepted."
             }
+            ErrorCode::Proxy => {
+                return match self {
+                    Error::ProxyWantsPassword => "Start the app with them in the proxy's address \
+                         (HTTPS_PROXY=http://user:password@proxy:port), or ask whoever runs your network.",
+                    _ => "If the proxy needs a user name and password, check them in its address \
+                          (HTTPS_PROXY=http://user:password@proxy:port); otherwise ask whoever runs your network \
+                          to allow this server.",
+                }
+                .into()
+            }
             ErrorCode::Timeout => "The server is slow to answer. Try again in a moment.",
             ErrorCode::ServerError => {
                 "The marketplace had a problem. Try again later; if it persists, see https://atomagentos.com/status."
@@ -397,10 +418,20 @@ impl Error {
 
     pub(crate) fn from_reqwest(e: reqwest::Error) -> Error {
         // A certificate the trust store does not accept (OpenSSL, SChannel and Security framework say
-        // "certificate" in their messages); the message names the reason, never the URL.
+        // "certificate" in their messages); the message names the reason, never the URL. A proxy that
+        // would not open the tunnel, in hyper-util's words: 407, or any other refusal; or that could
+        // not be reached at all (the network, as far as the app can tell, is down).
         let mut source = std::error::Error::source(&e);
         while let Some(cause) = source {
             let text = cause.to_string();
+            match text.strip_prefix("tunnel error: ") {
+                Some("proxy authorization required") => return Error::ProxyWantsPassword,
+                Some("unsuccessful") => return Error::ProxyRefused,
+                Some("failed to create underlying connection") => {
+                    return Error::Network("the proxy did not answer".into())
+                }
+                _ => {}
+            }
             if text.to_ascii_lowercase().contains("certificate") {
                 let reason = text.rsplit(':').next().unwrap_or(&text);
                 let reason = reason.trim().trim_start_matches('(').trim_end_matches(')');

@@ -118,6 +118,106 @@ fn https_goes_through_the_proxy_unless_no_proxy_names_the_host() {
     assert_eq!(proxy.tunnels.load(Ordering::SeqCst), tunnels, "NO_PROXY kept the request off the proxy");
 }
 
+/// The same through a proxy nobody here wrote (tinyproxy, from Debian), set up as companies often do:
+/// it asks for a user name and password. With them in the proxy address the app gets through; without
+/// them, or with a wrong password, it says what the proxy did and how to give them, neither calls it
+/// being offline nor repeats the credentials; a proxy that is not there is the network being down.
+#[test]
+#[ignore = "needs tinyproxy (scripts/setup.sh installs it): scripts/test.sh runs it"]
+fn a_proxy_that_asks_for_a_password_gets_it_from_the_proxy_address() {
+    let s = https_sandbox();
+    let url = s.sandbox.base_url();
+    let ca = s.ca.to_str().unwrap();
+    let proxy = Tinyproxy::start("alice", "s3cret-Pa55");
+    let with = |auth: &str| format!("http://{auth}127.0.0.1:{}", proxy.port);
+
+    let through =
+        fetch_in_child(&url, &[("SSL_CERT_FILE", ca), ("HTTPS_PROXY", &with("alice:s3cret-Pa55@"))]);
+    assert!(through.starts_with("ok "), "with the password in the proxy address: {through}");
+    let tunnels = proxy.tunnels_to(&url);
+    assert!(tunnels >= 1, "tinyproxy carried the request:\n{}", proxy.log());
+
+    // tinyproxy answers 407 without a password and 401 to a wrong one (squid would say 407 again).
+    for (auth, said) in [
+        ("", "the network's proxy asks for a user name and password"),
+        ("alice:wrong-Pa55@", "the network's proxy refused to connect to the server"),
+    ] {
+        let refused = fetch_in_child(&url, &[("SSL_CERT_FILE", ca), ("HTTPS_PROXY", &with(auth))]);
+        assert!(refused.starts_with(&format!("proxy | {said} | ")), "{refused}");
+        assert!(
+            refused.contains("(HTTPS_PROXY=http://user:password@proxy:port)"),
+            "the hint says how: {refused}"
+        );
+        assert!(!refused.contains("Pa55") && !refused.contains("alice"), "no credentials in it: {refused}");
+    }
+
+    // A proxy that is not there: the network is down as far as the app can tell, and it says where.
+    let gone = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let nowhere = format!("http://127.0.0.1:{gone}");
+    let unreachable = fetch_in_child(&url, &[("SSL_CERT_FILE", ca), ("HTTPS_PROXY", &nowhere)]);
+    assert!(
+        unreachable.starts_with("network | cannot reach the server (the proxy did not answer)"),
+        "{unreachable}"
+    );
+
+    let around =
+        fetch_in_child(&url, &[("SSL_CERT_FILE", ca), ("HTTPS_PROXY", &with("")), ("NO_PROXY", "127.0.0.1")]);
+    assert!(around.starts_with("ok "), "NO_PROXY goes around it: {around}");
+}
+
+/// tinyproxy in the foreground on a free loopback port, with Basic authentication, logging each
+/// request; stopped when dropped.
+struct Tinyproxy {
+    port: u16,
+    child: std::process::Child,
+    dir: TempDir,
+}
+
+impl Tinyproxy {
+    fn start(user: &str, password: &str) -> Tinyproxy {
+        let dir = TempDir::new("tinyproxy");
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let log = dir.path().join("tinyproxy.log");
+        let config = format!(
+            "Port {port}\nListen 127.0.0.1\nTimeout 30\nMaxClients 20\nLogLevel Info\nLogFile \"{}\"\n\
+             BasicAuth {user} {password}\n",
+            log.display()
+        );
+        let conf = dir.path().join("tinyproxy.conf");
+        std::fs::write(&conf, config).unwrap();
+        let child = Command::new("tinyproxy")
+            .args(["-d", "-c"])
+            .arg(&conf)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("tinyproxy runs (scripts/setup.sh installs the tinyproxy-bin package)");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(std::time::Instant::now() < deadline, "tinyproxy did not listen on {port}");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        Tinyproxy { port, child, dir }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("tinyproxy.log")).unwrap_or_default()
+    }
+
+    /// How many tunnels tinyproxy opened to the server at `url`.
+    fn tunnels_to(&self, url: &str) -> usize {
+        let host = url.trim_start_matches("https://").trim_end_matches('/');
+        self.log().lines().filter(|l| l.contains(&format!("CONNECT {host}"))).count()
+    }
+}
+
+impl Drop for Tinyproxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// A minimal HTTP CONNECT proxy (what corporate proxies speak for HTTPS): it counts the tunnels it
 /// opens and copies bytes both ways.
 struct ConnectProxy {
