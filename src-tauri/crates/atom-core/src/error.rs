@@ -522,6 +522,10 @@ fn fields_of_detail_list(items: &[Value]) -> BTreeMap<String, String> {
 
 /// Reads a marketplace error reply of any shape ATOM has used, or none; never fails.
 pub fn parse_api_error(status: u16, body: &[u8], retry_after: Option<Duration>) -> Error {
+    // Only a proxy answers 407: a plain-HTTP request went through one that wants a password.
+    if status == 407 {
+        return Error::ProxyWantsPassword;
+    }
     let json: Option<Value> = serde_json::from_slice(body).ok();
     let mut code = String::new();
     let mut message = None;
@@ -709,6 +713,7 @@ mod tests {
             (418, &b"{\"weird\": true}"[..], "api_error"),
             (404, &b"\xff\xfe\x00"[..], "not_found"),
             (409, &b"[1,2,3]"[..], "conflict"),
+            (407, &b"<html>Proxy Authentication Required</html>"[..], "proxy"),
         ] {
             let e = parse_api_error(status, body, None);
             assert_eq!(e.code(), code, "{status}");
@@ -817,6 +822,8 @@ mod tests {
             "oauth_error",
             "bad_response",
             "token_encoding",
+            // 407, whatever the body: a proxy on the way wants a password.
+            "proxy",
         ];
 
         /// JSON of any shape, with the names error replies use so that the interesting branches run.

@@ -151,6 +151,19 @@ fn a_proxy_that_asks_for_a_password_gets_it_from_the_proxy_address() {
         assert!(!refused.contains("Pa55") && !refused.contains("alice"), "no credentials in it: {refused}");
     }
 
+    // A plain-HTTP server (a custom one on a company's network): the proxy's 407 is then the reply itself.
+    let plain_sandbox =
+        s._rt.block_on(atom_sandbox::start(atom_sandbox::Config { rate_limits: None, ..Default::default() }));
+    let plain_sandbox = plain_sandbox.expect("a plain-HTTP sandbox");
+    let plain = plain_sandbox.base_url();
+    let refused = fetch_in_child(&plain, &[("HTTP_PROXY", &with(""))]);
+    assert!(
+        refused.starts_with("proxy | the network's proxy asks for a user name and password | "),
+        "{refused}"
+    );
+    let through = fetch_in_child(&plain, &[("HTTP_PROXY", &with("alice:s3cret-Pa55@"))]);
+    assert!(through.starts_with("ok "), "plain HTTP with the password: {through}\n{}", proxy.log());
+
     // A proxy that is not there: the network is down as far as the app can tell, and it says where.
     let gone = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let nowhere = format!("http://127.0.0.1:{gone}");
