@@ -36,6 +36,14 @@ if cargo tree -p atom-core -e normal --prefix none --locked | awk '{print $1}' |
   exit 1
 fi
 
+echo "== the HTTP client reads Windows' and macOS' proxy settings (the system-proxy feature)"
+# Not testable on Linux, where there are no such settings to read; without the feature a proxy set in
+# Windows' or macOS' network settings would be ignored, and a company network's proxy with it.
+if ! cargo tree -p atom-core -e features -i reqwest --locked --target all | grep -q '"system-proxy"'; then
+  echo "reqwest is built without its system-proxy feature" >&2
+  exit 1
+fi
+
 if [ "$quick" = 1 ]; then
   echo "== tests: unit, and the core and the sandbox over loopback (--quick)"
   cargo test --workspace --locked
