@@ -30,6 +30,7 @@ packages=(
   libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
   xvfb x11-utils dbus dbus-x11 gnome-keyring libsecret-tools webkit2gtk-driver
   xdg-utils desktop-file-utils libglib2.0-bin procps imagemagick librsvg2-bin gdb tinyproxy-bin
+  glib-networking gsettings-desktop-schemas
   chromium chromium-driver firefox-esr
 )
 [ "$want_bench" = 1 ] && packages+=(wrk)

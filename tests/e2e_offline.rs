@@ -242,6 +242,40 @@ async fn https_is_trusted_only_through_the_trust_store_the_app_is_given() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+#[tokio::test]
+#[ignore = "needs a desktop session: scripts/test.sh"]
+async fn a_proxy_set_in_gnomes_settings_is_the_way_the_app_goes() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    // On [::1]: GNOME's setting below leaves 127.0.0.1 alone, where WebDriver talks to the app.
+    let sandbox = atom_sandbox::start(config("[::1]:0".parse().unwrap())).await.unwrap();
+    let base = sandbox.base_url();
+    // GNOME's Settings → Network Proxy, manual, to a proxy that is not there; in GSettings' key-file
+    // store inside the profile (the same schema dconf keeps).
+    let gone = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut profile = Profile::new("gnome-proxy");
+    let store = profile.dir.join("config/glib-2.0/settings");
+    std::fs::create_dir_all(&store).unwrap();
+    std::fs::write(
+        store.join("keyfile"),
+        format!("[system/proxy]\nmode='manual'\nignore-hosts=['localhost', '127.0.0.1']\n[system/proxy/http]\nhost='127.0.0.1'\nport={gone}\n"),
+    )
+    .unwrap();
+    profile.extra_env.push(("XDG_CURRENT_DESKTOP", "GNOME".into()));
+    profile.extra_env.push(("GSETTINGS_BACKEND", "keyfile".into()));
+    let app = profile.launch_with(&["--server", &base]).await;
+    // The server is up (below, it answers at once): only the proxy in the way can fail the request.
+    let error = app.text("[data-testid=list-error]").await;
+    assert!(error.contains("Cannot reach the server"), "the app went through GNOME's proxy: {error}");
+    app.quit().await;
+
+    // Turned off in Settings: straight to the server.
+    std::fs::write(store.join("keyfile"), "[system/proxy]\nmode='none'\n").unwrap();
+    let app = profile.launch_with(&["--server", &base]).await;
+    first_row(&app).await;
+    app.quit().await;
+    sandbox.shutdown().await;
+}
+
 /// What the app saved for a server: the first page and the categories, in its catalogue cache folder.
 fn save_first_screen(profile: &Profile, folder: &str, names: &[&str]) {
     let dir = profile.dir.join("cache/com.atomagentos.marketplace/catalogue").join(folder);

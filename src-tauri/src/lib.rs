@@ -8,6 +8,8 @@ pub mod args;
 pub mod bindings;
 pub mod boot;
 pub mod commands;
+#[cfg(target_os = "linux")]
+pub mod desktop_proxy;
 pub mod embedded;
 pub mod keystore;
 pub mod links;
@@ -114,6 +116,9 @@ fn prewarm_http() {
 pub fn run() {
     // Before any thread starts: it sets the environment the web processes inherit.
     memory::tune_web_engine();
+    // Before the HTTP client is built.
+    #[cfg(target_os = "linux")]
+    desktop_proxy::install();
     prewarm_http();
     let args = args::Args::parse(std::env::args().skip(1), atom_core::contract::paths::REDIRECT_SCHEME);
     tauri::Builder::default()

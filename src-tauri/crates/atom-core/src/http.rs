@@ -60,6 +60,26 @@ pub fn user_agent() -> String {
 /// The process's one HTTP client, once built (or the reason it could not be).
 static SHARED: OnceLock<std::result::Result<reqwest::Client, String>> = OnceLock::new();
 
+/// The proxy the desktop's own settings name for an address (`None`: go direct).
+pub type ProxyLookup = Box<dyn Fn(&Url) -> Option<Url> + Send + Sync>;
+
+static DESKTOP_PROXY: OnceLock<ProxyLookup> = OnceLock::new();
+
+/// Where the platform keeps proxy settings that reqwest does not read itself (a Linux desktop's): asked
+/// for each new connection. Set it before the first request; the environment's `HTTPS_PROXY`,
+/// `HTTP_PROXY` or `ALL_PROXY`, when set, still wins, with its `NO_PROXY`. Returns false if one was
+/// already set.
+pub fn use_desktop_proxy(lookup: ProxyLookup) -> bool {
+    DESKTOP_PROXY.set(lookup).is_ok()
+}
+
+/// Whether the environment names a proxy (reqwest then reads it, and `NO_PROXY`, itself).
+fn environment_names_a_proxy() -> bool {
+    ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]
+        .iter()
+        .any(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()))
+}
+
 /// The process's one HTTP client (a handle: clones share its connection pool). Building one loads the
 /// OS's trust store (OpenSSL parses the whole CA bundle: about 100 ms of CPU on this 2-core machine),
 /// so it is built once, and only when a request needs it: a session reads its saved catalogue without
@@ -68,14 +88,19 @@ static SHARED: OnceLock<std::result::Result<reqwest::Client, String>> = OnceLock
 pub(crate) fn http_client() -> Result<reqwest::Client> {
     SHARED
         .get_or_init(|| {
-            reqwest::Client::builder()
+            let mut builder = reqwest::Client::builder()
                 .user_agent(user_agent())
                 .connect_timeout(limits::CONNECT_TIMEOUT)
                 .timeout(limits::REQUEST_TIMEOUT)
                 // Credentials must never follow a redirect to another host.
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .map_err(|e| format!("cannot set up HTTP: {e}"))
+                .redirect(reqwest::redirect::Policy::none());
+            if DESKTOP_PROXY.get().is_some() && !environment_names_a_proxy() {
+                // Setting a proxy turns reqwest's own reading of the environment off: only when it
+                // has nothing to read.
+                builder = builder
+                    .proxy(reqwest::Proxy::custom(|url| DESKTOP_PROXY.get().and_then(|lookup| lookup(url))));
+            }
+            builder.build().map_err(|e| format!("cannot set up HTTP: {e}"))
         })
         .clone()
         .map_err(Error::Config)

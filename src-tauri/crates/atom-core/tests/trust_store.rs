@@ -22,6 +22,11 @@ const CHILD: &str = "child_fetches_the_categories";
 fn child_fetches_the_categories() {
     // Run on its own (`--include-ignored`), it has nothing to do.
     let Ok(server) = std::env::var("ATOM_TEST_SERVER") else { return };
+    // A desktop whose own proxy setting names this proxy for every address.
+    if let Ok(proxy) = std::env::var("ATOM_TEST_DESKTOP_PROXY") {
+        let proxy = url::Url::parse(&proxy).unwrap();
+        assert!(atom_core::http::use_desktop_proxy(Box::new(move |_| Some(proxy.clone()))));
+    }
     let rt = tokio::runtime::Runtime::new().unwrap();
     let outcome = rt.block_on(async {
         let env = Environment::sandbox(&server).unwrap();
@@ -171,6 +176,22 @@ fn a_proxy_that_asks_for_a_password_gets_it_from_the_proxy_address() {
     assert!(
         unreachable.starts_with("network | cannot reach the server (the proxy did not answer)"),
         "{unreachable}"
+    );
+
+    // The desktop's own proxy setting (a Linux desktop's, which the app reads through GIO) is used when
+    // the environment names none; one the environment names wins.
+    let desktop = with("alice:s3cret-Pa55@");
+    let before = proxy.tunnels_to(&url);
+    let through = fetch_in_child(&url, &[("SSL_CERT_FILE", ca), ("ATOM_TEST_DESKTOP_PROXY", &desktop)]);
+    assert!(through.starts_with("ok "), "through the desktop's proxy: {through}");
+    assert_eq!(proxy.tunnels_to(&url), before + 1, "tinyproxy carried it:\n{}", proxy.log());
+    let refused = fetch_in_child(
+        &url,
+        &[("SSL_CERT_FILE", ca), ("ATOM_TEST_DESKTOP_PROXY", &desktop), ("HTTPS_PROXY", &with(""))],
+    );
+    assert!(
+        refused.starts_with("proxy | the network's proxy asks"),
+        "the environment's proxy won: {refused}"
     );
 
     let around =
