@@ -24,7 +24,8 @@ if command -v rustup >/dev/null 2>&1; then
 fi
 
 # Tauri's build dependencies, then what the desktop tests use: a virtual display, a D-Bus session,
-# gnome-keyring (a real Secret Service), WebKit's WebDriver, and the desktop's URL handling.
+# gnome-keyring (a real Secret Service), WebKit's WebDriver, the desktop's URL handling, a proxy
+# (tinyproxy) and GNOME's proxy settings with the GIO module that reads them.
 packages=(
   build-essential pkg-config file curl libssl-dev
   libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
