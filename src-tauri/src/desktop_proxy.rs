@@ -16,7 +16,10 @@ pub fn gnome_session(current_desktop: Option<&str>) -> bool {
 }
 
 /// The proxy the desktop names for `url`; `None` for a direct connection, or when it cannot say. A
-/// SOCKS proxy is passed over (the HTTP client speaks HTTP proxies only) for the next one named.
+/// SOCKS proxy is passed over (the HTTP client speaks HTTP proxies only) for the next one named. The
+/// HTTP client asks on the thread that opens the connection: in GNOME's automatic mode the answer comes
+/// from the proxy script (through glib-networking's PAC runner), which may take a moment the first
+/// time; connections are pooled, so it is asked again only for a new one.
 pub fn proxy_for(url: &Url) -> Option<Url> {
     let proxies = gio::ProxyResolver::default().lookup(url.as_str(), gio::Cancellable::NONE).ok()?;
     for proxy in proxies {
