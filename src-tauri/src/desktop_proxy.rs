@@ -17,9 +17,10 @@ pub fn gnome_session(current_desktop: Option<&str>) -> bool {
 
 /// The proxy the desktop names for `url`; `None` for a direct connection, or when it cannot say. A
 /// SOCKS proxy is passed over (the HTTP client speaks HTTP proxies only) for the next one named. The
-/// HTTP client asks on the thread that opens the connection: in GNOME's automatic mode the answer comes
-/// from the proxy script (through glib-networking's PAC runner), which may take a moment the first
-/// time; connections are pooled, so it is asked again only for a new one.
+/// HTTP client asks on the thread that opens the connection (and, for a plain-HTTP server, at each
+/// request, for the proxy's credentials): in GNOME's automatic mode the answer comes from the proxy
+/// script (through glib-networking's PAC runner), which may take a moment the first time. Connections
+/// are pooled, so for an HTTPS server it is asked again only for a new one.
 pub fn proxy_for(url: &Url) -> Option<Url> {
     let proxies = gio::ProxyResolver::default().lookup(url.as_str(), gio::Cancellable::NONE).ok()?;
     for proxy in proxies {
@@ -105,9 +106,7 @@ mod tests {
         std::fs::write(store.join("keyfile"), keyfile).unwrap();
         let mut cmd = Command::new(std::env::current_exe().unwrap());
         cmd.args(["--exact", CHILD, "--ignored", "--nocapture", "--test-threads=1"]);
-        for var in
-            ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY"]
-        {
+        for var in atom_core::http::PROXY_VARIABLES.iter().chain(&["NO_PROXY", "no_proxy"]) {
             cmd.env_remove(var);
         }
         cmd.env("XDG_CURRENT_DESKTOP", "GNOME")

@@ -73,11 +73,13 @@ pub fn use_desktop_proxy(lookup: ProxyLookup) -> bool {
     DESKTOP_PROXY.set(lookup).is_ok()
 }
 
+/// The environment variables that name a proxy for reqwest (`NO_PROXY` only makes exceptions).
+pub const PROXY_VARIABLES: &[&str] =
+    &["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"];
+
 /// Whether the environment names a proxy (reqwest then reads it, and `NO_PROXY`, itself).
 fn environment_names_a_proxy() -> bool {
-    ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]
-        .iter()
-        .any(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()))
+    PROXY_VARIABLES.iter().any(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()))
 }
 
 /// The process's one HTTP client (a handle: clones share its connection pool). Building one loads the

@@ -47,10 +47,8 @@ fn child_fetches_the_categories() {
 fn fetch_in_child(server: &str, env: &[(&str, &str)]) -> String {
     let mut cmd = Command::new(std::env::current_exe().unwrap());
     cmd.args(["--exact", CHILD, "--ignored", "--nocapture", "--test-threads=1"]);
-    for var in ["SSL_CERT_FILE", "SSL_CERT_DIR", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"] {
-        cmd.env_remove(var);
-    }
-    for var in ["ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"] {
+    let others = ["SSL_CERT_FILE", "SSL_CERT_DIR", "NO_PROXY", "no_proxy"];
+    for var in atom_core::http::PROXY_VARIABLES.iter().chain(&others) {
         cmd.env_remove(var);
     }
     cmd.env("ATOM_TEST_SERVER", server).envs(env.iter().copied());
