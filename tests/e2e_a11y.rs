@@ -3,6 +3,8 @@
 //! serious or critical; focus that goes where a keyboard user expects; a focus ring on every control;
 //! announcements for toasts, the rate-limit wait and the star control; and a clean form after a
 //! successful submission (but not after a failed one).
+// The Linux desktop (WebKitGTK's WebDriver, Xvfb, the Secret Service, xdg-open): not built elsewhere.
+#![cfg(target_os = "linux")]
 
 mod support;
 

@@ -1,6 +1,8 @@
 //! The GUI, driven like a user would through WebDriver on the real app and its embedded sandbox:
 //! browsing, searching, the detail page, submitting, rating and reviewing, a read-only key, rate limits,
 //! drafts that survive failures and restarts, hostile content, and the keyboard alone.
+// The Linux desktop (WebKitGTK's WebDriver, Xvfb, the Secret Service, xdg-open): not built elsewhere.
+#![cfg(target_os = "linux")]
 
 mod support;
 

@@ -2,6 +2,8 @@
 //! take the window away from the app, commands the window is not granted, a loopback sign-in that a
 //! forged link cannot cancel, and faults (a crash during a refresh, a keystore that locks and unlocks,
 //! a token endpoint that fails during a write), ending with a scan for secrets left anywhere on disk.
+// The Linux desktop (WebKitGTK's WebDriver, Xvfb, the Secret Service, xdg-open): not built elsewhere.
+#![cfg(target_os = "linux")]
 
 mod support;
 

@@ -3,6 +3,8 @@
 //! address): a start with no network and a warm catalogue cache, a network lost and regained in the
 //! middle of a session, a start while the OS keystore does not answer, and HTTPS that is trusted only
 //! through the trust store the app is given.
+// The Linux desktop (WebKitGTK's WebDriver, Xvfb, the Secret Service, xdg-open): not built elsewhere.
+#![cfg(target_os = "linux")]
 
 mod support;
 

@@ -2,6 +2,8 @@
 //! browsers: the generic `xdg-open` (i3, sway, Openbox…: no desktop environment recognised), GNOME's
 //! `gio open`, Debian's Chromium and Firefox ESR under their own WebDriver, the development build's own
 //! handler entry (also from a folder whose name has a space), and a browser that cannot start.
+// The Linux desktop (WebKitGTK's WebDriver, Xvfb, the Secret Service, xdg-open): not built elsewhere.
+#![cfg(target_os = "linux")]
 
 mod support;
 

@@ -1,6 +1,8 @@
 //! Sign-in on a real desktop session: the system browser (a script playing the user), the custom-scheme
 //! deep link handed over by the desktop to a second process, single-instance forwarding, the Secret
 //! Service, silent sign-in at the next start, deny, forged links, the loopback fallback and sign-out.
+// The Linux desktop (WebKitGTK's WebDriver, Xvfb, the Secret Service, xdg-open): not built elsewhere.
+#![cfg(target_os = "linux")]
 
 mod support;
 

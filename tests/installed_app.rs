@@ -4,6 +4,8 @@
 //! `ATOM_INSTALLED_APP=1`. Then this signs in while the desktop itself (`gio open`, and Chromium through
 //! the generic `xdg-open`) finds the app through the scheme handler the package's .desktop entry
 //! declares.
+// The Linux desktop (WebKitGTK's WebDriver, Xvfb, the Secret Service, xdg-open): not built elsewhere.
+#![cfg(target_os = "linux")]
 
 mod support;
 

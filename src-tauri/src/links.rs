@@ -61,6 +61,7 @@ pub fn open_in_browser(handle: &AppHandle, url: &Url) -> Result<(), String> {
 /// Runs `program args… url` and watches it for `wait`: an exit with an error (xdg-open exits 3 or 4
 /// when it found no browser, or its browser refused to run) is a failure; a success, or still running
 /// (a browser kept in the foreground), is a start.
+#[cfg(target_os = "linux")]
 pub fn launch(program: &str, args: &[&str], url: &str, wait: std::time::Duration) -> Result<(), LaunchError> {
     use std::process::{Command, Stdio};
     let mut child = match Command::new(program)
@@ -103,6 +104,7 @@ pub fn launch(program: &str, args: &[&str], url: &str, wait: std::time::Duration
     }
 }
 
+#[cfg(target_os = "linux")]
 #[derive(Debug, PartialEq, Eq)]
 pub enum LaunchError {
     /// The opener is not installed.
@@ -238,6 +240,9 @@ mod tests {
         }
     }
 
+    /// Linux only: Windows and macOS open pages through the shell (`ShellExecuteW`, `open`), which
+    /// answer at once and are not watched.
+    #[cfg(target_os = "linux")]
     #[test]
     fn an_opener_that_fails_is_told_from_one_that_started() {
         let quick = std::time::Duration::from_millis(500);
