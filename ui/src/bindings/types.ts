@@ -120,6 +120,11 @@ persisted: boolean,
  */
 keystore_error: string | null, 
 /**
+ * The keystore refused the secret for good (rather than being locked or away): unlocking it will
+ * not help, and the app does not ask it again until it has a new secret to keep.
+ */
+keystore_refused: boolean, 
+/**
  * `false` when the server issued no refresh token: the sign-in ends when the access token expires.
  */
 renewable: boolean, 

@@ -29,6 +29,10 @@ pub enum StoreError {
     Timeout(Duration),
     #[error("the keystore failed ({0})")]
     Failed(String),
+    /// The store will not keep this secret however often it is asked (too long for it, say): the
+    /// session keeps it in memory and does not ask again until it has another secret to keep.
+    #[error("the keystore refused the secret ({0})")]
+    Refused(String),
 }
 
 /// A keystore. Calls may block (an OS keystore may wait on an unlock prompt); the session always

@@ -147,6 +147,31 @@ async fn an_unsaved_token_is_written_again_in_the_background() {
     assert!(h.second_instance().restore().await.unwrap().is_signed_in());
 }
 
+/// A keystore that will never take the token (Windows' Credential Manager refused a refresh token over
+/// 1,280 characters before the app split long secrets): the user is told, stays signed in for the
+/// session, and the app does not ask the keystore again every few seconds; the next token is offered.
+#[tokio::test]
+async fn a_token_the_keystore_refuses_for_good_is_not_offered_again_and_again() {
+    let h = Harness::start(config()).await;
+    h.store.set_refusing(true);
+    h.sign_in().await;
+    let AuthState::SignedIn(me) = h.session.current_state() else { panic!("signed in") };
+    assert!(!me.persisted && me.keystore_refused, "told it is for this session only, and why: {me:?}");
+    assert!(me.keystore_error.as_deref().is_some_and(|e| e.contains("refused")), "{me:?}");
+    let asked = h.store.write_attempts();
+    // A keystore that is only locked is asked again at once and every few seconds after.
+    tokio::time::sleep(atom_core::contract::limits::STORE_RETRY_INTERVAL + Duration::from_millis(700)).await;
+    assert_eq!(h.store.write_attempts(), asked, "the refused token was not offered again");
+    assert!(h.session.rate("web-router", 5, None).await.is_ok(), "still signed in");
+
+    // A refresh brings a new token: it is offered once, and kept when the keystore takes it.
+    h.store.set_refusing(false);
+    h.session.refresh().await.unwrap();
+    assert_eq!(h.store.write_attempts(), asked + 1);
+    let AuthState::SignedIn(me) = h.session.current_state() else { panic!("signed in") };
+    assert!(me.persisted && !me.keystore_refused && me.keystore_error.is_none(), "{me:?}");
+}
+
 fn submission(name: &str) -> Submission {
     Submission {
         name: name.into(),

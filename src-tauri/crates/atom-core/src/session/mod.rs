@@ -84,6 +84,9 @@ pub struct SignedIn {
     pub persisted: bool,
     /// What the keystore said when it could not keep the secret, for the technical details.
     pub keystore_error: Option<String>,
+    /// The keystore refused the secret for good (rather than being locked or away): unlocking it will
+    /// not help, and the app does not ask it again until it has a new secret to keep.
+    pub keystore_refused: bool,
     /// `false` when the server issued no refresh token: the sign-in ends when the access token expires.
     pub renewable: bool,
     /// When the access token expires (Unix seconds), for OAuth.
@@ -162,7 +165,7 @@ struct Inner {
     /// just "not signed in".
     ended: Mutex<Option<Error>>,
     /// The last keystore write's failure, until a write succeeds.
-    keystore_error: Mutex<Option<String>>,
+    keystore_error: Mutex<Option<crate::store::StoreError>>,
     /// Whether a task is waiting for the server to be reachable again.
     probing: AtomicBool,
 }
@@ -245,6 +248,15 @@ impl Session {
         self.inner.store.kind()
     }
 
+    fn keystore_error(&self) -> Option<String> {
+        self.inner.keystore_error.lock().as_ref().map(ToString::to_string)
+    }
+
+    /// The last write was refused for good: writing the same secret again would be refused again.
+    fn keystore_refused(&self) -> bool {
+        matches!(*self.inner.keystore_error.lock(), Some(crate::store::StoreError::Refused(_)))
+    }
+
     fn signed_in_view(&self, auth: &Auth) -> Option<SignedIn> {
         match auth {
             Auth::None => None,
@@ -254,7 +266,8 @@ impl Session {
                 scopes: o.scopes.clone(),
                 key_hint: None,
                 persisted: o.persisted,
-                keystore_error: self.inner.keystore_error.lock().clone(),
+                keystore_error: self.keystore_error(),
+                keystore_refused: self.keystore_refused(),
                 renewable: o.refresh.is_some(),
                 expires_at: o.access.as_ref().map(|_| unix(o.expires_at)),
             }),
@@ -264,7 +277,8 @@ impl Session {
                 can_write: *scope == ApiKeyScope::ReadWrite,
                 key_hint: Some(key.hint()),
                 persisted: *persisted,
-                keystore_error: self.inner.keystore_error.lock().clone(),
+                keystore_error: self.keystore_error(),
+                keystore_refused: self.keystore_refused(),
                 renewable: true,
                 expires_at: None,
             }),
@@ -487,15 +501,19 @@ impl Session {
             }
             Err(e) => {
                 tracing::warn!("the keystore could not keep a secret, keeping it in memory: {e}");
-                *self.inner.keystore_error.lock() = Some(e.to_string());
+                *self.inner.keystore_error.lock() = Some(e);
                 false
             }
         }
     }
 
     /// Retries writing a refresh token that only memory holds (the keystore was locked or failed).
-    /// Returns whether the keystore now holds the newest token.
+    /// Returns whether the keystore now holds the newest token. A token the keystore refused for good is
+    /// not offered again: the next refresh brings another one, which is.
     async fn save_unsaved(&self) -> bool {
+        if self.keystore_refused() {
+            return false;
+        }
         let _commit = self.inner.commit.lock().await;
         let (token, generation) = match &*self.inner.auth.lock() {
             Auth::OAuth(OAuth { refresh: Some(rt), persisted: false, generation, .. }) => {
@@ -621,7 +639,7 @@ impl Session {
                 let session = Session { inner };
                 let (due, unsaved) = match &*session.inner.auth.lock() {
                     Auth::OAuth(o) if o.access.is_some() => {
-                        (o.refresh_at, !o.persisted && o.refresh.is_some())
+                        (o.refresh_at, !o.persisted && o.refresh.is_some() && !session.keystore_refused())
                     }
                     Auth::OAuth(_) => (SystemTime::now(), false),
                     _ => return,

@@ -14,17 +14,29 @@ pub const RW_KEY: &str = "atom_pub_00000000-0000-4000-8000-000000000002";
 pub const REVOKED_KEY: &str = "atom_pub_00000000-0000-4000-8000-000000000003";
 
 /// An in-memory keystore that can be told to fail its writes (as a keystore that locks mid-session
-/// does), and that remembers every value ever written to it.
+/// does) or to refuse them for good (as a store refuses a secret too long for it), and that remembers
+/// every value ever written to it and how many writes it was asked for.
 #[derive(Default)]
 pub struct TestStore {
     entries: MemoryStore,
     pub fail_writes: AtomicBool,
+    pub refuse_writes: AtomicBool,
+    write_attempts: std::sync::atomic::AtomicUsize,
     written: parking_lot::Mutex<Vec<String>>,
 }
 
 impl TestStore {
     pub fn set_failing(&self, failing: bool) {
         self.fail_writes.store(failing, Ordering::SeqCst);
+    }
+
+    pub fn set_refusing(&self, refusing: bool) {
+        self.refuse_writes.store(refusing, Ordering::SeqCst);
+    }
+
+    /// How many writes the store was asked for, kept or not.
+    pub fn write_attempts(&self) -> usize {
+        self.write_attempts.load(Ordering::SeqCst)
     }
 
     /// Every value ever written, in order.
@@ -39,8 +51,12 @@ impl SecretStore for TestStore {
     }
 
     fn set(&self, namespace: &str, account: &str, secret: &Secret) -> Result<(), StoreError> {
+        self.write_attempts.fetch_add(1, Ordering::SeqCst);
         if self.fail_writes.load(Ordering::SeqCst) {
             return Err(StoreError::Locked);
+        }
+        if self.refuse_writes.load(Ordering::SeqCst) {
+            return Err(StoreError::Refused("2,600 characters, more than it holds".into()));
         }
         self.written.lock().push(secret.expose().to_string());
         self.entries.set(namespace, account, secret)
