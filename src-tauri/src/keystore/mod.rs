@@ -2,11 +2,15 @@
 //! Keychain on macOS and Credential Manager on Windows (keyring's native stores; never its in-memory
 //! mock). Entries are namespaced per environment: service `com.atomagentos.marketplace/<environment>`,
 //! user `<entry name>`. Calls block; the session makes them on a blocking thread with a timeout.
+//! On Windows a secret longer than a credential holds is kept in several (`split.rs`).
 
 use atom_core::{Secret, SecretStore, StoreError};
 
 #[cfg(target_os = "linux")]
 mod secret_service;
+// Used on Windows; built and unit-tested everywhere.
+#[cfg_attr(not(windows), allow(dead_code))]
+mod split;
 
 pub const SERVICE_PREFIX: &str = "com.atomagentos.marketplace";
 
@@ -68,6 +72,10 @@ mod native {
                 }
             }
             keyring::Error::PlatformFailure(inner) => StoreError::Unavailable(inner.to_string()),
+            // What the store will never take, however often it is asked.
+            e @ (keyring::Error::TooLong(..) | keyring::Error::Invalid(..)) => {
+                StoreError::Refused(e.to_string())
+            }
             other => StoreError::Failed(other.to_string()),
         }
     }
@@ -83,6 +91,54 @@ mod native {
         entry.get_credential().is::<keyring::mock::MockCredential>()
     }
 
+    /// The credentials of one namespace, for `split.rs`.
+    #[cfg(windows)]
+    struct Credentials<'a>(&'a str);
+
+    #[cfg(windows)]
+    impl split::Entries for Credentials<'_> {
+        fn capacity(&self) -> usize {
+            // Windows' CRED_MAX_CREDENTIAL_BLOB_SIZE (2,560 bytes), in the UTF-16 keyring writes.
+            1280
+        }
+        fn read(&self, name: &str) -> Result<Option<String>, StoreError> {
+            match entry(self.0, name)?.get_password() {
+                Ok(p) => Ok(Some(p)),
+                Err(keyring::Error::NoEntry) => Ok(None),
+                Err(e) => Err(map(e)),
+            }
+        }
+        fn write(&self, name: &str, value: &str) -> Result<(), StoreError> {
+            entry(self.0, name)?.set_password(value).map_err(map)
+        }
+        fn remove(&self, name: &str) -> Result<(), StoreError> {
+            match entry(self.0, name)?.delete_credential() {
+                Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+                Err(e) => Err(map(e)),
+            }
+        }
+    }
+
+    #[cfg(windows)]
+    impl SecretStore for OsKeystore {
+        fn get(&self, namespace: &str, account: &str) -> Result<Option<Secret>, StoreError> {
+            split::get(&Credentials(namespace), account)
+        }
+
+        fn set(&self, namespace: &str, account: &str, secret: &Secret) -> Result<(), StoreError> {
+            split::set(&Credentials(namespace), account, secret)
+        }
+
+        fn delete(&self, namespace: &str, account: &str) -> Result<(), StoreError> {
+            split::delete(&Credentials(namespace), account)
+        }
+
+        fn kind(&self) -> &'static str {
+            "Windows Credential Manager"
+        }
+    }
+
+    #[cfg(not(windows))]
     impl SecretStore for OsKeystore {
         fn get(&self, namespace: &str, account: &str) -> Result<Option<Secret>, StoreError> {
             match entry(namespace, account)?.get_password() {
@@ -104,11 +160,7 @@ mod native {
         }
 
         fn kind(&self) -> &'static str {
-            if cfg!(target_os = "macos") {
-                "macOS Keychain"
-            } else {
-                "Windows Credential Manager"
-            }
+            "macOS Keychain"
         }
     }
 }
