@@ -351,10 +351,21 @@ impl Error {
             ErrorCode::TooLarge => "The text is too long to send. Shorten it and try again.",
             ErrorCode::Network => "Check your internet connection, proxy or firewall, then try again.",
             ErrorCode::Certificate => {
-                "If your network inspects secure connections (as some companies do), its root certificate must \
-                 be installed in this computer's trust store (on Debian and Ubuntu: into \
-                 /usr/local/share/ca-certificates, then update-ca-certificates). Otherwise do not go on: the \
-                 connection may be intercepted."
+                if cfg!(windows) {
+                    "If your network inspects secure connections (as some companies do), its root certificate \
+                     must be installed in this computer's trust store (Windows' Trusted Root Certification \
+                     Authorities, usually by your IT department). Otherwise do not go on: the connection may be \
+                     intercepted."
+                } else if cfg!(target_os = "macos") {
+                    "If your network inspects secure connections (as some companies do), its root certificate \
+                     must be installed in this computer's trust store (the System keychain, marked as trusted). \
+                     Otherwise do not go on: the connection may be intercepted."
+                } else {
+                    "If your network inspects secure connections (as some companies do), its root certificate \
+                     must be installed in this computer's trust store (on Debian and Ubuntu: into \
+                     /usr/local/share/ca-certificates, then update-ca-certificates). Otherwise do not go on: the \
+                     connection may be intercepted."
+                }
             }
             ErrorCode::Proxy => {
                 return match self {
@@ -432,6 +443,12 @@ impl Error {
                 }
                 _ => {}
             }
+            // SChannel says it in Windows' language, and Wine not at all: its code says it everywhere.
+            // native-tls keeps the I/O error inside its own (not as its source), so the code is read
+            // from the words both print: "… (os error -2146762481)", "OS Error -2146762481 (…)".
+            if let Some(reason) = os_error_code(&text).and_then(windows_certificate_reason) {
+                return Error::Certificate(reason.into());
+            }
             if text.to_ascii_lowercase().contains("certificate") {
                 let reason = text.rsplit(':').next().unwrap_or(&text);
                 let reason = reason.trim().trim_start_matches('(').trim_end_matches(')');
@@ -459,6 +476,36 @@ impl Error {
         };
         Error::Network(kind.into())
     }
+}
+
+/// The number in an operating-system error's text, as Rust's I/O errors print it.
+fn os_error_code(text: &str) -> Option<i32> {
+    let lower = text.to_ascii_lowercase();
+    let rest = &lower[lower.find("os error ")? + "os error ".len()..];
+    let end = rest
+        .char_indices()
+        .find(|&(i, c)| !(c.is_ascii_digit() || (i == 0 && c == '-')))
+        .map_or(rest.len(), |(i, _)| i);
+    rest[..end].parse().ok()
+}
+
+/// The reason in a Windows certificate error (an `HRESULT` SChannel returns through native-tls as the
+/// I/O error's code), or `None` for any other code. Unix error numbers are small and positive, so
+/// they never match.
+pub(crate) fn windows_certificate_reason(code: i32) -> Option<&'static str> {
+    let reason = match code as u32 {
+        0x800B_0101 | 0x8009_0328 => "the certificate has expired or is not yet valid",
+        0x800B_0109 | 0x8009_0325 => "its root certificate is not trusted",
+        0x800B_010A => "its chain does not lead to a trusted root",
+        0x800B_010C => "the certificate has been revoked",
+        0x800B_010E => "whether it was revoked could not be checked",
+        0x800B_010F | 0x8009_0322 => "the certificate is for another name",
+        0x800B_0106 | 0x800B_0110 => "the certificate is not meant for servers",
+        0x8009_6004 => "its signature is not valid",
+        0x800B_0100..=0x800B_01FF | 0x8009_0327 => "Windows does not accept it",
+        _ => return None,
+    };
+    Some(reason)
 }
 
 impl From<Error> for ErrorInfo {
@@ -663,6 +710,27 @@ pub fn parse_oauth_error(status: u16, body: &[u8], step: OAuthStep) -> Error {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn windows_certificate_errors_are_known_by_their_code_not_their_words() {
+        use super::windows_certificate_reason as reason;
+        // CERT_E_UNTRUSTEDROOT, SEC_E_UNTRUSTED_ROOT, CERT_E_CN_NO_MATCH as native-tls returns them.
+        assert_eq!(reason(0x800B_0109_u32 as i32), Some("its root certificate is not trusted"));
+        assert_eq!(reason(0x8009_0325_u32 as i32), Some("its root certificate is not trusted"));
+        assert_eq!(reason(-2146762481), Some("the certificate is for another name"));
+        assert_eq!(reason(0x800B_0150_u32 as i32), Some("Windows does not accept it"));
+        // Connection refused on Linux and on Windows, and SEC_E_INTERNAL_ERROR: not certificates.
+        for other in [111, 10061, 0x8009_0304_u32 as i32, 0] {
+            assert_eq!(reason(other), None, "{other:#x}");
+        }
+        // The code as Windows prints it, as Wine does (it has no text for it), and as Linux prints errno.
+        let windows = "The certificate's CN name does not match the passed value. (os error -2146762481)";
+        let wine = "OS Error -2146762481 (FormatMessageW() returned error 317)";
+        assert_eq!(super::os_error_code(windows), Some(-2146762481));
+        assert_eq!(super::os_error_code(wine), Some(-2146762481));
+        assert_eq!(super::os_error_code("Connection refused (os error 111)"), Some(111));
+        assert_eq!(super::os_error_code("certificate verify failed"), None);
+    }
+
     #[test]
     fn every_code_is_sent_to_the_ui_as_its_stable_string() {
         for code in super::ErrorCode::ALL {

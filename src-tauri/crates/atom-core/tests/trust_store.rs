@@ -5,6 +5,10 @@
 //! OpenSSL reads its trust store (`SSL_CERT_FILE`, `SSL_CERT_DIR`) and reqwest its proxy
 //! (`HTTPS_PROXY`, `NO_PROXY`) from the environment, which a test must not change under other threads;
 //! so each client runs in a child process of this test binary, with the environment the case needs.
+//! On Windows, SChannel ignores those variables: its trust store is the system's certificate store,
+//! into which [`TrustedCa`] puts the test CA for the test's length (the machine's store, which needs
+//! an administrator, as CI runners are; the user's would ask the user in a dialog). macOS' Security
+//! framework reads neither: there, only the refusal is tested.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -76,49 +80,122 @@ fn https_sandbox() -> HttpsSandbox {
     HttpsSandbox { _rt: rt, sandbox, ca: dir.path().join("ca.pem"), _dir: dir }
 }
 
+/// The system's own store (Debian's CA bundle, Windows' or macOS' roots) does not know the test CA:
+/// the certificate error, with what to do, and no address in it.
 #[test]
+fn a_certificate_from_an_unknown_authority_is_refused_with_what_to_do() {
+    let s = https_sandbox();
+    let system = fetch_in_child(&s.sandbox.base_url(), &[]);
+    assert!(system.starts_with("certificate | "), "with the system's store: {system}");
+    assert!(system.contains("trust store"), "the hint says what to do: {system}");
+    assert!(!system.contains("127.0.0.1"), "the message names no address: {system}");
+    #[cfg(not(any(windows, target_os = "macos")))]
+    assert!(system.contains("(unable to get local issuer certificate)"), "OpenSSL's reason, once: {system}");
+    #[cfg(windows)]
+    assert!(system.contains("Trusted Root Certification Authorities"), "Windows' store by name: {system}");
+}
+
+#[test]
+#[cfg_attr(
+    windows,
+    ignore = "puts a test CA into the machine's trusted roots, which needs an administrator: scripts/test-windows.sh"
+)]
+#[cfg_attr(target_os = "macos", ignore = "the Security framework trusts only the keychains' roots")]
 fn a_certificate_is_trusted_only_through_the_trust_store() {
     let s = https_sandbox();
     let url = s.sandbox.base_url();
-    let ca = s.ca.to_str().unwrap();
-
-    let trusted = fetch_in_child(&url, &[("SSL_CERT_FILE", ca), ("SSL_CERT_DIR", "/nonexistent")]);
+    let trusted = {
+        let ca = TrustedCa::add(&s.ca);
+        fetch_in_child(&url, &ca.env())
+    };
     assert!(trusted.starts_with("ok "), "with the test CA in the trust store: {trusted}");
 
-    // The system's own store (Debian's CA bundle) does not know the test CA.
-    let system = fetch_in_child(&url, &[]);
-    assert!(system.starts_with("certificate | "), "with the system's store: {system}");
-    assert!(system.contains("trust store"), "the hint says what to do: {system}");
-    assert!(system.contains("(unable to get local issuer certificate)"), "OpenSSL's reason, once: {system}");
-    assert!(!system.contains("127.0.0.1"), "the message names no address: {system}");
-
-    // A store without it at all (an empty bundle) refuses it the same way.
-    let empty = s.ca.with_file_name("empty.pem");
-    std::fs::write(&empty, "").unwrap();
-    let refused =
-        fetch_in_child(&url, &[("SSL_CERT_FILE", empty.to_str().unwrap()), ("SSL_CERT_DIR", "/nonexistent")]);
+    // Taken out of the store again, it is refused again.
+    let refused = fetch_in_child(&url, &TrustedCa::none(&s.ca).env());
     assert!(refused.starts_with("certificate | "), "{refused}");
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "puts a test CA into the machine's trusted roots, which needs an administrator: scripts/test-windows.sh"
+)]
+#[cfg_attr(target_os = "macos", ignore = "the Security framework trusts only the keychains' roots")]
 fn https_goes_through_the_proxy_unless_no_proxy_names_the_host() {
     let s = https_sandbox();
     let url = s.sandbox.base_url();
-    let ca = s.ca.to_str().unwrap();
+    let ca = TrustedCa::add(&s.ca);
     let proxy = ConnectProxy::start(&s._rt);
     let proxy_url = format!("http://{}", proxy.addr);
 
-    let via = fetch_in_child(&url, &[("SSL_CERT_FILE", ca), ("HTTPS_PROXY", &proxy_url)]);
+    let via = fetch_in_child(&url, &[ca.env(), vec![("HTTPS_PROXY", proxy_url.as_str())]].concat());
     assert!(via.starts_with("ok "), "through the proxy: {via}");
     let tunnels = proxy.tunnels.load(Ordering::SeqCst);
     assert!(tunnels >= 1, "the proxy carried the request ({tunnels} tunnels)");
 
     let direct = fetch_in_child(
         &url,
-        &[("SSL_CERT_FILE", ca), ("HTTPS_PROXY", &proxy_url), ("NO_PROXY", "127.0.0.1")],
+        &[ca.env(), vec![("HTTPS_PROXY", proxy_url.as_str()), ("NO_PROXY", "127.0.0.1")]].concat(),
     );
     assert!(direct.starts_with("ok "), "around the proxy: {direct}");
     assert_eq!(proxy.tunnels.load(Ordering::SeqCst), tunnels, "NO_PROXY kept the request off the proxy");
+}
+
+/// The test CA in the trust store a child's client reads, for as long as this lives.
+/// OpenSSL (Linux): a bundle of the test CA alone, named by the child's environment.
+#[cfg(not(windows))]
+struct TrustedCa(String);
+
+#[cfg(not(windows))]
+impl TrustedCa {
+    fn add(ca: &Path) -> TrustedCa {
+        TrustedCa(ca.to_str().unwrap().to_string())
+    }
+
+    /// A store without it at all (an empty bundle).
+    fn none(ca: &Path) -> TrustedCa {
+        let empty = ca.with_file_name("empty.pem");
+        std::fs::write(&empty, "").unwrap();
+        TrustedCa(empty.to_str().unwrap().to_string())
+    }
+
+    fn env(&self) -> Vec<(&str, &str)> {
+        vec![("SSL_CERT_FILE", self.0.as_str()), ("SSL_CERT_DIR", "/nonexistent")]
+    }
+}
+
+/// Windows (SChannel): the machine's Trusted Root Certification Authorities, through the same
+/// CryptoAPI store native-tls checks against; taken out again when dropped.
+#[cfg(windows)]
+struct TrustedCa(Option<schannel::cert_context::CertContext>);
+
+#[cfg(windows)]
+impl TrustedCa {
+    fn add(ca: &Path) -> TrustedCa {
+        use schannel::cert_store::{CertAdd, CertStore};
+        let pem = std::fs::read_to_string(ca).unwrap();
+        let cert = schannel::cert_context::CertContext::from_pem(&pem).expect("the test CA");
+        let mut roots = CertStore::open_local_machine("Root").expect("the machine's root store opens");
+        let added = roots.add_cert(&cert, CertAdd::ReplaceExisting).expect("added to the machine's roots");
+        TrustedCa(Some(added))
+    }
+
+    fn none(_: &Path) -> TrustedCa {
+        TrustedCa(None)
+    }
+
+    fn env(&self) -> Vec<(&str, &str)> {
+        Vec::new()
+    }
+}
+
+#[cfg(windows)]
+impl Drop for TrustedCa {
+    fn drop(&mut self) {
+        if let Some(cert) = self.0.take() {
+            cert.delete().expect("the test CA leaves the machine's roots");
+        }
+    }
 }
 
 /// The same through a proxy nobody here wrote (tinyproxy, from Debian), set up as companies often do:
