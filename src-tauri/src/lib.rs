@@ -17,6 +17,7 @@ pub mod logfile;
 pub mod loopback;
 pub mod memory;
 pub mod outbox;
+#[cfg(target_os = "linux")]
 pub mod scheme;
 pub mod state;
 
@@ -62,16 +63,17 @@ fn init_logging(handle: &tauri::AppHandle) {
 
 /// Makes this executable the handler of the app's URL scheme for the user. On Linux the entry is
 /// written by `scheme.rs`, which every opener can read (the plugin's quoted `Exec` defeats the generic
-/// `xdg-open`); on Windows the plugin writes the registry.
-#[cfg(any(target_os = "linux", all(debug_assertions, windows)))]
-fn register_scheme(handle: &tauri::AppHandle) {
+/// `xdg-open`); on Windows the deep-link plugin writes the user's registry
+/// (`HKCU\Software\Classes\<scheme>`, tested in `tests/windows_scheme.rs`).
+#[cfg(any(target_os = "linux", windows))]
+pub fn register_scheme<R: tauri::Runtime>(handle: &tauri::AppHandle<R>) -> Result<(), String> {
     #[cfg(target_os = "linux")]
     {
         let _ = handle;
         let program = std::env::var_os("APPIMAGE")
             .map(std::path::PathBuf::from)
             .or_else(|| std::env::current_exe().ok());
-        let result = match (program, scheme::xdg_homes()) {
+        match (program, scheme::xdg_homes()) {
             (Some(exe), Some((data, config))) => scheme::register(
                 "ATOM Marketplace",
                 &exe,
@@ -79,16 +81,14 @@ fn register_scheme(handle: &tauri::AppHandle) {
                 &data,
                 &config,
             )
-            .map(|_| ()),
-            _ => Err(std::io::Error::other("no home folder")),
-        };
-        if let Err(e) = result {
-            tracing::warn!("could not register the URL scheme: {e}");
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
+            _ => Err("no home folder".into()),
         }
     }
     #[cfg(windows)]
-    if let Err(e) = handle.deep_link().register_all() {
-        tracing::warn!("could not register the URL scheme: {e}");
+    {
+        handle.deep_link().register_all().map_err(|e| e.to_string())
     }
 }
 
@@ -178,7 +178,9 @@ pub fn run() {
             // debug one) do it at install time, and their own .desktop entry must stay the handler.
             #[cfg(any(target_os = "linux", all(debug_assertions, windows)))]
             if (cfg!(debug_assertions) && !installed_by_package()) || std::env::var_os("APPIMAGE").is_some() {
-                register_scheme(&handle);
+                if let Err(e) = register_scheme(&handle) {
+                    tracing::warn!("could not register the URL scheme: {e}");
+                }
             }
             let h = handle.clone();
             handle.deep_link().on_open_url(move |event| {
