@@ -77,4 +77,15 @@ if [ "$build_exe" = 1 ]; then
   exe="${CARGO_TARGET_DIR:-target}/${target:-}${target:+/}release/atom-marketplace.exe"
   [ -f "$exe" ] || { echo "no $exe was built" >&2; exit 1; }
   echo "built $exe ($(du -h "$exe" | cut -f1))"
+  if [ "$native" = 0 ]; then
+    # Wine has no WebView2 runtime, so the app cannot make its window; that it gets there and says so
+    # proves the .exe loads (every DLL it imports) and starts. A window is for the hosted job.
+    echo "== Windows: the release .exe starts under Wine and says what it lacks (WebView2)"
+    said=$(timeout 120 scripts/wine.sh "$exe" 2>&1) && status=0 || status=$?
+    if [ "$status" != 1 ] || ! grep -q "It needs the Microsoft Edge WebView2 Runtime" <<<"$said"; then
+      echo "the .exe ended with $status, saying: $said" >&2
+      exit 1
+    fi
+    echo "it ended with 1, saying: $(grep -m1 'could not open its window' <<<"$said")"
+  fi
 fi

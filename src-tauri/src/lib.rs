@@ -113,6 +113,32 @@ fn prewarm_http() {
     });
 }
 
+/// The window could not be made. On Windows that is nearly always a missing WebView2 runtime (Windows
+/// 11 has it and the installers bring it; a copied `.exe` on an older Windows may not): say so where
+/// the user sees it and end, rather than panic in Tauri's setup and leave a process with no window.
+fn cannot_open_window(e: &tauri::Error) -> ! {
+    let text = if cfg!(windows) {
+        format!(
+            "ATOM Marketplace could not open its window ({e}).\n\nIt needs the Microsoft Edge WebView2 \
+             Runtime. Install it from https://developer.microsoft.com/microsoft-edge/webview2/ and start \
+             the app again."
+        )
+    } else {
+        format!("ATOM Marketplace could not open its window ({e}).")
+    };
+    tracing::error!("{text}");
+    eprintln!("{text}");
+    #[cfg(windows)]
+    {
+        use windows_sys::Win32::UI::WindowsAndMessaging::{MessageBoxW, MB_ICONERROR, MB_OK};
+        let wide = |s: &str| s.encode_utf16().chain(Some(0)).collect::<Vec<u16>>();
+        let (body, title) = (wide(&text), wide("ATOM Marketplace"));
+        // SAFETY: both strings are NUL-terminated UTF-16 that outlive the call; no owner window.
+        unsafe { MessageBoxW(std::ptr::null_mut(), body.as_ptr(), title.as_ptr(), MB_OK | MB_ICONERROR) };
+    }
+    std::process::exit(1)
+}
+
 pub fn run() {
     // Before any thread starts: it sets the environment the web processes inherit.
     memory::tune_web_engine();
@@ -172,7 +198,9 @@ pub fn run() {
             } else {
                 None
             };
-            links::build_main_window(tauri_app, boot.as_ref().map(boot::Boot::script))?;
+            if let Err(e) = links::build_main_window(tauri_app, boot.as_ref().map(boot::Boot::script)) {
+                cannot_open_window(&e);
+            }
 
             // Development builds and AppImages register the URL scheme for this user; packages (even a
             // debug one) do it at install time, and their own .desktop entry must stay the handler.
