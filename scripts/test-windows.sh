@@ -89,3 +89,4 @@ if [ "$build_exe" = 1 ]; then
     echo "it ended with 1, saying: $(grep -m1 'could not open its window' <<<"$said")"
   fi
 fi
+echo "(Windows: $((SECONDS / 60)) min $((SECONDS % 60)) s)"

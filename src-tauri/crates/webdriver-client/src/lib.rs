@@ -75,6 +75,50 @@ pub fn screenshot_path(name: &str) -> PathBuf {
     dir.join(format!("{name}.png"))
 }
 
+/// Two distinct free ports: both are held while the second is chosen, so that they differ.
+fn two_free_ports() -> (u16, u16) {
+    let a = TcpListener::bind("127.0.0.1:0").unwrap();
+    let b = TcpListener::bind("127.0.0.1:0").unwrap();
+    (a.local_addr().unwrap().port(), b.local_addr().unwrap().port())
+}
+
+/// tauri-driver on two free ports, answering. A port can be taken by another process between its
+/// choice and the bind (browsers and servers start all through the scenarios): tauri-driver then ends,
+/// or, when it is WebKitWebDriver's port, runs on without answering (it forwards `/status`). Either way
+/// it is started again on other ports.
+async fn start_driver(http: &reqwest::Client, envs: &[(&str, String)]) -> (Child, String) {
+    for _ in 0..3 {
+        let (port, native) = two_free_ports();
+        let mut driver =
+            Command::new(std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into()))
+                .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
+                .envs(envs.iter().map(|(k, v)| (k, v)))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("tauri-driver is installed (scripts/setup.sh)");
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if http.get(format!("{base}/status")).send().await.is_ok() {
+                return (driver, base);
+            }
+            if let Ok(Some(status)) = driver.try_wait() {
+                eprintln!("tauri-driver ended at once ({status}) on ports {port}/{native}; trying others");
+                break;
+            }
+            if Instant::now() > deadline {
+                eprintln!("tauri-driver did not answer in 15 s on ports {port}/{native}; trying others");
+                let _ = driver.kill();
+                let _ = driver.wait();
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    panic!("tauri-driver did not start (three tries)");
+}
+
 /// The running app, driven through WebDriver.
 pub struct RunningApp {
     binary: PathBuf,
@@ -90,22 +134,8 @@ impl RunningApp {
     /// Starts `binary` with `args` and `envs` under tauri-driver, once no earlier copy of it runs.
     pub async fn start(binary: &Path, args: &[&str], envs: &[(&str, String)]) -> RunningApp {
         ensure_no_app_running(binary).await;
-        let port = free_port();
-        let native = free_port();
-        let driver = Command::new(std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into()))
-            .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
-            .envs(envs.iter().map(|(k, v)| (k, v)))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("tauri-driver is installed (scripts/setup.sh)");
-        let base = format!("http://127.0.0.1:{port}");
         let http = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while http.get(format!("{base}/status")).send().await.is_err() {
-            assert!(Instant::now() < deadline, "tauri-driver did not start");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        let (driver, base) = start_driver(&http, envs).await;
         // Only tauri:options: a browserName makes WebKitWebDriver refuse the session.
         let caps = json!({"capabilities": {"alwaysMatch": {"tauri:options": {"application": binary, "args": args}}}});
         let launched_at_ms = epoch_ms();
