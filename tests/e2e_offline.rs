@@ -248,8 +248,16 @@ async fn https_is_trusted_only_through_the_trust_store_the_app_is_given() {
 #[ignore = "needs a desktop session: scripts/test.sh"]
 async fn a_proxy_set_in_gnomes_settings_is_the_way_the_app_goes() {
     let _turn = ONE_AT_A_TIME.lock().await;
-    // On [::1]: GNOME's setting below leaves 127.0.0.1 alone, where WebDriver talks to the app.
-    let sandbox = atom_sandbox::start(config("[::1]:0".parse().unwrap())).await.unwrap();
+    // On this machine's network address, over HTTPS, as another computer's server is: the app goes to
+    // this computer's own servers (loopback) directly, whatever a proxy setting says.
+    let here = atom_sandbox::this_machines_address().expect("a network address besides loopback");
+    let dir = std::env::temp_dir().join(format!("atom-e2e-gnome-ca-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let tls = atom_sandbox::tls::write_test_ca_for(&dir, &[here.to_string()]).expect("a test CA");
+    let sandbox =
+        atom_sandbox::start(atom_sandbox::Config { tls: Some(tls), ..config(SocketAddr::new(here, 0)) })
+            .await
+            .expect("the HTTPS sandbox starts");
     let base = sandbox.base_url();
     // GNOME's Settings → Network Proxy, manual, to a proxy that is not there; in GSettings' key-file
     // store inside the profile (the same schema dconf keeps).
@@ -259,11 +267,12 @@ async fn a_proxy_set_in_gnomes_settings_is_the_way_the_app_goes() {
     std::fs::create_dir_all(&store).unwrap();
     std::fs::write(
         store.join("keyfile"),
-        format!("[system/proxy]\nmode='manual'\nignore-hosts=['localhost', '127.0.0.1']\n[system/proxy/http]\nhost='127.0.0.1'\nport={gone}\n"),
+        format!("[system/proxy]\nmode='manual'\nignore-hosts=['localhost', '127.0.0.0/8', '::1']\n[system/proxy/http]\nhost='127.0.0.1'\nport={gone}\n[system/proxy/https]\nhost='127.0.0.1'\nport={gone}\n"),
     )
     .unwrap();
     profile.extra_env.push(("XDG_CURRENT_DESKTOP", "GNOME".into()));
     profile.extra_env.push(("GSETTINGS_BACKEND", "keyfile".into()));
+    profile.extra_env.push(("SSL_CERT_FILE", dir.join("ca.pem").display().to_string()));
     let app = profile.launch_with(&["--server", &base]).await;
     // The server is up (below, it answers at once): only the proxy in the way can fail the request.
     let error = app.text("[data-testid=list-error]").await;
@@ -276,6 +285,7 @@ async fn a_proxy_set_in_gnomes_settings_is_the_way_the_app_goes() {
     first_row(&app).await;
     app.quit().await;
     sandbox.shutdown().await;
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// What the app saved for a server: the first page and the categories, in its catalogue cache folder.

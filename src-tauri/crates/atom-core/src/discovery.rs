@@ -8,7 +8,7 @@ use url::Url;
 
 use crate::env::{marketplace_scopes, CustomEnvironment, TokenEncoding};
 use crate::error::{Error, Result};
-use crate::http::{read_body, shared_client};
+use crate::http::{client_for, read_body};
 
 /// The RFC 8414 well-known suffix.
 pub const OAUTH_METADATA: &str = "/.well-known/oauth-authorization-server";
@@ -140,9 +140,9 @@ pub fn check_metadata(issuer: &str, source: MetadataSource, body: &[u8]) -> Resu
 
 /// Reads the metadata of the server at `issuer`: RFC 8414 first, then OpenID Connect Discovery.
 pub async fn discover(issuer: &str) -> Result<ServerMetadata> {
-    let http = shared_client().await?;
     let mut last = None;
     for (source, url) in metadata_urls(issuer)? {
+        let http = client_for(&url).await?;
         let resp = match http.get(url.clone()).header("Accept", "application/json").send().await {
             Ok(r) => r,
             Err(e) => return Err(Error::from_reqwest(e)),

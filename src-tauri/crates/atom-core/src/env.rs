@@ -108,10 +108,9 @@ pub struct Environment {
 
 fn parse_url(field: &str, s: &str) -> Result<Url, Error> {
     let url = Url::parse(s.trim()).map_err(|_| Error::Config(format!("{field} is not a valid URL")))?;
-    let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
     match url.scheme() {
         "https" => Ok(url),
-        "http" if loopback => Ok(url),
+        "http" if crate::http::is_loopback(&url) => Ok(url),
         _ => Err(Error::Config(format!("{field} must use https (plain http only on this computer)"))),
     }
 }

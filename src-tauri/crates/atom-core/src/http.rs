@@ -82,20 +82,26 @@ fn environment_names_a_proxy() -> bool {
     PROXY_VARIABLES.iter().any(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()))
 }
 
+/// What every client of the app has: its user agent, timeouts, and no redirects.
+fn client_builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .user_agent(user_agent())
+        .connect_timeout(limits::CONNECT_TIMEOUT)
+        .timeout(limits::REQUEST_TIMEOUT)
+        // Credentials must never follow a redirect to another host.
+        .redirect(reqwest::redirect::Policy::none())
+}
+
 /// The process's one HTTP client (a handle: clones share its connection pool). Building one loads the
 /// OS's trust store (OpenSSL parses the whole CA bundle: about 100 ms of CPU on this 2-core machine),
 /// so it is built once, and only when a request needs it: a session reads its saved catalogue without
 /// it. A caller that arrives while another builds it waits for that one instead of loading the store a
-/// second time. Blocks while it builds: async code calls [`shared_client`].
+/// second time. Blocks while it builds: async code calls [`client_for`]. It goes through the proxy
+/// the environment, the system or the desktop names; never ask it for this computer ([`is_loopback`]).
 pub(crate) fn http_client() -> Result<reqwest::Client> {
     SHARED
         .get_or_init(|| {
-            let mut builder = reqwest::Client::builder()
-                .user_agent(user_agent())
-                .connect_timeout(limits::CONNECT_TIMEOUT)
-                .timeout(limits::REQUEST_TIMEOUT)
-                // Credentials must never follow a redirect to another host.
-                .redirect(reqwest::redirect::Policy::none());
+            let mut builder = client_builder();
             if DESKTOP_PROXY.get().is_some() && !environment_names_a_proxy() {
                 // Setting a proxy turns reqwest's own reading of the environment off: only when it
                 // has nothing to read.
@@ -108,12 +114,40 @@ pub(crate) fn http_client() -> Result<reqwest::Client> {
         .map_err(Error::Config)
 }
 
-/// [`http_client`] for async code: the first build runs on a blocking thread, not on a runtime worker.
-pub(crate) async fn shared_client() -> Result<reqwest::Client> {
-    if let Some(built) = SHARED.get() {
-        return built.clone().map_err(Error::Config);
+/// The client for this computer's own servers: never through a proxy.
+static DIRECT: OnceLock<std::result::Result<reqwest::Client, String>> = OnceLock::new();
+
+fn direct_client() -> Result<reqwest::Client> {
+    DIRECT
+        .get_or_init(|| client_builder().no_proxy().build().map_err(|e| format!("cannot set up HTTP: {e}")))
+        .clone()
+        .map_err(Error::Config)
+}
+
+/// Whether `url` names this computer: `localhost`, 127.0.0.0/8 or `::1`. A proxy reaches such an
+/// address on *its* machine, not ours: a request sent there would carry the authorization code, the
+/// PKCE verifier, tokens and API keys off this computer in clear text, and a sign-in "to this computer"
+/// would succeed against the proxy's. So these always connect directly, whatever a proxy setting says.
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => {
+            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+        Some(url::Host::Domain(name)) => name.trim_end_matches('.').eq_ignore_ascii_case("localhost"),
+        None => false,
     }
-    tokio::task::spawn_blocking(http_client)
+}
+
+/// The client for a request to `url`: direct for this computer, the shared one (and its proxy)
+/// otherwise. The first build runs on a blocking thread, not on a runtime worker.
+pub(crate) async fn client_for(url: &Url) -> Result<reqwest::Client> {
+    let (built, build): (_, fn() -> Result<reqwest::Client>) =
+        if is_loopback(url) { (&DIRECT, direct_client) } else { (&SHARED, http_client) };
+    if let Some(client) = built.get() {
+        return client.clone().map_err(Error::Config);
+    }
+    tokio::task::spawn_blocking(build)
         .await
         .unwrap_or_else(|_| Err(Error::Config("cannot set up HTTP".into())))
 }
@@ -409,7 +443,7 @@ impl ApiClient {
         body: Option<&serde_json::Value>,
         etag: Option<&str>,
     ) -> Result<(StatusCode, HeaderMap, Vec<u8>)> {
-        let mut req = credential.apply(shared_client().await?.request(method, url.clone()));
+        let mut req = credential.apply(client_for(url).await?.request(method, url.clone()));
         if let Some(b) = body {
             req = req.json(b);
         }
@@ -594,6 +628,30 @@ mod tests {
     }
 
     const NOW: u64 = 1_800_000_000;
+
+    #[test]
+    fn this_computer_is_known_in_every_spelling() {
+        for own in [
+            "http://127.0.0.1:8080/",
+            "http://127.8.9.10/",
+            "https://localhost/",
+            "http://LOCALHOST.:3000/x",
+            "http://[::1]:9/",
+            "http://[::ffff:127.0.0.1]/",
+        ] {
+            assert!(super::is_loopback(&Url::parse(own).unwrap()), "{own}");
+        }
+        for other in [
+            "https://atomagentos.com/",
+            "http://10.0.0.1/",
+            "http://128.0.0.1/",
+            "http://localhost.example.com/",
+            "http://[::2]/",
+            "http://0.0.0.0/",
+        ] {
+            assert!(!super::is_loopback(&Url::parse(other).unwrap()), "{other}");
+        }
+    }
 
     #[test]
     fn reads_the_contracts_headers() {

@@ -28,7 +28,7 @@ use serde_json::{Map, Value};
 use crate::contract::limits;
 use crate::env::{Environment, TokenEncoding};
 use crate::error::{parse_oauth_error, Error, OAuthStep, Result};
-use crate::http::{read_body, shared_client};
+use crate::http::{client_for, read_body};
 use crate::secret::Secret;
 
 /// What the token endpoint gave. `Debug` shows no token.
@@ -113,7 +113,6 @@ type OAuthClient = oauth2::Client<
 /// The crate's HTTP hook, one per request: the core's own client, the body re-encoded for ATOM's JSON
 /// token requests, and the reply's status kept for the error reader.
 pub struct Transport {
-    http: reqwest::Client,
     encoding: TokenEncoding,
     last_status: Mutex<Option<u16>>,
 }
@@ -131,7 +130,7 @@ impl Transport {
         let (parts, body) = request.into_parts();
         let url = url::Url::parse(&parts.uri.to_string())
             .map_err(|_| Error::Config("the token endpoint is not a valid URL".into()))?;
-        let mut req = self.http.request(parts.method, url).header("Accept", "application/json");
+        let mut req = client_for(&url).await?.request(parts.method, url).header("Accept", "application/json");
         if let Some(auth) = parts.headers.get(http::header::AUTHORIZATION) {
             req = req.header(http::header::AUTHORIZATION, auth);
         }
@@ -192,7 +191,7 @@ impl TokenClient {
     }
 
     async fn transport(&self) -> Result<Transport> {
-        Ok(Transport { http: shared_client().await?, encoding: self.encoding, last_status: Mutex::new(None) })
+        Ok(Transport { encoding: self.encoding, last_status: Mutex::new(None) })
     }
 
     fn error(

@@ -9,18 +9,22 @@
 //! into which [`TrustedCa`] puts the test CA for the test's length (the machine's store, which needs
 //! an administrator, as CI runners are; the user's would ask the user in a dialog). macOS' Security
 //! framework reads neither: there, only the refusal is tested.
+//!
+//! The servers a proxy is to carry the requests for listen on this machine's own network address, not
+//! on loopback: requests for this computer (`localhost`, 127.0.0.0/8, `::1`) never go through a proxy.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use atom_core::{Environment, MemoryStore, SecretStore, Session};
+use atom_core::{Environment, MemoryStore, RedirectTarget, SecretStore, Session};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const CHILD: &str = "child_fetches_the_categories";
 
-/// Run in a child process by the tests below: one catalogue call, and its outcome on stdout.
+/// Run in a child process by the tests below: one catalogue call (after a browser sign-in and a
+/// rating, with `ATOM_TEST_SIGN_IN`), and its outcome on stdout.
 #[test]
 #[ignore = "a child process of the trust-store tests, which give it its environment"]
 fn child_fetches_the_categories() {
@@ -35,6 +39,16 @@ fn child_fetches_the_categories() {
     let outcome = rt.block_on(async {
         let env = Environment::sandbox(&server).unwrap();
         let session = Session::new(env, Arc::new(MemoryStore::default()) as Arc<dyn SecretStore>).unwrap();
+        if std::env::var_os("ATOM_TEST_SIGN_IN").is_some() {
+            // The user's browser, which the test plays itself (the sandbox approves at once); the code
+            // exchange with its PKCE verifier, the tokens and the write are the app's own requests.
+            let authorize = session.begin_login(RedirectTarget::Scheme);
+            let browser = reqwest::Client::builder().no_proxy().redirect(reqwest::redirect::Policy::none());
+            let reply = browser.build().unwrap().get(authorize.as_str()).send().await.unwrap();
+            let callback = reply.headers()["location"].to_str().unwrap().to_string();
+            session.complete_login(&callback).await?;
+            session.rate("web-router", 5, None).await?;
+        }
         session.categories().await
     });
     match outcome {
@@ -70,13 +84,21 @@ struct HttpsSandbox {
     _dir: TempDir,
 }
 
+/// This machine's network address (not loopback), where the sandboxes of these tests listen.
+fn this_machine() -> std::net::IpAddr {
+    atom_sandbox::this_machines_address()
+        .expect("this machine has a network address besides loopback (the proxy tests need one)")
+}
+
 fn https_sandbox() -> HttpsSandbox {
     let dir = TempDir::new("ca");
-    let tls = atom_sandbox::tls::write_test_ca(dir.path()).expect("test CA");
+    let ip = this_machine();
+    let tls = atom_sandbox::tls::write_test_ca_for(dir.path(), &[ip.to_string()]).expect("test CA");
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let config = atom_sandbox::Config { rate_limits: None, tls: Some(tls), ..Default::default() };
+    let addr = std::net::SocketAddr::new(ip, 0);
+    let config = atom_sandbox::Config { addr, rate_limits: None, tls: Some(tls), ..Default::default() };
     let sandbox = rt.block_on(atom_sandbox::start(config)).expect("the sandbox serves HTTPS");
-    assert!(sandbox.base_url().starts_with("https://127.0.0.1:"), "{}", sandbox.base_url());
+    assert!(sandbox.base_url().starts_with("https://"), "{}", sandbox.base_url());
     HttpsSandbox { _rt: rt, sandbox, ca: dir.path().join("ca.pem"), _dir: dir }
 }
 
@@ -88,7 +110,7 @@ fn a_certificate_from_an_unknown_authority_is_refused_with_what_to_do() {
     let system = fetch_in_child(&s.sandbox.base_url(), &[]);
     assert!(system.starts_with("certificate | "), "with the system's store: {system}");
     assert!(system.contains("trust store"), "the hint says what to do: {system}");
-    assert!(!system.contains("127.0.0.1"), "the message names no address: {system}");
+    assert!(!system.contains(&this_machine().to_string()), "the message names no address: {system}");
     #[cfg(not(any(windows, target_os = "macos")))]
     assert!(system.contains("(unable to get local issuer certificate)"), "OpenSSL's reason, once: {system}");
     #[cfg(windows)]
@@ -135,7 +157,8 @@ fn https_goes_through_the_proxy_unless_no_proxy_names_the_host() {
 
     let direct = fetch_in_child(
         &url,
-        &[ca.env(), vec![("HTTPS_PROXY", proxy_url.as_str()), ("NO_PROXY", "127.0.0.1")]].concat(),
+        &[ca.env(), vec![("HTTPS_PROXY", proxy_url.as_str()), ("NO_PROXY", &this_machine().to_string())]]
+            .concat(),
     );
     assert!(direct.starts_with("ok "), "around the proxy: {direct}");
     assert_eq!(proxy.tunnels.load(Ordering::SeqCst), tunnels, "NO_PROXY kept the request off the proxy");
@@ -208,7 +231,7 @@ fn a_proxy_that_asks_for_a_password_gets_it_from_the_proxy_address() {
     let s = https_sandbox();
     let url = s.sandbox.base_url();
     let ca = s.ca.to_str().unwrap();
-    let proxy = Tinyproxy::start("alice", "s3cret-Pa55");
+    let proxy = Tinyproxy::start(Some(("alice", "s3cret-Pa55")));
     let with = |auth: &str| format!("http://{auth}127.0.0.1:{}", proxy.port);
 
     let through =
@@ -231,18 +254,7 @@ fn a_proxy_that_asks_for_a_password_gets_it_from_the_proxy_address() {
         assert!(!refused.contains("Pa55") && !refused.contains("alice"), "no credentials in it: {refused}");
     }
 
-    // A plain-HTTP server (a custom one on a company's network): the proxy's 407 is then the reply itself.
-    let plain_sandbox =
-        s._rt.block_on(atom_sandbox::start(atom_sandbox::Config { rate_limits: None, ..Default::default() }));
-    let plain_sandbox = plain_sandbox.expect("a plain-HTTP sandbox");
-    let plain = plain_sandbox.base_url();
-    let refused = fetch_in_child(&plain, &[("HTTP_PROXY", &with(""))]);
-    assert!(
-        refused.starts_with("proxy | the network's proxy asks for a user name and password | "),
-        "{refused}"
-    );
-    let through = fetch_in_child(&plain, &[("HTTP_PROXY", &with("alice:s3cret-Pa55@"))]);
-    assert!(through.starts_with("ok "), "plain HTTP with the password: {through}\n{}", proxy.log());
+    // (No plain-HTTP case: the app speaks plain HTTP only to this computer, which no proxy carries.)
 
     // A proxy that is not there: the network is down as far as the app can tell, and it says where.
     let gone = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
@@ -269,13 +281,59 @@ fn a_proxy_that_asks_for_a_password_gets_it_from_the_proxy_address() {
         "the environment's proxy won: {refused}"
     );
 
+    let here = this_machine().to_string();
     let around =
-        fetch_in_child(&url, &[("SSL_CERT_FILE", ca), ("HTTPS_PROXY", &with("")), ("NO_PROXY", "127.0.0.1")]);
+        fetch_in_child(&url, &[("SSL_CERT_FILE", ca), ("HTTPS_PROXY", &with("")), ("NO_PROXY", &here)]);
     assert!(around.starts_with("ok "), "NO_PROXY goes around it: {around}");
 }
 
-/// tinyproxy in the foreground on a free loopback port, with Basic authentication, logging each
-/// request; stopped when dropped.
+/// This computer's own servers are never reached through a proxy, whatever the environment or the
+/// desktop names: a proxy would reach *its* machine's loopback, and the requests (the authorization
+/// code, the PKCE verifier, tokens, API keys) would leave this one in clear text. A whole sign-in and a
+/// write against a sandbox on 127.0.0.1, and reads from it as `localhost` and from one on `[::1]`, with
+/// every proxy variable naming tinyproxy, then with the desktop's proxy setting naming it: tinyproxy is
+/// asked nothing. The same settings do carry another computer's server (a sandbox on this machine's
+/// network address, as another computer reaches it), so the first half does not pass for want of a
+/// proxy.
+#[test]
+#[ignore = "needs tinyproxy (scripts/setup.sh installs it): scripts/test.sh runs it"]
+fn this_computer_is_never_reached_through_a_proxy() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let config = |addr: &str| atom_sandbox::Config {
+        addr: addr.parse().unwrap(),
+        auto_approve: true,
+        rate_limits: None,
+        ..Default::default()
+    };
+    let v4 = rt.block_on(atom_sandbox::start(config("127.0.0.1:0"))).expect("a sandbox on 127.0.0.1");
+    let v6 = rt.block_on(atom_sandbox::start(config("[::1]:0"))).expect("a sandbox on ::1");
+    let proxy = Tinyproxy::start(None);
+    let address = format!("http://127.0.0.1:{}", proxy.port);
+    let every_variable: Vec<(&str, &str)> =
+        atom_core::http::PROXY_VARIABLES.iter().map(|name| (*name, address.as_str())).collect();
+
+    let sign_in = [every_variable.clone(), vec![("ATOM_TEST_SIGN_IN", "1")]].concat();
+    let signed_in = fetch_in_child(&v4.base_url(), &sign_in);
+    assert!(signed_in.starts_with("ok "), "signed in and rated on this computer: {signed_in}");
+    for server in [v4.base_url().replace("127.0.0.1", "localhost"), v6.base_url()] {
+        let read = fetch_in_child(&server, &every_variable);
+        assert!(read.starts_with("ok "), "{server}: {read}");
+    }
+    let desktop = [("ATOM_TEST_DESKTOP_PROXY", address.as_str()), ("ATOM_TEST_SIGN_IN", "1")];
+    let signed_in = fetch_in_child(&v4.base_url(), &desktop);
+    assert!(signed_in.starts_with("ok "), "with the desktop's proxy: {signed_in}");
+    assert_eq!(proxy.requests(), Vec::<String>::new(), "tinyproxy was asked");
+
+    let s = https_sandbox();
+    let ca = s.ca.to_str().unwrap();
+    let through =
+        fetch_in_child(&s.sandbox.base_url(), &[every_variable, vec![("SSL_CERT_FILE", ca)]].concat());
+    assert!(through.starts_with("ok "), "{through}");
+    assert_eq!(proxy.tunnels_to(&s.sandbox.base_url()), 1, "tinyproxy carried it:\n{}", proxy.log());
+}
+
+/// tinyproxy in the foreground on a free loopback port, with Basic authentication when given a user and
+/// a password, logging each connection and request; stopped when dropped.
 struct Tinyproxy {
     port: u16,
     child: std::process::Child,
@@ -283,15 +341,17 @@ struct Tinyproxy {
 }
 
 impl Tinyproxy {
-    fn start(user: &str, password: &str) -> Tinyproxy {
+    fn start(credentials: Option<(&str, &str)>) -> Tinyproxy {
         let dir = TempDir::new("tinyproxy");
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let log = dir.path().join("tinyproxy.log");
-        let config = format!(
-            "Port {port}\nListen 127.0.0.1\nTimeout 30\nMaxClients 20\nLogLevel Info\nLogFile \"{}\"\n\
-             BasicAuth {user} {password}\n",
+        let mut config = format!(
+            "Port {port}\nListen 127.0.0.1\nTimeout 30\nMaxClients 20\nLogLevel Info\nLogFile \"{}\"\n",
             log.display()
         );
+        if let Some((user, password)) = credentials {
+            config.push_str(&format!("BasicAuth {user} {password}\n"));
+        }
         let conf = dir.path().join("tinyproxy.conf");
         std::fs::write(&conf, config).unwrap();
         let child = Command::new("tinyproxy")
@@ -311,6 +371,16 @@ impl Tinyproxy {
 
     fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("tinyproxy.log")).unwrap_or_default()
+    }
+
+    /// The requests tinyproxy was asked to carry (`GET http://…`, `CONNECT host:port`), in order.
+    fn requests(&self) -> Vec<String> {
+        self.log()
+            .lines()
+            .filter_map(|l| {
+                l.split_once("Request (file descriptor ")?.1.split_once("): ").map(|(_, r)| r.to_string())
+            })
+            .collect()
     }
 
     /// How many tunnels tinyproxy opened to the server at `url`.

@@ -314,6 +314,17 @@ async fn index() -> Html<String> {
 }
 
 /// The sandbox's routes over `state`.
+/// An address of this machine that is not loopback (the one its default route leaves by), or `None`
+/// on a machine with loopback alone. For tests whose sandbox must be reached as another computer's
+/// server is: clients never send requests for this computer's loopback through a proxy.
+pub fn this_machines_address() -> Option<IpAddr> {
+    let socket = std::net::UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0)).ok()?;
+    // Connecting a UDP socket sends nothing: it only picks the route, and so the local address.
+    socket.connect((Ipv4Addr::new(198, 51, 100, 1), 9)).ok()?;
+    let ip = socket.local_addr().ok()?.ip();
+    (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
+}
+
 pub fn router(state: Arc<AppState>) -> Router {
     let api = Router::new()
         .route(paths::SKILLS, get(api::list_skills))

@@ -18,6 +18,12 @@ use tokio_rustls::TlsAcceptor;
 /// written as PEM files: `ca.pem` (what a test puts in a client's trust store), `cert.pem` and
 /// `key.pem` (what the sandbox serves). Nothing outside the test trusts it.
 pub fn write_test_ca(dir: &Path) -> Result<crate::config::TlsFiles, String> {
+    write_test_ca_for(dir, &[])
+}
+
+/// [`write_test_ca`], with the certificate also valid for `names` (host names or IP addresses): for
+/// a sandbox listening on another of this machine's addresses.
+pub fn write_test_ca_for(dir: &Path, names: &[String]) -> Result<crate::config::TlsFiles, String> {
     use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose};
     let e = |e: rcgen::Error| e.to_string();
     let mut ca = CertificateParams::new(Vec::<String>::new()).map_err(e)?;
@@ -26,8 +32,9 @@ pub fn write_test_ca(dir: &Path) -> Result<crate::config::TlsFiles, String> {
     ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
     let ca_key = KeyPair::generate().map_err(e)?;
     let ca_cert = ca.self_signed(&ca_key).map_err(e)?;
-    let mut leaf =
-        CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()]).map_err(e)?;
+    let mut subject = vec!["localhost".to_string(), "127.0.0.1".to_string()];
+    subject.extend(names.iter().cloned());
+    let mut leaf = CertificateParams::new(subject).map_err(e)?;
     leaf.distinguished_name.push(DnType::CommonName, "atom-sandbox");
     let key = KeyPair::generate().map_err(e)?;
     let cert = leaf.signed_by(&key, &ca_cert, &ca_key).map_err(e)?;
