@@ -137,6 +137,37 @@ async fn an_expired_token_met_by_the_server_is_refreshed_and_the_call_replayed()
     assert_eq!(h.api_count("GET /categories", 200).await, 1);
 }
 
+/// A slow call's refusal comes back after other calls have already refreshed the token it carried: it
+/// is replayed with the newer token, not sent to the token endpoint again (a second refresh for one
+/// expiry, seen against a third-party server, rotates the token twice and races the keystore).
+#[tokio::test]
+async fn a_late_401_for_a_replaced_token_is_replayed_with_the_new_one_not_refreshed_again() {
+    let h = Harness::start(config()).await;
+    h.sign_in().await;
+    let before = h.token_requests("refresh_token").await;
+    // The slow call: the server takes 2.5 s to refuse the token it carries.
+    let expired = "{\"success\":false,\"error\":{\"code\":\"OAUTH_TOKEN_EXPIRED\",\"message\":\"expired\",\"details\":{}}}";
+    h.arm_fault(
+        serde_json::json!({"endpoint": "GET /skills", "status": 401, "body": expired, "delay_ms": 2500}),
+    )
+    .await;
+    let session = h.session.clone();
+    let slow =
+        tokio::spawn(
+            async move { session.skills(&SkillQuery { limit: Some(1), ..Default::default() }).await },
+        );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Meanwhile the server ends the token, and the next calls meet that: one of them refreshes.
+    assert!(h.expire_access_tokens().await >= 1);
+    h.session.categories().await.expect("refreshed and replayed");
+    h.session.skill("web-router").await.expect("with the refreshed token");
+    assert_eq!(h.token_requests("refresh_token").await, before + 1);
+    slow.await.unwrap().expect("the slow call is replayed with the newer token");
+    assert_eq!(h.api_count("GET /skills", 401).await, 1);
+    assert_eq!(h.api_count("GET /skills", 200).await, 1);
+    assert_eq!(h.token_requests("refresh_token").await, before + 1, "one refresh for one expiry");
+}
+
 #[tokio::test]
 async fn offline_refresh_keeps_the_user_signed_in() {
     let h = Harness::start(config()).await;

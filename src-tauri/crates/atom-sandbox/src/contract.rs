@@ -26,6 +26,9 @@ pub mod paths {
     pub const HOOK_STATS: &str = "/stats";
     pub const HOOK_RESET: &str = "/reset";
     pub const HOOK_FAULTS: &str = "/faults";
+    /// Every access token issued so far expires now: the server stops taking them, whatever the client
+    /// believes about their lifetime.
+    pub const HOOK_EXPIRE_ACCESS_TOKENS: &str = "/expire-access-tokens";
 }
 
 /// Limits and lifetimes.

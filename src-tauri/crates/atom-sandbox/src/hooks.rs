@@ -150,6 +150,16 @@ pub async fn reset(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Re
     Json(json!({ "success": true })).into_response()
 }
 
+/// `POST /__sandbox/expire-access-tokens`: every access token issued so far is refused as expired from
+/// now on (`OAUTH_TOKEN_EXPIRED`), as when a server ends tokens sooner than their `expires_in` said.
+pub async fn expire_access_tokens(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    if !crate::is_json(&headers) {
+        return ApiError::unsupported_media_type().into_response();
+    }
+    let expired = state.oauth.lock().expire_access_tokens(crate::unix_now_ms());
+    Json(json!({ "success": true, "expired": expired })).into_response()
+}
+
 /// `POST /__sandbox/faults` arms a fault; `DELETE` clears them all.
 pub async fn add_fault(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
     if !crate::is_json(&headers) {

@@ -346,7 +346,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         let hooks = Router::new()
             .route(paths::HOOK_STATS, get(hooks::stats))
             .route(paths::HOOK_RESET, post(hooks::reset))
-            .route(paths::HOOK_FAULTS, post(hooks::add_fault).delete(hooks::clear_faults));
+            .route(paths::HOOK_FAULTS, post(hooks::add_fault).delete(hooks::clear_faults))
+            .route(paths::HOOK_EXPIRE_ACCESS_TOKENS, post(hooks::expire_access_tokens));
         app = app.nest(paths::HOOKS, hooks);
     }
     app.layer(DefaultBodyLimit::max(limits::MAX_BODY_BYTES))

@@ -559,6 +559,24 @@ impl Session {
         self.refresh_now().await
     }
 
+    /// A token to replace `refused`, which the server turned down: the current one if a refresh has
+    /// brought it since `refused` was sent (a slow request can come back after the refresh that its
+    /// 401 would start), else a new one. One refresh for any number of such calls.
+    async fn token_instead_of(&self, refused: &Secret) -> Result<Secret> {
+        let newer = || match &*self.inner.auth.lock() {
+            Auth::OAuth(OAuth { access: Some(access), .. }) if access != refused => Some(access.clone()),
+            _ => None,
+        };
+        if let Some(access) = newer() {
+            return Ok(access);
+        }
+        let _gate = self.inner.refresh_gate.lock().await;
+        if let Some(access) = newer() {
+            return Ok(access);
+        }
+        self.refresh_now().await
+    }
+
     /// Refreshes now, whatever the token's age: for a wake from sleep, or a user's "reconnect".
     pub async fn refresh(&self) -> Result<AuthState> {
         self.access_token(true).await?;
@@ -794,10 +812,10 @@ impl Session {
         }
         let result = op(credential.clone()).await;
         match (&credential, result) {
-            (Credential::Bearer(_), Err(e))
+            (Credential::Bearer(refused), Err(e))
                 if matches!(e.code(), ErrorCode::TokenExpired | ErrorCode::TokenInvalid) =>
             {
-                let fresh = self.access_token(true).await?;
+                let fresh = self.token_instead_of(refused).await?;
                 op(Credential::Bearer(fresh)).await
             }
             (Credential::ApiKey(_), Err(e)) if write && e.code() == ErrorCode::InsufficientScope => {

@@ -171,6 +171,19 @@ impl Harness {
         assert_eq!(resp.status(), 201);
     }
 
+    /// The server stops taking every access token it has issued (they expire now, on its clock).
+    pub async fn expire_access_tokens(&self) -> u64 {
+        let resp = self
+            .http
+            .post(self.url("/__sandbox/expire-access-tokens"))
+            .json(&serde_json::json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        resp.json::<Value>().await.unwrap()["expired"].as_u64().unwrap()
+    }
+
     /// The refresh token the keystore holds.
     pub fn stored_refresh_token(&self) -> Option<String> {
         self.store

@@ -118,6 +118,19 @@ impl OAuthStore {
         })
     }
 
+    /// Ends every active access token's life now (a test hook: the server's clock, not the client's,
+    /// decides); returns how many.
+    pub fn expire_access_tokens(&mut self, now: u64) -> usize {
+        let mut expired = 0;
+        for t in self.tokens.values_mut() {
+            if t.kind == TokenKind::Access && t.status == TokenStatus::Active && t.expires_at_ms > now {
+                t.expires_at_ms = now;
+                expired += 1;
+            }
+        }
+        expired
+    }
+
     /// Revokes a grant and every token issued under it; returns what changed, for persistence.
     pub(super) fn revoke_grant(&mut self, grant_id: &str) -> (Option<Grant>, Vec<TokenRecord>) {
         let grant = self.grants.get_mut(grant_id).map(|g| {
