@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use super::webdriver::{descendants, free_port, ELEMENT};
-use super::{Profile, RunningApp};
+use super::{screenshot_path, Profile, RunningApp};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -216,7 +216,14 @@ pub async fn start_sign_in(app: &RunningApp, profile: &Profile) -> String {
         if pages.len() > before {
             return pages.last().unwrap().clone();
         }
-        assert!(std::time::Instant::now() < deadline, "the app did not open the sign-in page");
+        if std::time::Instant::now() >= deadline {
+            // What the app showed and what the opener saw, so that a failure explains itself.
+            let opened = app.attribute("[data-testid=sign-in-waiting]", "data-opened").await;
+            let error = app.attribute("[data-testid=sign-in-error]", "data-code").await;
+            let log = std::fs::read_to_string(profile.browser_log()).unwrap_or_default();
+            app.screenshot(&screenshot_path("sign-in-not-opened")).await;
+            panic!("the app did not open the sign-in page (opened: {opened:?}, error: {error:?}); browser log:\n{log}");
+        }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

@@ -188,12 +188,19 @@ impl RunningApp {
         }
     }
 
-    /// Clicks, retrying while something covers the element (a toast fading out), and fails loudly
-    /// if the click never lands.
+    /// Clicks, waiting while the element is disabled (a click on a disabled button does nothing, and
+    /// WebDriver says nothing: the app may still be busy with the previous action) and retrying while
+    /// something covers it (a toast fading out); fails loudly if the click never lands.
     pub async fn click(&self, css: &str) {
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
             let id = self.wait_for(css).await;
+            let enabled = self.cmd(reqwest::Method::GET, &format!("/element/{id}/enabled"), None).await;
+            if enabled == Value::Bool(false) {
+                assert!(Instant::now() < deadline, "could not click {css}: it stayed disabled for 15 s");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
             let v = self.cmd(reqwest::Method::POST, &format!("/element/{id}/click"), Some(json!({}))).await;
             if v.get("error").is_none() {
                 return;
