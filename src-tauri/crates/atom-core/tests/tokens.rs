@@ -137,13 +137,16 @@ async fn an_expired_token_met_by_the_server_is_refreshed_and_the_call_replayed()
     assert_eq!(h.api_count("GET /categories", 200).await, 1);
 }
 
-/// A slow call's refusal comes back after other calls have already refreshed the token it carried: it
-/// is replayed with the newer token, not sent to the token endpoint again (a second refresh for one
-/// expiry, seen against a third-party server, rotates the token twice and races the keystore).
+/// Five calls at once with a token the server has ended. A slow call's refusal comes back after the
+/// others have already refreshed the token it carried: it is replayed with the newer token, not sent to
+/// the token endpoint again (a second refresh for one expiry, seen against a third-party server, rotates
+/// the token twice and races the keystore).
 #[tokio::test]
 async fn a_late_401_for_a_replaced_token_is_replayed_with_the_new_one_not_refreshed_again() {
     let h = Harness::start(config()).await;
     h.sign_in().await;
+    let page = h.session.skills(&SkillQuery { limit: Some(4), ..Default::default() }).await.unwrap();
+    let slugs: Vec<String> = page.skills.iter().map(|s| s.slug.clone()).collect();
     let before = h.token_requests("refresh_token").await;
     // The slow call: the server takes 2.5 s to refuse the token it carries.
     let expired = "{\"success\":false,\"error\":{\"code\":\"OAUTH_TOKEN_EXPIRED\",\"message\":\"expired\",\"details\":{}}}";
@@ -157,14 +160,20 @@ async fn a_late_401_for_a_replaced_token_is_replayed_with_the_new_one_not_refres
             async move { session.skills(&SkillQuery { limit: Some(1), ..Default::default() }).await },
         );
     tokio::time::sleep(Duration::from_millis(500)).await;
-    // Meanwhile the server ends the token, and the next calls meet that: one of them refreshes.
+    // Meanwhile the server ends the token, and four more calls meet that at once: one refresh for them.
     assert!(h.expire_access_tokens().await >= 1);
-    h.session.categories().await.expect("refreshed and replayed");
-    h.session.skill("web-router").await.expect("with the refreshed token");
+    let calls = slugs.into_iter().map(|slug| {
+        let session = h.session.clone();
+        tokio::spawn(async move { session.skill(&slug).await })
+    });
+    for call in futures_join(calls).await {
+        call.expect("refreshed and replayed");
+    }
+    assert!(h.api_count("GET /skills/{id}", 401).await >= 1, "the server refused the ended token");
     assert_eq!(h.token_requests("refresh_token").await, before + 1);
     slow.await.unwrap().expect("the slow call is replayed with the newer token");
     assert_eq!(h.api_count("GET /skills", 401).await, 1);
-    assert_eq!(h.api_count("GET /skills", 200).await, 1);
+    assert_eq!(h.api_count("GET /skills", 200).await, 2, "the first page, then the slow call's replay");
     assert_eq!(h.token_requests("refresh_token").await, before + 1, "one refresh for one expiry");
 }
 
