@@ -61,31 +61,27 @@ pub fn open_in_browser(handle: &AppHandle, url: &Url) -> Result<(), String> {
 /// Runs `program args… url` and watches it for `wait`: an exit with an error (xdg-open exits 3 or 4
 /// when it found no browser, or its browser refused to run) is a failure; a success, or still running
 /// (a browser kept in the foreground), is a start.
+///
+/// What it writes to its error output is read as it comes, on a thread of its own, and only the end of
+/// it kept (to say why it failed): a browser that stays in the foreground and says a lot is never
+/// blocked on a full pipe.
 #[cfg(target_os = "linux")]
 pub fn launch(program: &str, args: &[&str], url: &str, wait: std::time::Duration) -> Result<(), LaunchError> {
-    use std::process::{Command, Stdio};
-    let mut child = match Command::new(program)
-        .args(args)
-        .arg(url)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
+    let mut child = match opener_command(program, args, url, &crate::memory::applied_engine_tuning()).spawn()
     {
         Ok(c) => c,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(LaunchError::Missing),
         Err(e) => return Err(LaunchError::Failed(e.to_string())),
     };
+    let said = child.stderr.take().map(ErrorOutput::drain);
     let deadline = std::time::Instant::now() + wait;
     loop {
         match child.try_wait() {
             Ok(Some(status)) if status.success() => return Ok(()),
             Ok(Some(status)) => {
-                let mut said = String::new();
-                if let Some(mut err) = child.stderr.take() {
-                    let _ = std::io::Read::read_to_string(&mut err, &mut said);
-                }
-                let last = said.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_string();
+                let said = said.map(|s| s.end()).unwrap_or_default();
+                let last = said.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+                let last: String = last.chars().take(200).collect();
                 let code = status.code().map(|c| c.to_string()).unwrap_or_else(|| "a signal".into());
                 return Err(LaunchError::Failed(
                     format!("{program} ended with {code} {last}").trim().to_string(),
@@ -101,6 +97,59 @@ pub fn launch(program: &str, args: &[&str], url: &str, wait: std::time::Duration
             }
             Err(e) => return Err(LaunchError::Failed(e.to_string())),
         }
+    }
+}
+
+/// The opener's command: no input, output discarded, error output piped; without the app's own tuning
+/// of its web engine (`without`: what [`crate::memory::tune_web_engine`] set), which is not the
+/// browser's to inherit.
+#[cfg(target_os = "linux")]
+fn opener_command(program: &str, args: &[&str], url: &str, without: &[&str]) -> std::process::Command {
+    use std::process::{Command, Stdio};
+    let mut cmd = Command::new(program);
+    cmd.args(args).arg(url).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
+    for name in without {
+        cmd.env_remove(name);
+    }
+    cmd
+}
+
+/// The end of what a process writes to its error output, read on a thread until the pipe closes.
+#[cfg(target_os = "linux")]
+struct ErrorOutput {
+    kept: std::sync::Arc<parking_lot::Mutex<Vec<u8>>>,
+    done: std::sync::mpsc::Receiver<()>,
+}
+
+#[cfg(target_os = "linux")]
+impl ErrorOutput {
+    /// How much of the end is kept.
+    const KEEP: usize = 4096;
+
+    fn drain(mut pipe: std::process::ChildStderr) -> ErrorOutput {
+        let kept = std::sync::Arc::new(parking_lot::Mutex::new(Vec::new()));
+        let (tx, done) = std::sync::mpsc::channel();
+        let sink = kept.clone();
+        std::thread::spawn(move || {
+            let mut chunk = [0u8; 8192];
+            while let Ok(n @ 1..) = std::io::Read::read(&mut pipe, &mut chunk) {
+                let mut kept = sink.lock();
+                kept.extend_from_slice(&chunk[..n]);
+                if kept.len() > Self::KEEP {
+                    let extra = kept.len() - Self::KEEP;
+                    kept.drain(..extra);
+                }
+            }
+            let _ = tx.send(());
+        });
+        ErrorOutput { kept, done }
+    }
+
+    /// What was kept, once the pipe closed or after a moment (a browser the opener started may hold
+    /// the pipe open long after the opener ended).
+    fn end(self) -> String {
+        let _ = self.done.recv_timeout(std::time::Duration::from_millis(500));
+        String::from_utf8_lossy(&self.kept.lock()).into_owned()
     }
 }
 
@@ -260,6 +309,54 @@ mod tests {
         assert_eq!(launch("sleep", &[], "5", quick), Ok(()));
         assert!(started.elapsed() < std::time::Duration::from_secs(2));
         assert_eq!(launch("no-such-opener-anywhere", &[], "x", quick), Err(LaunchError::Missing));
+    }
+
+    /// A browser kept in the foreground that writes a lot to its error output (200 KiB, three times a
+    /// pipe's buffer) goes on running: nothing it writes can block it.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_browser_that_says_a_lot_is_never_blocked_by_it() {
+        let dir = std::env::temp_dir().join(format!("atom-opener-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let marker = dir.join("went-on");
+        let script = "head -c 204800 /dev/zero | tr '\\0' x >&2; touch \"$1\"; sleep 2";
+        let quick = std::time::Duration::from_millis(300);
+        let marker_arg = marker.display().to_string();
+        assert_eq!(launch("sh", &["-c", script, "browser"], &marker_arg, quick), Ok(()));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !marker.exists() {
+            assert!(std::time::Instant::now() < deadline, "the browser was blocked writing its error output");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        // One that says a lot and fails is still told apart, with the end of what it said.
+        let failed = launch(
+            "sh",
+            &[
+                "-c",
+                "head -c 204800 /dev/zero | tr '\\0' y >&2; echo >&2; echo 'the last word' >&2; exit 3",
+                "opener",
+            ],
+            "x",
+            quick,
+        );
+        match failed {
+            Err(LaunchError::Failed(why)) => {
+                assert!(why.contains("the last word") && why.len() < 400, "{why}")
+            }
+            other => panic!("{other:?}"),
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// The browser does not inherit the app's own tuning of its web engine (a value the user set is
+    /// theirs, and passes through).
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_browser_does_not_inherit_the_apps_engine_tuning() {
+        let cmd = opener_command("xdg-open", &[], "https://example.com", &["JSC_thresholdForJITSoon"]);
+        let removed: Vec<_> =
+            cmd.get_envs().filter(|(_, v)| v.is_none()).map(|(k, _)| k.to_owned()).collect();
+        assert_eq!(removed, ["JSC_thresholdForJITSoon"]);
     }
 
     #[test]

@@ -29,14 +29,27 @@ pub fn engine_tuning_to_apply(is_set: impl Fn(&str) -> bool) -> Vec<(&'static st
     ENGINE_TUNING.iter().copied().filter(|(name, _)| !is_set(name)).collect()
 }
 
+/// What [`tune_web_engine`] put in the environment (not what the user had set).
+static APPLIED: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+
 /// Puts [`ENGINE_TUNING`] in this process's environment, for the web processes it will start. Only
 /// where the webview is WebKitGTK; to be called first thing, before any thread is started.
 pub fn tune_web_engine() {
     #[cfg(target_os = "linux")]
-    for (name, value) in engine_tuning_to_apply(|name| std::env::var_os(name).is_some()) {
-        // Called from `run()` before it starts any thread: nothing else reads the environment yet.
-        std::env::set_var(name, value);
+    {
+        let apply = engine_tuning_to_apply(|name| std::env::var_os(name).is_some());
+        for (name, value) in &apply {
+            // Called from `run()` before it starts any thread: nothing else reads the environment yet.
+            std::env::set_var(name, value);
+        }
+        let _ = APPLIED.set(apply.into_iter().map(|(name, _)| name).collect());
     }
+}
+
+/// The names [`tune_web_engine`] set: the app's own, which programs it starts for the user (the
+/// browser) must not inherit.
+pub fn applied_engine_tuning() -> Vec<&'static str> {
+    APPLIED.get().cloned().unwrap_or_default()
 }
 
 /// Returns the heap memory that is free at the top and in the middle of every arena to the OS.
