@@ -124,6 +124,9 @@ pub mod limits {
     pub const URL_MAX: usize = 2048;
     pub const PRICE_MAX: f64 = 1_000_000.0;
     pub const REVIEW_MAX: usize = 1000;
+    /// [chosen] The longest id or slug the client sends (a UUID is 36; a slug comes from a name of at most
+    /// 100 characters).
+    pub const SKILL_ID_MAX: usize = 200;
     /// A list page when the query names no size.
     pub const SKILLS_PAGE_DEFAULT: u32 = 50;
     pub const SKILLS_PAGE_MAX: u32 = 100;

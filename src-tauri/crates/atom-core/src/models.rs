@@ -368,6 +368,20 @@ pub fn validate_rating(rating: u8, review: Option<&str>, review_required: bool) 
     }
 }
 
+/// Whether `id` can name a skill: an id (a UUID) or a slug, 1 to [`limits::SKILL_ID_MAX`] of `A-Z a-z
+/// 0-9 - _`. Anything else is refused before a request is made: a dot segment (`.`, `..`, even
+/// percent-encoded) would take the request out of its path segment, to the marketplace's root.
+pub fn validate_skill_id(id: &str) -> Result<(), Error> {
+    let ok = (1..=limits::SKILL_ID_MAX).contains(&id.len())
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        return Ok(());
+    }
+    let why =
+        format!("is not a skill's id or slug (1 to {} letters, digits, '-' or '_')", limits::SKILL_ID_MAX);
+    Err(Error::Invalid { fields: BTreeMap::from([("skill".to_string(), why)]) })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

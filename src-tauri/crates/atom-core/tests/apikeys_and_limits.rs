@@ -310,3 +310,28 @@ async fn anonymous_writes_are_refused_locally() {
     assert_eq!(err.code(), "auth_required");
     assert_eq!(h.api_total().await, 0);
 }
+
+/// `.` and `..` (and anything else outside an id's or slug's characters) are refused before a request:
+/// percent-encoded, a dot segment is still one to a URL parser, and `skill("..")` would read the
+/// marketplace's root, `rate("..")` post to it.
+#[tokio::test]
+async fn ids_that_would_leave_their_path_segment_are_refused_before_any_request() {
+    let h = Harness::start(config()).await;
+    h.sign_in().await;
+    let before = h.api_total().await;
+    for id in [".", "..", "%2e%2e", "a/b", "a?b", "a#b", "", " web", "ümlaut", &"x".repeat(201)] {
+        match h.session.skill(id).await {
+            Err(Error::Invalid { fields }) => assert!(fields.contains_key("skill"), "{id:?}: {fields:?}"),
+            other => panic!("{id:?} was not refused: {other:?}"),
+        }
+        assert!(matches!(h.session.reviews(id, 10, 0).await, Err(Error::Invalid { .. })), "{id:?}");
+        assert!(matches!(h.session.rate(id, 5, None).await, Err(Error::Invalid { .. })), "{id:?}");
+        assert!(matches!(h.session.post_review(id, 5, "Fine").await, Err(Error::Invalid { .. })), "{id:?}");
+    }
+    assert_eq!(h.api_total().await, before, "nothing was sent");
+    // Ids and slugs of the contract's characters go through.
+    let page = h.session.skills(&SkillQuery { limit: Some(1), ..Default::default() }).await.unwrap();
+    let skill = &page.skills[0];
+    h.session.skill(&skill.slug).await.unwrap();
+    h.session.skill(&skill.id).await.unwrap();
+}

@@ -12,8 +12,8 @@ use crate::contract::{limits, paths};
 use crate::error::{Error, Result};
 use crate::http::{Credential, Fetched, Freshness};
 use crate::models::{
-    validate_rating, Categories, Category, RateResult, Review, ReviewPage, SkillDetail, SkillPage,
-    SkillQuery, Submission, SubmitResult,
+    validate_rating, validate_skill_id, Categories, Category, RateResult, Review, ReviewPage, SkillDetail,
+    SkillPage, SkillQuery, Submission, SubmitResult,
 };
 
 impl Session {
@@ -78,6 +78,7 @@ impl Session {
     }
 
     pub async fn skill_with(&self, id_or_slug: &str, freshness: Freshness) -> Result<Fetched<SkillDetail>> {
+        validate_skill_id(id_or_slug)?;
         let path = &paths::skill(id_or_slug);
         self.read(move |c| async move { self.inner.api.get(path, &[], &c, freshness).await }).await
     }
@@ -96,6 +97,7 @@ impl Session {
         offset: u64,
         freshness: Freshness,
     ) -> Result<Fetched<ReviewPage>> {
+        validate_skill_id(skill)?;
         let path = paths::reviews(skill);
         let query =
             [("limit", limit.clamp(1, limits::REVIEWS_PAGE_MAX).to_string()), ("offset", offset.to_string())];
@@ -135,6 +137,7 @@ impl Session {
     }
 
     pub async fn rate(&self, skill: &str, rating: u8, review: Option<&str>) -> Result<RateResult> {
+        validate_skill_id(skill)?;
         validate_rating(rating, review, false)?;
         let mut body = serde_json::json!({ "rating": rating });
         if let Some(text) = review {
@@ -145,6 +148,7 @@ impl Session {
     }
 
     pub async fn post_review(&self, skill: &str, rating: u8, review: &str) -> Result<Review> {
+        validate_skill_id(skill)?;
         validate_rating(rating, Some(review), true)?;
         let body = serde_json::json!({ "rating": rating, "review": review.trim() });
         let (path, body) = (&paths::reviews(skill), &body);
