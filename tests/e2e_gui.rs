@@ -265,6 +265,45 @@ async fn a_rate_limit_shows_the_wait_and_recovers() {
     app.quit().await;
 }
 
+/// A server's odd records (seven stars, a negative or fractional rating, one review sent twice) never
+/// break the skill's screen: the stars stay a row of five, the repeat is shown once.
+#[tokio::test]
+#[ignore = "needs a desktop session: scripts/test.sh"]
+async fn odd_reviews_from_a_server_never_break_the_skill_screen() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let profile = Profile::new("odd-reviews");
+    let app = profile.launch().await;
+    app.wait_for("[data-testid=skill-row]").await;
+    let base = sandbox_url(&app).await;
+    let review = |id: &str, rating: serde_json::Value, text: &str| {
+        json!({"id": id, "skill_id": "x", "rating": rating, "review": text, "author_name": "Someone",
+               "created_at": "2026-01-02T03:04:05Z", "updated_at": "2026-01-02T03:04:05Z"})
+    };
+    let page = json!({"reviews": [review("r1", json!(7), "Seven stars"), review("r1", json!(-3), "Sent twice"),
+                                  review("r2", json!(2.6), "Fractional")],
+                      "total": 3, "limit": 10, "offset": 0, "has_more": false});
+    arm_fault(
+        &base,
+        json!({"endpoint": "GET /skills/{id}/reviews", "status": 200, "body": page.to_string()}),
+    )
+    .await;
+    open_skill(&app, "Web Router").await;
+    app.wait_text(
+        "[data-testid=reviews]",
+        |t| t.contains("Fractional"),
+        Duration::from_secs(15),
+        "the reviews",
+    )
+    .await;
+    let shown = app
+        .script("return [...document.querySelectorAll('[data-testid=review-stars]')].map(s => s.textContent)")
+        .await;
+    assert_eq!(shown, json!(["★★★★★", "★★★☆☆"]), "seven stars are five; the repeat is shown once");
+    assert!(app.find("[data-testid=screen-failed]").await.is_none());
+    assert!(app.find("[data-testid=skill-name]").await.is_some(), "the screen is still there");
+    app.quit().await;
+}
+
 #[tokio::test]
 #[ignore = "needs a desktop session: scripts/test.sh"]
 async fn a_review_draft_survives_a_failed_post_and_a_restart() {

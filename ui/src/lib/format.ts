@@ -41,6 +41,13 @@ export function formatPrice(price: number, isFree: boolean): string {
   return isFree || price === 0 ? "Free" : `$${price.toFixed(2)}`;
 }
 
+/** A rating as five stars, filled for the rating: kept to 0 to 5 whatever it is (a row of five never
+ * breaks on a 7, a negative or a fraction). */
+export function starRow(rating: number): string {
+  const filled = Number.isFinite(rating) ? Math.min(5, Math.max(0, Math.round(rating))) : 0;
+  return "★".repeat(filled) + "☆".repeat(5 - filled);
+}
+
 export function formatDate(iso: string | null | undefined): string {
   if (!iso) return "";
   const d = new Date(iso);

@@ -4,8 +4,9 @@ import { defaultFilters, queryKey, toQuery } from "./query";
 import type { CustomEnvironment, ServerMetadata } from "../bindings/types";
 import { checkServerUrl, customFromBase, emptySubmission, fromMetadata, isSemver, parseTags, validateCustomEnvironment, validateSubmission } from "./validation";
 import { pagesFor, visibleRows } from "./virtual";
-import { formatAge, formatCount } from "./format";
+import { formatAge, formatCount, starRow } from "./format";
 import { platformOf } from "./platform";
+import { uniqueBy } from "./lists";
 import { listenThenAsk } from "./subscribe";
 
 describe("submission validation mirrors the server", () => {
@@ -229,5 +230,24 @@ describe("start-up listens before it asks", () => {
     register();
     await done;
     expect(order).toEqual(["listening", "asked"]);
+  });
+});
+
+describe("a row of stars never breaks", () => {
+  it("keeps any rating to zero to five", () => {
+    expect(starRow(3)).toBe("★★★☆☆");
+    expect(starRow(7)).toBe("★★★★★");
+    expect(starRow(-2)).toBe("☆☆☆☆☆");
+    expect(starRow(4.6)).toBe("★★★★★");
+    expect(starRow(Number.NaN)).toBe("☆☆☆☆☆");
+    expect(starRow(Number.POSITIVE_INFINITY)).toBe("☆☆☆☆☆");
+  });
+});
+
+describe("records a server sends twice are shown once", () => {
+  it("keeps the first of each key, in order", () => {
+    const rows = [{ id: "a", n: 1 }, { id: "b", n: 2 }, { id: "a", n: 3 }, { id: "c", n: 4 }];
+    expect(uniqueBy(rows, (r) => r.id).map((r) => r.n)).toEqual([1, 2, 4]);
+    expect(uniqueBy([], (r: { id: string }) => r.id)).toEqual([]);
   });
 });

@@ -22,6 +22,7 @@ pub struct Skill {
     pub kind: String,
     pub price: f64,
     pub is_free: bool,
+    #[serde(deserialize_with = "average_stars")]
     pub rating: f64,
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub rating_count: u64,
@@ -94,6 +95,7 @@ pub struct Categories {
 pub struct Review {
     pub id: String,
     pub skill_id: String,
+    #[serde(deserialize_with = "stars")]
     pub rating: u8,
     pub review: String,
     pub author_name: String,
@@ -131,6 +133,7 @@ pub struct RateResult {
     pub success: bool,
     /// `created` or `updated`.
     pub action: String,
+    #[serde(deserialize_with = "average_stars")]
     pub average_rating: f64,
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub rating_count: u64,
@@ -348,6 +351,19 @@ impl Submission {
     }
 }
 
+/// A rating from the server, kept to 1 to 5 stars whatever it sent (7 stars would break a row of
+/// five); not a number: 0, no rating.
+fn stars<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u8, D::Error> {
+    let value = serde_json::Value::deserialize(d)?;
+    Ok(value.as_f64().map(|n| n.round().clamp(1.0, 5.0) as u8).unwrap_or(0))
+}
+
+/// An average from the server, kept to 0 to 5 stars; not a number: 0.
+fn average_stars<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    let value = serde_json::Value::deserialize(d)?;
+    Ok(value.as_f64().filter(|n| n.is_finite()).map(|n| n.clamp(0.0, 5.0)).unwrap_or(0.0))
+}
+
 /// A rating, with optional review text (`/rate`) or required text (`/reviews`).
 pub fn validate_rating(rating: u8, review: Option<&str>, review_required: bool) -> Result<(), Error> {
     let mut fields = BTreeMap::new();
@@ -454,6 +470,32 @@ mod tests {
         assert!(!is_semver("1.2"));
         assert!(!is_semver("01.2.3"));
         assert!(!is_semver("1.2.3-01"));
+    }
+
+    /// Stars from a server are kept to what a rating can be, whatever it sent: a review's 1 to 5, an
+    /// average's 0 to 5; a value of another kind is no rating (and never fails the whole page).
+    #[test]
+    fn ratings_out_of_range_are_kept_to_the_scale() {
+        let review = |v: &str| {
+            serde_json::from_str::<Review>(&format!(r#"{{"id":"r","rating":{v}}}"#)).unwrap().rating
+        };
+        assert_eq!(review("7"), 5);
+        assert_eq!(review("300"), 5);
+        assert_eq!(review("-2"), 1);
+        assert_eq!(review("4.6"), 5);
+        assert_eq!(review("3"), 3);
+        assert_eq!(review(r#""five""#), 0);
+        assert_eq!(review("null"), 0);
+        let average =
+            |v: &str| serde_json::from_str::<Skill>(&format!(r#"{{"id":"s","rating":{v}}}"#)).unwrap().rating;
+        assert_eq!(average("9.9"), 5.0);
+        assert_eq!(average("-1"), 0.0);
+        assert_eq!(average(r#""high""#), 0.0);
+        assert_eq!(average("4.25"), 4.25);
+        let rated: RateResult = serde_json::from_str(r#"{"average_rating":12}"#).unwrap();
+        assert_eq!(rated.average_rating, 5.0);
+        let missing: Review = serde_json::from_str(r#"{"id":"r"}"#).unwrap();
+        assert_eq!(missing.rating, 0);
     }
 
     #[test]
