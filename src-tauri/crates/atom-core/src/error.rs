@@ -536,16 +536,25 @@ fn text(v: &Value) -> Option<String> {
     }
 }
 
+/// The most field errors one reply brings to the window.
+pub const FIELDS_MAX: usize = 50;
+
+/// A field error as the window gets it: the name cut to 64 characters, the message to 300.
+fn bounded_field(name: &str, message: &str) -> (String, String) {
+    (name.chars().take(64).collect(), message.chars().take(300).collect())
+}
+
 fn fields_of(details: &Value) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     if let Some(map) = details.get("fields").and_then(Value::as_object) {
-        for (k, v) in map {
+        for (k, v) in map.iter().take(FIELDS_MAX) {
             let message = match v {
                 Value::String(s) => s.clone(),
-                Value::Array(items) => items.iter().filter_map(text).collect::<Vec<_>>().join("; "),
-                other => other.to_string(),
+                Value::Array(items) => items.iter().take(10).filter_map(text).collect::<Vec<_>>().join("; "),
+                other => other.to_string().chars().take(300).collect(),
             };
-            out.insert(k.clone(), message);
+            let (k, message) = bounded_field(k, &message);
+            out.insert(k, message);
         }
     }
     out
@@ -561,7 +570,11 @@ fn fields_of_detail_list(items: &[Value]) -> BTreeMap<String, String> {
             .and_then(|loc| loc.iter().rev().find_map(|p| p.as_str().map(str::to_string)))
             .unwrap_or_else(|| "body".into());
         if let Some(msg) = item.get("msg").and_then(text) {
+            let (field, msg) = bounded_field(&field, &msg);
             out.entry(field).or_insert(msg);
+        }
+        if out.len() == FIELDS_MAX {
+            break;
         }
     }
     out
@@ -639,34 +652,75 @@ pub fn parse_api_error(status: u16, body: &[u8], retry_after: Option<Duration>) 
     Error::Api { status, code, message, fields, request_id }
 }
 
-/// Reads an RFC 6750 `WWW-Authenticate: Bearer error="…", error_description="…"` challenge.
+/// Reads an RFC 6750 `WWW-Authenticate: Bearer error="…", error_description="…"` challenge, among
+/// any others the header holds.
 pub fn bearer_challenge(header: &str) -> Option<(String, Option<String>)> {
-    let rest = header.trim();
-    let (scheme, params) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return None;
-    }
-    let mut error = None;
-    let mut description = None;
-    let mut rest = params.trim();
-    while !rest.is_empty() {
-        let (name, after) = rest.split_once('=')?;
-        let after = after.trim_start();
-        let (value, tail) = if let Some(quoted) = after.strip_prefix('"') {
-            let end = quoted.find('"')?;
-            (&quoted[..end], &quoted[end + 1..])
-        } else {
-            let end = after.find(',').unwrap_or(after.len());
-            (after[..end].trim(), &after[end..])
-        };
-        match name.trim().to_ascii_lowercase().as_str() {
-            "error" => error = Some(value.chars().take(64).collect::<String>()),
-            "error_description" => description = Some(value.chars().take(300).collect::<String>()),
-            _ => {}
+    let (_, params) =
+        challenges(header)?.into_iter().find(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))?;
+    let param = |name: &str| params.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v);
+    let error = param("error")?.chars().take(64).collect::<String>();
+    let description = param("error_description").map(|d| d.chars().take(300).collect::<String>());
+    Some((error, description))
+}
+
+/// The challenges of a `WWW-Authenticate` header (RFC 9110 §11.6.1): each scheme with its parameters,
+/// values unquoted (`\"` is a quote). A token not followed by `=` starts the next challenge. `None`
+/// for a header that does not parse (an unterminated quoted string).
+fn challenges(header: &str) -> Option<Vec<(String, Vec<(String, String)>)>> {
+    let is_token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~/".contains(c);
+    let mut out: Vec<(String, Vec<(String, String)>)> = Vec::new();
+    let mut rest = header;
+    loop {
+        rest = rest.trim_start_matches(|c: char| c.is_whitespace() || c == ',');
+        if rest.is_empty() {
+            return Some(out);
         }
-        rest = tail.trim_start().trim_start_matches(',').trim_start();
+        let end = rest.find(|c: char| !is_token(c)).unwrap_or(rest.len());
+        if end == 0 {
+            // Not a token (a stray character): skip it.
+            rest = &rest[rest.chars().next().map_or(1, char::len_utf8)..];
+            continue;
+        }
+        let token = &rest[..end];
+        let after = rest[end..].trim_start();
+        match (after.strip_prefix('='), out.last_mut()) {
+            (Some(value), Some((_, params))) if !value.starts_with('=') => {
+                let value = value.trim_start();
+                let (value, tail) = match value.strip_prefix('"') {
+                    Some(quoted) => unquote(quoted)?,
+                    None => {
+                        let end = value.find(',').unwrap_or(value.len());
+                        (value[..end].trim().to_string(), &value[end..])
+                    }
+                };
+                params.push((token.to_string(), value));
+                rest = tail;
+            }
+            // A token68 (`Negotiate abc==`): the credentials' form, no parameters to read.
+            (Some(_), Some(_)) => {
+                let end = after.find(',').unwrap_or(after.len());
+                rest = &after[end..];
+            }
+            _ => {
+                out.push((token.to_string(), Vec::new()));
+                rest = after;
+            }
+        }
     }
-    error.map(|e| (e, description))
+}
+
+/// A quoted string's value, from just after its opening quote, and what follows its closing one.
+fn unquote(s: &str) -> Option<(String, &str)> {
+    let mut value = String::new();
+    let mut chars = s.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' => return Some((value, &s[i + 1..])),
+            '\\' => value.push(chars.next()?.1),
+            c => value.push(c),
+        }
+    }
+    None
 }
 
 /// Adds what a `WWW-Authenticate` challenge says to an API error whose body did not say it.
@@ -839,6 +893,54 @@ mod tests {
         assert!(e.hint().contains("form"), "{}", e.hint());
     }
 
+    /// Quoted strings with escapes (RFC 9110 §5.6.4), and several challenges in one header (§11.6.1),
+    /// the Bearer one anywhere among them.
+    #[test]
+    fn bearer_challenges_with_escapes_or_among_others_are_read() {
+        assert_eq!(
+            bearer_challenge(
+                r#"Bearer realm="say \"hi\", please", error="invalid_token", error_description="The token \"x\" expired""#
+            ),
+            Some(("invalid_token".into(), Some(r#"The token "x" expired"#.into())))
+        );
+        assert_eq!(
+            bearer_challenge(
+                r#"Basic realm="api, v1", charset="UTF-8", Bearer error="insufficient_scope", scope="write""#
+            ),
+            Some(("insufficient_scope".into(), None))
+        );
+        assert_eq!(
+            bearer_challenge(r#"Bearer error="invalid_token", Basic realm="x""#),
+            Some(("invalid_token".into(), None))
+        );
+        assert_eq!(
+            bearer_challenge(
+                r#"Newauth realm="apps", type=1, title="Login to \"apps\"", bearer error=invalid_token"#
+            ),
+            Some(("invalid_token".into(), None))
+        );
+        assert_eq!(bearer_challenge(r#"Basic realm="x", Negotiate abc=="#), None);
+    }
+
+    /// A server's field errors reach the window bounded: at most [`FIELDS_MAX`] fields, names and messages
+    /// cut to length, whatever the reply holds.
+    #[test]
+    fn field_errors_are_bounded() {
+        let fields: serde_json::Map<String, Value> =
+            (0..1000).map(|i| (format!("{i}{}", "n".repeat(500)), Value::String("m".repeat(5000)))).collect();
+        let body = serde_json::json!({"error": {"code": "VALIDATION_ERROR", "message": "x", "details": {"fields": fields}}});
+        let info = parse_api_error(422, body.to_string().as_bytes(), None).info();
+        assert_eq!(info.fields.len(), FIELDS_MAX);
+        assert!(info.fields.iter().all(|(k, v)| k.chars().count() <= 64 && v.chars().count() <= 300));
+        let detail: Vec<Value> = (0..1000)
+            .map(|i| serde_json::json!({"loc": ["body", format!("f{i}")], "msg": "m".repeat(5000)}))
+            .collect();
+        let info =
+            parse_api_error(422, serde_json::json!({"detail": detail}).to_string().as_bytes(), None).info();
+        assert_eq!(info.fields.len(), FIELDS_MAX);
+        assert!(info.fields.values().all(|v| v.chars().count() <= 300));
+    }
+
     #[test]
     fn bearer_challenges_are_read() {
         assert_eq!(
@@ -966,8 +1068,18 @@ mod tests {
                 prop_assert!(CODES.contains(&info.code.as_str()), "unknown code {}", info.code);
                 prop_assert!(info.message.chars().count() <= 600, "message of {} chars", info.message.chars().count());
                 prop_assert!(!info.hint.is_empty());
+                prop_assert!(info.fields.len() <= FIELDS_MAX);
+                prop_assert!(info.fields.iter().all(|(k, v)| k.chars().count() <= 64 && v.chars().count() <= 300));
                 if let Error::RateLimited { retry_after } = e {
                     prop_assert!(retry_after <= crate::contract::limits::MAX_SERVER_WAIT);
+                }
+            }
+
+            #[test]
+            fn any_authenticate_header_is_read_without_panic(header in "[ -~]{0,120}") {
+                if let Some((error, description)) = bearer_challenge(&header) {
+                    prop_assert!(error.chars().count() <= 64);
+                    prop_assert!(description.is_none_or(|d| d.chars().count() <= 300));
                 }
             }
 

@@ -226,9 +226,20 @@ fn api_error(status: u16, headers: &HeaderMap, body: &[u8]) -> Error {
     with_bearer_challenge(parse_api_error(status, body, retry_after(headers)), challenge)
 }
 
-/// `Retry-After` in seconds (an HTTP date is not used by the services this client knows), clamped.
+/// `Retry-After`, in seconds or as an HTTP date, clamped.
 pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    header_u64(headers, RETRY_AFTER.as_str()).map(|s| Duration::from_secs(s).min(limits::MAX_SERVER_WAIT))
+    retry_after_at(headers, std::time::SystemTime::now())
+}
+
+/// `Retry-After` at `now`: seconds, or an HTTP date (RFC 9110 §10.2.3: the wait until then; a date past
+/// is no wait), clamped to [`limits::MAX_SERVER_WAIT`]; anything else is ignored.
+pub fn retry_after_at(headers: &HeaderMap, now: std::time::SystemTime) -> Option<Duration> {
+    if let Some(secs) = header_u64(headers, RETRY_AFTER.as_str()) {
+        return Some(Duration::from_secs(secs).min(limits::MAX_SERVER_WAIT));
+    }
+    let text = headers.get(RETRY_AFTER)?.to_str().ok()?;
+    let at = httpdate::parse_http_date(text.trim()).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO).min(limits::MAX_SERVER_WAIT))
 }
 
 fn jittered(base: Duration, attempt: u32) -> Duration {
@@ -665,6 +676,23 @@ mod tests {
         assert_eq!(l.block, Some(Duration::from_secs(42)));
         let l = read_limit_headers(&headers(&[("x-ratelimit-remaining", "5")]), NOW);
         assert_eq!(l.block, None, "a quota with requests left blocks nothing");
+    }
+
+    /// `Retry-After` as an HTTP date (RFC 9110 §10.2.3): the wait until then, clamped; a date past is no
+    /// wait; a value that is neither is ignored.
+    #[test]
+    fn retry_after_as_an_http_date_is_honoured() {
+        let now = std::time::UNIX_EPOCH + Duration::from_secs(1_445_412_480); // Wed, 21 Oct 2015 07:28:00 GMT
+        let h = headers(&[("retry-after", "Wed, 21 Oct 2015 07:28:30 GMT")]);
+        assert_eq!(retry_after_at(&h, now), Some(Duration::from_secs(30)));
+        let h = headers(&[("retry-after", "Wed, 21 Oct 2015 07:27:00 GMT")]);
+        assert_eq!(retry_after_at(&h, now), Some(Duration::ZERO));
+        let h = headers(&[("retry-after", "Fri, 01 Jan 2100 00:00:00 GMT")]);
+        assert_eq!(retry_after_at(&h, now), Some(limits::MAX_SERVER_WAIT));
+        let h = headers(&[("retry-after", "soon")]);
+        assert_eq!(retry_after_at(&h, now), None);
+        let h = headers(&[("retry-after", "12")]);
+        assert_eq!(retry_after_at(&h, now), Some(Duration::from_secs(12)));
     }
 
     #[test]

@@ -392,6 +392,86 @@ mod tests {
             ]
         }
 
+        /// A maintained sanitiser's second opinion: ammonia, with this renderer's allow-list (its
+        /// elements, `href`/`title`/`rel` on links, `start` on lists, http/https/mailto, no relative
+        /// link), removes nothing from the output. Both sides go through ammonia's HTML parser and
+        /// serialiser (the other with a loose list that keeps whatever a hostile input could bring), so
+        /// only what the allow-list removes can tell them apart.
+        fn ammonia_agrees(html: &str) {
+            const TAGS: &[&str] = &[
+                "p",
+                "h1",
+                "h2",
+                "h3",
+                "h4",
+                "h5",
+                "h6",
+                "blockquote",
+                "pre",
+                "code",
+                "ol",
+                "ul",
+                "li",
+                "em",
+                "strong",
+                "del",
+                "a",
+                "table",
+                "thead",
+                "tbody",
+                "tr",
+                "th",
+                "td",
+                "hr",
+                "br",
+            ];
+            const MORE_TAGS: &[&str] = &[
+                "img", "iframe", "div", "span", "input", "svg", "form", "object", "embed", "script", "style",
+            ];
+            const MORE_ATTRIBUTES: &[&str] = &[
+                "onerror", "onclick", "onload", "style", "src", "id", "type", "checked", "disabled", "align",
+            ];
+            let strict = ammonia::Builder::empty()
+                .add_tags(TAGS)
+                .add_tag_attributes("a", &["href", "title", "rel"])
+                .add_tag_attributes("ol", &["start"])
+                .url_schemes(["http", "https", "mailto"].into())
+                .url_relative(ammonia::UrlRelative::Deny)
+                .link_rel(None)
+                .clean(html)
+                .to_string();
+            let loose = ammonia::Builder::empty()
+                .clean_content_tags(Default::default())
+                .add_tags(TAGS)
+                .add_tags(MORE_TAGS)
+                .add_tag_attributes("a", &["href", "title", "rel"])
+                .add_tag_attributes("ol", &["start"])
+                .add_generic_attributes(MORE_ATTRIBUTES)
+                .url_schemes(["http", "https", "mailto", "javascript", "data", "vbscript", "file"].into())
+                .url_relative(ammonia::UrlRelative::PassThrough)
+                .link_rel(None)
+                .strip_comments(false)
+                .clean(html)
+                .to_string();
+            assert_eq!(strict, loose, "ammonia would remove something from {html}");
+        }
+
+        #[test]
+        fn the_second_opinion_sees_what_the_allow_list_lacks() {
+            ammonia_agrees(&render("# Title\n\n[ok](https://ok.example) *a* `b`\n\n> q\n\n1. x"));
+            for bad in [
+                "<img src=\"x\">",
+                "<p onclick=\"x\">t</p>",
+                "<a href=\"javascript:alert(1)\">x</a>",
+                "<a href=\"/relative\">x</a>",
+                "<script>alert(1)</script>",
+                "<div>x</div>",
+            ] {
+                let caught = std::panic::catch_unwind(|| ammonia_agrees(bad));
+                assert!(caught.is_err(), "ammonia did not object to {bad}");
+            }
+        }
+
         /// Deep nesting of one kind of container, or of several.
         fn nested() -> impl Strategy<Value = String> {
             let unit = prop_oneof![
@@ -427,6 +507,7 @@ mod tests {
             fn rendered_output_is_always_harmless(pieces in proptest::collection::vec(fragment(), 0..40)) {
                 let html = render(&pieces.concat());
                 assert_harmless(&html);
+                ammonia_agrees(&html);
             }
         }
 
