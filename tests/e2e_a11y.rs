@@ -159,7 +159,7 @@ async fn audit_every_screen(dark: bool) -> Vec<(String, Vec<String>)> {
     app.click("[data-testid=custom-find]").await;
     app.wait_text("[data-testid=custom-found]", |t| t.starts_with("Found"), Duration::from_secs(10), "found")
         .await;
-    app.click("[data-testid=custom-endpoints] summary").await;
+    app.expand("[data-testid=custom-endpoints]").await;
     check("custom server", audit(&app, "custom server").await);
     app.screenshot(&screenshot_path(&format!("custom-server-{theme}"))).await;
     app.click("#custom-title").await;

@@ -139,14 +139,43 @@ async fn loopback_fallback_signs_in_and_sign_out_revokes() {
 #[ignore = "needs a desktop session: scripts/test.sh"]
 async fn pasted_callback_url_signs_in() {
     let _turn = ONE_AT_A_TIME.lock().await;
-    let profile = Profile::new("paste");
+    paste_the_callback(false).await;
+}
+
+/// The browser did not start: the app says so and opens the way to paste the address back by itself.
+/// The user opens the page by hand and pastes where it ended; nothing depends on the disclosure having
+/// been closed (a step that clicked its summary would close it again, and type into a hidden field).
+#[tokio::test]
+#[ignore = "needs a desktop session: scripts/test.sh"]
+async fn pasted_callback_url_signs_in_when_the_browser_did_not_start() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    paste_the_callback(true).await;
+}
+
+async fn paste_the_callback(browser_fails: bool) {
+    let profile = Profile::new(if browser_fails { "paste-nobrowser" } else { "paste" });
     profile.set_decision("ignore");
+    if browser_fails {
+        profile.break_the_web_handler();
+    }
     let app = profile.launch().await;
     open_account(&app).await;
     app.click("[data-testid=sign-in-browser]").await;
     app.wait_for("[data-testid=sign-in-waiting]").await;
-    // The user opens the page by hand, approves, and copies where the browser ended.
-    let page = profile.opened_pages().pop().unwrap();
+    // The user opens the page by hand (its address is on the screen), approves, and copies where the
+    // browser ended.
+    let page = if browser_fails {
+        app.wait_for("[data-testid=browser-failed]").await;
+        assert!(app.is_shown("[data-testid=callback-input]").await, "the app opened the disclosure itself");
+        app.script("return document.querySelector('[data-testid=authorize-address]').value")
+            .await
+            .as_str()
+            .unwrap()
+            .to_string()
+    } else {
+        assert!(!app.is_shown("[data-testid=callback-input]").await, "closed while the browser is trusted");
+        profile.opened_pages().pop().unwrap()
+    };
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let html = http.get(&page).send().await.unwrap().text().await.unwrap();
     let ticket =
@@ -159,7 +188,9 @@ async fn pasted_callback_url_signs_in() {
         .await
         .unwrap();
     let callback = resp.headers()["location"].to_str().unwrap().to_string();
-    app.click("details summary").await;
+    app.expand("[data-testid=paste-callback]").await;
+    app.expand("[data-testid=paste-callback]").await;
+    assert!(app.is_shown("[data-testid=callback-input]").await, "open, however often it was opened");
     app.type_into("[data-testid=callback-input]", &callback).await;
     app.click("[data-testid=callback-submit]").await;
     signed_in(&app).await;
@@ -240,7 +271,7 @@ async fn connect_by_address(app: &RunningApp, address: &str) -> (String, serde_j
         app.script("return document.querySelector('[data-testid=custom-offline]')?.checked ?? null").await;
     app.type_into("#c-name", "Found by address").await;
     app.type_into("[data-testid=custom-client-id]", "atom-desktop").await;
-    app.click("[data-testid=custom-endpoints] summary").await;
+    app.expand("[data-testid=custom-endpoints]").await;
     app.screenshot(&screenshot_path("custom-server-found")).await;
     app.click("[data-testid=custom-connect]").await;
     app.wait_text(

@@ -210,9 +210,50 @@ impl RunningApp {
         }
     }
 
+    /// Types into a field, once it is shown: a hidden field (inside a closed disclosure) fails at once
+    /// with a clear message instead of a driver that never answers.
     pub async fn type_into(&self, css: &str, text: &str) {
         let id = self.wait_for(css).await;
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !self.is_shown(css).await {
+            if Instant::now() >= deadline {
+                self.screenshot(&screenshot_path("hidden-field")).await;
+                panic!(
+                    "cannot type into {css}: it is hidden (screenshot: target/screenshots/hidden-field.png)"
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
         self.cmd(reqwest::Method::POST, &format!("/element/{id}/value"), Some(json!({"text": text}))).await;
+    }
+
+    /// Whether the first element `css` finds takes space on the page (not `display: none`, not inside a
+    /// closed `<details>`).
+    pub async fn is_shown(&self, css: &str) -> bool {
+        let v = self
+            .script_with(
+                "const e = document.querySelector(arguments[0]); if (!e) return false;\
+                 const closed = e.closest('details:not([open])');\
+                 if (closed && !closed.querySelector(':scope > summary')?.contains(e)) return false;\
+                 return typeof e.checkVisibility === 'function' ? e.checkVisibility() : e.getClientRects().length > 0",
+                json!([css]),
+            )
+            .await;
+        v == Value::Bool(true)
+    }
+
+    /// Opens a disclosure (`<details>`) as a user would, by its summary, unless it is open already (a
+    /// second click would close it).
+    pub async fn expand(&self, details_css: &str) {
+        self.wait_for(details_css).await;
+        if self.attribute(details_css, "open").await.is_none() {
+            self.click(&format!("{details_css} > summary")).await;
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while self.attribute(details_css, "open").await.is_none() {
+            assert!(Instant::now() < deadline, "{details_css} did not open");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     pub async fn text(&self, css: &str) -> String {
