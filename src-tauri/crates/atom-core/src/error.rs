@@ -663,12 +663,15 @@ pub fn bearer_challenge(header: &str) -> Option<(String, Option<String>)> {
     Some((error, description))
 }
 
+/// An authentication scheme and its parameters, as a `WWW-Authenticate` header names them.
+type Challenge = (String, Vec<(String, String)>);
+
 /// The challenges of a `WWW-Authenticate` header (RFC 9110 §11.6.1): each scheme with its parameters,
 /// values unquoted (`\"` is a quote). A token not followed by `=` starts the next challenge. `None`
 /// for a header that does not parse (an unterminated quoted string).
-fn challenges(header: &str) -> Option<Vec<(String, Vec<(String, String)>)>> {
+fn challenges(header: &str) -> Option<Vec<Challenge>> {
     let is_token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~/".contains(c);
-    let mut out: Vec<(String, Vec<(String, String)>)> = Vec::new();
+    let mut out: Vec<Challenge> = Vec::new();
     let mut rest = header;
     loop {
         rest = rest.trim_start_matches(|c: char| c.is_whitespace() || c == ',');
