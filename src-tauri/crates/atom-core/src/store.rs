@@ -72,18 +72,70 @@ impl SecretStore for MemoryStore {
     }
 }
 
-/// A store bound to one environment's namespace, with every call on a blocking thread and bounded
-/// by a timeout, so that a locked keystore can never freeze the caller.
+/// A store bound to one environment's namespace. Its calls run one at a time, in the order they were
+/// made, on a thread of its own (a keystore waiting on its unlock prompt must not freeze the caller, nor
+/// hold up the app's exit), and the caller waits for each at most a timeout. A call the caller gave up
+/// on still runs in its turn: a sign-out's delete made after a write that waits on the prompt runs
+/// after that write, never before it, and a write made for a session that has ended since
+/// ([`StoreHandle::set_while`]) is dropped just before it would create the item.
 #[derive(Clone)]
 pub struct StoreHandle {
     store: Arc<dyn SecretStore>,
     namespace: String,
     timeout: Duration,
+    worker: Arc<Worker>,
+}
+
+type Job = Box<dyn FnOnce(&dyn SecretStore, &str) + Send>;
+
+/// The thread that runs a namespace's calls in order, started at the first call; it ends when the last
+/// handle is dropped (and its current call returns).
+#[derive(Default)]
+struct Worker {
+    jobs: Mutex<Option<std::sync::mpsc::Sender<Job>>>,
+    /// Calls queued or running.
+    waiting: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Worker {
+    fn submit(&self, store: &Arc<dyn SecretStore>, namespace: &str, job: Job) -> Result<(), StoreError> {
+        use std::sync::atomic::Ordering;
+        let mut jobs = self.jobs.lock();
+        if jobs.is_none() {
+            let (tx, rx) = std::sync::mpsc::channel::<Job>();
+            let (store, namespace, waiting) = (store.clone(), namespace.to_string(), self.waiting.clone());
+            std::thread::Builder::new()
+                .name("keystore".into())
+                .spawn(move || {
+                    for job in rx {
+                        // A call that panics fails alone (its caller hears "crashed"); the next runs.
+                        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            job(store.as_ref(), &namespace)
+                        }));
+                        waiting.fetch_sub(1, Ordering::SeqCst);
+                    }
+                })
+                .map_err(|e| StoreError::Failed(format!("cannot start a keystore thread: {e}")))?;
+            *jobs = Some(tx);
+        }
+        self.waiting.fetch_add(1, Ordering::SeqCst);
+        if jobs.as_ref().is_some_and(|tx| tx.send(job).is_ok()) {
+            return Ok(());
+        }
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        *jobs = None;
+        Err(StoreError::Failed("the keystore thread ended".into()))
+    }
 }
 
 impl StoreHandle {
     pub fn new(store: Arc<dyn SecretStore>, namespace: impl Into<String>) -> StoreHandle {
-        StoreHandle { store, namespace: namespace.into(), timeout: limits::STORE_TIMEOUT }
+        StoreHandle {
+            store,
+            namespace: namespace.into(),
+            timeout: limits::STORE_TIMEOUT,
+            worker: Arc::new(Worker::default()),
+        }
     }
 
     pub fn with_timeout(mut self, timeout: Duration) -> StoreHandle {
@@ -95,25 +147,25 @@ impl StoreHandle {
         self.store.kind()
     }
 
+    /// Whether a call is still queued or running (a write waiting on an unlock prompt, say): a retry
+    /// would only queue behind it, and ask the user again.
+    pub fn busy(&self) -> bool {
+        self.worker.waiting.load(std::sync::atomic::Ordering::SeqCst) > 0
+    }
+
     async fn run<T: Send + 'static>(
         &self,
         f: impl FnOnce(&dyn SecretStore, &str) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let store = self.store.clone();
-        let namespace = self.namespace.clone();
         let (tx, rx) = tokio::sync::oneshot::channel();
-        // A detached thread, not the runtime's blocking pool: a keystore stuck on an unlock prompt
-        // must not hold up the runtime's shutdown (and so the app's exit).
-        let spawned = std::thread::Builder::new().name("keystore".into()).spawn(move || {
-            let _ = tx.send(f(store.as_ref(), &namespace));
+        let job: Job = Box::new(move |store, namespace| {
+            let _ = tx.send(f(store, namespace));
         });
-        if let Err(e) = spawned {
-            return Err(StoreError::Failed(format!("cannot start a keystore thread: {e}")));
-        }
+        self.worker.submit(&self.store, &self.namespace, job)?;
         match tokio::time::timeout(self.timeout, rx).await {
             Ok(Ok(result)) => result,
             Ok(Err(_)) => Err(StoreError::Failed("the keystore call crashed".into())),
-            // The call goes on in its thread; its result is dropped when it returns.
+            // The call keeps its place in the queue; its result is dropped when it returns.
             Err(_) => Err(StoreError::Timeout(self.timeout)),
         }
     }
@@ -123,12 +175,48 @@ impl StoreHandle {
     }
 
     pub async fn set(&self, account: &'static str, secret: &Secret) -> Result<(), StoreError> {
+        self.set_while(account, secret, || true).await
+    }
+
+    /// Writes `secret` if `still_wanted` says so when the write's turn comes (checked just before the
+    /// item is created): a write queued behind a locked keystore for a session that ended meanwhile is
+    /// dropped, and does not bring the session back.
+    pub async fn set_while(
+        &self,
+        account: &'static str,
+        secret: &Secret,
+        still_wanted: impl Fn() -> bool + Send + 'static,
+    ) -> Result<(), StoreError> {
         let secret = secret.clone();
-        self.run(move |s, ns| s.set(ns, account, &secret)).await
+        self.run(move |s, ns| {
+            if !still_wanted() {
+                tracing::info!("dropped a keystore write for a session that has ended");
+                return Ok(());
+            }
+            s.set(ns, account, &secret)
+        })
+        .await
     }
 
     pub async fn delete(&self, account: &'static str) -> Result<(), StoreError> {
         self.run(move |s, ns| s.delete(ns, account)).await
+    }
+
+    /// Reads `account` and deletes it and `also`, in one turn: what a sign-out needs, with one wait.
+    pub async fn take_and_clear(
+        &self,
+        account: &'static str,
+        also: &'static [&'static str],
+    ) -> Result<Option<Secret>, StoreError> {
+        self.run(move |s, ns| {
+            let taken = s.get(ns, account);
+            let mut outcome = s.delete(ns, account);
+            for other in also {
+                outcome = outcome.and(s.delete(ns, other));
+            }
+            outcome.and(taken)
+        })
+        .await
     }
 }
 

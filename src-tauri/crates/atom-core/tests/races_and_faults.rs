@@ -172,6 +172,29 @@ async fn a_token_the_keystore_refuses_for_good_is_not_offered_again_and_again() 
     assert!(me.persisted && !me.keystore_refused && me.keystore_error.is_none(), "{me:?}");
 }
 
+/// The keyring is locked when the user signs in (its unlock prompt waits); the user signs out before
+/// unlocking, then unlocks. What was waiting to be written for the ended session never lands: the next
+/// start is signed out and the keystore holds nothing.
+#[tokio::test]
+async fn a_write_waiting_on_a_locked_keystore_never_lands_after_sign_out() {
+    let h = Harness::start(config()).await;
+    h.store.lock();
+    h.sign_in().await;
+    let AuthState::SignedIn(me) = h.session.current_state() else { panic!("signed in") };
+    assert!(!me.persisted, "the write is still waiting on the keystore");
+    // The background retries have their turn while the prompt is up.
+    tokio::time::sleep(atom_core::contract::limits::STORE_RETRY_INTERVAL + Duration::from_secs(1)).await;
+    let _ = h.session.sign_out().await;
+    assert!(matches!(h.session.current_state(), AuthState::SignedOut), "signed out at once");
+    h.store.unlock();
+    // Whatever was queued has had time to land.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let ns = h.session.environment().namespace();
+    assert_eq!(h.store.peek(&ns, "refresh_token"), None, "no refresh token came back after sign-out");
+    let next_launch = h.second_instance();
+    assert!(!next_launch.restore().await.unwrap().is_signed_in(), "the next start is signed out");
+}
+
 fn submission(name: &str) -> Submission {
     Submission {
         name: name.into(),

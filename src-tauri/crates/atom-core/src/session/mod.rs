@@ -154,8 +154,9 @@ struct Inner {
     state: watch::Sender<AuthState>,
     refresher: Mutex<Option<JoinHandle<()>>>,
     generation: AtomicU64,
-    /// Which sign-in the in-memory credentials belong to (see the module's docs).
-    epoch: AtomicU64,
+    /// Which sign-in the in-memory credentials belong to (see the module's docs). Shared with the
+    /// keystore's queue, which drops a write whose session has ended before its turn came.
+    epoch: Arc<AtomicU64>,
     /// Held while the keystore and the in-memory credentials change together, so that a sign-out and
     /// a refresh that lands at the same moment cannot interleave.
     commit: tokio::sync::Mutex<()>,
@@ -218,7 +219,7 @@ impl Session {
                 state: watch::channel(AuthState::SignedOut).0,
                 refresher: Mutex::new(None),
                 generation: AtomicU64::new(0),
-                epoch: AtomicU64::new(0),
+                epoch: Arc::new(AtomicU64::new(0)),
                 commit: tokio::sync::Mutex::new(()),
                 wake: Arc::new(tokio::sync::Notify::new()),
                 ended: Mutex::new(None),
@@ -302,6 +303,12 @@ impl Session {
 
     fn epoch(&self) -> u64 {
         self.inner.epoch.load(Ordering::SeqCst)
+    }
+
+    /// Whether the epoch is still the current one, for a keystore write to ask when its turn comes.
+    fn while_this_epoch(&self) -> impl Fn() -> bool + Send + 'static {
+        let (epoch, now) = (self.inner.epoch.clone(), self.epoch());
+        move || epoch.load(Ordering::SeqCst) == now
     }
 
     /// Starts a new epoch: whatever was in flight for the previous one is dropped when it lands.
@@ -456,7 +463,9 @@ impl Session {
         }
         let refresh = tokens.refresh_token.clone().or(previous_refresh);
         let persisted = match &refresh {
-            Some(rt) => self.note_write(self.inner.store.set(accounts::REFRESH_TOKEN, rt).await),
+            Some(rt) => self.note_write(
+                self.inner.store.set_while(accounts::REFRESH_TOKEN, rt, self.while_this_epoch()).await,
+            ),
             // Nothing to keep: the session lasts as long as the access token.
             None => true,
         };
@@ -511,7 +520,9 @@ impl Session {
     /// Returns whether the keystore now holds the newest token. A token the keystore refused for good is
     /// not offered again: the next refresh brings another one, which is.
     async fn save_unsaved(&self) -> bool {
-        if self.keystore_refused() {
+        // Refused for good; or the last write still waits on the keystore (its unlock prompt is up):
+        // another would only queue behind it and ask the user again.
+        if self.keystore_refused() || self.inner.store.busy() {
             return false;
         }
         let _commit = self.inner.commit.lock().await;
@@ -521,7 +532,8 @@ impl Session {
             }
             _ => return true,
         };
-        if !self.note_write(self.inner.store.set(accounts::REFRESH_TOKEN, &token).await) {
+        let write = self.inner.store.set_while(accounts::REFRESH_TOKEN, &token, self.while_this_epoch());
+        if !self.note_write(write.await) {
             return false;
         }
         if let Auth::OAuth(o) = &mut *self.inner.auth.lock() {
@@ -705,9 +717,13 @@ impl Session {
             self.inner.api.get_from_server(paths::CATEGORIES, &[], &Credential::ApiKey(key.clone())).await?;
         let commit = self.inner.commit.lock().await;
         self.new_epoch();
-        let persisted = self.note_write(self.inner.store.set(accounts::API_KEY, &key).await)
+        let store = &self.inner.store;
+        let persisted = self
+            .note_write(store.set_while(accounts::API_KEY, &key, self.while_this_epoch()).await)
             && self.note_write(
-                self.inner.store.set(accounts::API_KEY_SCOPE, &Secret::new(scope.as_str())).await,
+                store
+                    .set_while(accounts::API_KEY_SCOPE, &Secret::new(scope.as_str()), self.while_this_epoch())
+                    .await,
             );
         // One method at a time: an API key replaces a browser sign-in.
         let previous =
@@ -727,8 +743,7 @@ impl Session {
     /// Deletes the stored refresh token; returns every distinct refresh token of the session (memory's
     /// and the keystore's), to be revoked. Called with the commit lock held.
     async fn forget_refresh_tokens(&self, in_memory: Option<Secret>) -> Vec<Secret> {
-        let stored = self.inner.store.get(accounts::REFRESH_TOKEN).await.ok().flatten();
-        let _ = self.inner.store.delete(accounts::REFRESH_TOKEN).await;
+        let stored = self.inner.store.take_and_clear(accounts::REFRESH_TOKEN, &[]).await.ok().flatten();
         let mut tokens: Vec<Secret> = in_memory.into_iter().collect();
         if let Some(stored) = stored.filter(|s| !tokens.contains(s)) {
             tokens.push(stored);
@@ -746,9 +761,22 @@ impl Session {
         let previous = std::mem::replace(&mut *self.inner.auth.lock(), Auth::None);
         self.publish();
         // The refresh tokens stand for the grant; with none, the access token is all there is to end.
+        // Every entry of the environment goes in one turn of the keystore's queue, after any write
+        // still waiting there (one wait, however locked the keystore is).
+        const OTHERS: &[&str] = &[accounts::API_KEY, accounts::API_KEY_SCOPE];
+        let cleared = self.inner.store.take_and_clear(accounts::REFRESH_TOKEN, OTHERS).await;
+        let mut outcome = Ok(());
+        let stored = match cleared {
+            Ok(stored) => stored,
+            Err(e) => {
+                outcome = Err(e.into());
+                None
+            }
+        };
         let to_revoke: Vec<(Secret, &str)> = match previous {
             Auth::OAuth(o) => {
-                let refresh = self.forget_refresh_tokens(o.refresh).await;
+                let mut refresh: Vec<Secret> = o.refresh.into_iter().collect();
+                refresh.extend(stored.filter(|s| !refresh.contains(s)));
                 if refresh.is_empty() {
                     o.access.into_iter().map(|a| (a, "access_token")).collect()
                 } else {
@@ -757,12 +785,6 @@ impl Session {
             }
             _ => Vec::new(),
         };
-        let mut outcome = Ok(());
-        for account in [accounts::REFRESH_TOKEN, accounts::API_KEY, accounts::API_KEY_SCOPE] {
-            if let Err(e) = self.inner.store.delete(account).await {
-                outcome = outcome.and(Err(e.into()));
-            }
-        }
         drop(commit);
         self.inner.api.invalidate_cache();
         for (token, hint) in &to_revoke {
@@ -835,8 +857,8 @@ impl Session {
             _ => false,
         };
         if changed {
-            let _ =
-                self.inner.store.set(accounts::API_KEY_SCOPE, &Secret::new(ApiKeyScope::Read.as_str())).await;
+            let read = Secret::new(ApiKeyScope::Read.as_str());
+            let _ = self.inner.store.set_while(accounts::API_KEY_SCOPE, &read, self.while_this_epoch()).await;
             self.publish();
         }
     }

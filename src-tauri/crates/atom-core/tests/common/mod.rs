@@ -23,6 +23,10 @@ pub struct TestStore {
     pub refuse_writes: AtomicBool,
     write_attempts: std::sync::atomic::AtomicUsize,
     written: parking_lot::Mutex<Vec<String>>,
+    /// Locked as a keyring waiting on its unlock prompt: a write waits until [`TestStore::unlock`];
+    /// reads and deletes see no item (a locked collection's items are not found).
+    locked: parking_lot::Mutex<bool>,
+    unlocked: parking_lot::Condvar,
 }
 
 impl TestStore {
@@ -32,6 +36,26 @@ impl TestStore {
 
     pub fn set_refusing(&self, refusing: bool) {
         self.refuse_writes.store(refusing, Ordering::SeqCst);
+    }
+
+    /// Locks the store: writes wait for [`TestStore::unlock`], reads and deletes find nothing.
+    pub fn lock(&self) {
+        *self.locked.lock() = true;
+    }
+
+    /// The user typed the password: waiting writes go on.
+    pub fn unlock(&self) {
+        *self.locked.lock() = false;
+        self.unlocked.notify_all();
+    }
+
+    fn is_locked(&self) -> bool {
+        *self.locked.lock()
+    }
+
+    /// The entry as it is, locked or not (what the keystore holds, for assertions).
+    pub fn peek(&self, namespace: &str, account: &str) -> Option<String> {
+        self.entries.get(namespace, account).unwrap().map(|s| s.expose().to_string())
     }
 
     /// How many writes the store was asked for, kept or not.
@@ -47,11 +71,19 @@ impl TestStore {
 
 impl SecretStore for TestStore {
     fn get(&self, namespace: &str, account: &str) -> Result<Option<Secret>, StoreError> {
+        if self.is_locked() {
+            return Ok(None);
+        }
         self.entries.get(namespace, account)
     }
 
     fn set(&self, namespace: &str, account: &str, secret: &Secret) -> Result<(), StoreError> {
         self.write_attempts.fetch_add(1, Ordering::SeqCst);
+        let mut locked = self.locked.lock();
+        while *locked {
+            self.unlocked.wait(&mut locked);
+        }
+        drop(locked);
         if self.fail_writes.load(Ordering::SeqCst) {
             return Err(StoreError::Locked);
         }
@@ -63,6 +95,9 @@ impl SecretStore for TestStore {
     }
 
     fn delete(&self, namespace: &str, account: &str) -> Result<(), StoreError> {
+        if self.is_locked() {
+            return Ok(());
+        }
         self.entries.delete(namespace, account)
     }
 
