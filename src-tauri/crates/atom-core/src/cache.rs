@@ -211,7 +211,7 @@ impl Cache {
     }
 
     fn try_write(&self, dir: &Path, entry: &Entry) -> std::io::Result<()> {
-        std::fs::create_dir_all(dir)?;
+        private_dir(dir)?;
         let mut bytes_now = self.disk_bytes.lock();
         let total = match *bytes_now {
             Some(total) => total,
@@ -221,7 +221,7 @@ impl Cache {
         let old = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
         let text = serde_json::to_vec(entry).map_err(std::io::Error::other)?;
         let tmp = dir.join(format!(".{}.{}.tmp", file_name(&entry.url), std::process::id()));
-        std::fs::write(&tmp, &text)?;
+        write_private(&tmp, &text)?;
         std::fs::rename(&tmp, &path)?;
         let mut total = total.saturating_sub(old) + text.len() as u64;
         if total > MAX_DISK_BYTES {
@@ -230,6 +230,34 @@ impl Cache {
         *bytes_now = Some(total);
         Ok(())
     }
+}
+
+/// Makes `dir` (and its parents) if needed, and on Unix leaves it to its user alone (0700), also when
+/// it existed with wider permissions.
+fn private_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+        let mode = std::fs::metadata(dir)?.permissions().mode() & 0o777;
+        if mode != 0o700 {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+        }
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    std::fs::create_dir_all(dir)
+}
+
+/// Writes a new file that only its user can read (0600 on Unix; elsewhere the folder's ACL, which is
+/// the user's own profile, applies).
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(bytes)
 }
 
 fn json_files(dir: &Path) -> Vec<PathBuf> {
@@ -308,6 +336,25 @@ mod tests {
         assert!(again.lookup(url).unwrap().fresh);
         again.invalidate();
         assert!(!again.lookup(url).unwrap().fresh, "a write makes it stale");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// The folder and its files are the user's alone (what they browsed and searched is nobody
+    /// else's business on a shared computer), also when the folder existed with wider permissions.
+    #[cfg(unix)]
+    #[test]
+    fn the_cache_is_readable_by_its_user_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = temp_dir("modes");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let url = "http://127.0.0.1:1/api/public/v1/marketplace/skills?q=private";
+        Cache::on_disk(dir.clone()).store(url, None, br#"{"skills":[]}"#);
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        let files = json_files(&dir);
+        assert_eq!(files.len(), 1);
+        assert_eq!(mode(&files[0]), 0o600);
         let _ = std::fs::remove_dir_all(dir);
     }
 
