@@ -140,9 +140,13 @@ pub fn register(
     let before = std::fs::read_to_string(&list).unwrap_or_default();
     let after = with_default(&before, &format!("x-scheme-handler/{scheme}"), HANDLER_FILE);
     if after != before {
-        let tmp = config_home.join("mimeapps.list.atom-tmp");
+        // Through a link, not over it: a `mimeapps.list` kept elsewhere (dotfiles in a repository,
+        // linked into place) is edited where it lives, and stays linked.
+        let target = std::fs::canonicalize(&list).unwrap_or_else(|_| list.clone());
+        let folder = target.parent().unwrap_or(config_home);
+        let tmp = folder.join(format!(".mimeapps.list.atom-tmp.{}", std::process::id()));
         std::fs::write(&tmp, after)?;
-        std::fs::rename(tmp, &list)?;
+        std::fs::rename(tmp, &target)?;
     }
     // Openers that read the MIME cache rather than mimeapps.list; best effort.
     let _ = std::process::Command::new("update-desktop-database")
@@ -184,6 +188,33 @@ mod tests {
         assert_eq!(with_default(&out, mime, HANDLER_FILE), out, "idempotent");
         let other_section_only = with_default("[Added Associations]\na=b\n", mime, HANDLER_FILE);
         assert!(other_section_only.ends_with(&format!("[Default Applications]\n{mime}={HANDLER_FILE}\n")));
+    }
+
+    /// A `mimeapps.list` that is a link (dotfiles kept in a repository) is edited through the link: the
+    /// link stays, the file it points to gets the scheme's default, its other lines kept.
+    #[test]
+    fn a_linked_mimeapps_list_is_edited_through_its_link() {
+        let root = std::env::temp_dir().join(format!("atom-scheme-link-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let (data, config, dotfiles) = (root.join("data"), root.join("config"), root.join("dotfiles"));
+        for dir in [&data, &config, &dotfiles] {
+            std::fs::create_dir_all(dir).unwrap();
+        }
+        let kept = dotfiles.join("mimeapps.list");
+        std::fs::write(&kept, "[Default Applications]\ntext/html=firefox.desktop\n").unwrap();
+        std::os::unix::fs::symlink(&kept, config.join("mimeapps.list")).unwrap();
+        let exe = root.join("atom-marketplace");
+        std::fs::write(&exe, "#!/bin/sh\n").unwrap();
+        register("ATOM Marketplace", &exe, "com.atomagentos.marketplace", &data, &config).unwrap();
+        let link = std::fs::symlink_metadata(config.join("mimeapps.list")).unwrap();
+        assert!(link.file_type().is_symlink(), "still a link");
+        let text = std::fs::read_to_string(&kept).unwrap();
+        assert!(text.contains("text/html=firefox.desktop"), "{text}");
+        assert!(
+            text.contains(&format!("x-scheme-handler/com.atomagentos.marketplace={HANDLER_FILE}")),
+            "{text}"
+        );
+        let _ = std::fs::remove_dir_all(&root);
     }
 
     #[test]
