@@ -335,11 +335,20 @@ struct DhKeys {
 
 impl DhKeys {
     fn generate() -> Result<DhKeys, StoreError> {
-        let prime = BigNum::get_rfc2409_prime_1024().map_err(crypto_error)?;
         let mut bytes = [0u8; 128];
         openssl::rand::rand_bytes(&mut bytes).map_err(crypto_error)?;
-        let private = BigNum::from_slice(&bytes).map_err(crypto_error)?;
+        let keys = DhKeys::from_private(&bytes);
         bytes.fill(0);
+        keys
+    }
+
+    /// The keys for a given private exponent (random in use; fixed in the tests' vectors). The
+    /// exponent is flagged constant-time, so that OpenSSL's exponentiations with it do not leak it
+    /// through their timing.
+    fn from_private(bytes: &[u8]) -> Result<DhKeys, StoreError> {
+        let prime = BigNum::get_rfc2409_prime_1024().map_err(crypto_error)?;
+        let mut private = BigNum::from_slice(bytes).map_err(crypto_error)?;
+        private.set_const_time();
         let generator = BigNum::from_u32(2).map_err(crypto_error)?;
         let mut public = BigNum::new().map_err(crypto_error)?;
         let mut ctx = BigNumContext::new().map_err(crypto_error)?;
@@ -402,6 +411,44 @@ mod tests {
         let wire = session.encrypt("a secret of more than one block".as_bytes()).unwrap();
         assert_ne!(wire.2, b"a secret of more than one block");
         assert_eq!(session.decrypt(wire).unwrap(), b"a secret of more than one block");
+    }
+
+    /// A fixed vector whose shared secret begins with a zero byte: it is padded to the prime's 128
+    /// bytes before the key is derived (as the Secret Service spec and gnome-keyring do), or the two
+    /// sides would derive different keys one exchange in 256.
+    #[test]
+    fn a_shared_secret_with_a_leading_zero_is_padded_before_the_key_is_derived() {
+        let ours = DhKeys::from_private(&[0x5a; 128]).unwrap();
+        // The first of the service's exponents 2, 3, … whose shared secret with ours starts with 0.
+        let prime = BigNum::get_rfc2409_prime_1024().unwrap();
+        let mut ctx = BigNumContext::new().unwrap();
+        let (theirs, shared) = (2u32..5000)
+            .find_map(|b| {
+                let service = DhKeys::from_private(&b.to_be_bytes()).unwrap();
+                let mut shared = BigNum::new().unwrap();
+                let theirs = BigNum::from_slice(&service.public).unwrap();
+                shared.mod_exp(&theirs, &ours.private, &prime, &mut ctx).unwrap();
+                (shared.num_bytes() < 128).then(|| (service.public.clone(), shared.to_vec()))
+            })
+            .expect("one in 256 exponents gives such a secret");
+        assert!(shared.len() < 128);
+        let key = ours.shared_key(&theirs).unwrap();
+        let mut padded = vec![0u8; 128 - shared.len()];
+        padded.extend_from_slice(&shared);
+        let (mut from_padded, mut from_bare) = ([0u8; 16], [0u8; 16]);
+        hkdf_sha256(&padded, &mut from_padded).unwrap();
+        hkdf_sha256(&shared, &mut from_bare).unwrap();
+        assert_eq!(key, from_padded);
+        assert_ne!(key, from_bare, "the padding matters");
+        assert_eq!(hex(&key), FIXED_KEY, "the key computed apart from OpenSSL");
+    }
+
+    /// The key of the vector above (the service's exponent is 234), computed apart from OpenSSL: with
+    /// Python's integers (`pow`) and its `hmac` module's HKDF-SHA256 over the 128 padded bytes.
+    const FIXED_KEY: &str = "7d23e006aee6cf6477f912e8638091a3";
+
+    fn hex(bytes: &[u8]) -> String {
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
     }
 
     #[test]
