@@ -464,6 +464,11 @@ impl ApiClient {
         let resp = match req.send().await {
             Ok(resp) => resp,
             Err(e) => {
+                // Never connected: no server counted it, so neither does the limiter (every request
+                // here took a slot first).
+                if e.is_connect() {
+                    self.limiter.refund(credential.kind());
+                }
                 let error = Error::from_reqwest(e);
                 if matches!(error, Error::Network(_)) {
                     self.set_online(false);

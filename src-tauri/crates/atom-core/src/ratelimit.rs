@@ -101,6 +101,16 @@ impl Limiter {
         Ok(())
     }
 
+    /// Gives back the latest slot taken for `kind`: its request never reached a server (the connection
+    /// failed), so no server counted it. Hours offline do not spend the day's quota.
+    pub fn refund(&self, kind: CredentialKind) {
+        let mut windows = self.windows.lock();
+        if let Some(w) = windows.get_mut(&kind) {
+            w.recent.pop_back();
+            w.day_count = w.day_count.saturating_sub(1);
+        }
+    }
+
     /// Waits for a slot, at most `max_wait`; past that, says how long it would have taken.
     pub async fn acquire(
         &self,
@@ -159,6 +169,19 @@ mod tests {
         assert_eq!(wait, Duration::from_secs(40));
         assert!(l.try_acquire(CredentialKind::ApiKey, t0 + Duration::from_secs(60), unix).is_ok());
         assert!(l.try_acquire(CredentialKind::OAuth, t0, unix).is_ok(), "kinds are separate");
+    }
+
+    #[test]
+    fn a_refunded_slot_is_taken_again() {
+        let l = limiter(2, 2);
+        let (now, unix) = (Instant::now(), 1_000_000);
+        l.try_acquire(CredentialKind::Anonymous, now, unix).unwrap();
+        l.try_acquire(CredentialKind::Anonymous, now, unix).unwrap();
+        assert!(l.try_acquire(CredentialKind::Anonymous, now, unix).is_err());
+        l.refund(CredentialKind::Anonymous);
+        l.try_acquire(CredentialKind::Anonymous, now, unix).expect("the refunded slot");
+        assert!(l.try_acquire(CredentialKind::Anonymous, now, unix).is_err());
+        l.refund(CredentialKind::ApiKey);
     }
 
     #[test]

@@ -280,6 +280,26 @@ async fn an_unreachable_server_is_a_network_error() {
     assert!(!err.hint().is_empty());
 }
 
+/// Requests that never reached a server (offline: the connection was refused) do not spend the day's
+/// quota: after a long time offline the first read online goes out, instead of waiting for UTC midnight.
+#[tokio::test]
+async fn requests_that_never_connected_do_not_spend_the_days_quota() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let mut env = Environment::sandbox(&format!("http://127.0.0.1:{port}")).unwrap();
+    env.quotas = Quotas { anonymous: Quota { per_minute: 100, per_day: 3 }, ..Quotas::default() };
+    let session = Session::new(env, Arc::new(MemoryStore::default()) as Arc<dyn SecretStore>).unwrap();
+    for i in 0..8u64 {
+        let err = session.skills(&SkillQuery { offset: i, ..Default::default() }).await.unwrap_err();
+        assert_eq!(err.code(), "network", "read {i} while offline: {err:?}");
+    }
+    // The network is back: the server is there now.
+    let addr = format!("127.0.0.1:{port}").parse().unwrap();
+    let _sandbox = atom_sandbox::start(Config { addr, ..config() }).await.expect("the port is free again");
+    session.categories().await.expect("the first read online goes out");
+}
+
 #[tokio::test]
 async fn invalid_input_is_refused_before_sending() {
     let h = Harness::start(config()).await;
