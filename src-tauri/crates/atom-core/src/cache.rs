@@ -28,8 +28,8 @@ use crate::contract::limits;
 
 /// The cache folder's size bound.
 pub const MAX_DISK_BYTES: u64 = 16 * 1024 * 1024;
-/// Entries kept in memory.
-pub const MAX_MEMORY_ENTRIES: usize = 512;
+/// The replies kept in memory, in bytes (their text and address): the least recently used go first.
+pub const MAX_MEMORY_BYTES: usize = 8 * 1024 * 1024;
 /// The format of the files; another version is ignored (and replaced when fetched again).
 const FORMAT: u32 = 1;
 
@@ -69,9 +69,19 @@ pub struct Hit {
 
 pub struct Cache {
     dir: Option<PathBuf>,
-    memory: Mutex<HashMap<String, Slot>>,
+    memory: Mutex<Memory>,
     /// The folder's size, learnt on the first write (and the leftovers of a crash removed then).
     disk_bytes: Mutex<Option<u64>>,
+}
+
+#[derive(Default)]
+struct Memory {
+    slots: HashMap<String, Slot>,
+    bytes: usize,
+}
+
+fn slot_bytes(entry: &Entry) -> usize {
+    entry.body.len() + entry.url.len() + entry.etag.as_ref().map_or(0, String::len)
 }
 
 fn unix_now() -> u64 {
@@ -87,7 +97,7 @@ fn file_name(url: &str) -> String {
 impl Cache {
     /// Memory only (tests, and a session that was given no folder).
     pub fn in_memory() -> Cache {
-        Cache { dir: None, memory: Mutex::new(HashMap::new()), disk_bytes: Mutex::new(None) }
+        Cache { dir: None, memory: Mutex::new(Memory::default()), disk_bytes: Mutex::new(None) }
     }
 
     /// Memory, and files under `dir` (created when first needed).
@@ -102,7 +112,7 @@ impl Cache {
     pub fn lookup(&self, url: &str) -> Option<Hit> {
         {
             let mut memory = self.memory.lock();
-            if let Some(slot) = memory.get_mut(url) {
+            if let Some(slot) = memory.slots.get_mut(url) {
                 slot.used = Instant::now();
                 let fresh = slot.checked.is_some_and(|at| at.elapsed() < limits::CACHE_TTL);
                 return Some(Hit { entry: slot.entry.clone(), fresh });
@@ -131,7 +141,7 @@ impl Cache {
     pub fn confirm(&self, url: &str) {
         let entry = {
             let mut memory = self.memory.lock();
-            let Some(slot) = memory.get_mut(url) else { return };
+            let Some(slot) = memory.slots.get_mut(url) else { return };
             let mut entry = (*slot.entry).clone();
             entry.confirmed_at = unix_now();
             slot.entry = Arc::new(entry);
@@ -143,7 +153,11 @@ impl Cache {
 
     /// Forgets an entry that turned out to be unreadable.
     pub fn remove(&self, url: &str) {
-        self.memory.lock().remove(url);
+        let mut memory = self.memory.lock();
+        if let Some(slot) = memory.slots.remove(url) {
+            memory.bytes -= slot_bytes(&slot.entry);
+        }
+        drop(memory);
         if let Some(dir) = &self.dir {
             let _ = std::fs::remove_file(dir.join(file_name(url)));
         }
@@ -152,7 +166,7 @@ impl Cache {
     /// Every entry must be revalidated before it is served as current (after a write, or a change of
     /// who is signed in). Entries stay for offline use.
     pub fn invalidate(&self) {
-        for slot in self.memory.lock().values_mut() {
+        for slot in self.memory.lock().slots.values_mut() {
             slot.checked = None;
         }
     }
@@ -167,7 +181,7 @@ impl Cache {
                 }
             }
         }
-        for (url, slot) in self.memory.lock().iter() {
+        for (url, slot) in self.memory.lock().slots.iter() {
             if url.starts_with(prefix) {
                 found.insert(url.clone(), slot.entry.clone());
             }
@@ -178,13 +192,29 @@ impl Cache {
     }
 
     fn remember(&self, entry: Arc<Entry>, checked: Option<Instant>) {
+        let size = slot_bytes(&entry);
         let mut memory = self.memory.lock();
-        if memory.len() >= MAX_MEMORY_ENTRIES && !memory.contains_key(&entry.url) {
-            if let Some(oldest) = memory.iter().min_by_key(|(_, s)| s.used).map(|(k, _)| k.clone()) {
-                memory.remove(&oldest);
+        if let Some(old) = memory.slots.remove(&entry.url) {
+            memory.bytes -= slot_bytes(&old.entry);
+        }
+        if size > MAX_MEMORY_BYTES {
+            return;
+        }
+        while memory.bytes + size > MAX_MEMORY_BYTES {
+            let Some(oldest) = memory.slots.iter().min_by_key(|(_, s)| s.used).map(|(k, _)| k.clone()) else {
+                break;
+            };
+            if let Some(slot) = memory.slots.remove(&oldest) {
+                memory.bytes -= slot_bytes(&slot.entry);
             }
         }
-        memory.insert(entry.url.clone(), Slot { entry, checked, used: Instant::now() });
+        memory.bytes += size;
+        memory.slots.insert(entry.url.clone(), Slot { entry, checked, used: Instant::now() });
+    }
+
+    /// The bytes the replies in memory take.
+    pub fn memory_bytes(&self) -> usize {
+        self.memory.lock().bytes
     }
 
     fn read_file(&self, url: &str) -> Option<Entry> {
@@ -356,6 +386,26 @@ mod tests {
         assert_eq!(files.len(), 1);
         assert_eq!(mode(&files[0]), 0o600);
         let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// Memory is bounded by bytes, not by a count of entries (512 replies of 2 MiB would be 1 GiB): the
+    /// least recently used go first.
+    #[test]
+    fn memory_is_bounded_by_bytes() {
+        let cache = Cache::in_memory();
+        let big = format!("{{\"skills\":\"{}\"}}", "x".repeat(1024 * 1024));
+        for i in 0..40 {
+            cache.store(&format!("http://h/skills?offset={i}"), None, big.as_bytes());
+        }
+        assert!(cache.memory_bytes() <= MAX_MEMORY_BYTES, "{} bytes", cache.memory_bytes());
+        assert!(cache.lookup("http://h/skills?offset=39").is_some(), "the newest is kept");
+        assert!(cache.lookup("http://h/skills?offset=0").is_none(), "the oldest went");
+        // Small replies fill the same budget, far more of them.
+        for i in 0..600 {
+            cache.store(&format!("http://h/skills/{i}"), None, br#"{"id":"x"}"#);
+        }
+        assert!(cache.memory_bytes() <= MAX_MEMORY_BYTES);
+        assert!(cache.lookup("http://h/skills/0").is_some(), "600 small replies fit");
     }
 
     #[test]

@@ -84,8 +84,11 @@ pub mod limits {
     /// HTTP.
     pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
     pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-    /// Largest reply body read; beyond it the reply is refused.
-    pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
+    /// [chosen] Largest reply body read; beyond it the reply is refused. The contract's largest reply, a
+    /// page of 100 skills with every text at its longest and every character escaped as `\uXXXX`
+    /// (100 × (100 + 500 + 10 × 32) characters × 6 bytes), is about 0.6 MB; a skill's detail with a
+    /// 20,000-character description about 0.12 MB; a page of reviews 0.6 MB. A page is tens of KB.
+    pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
     /// Idempotent GETs: attempts in all, and the first backoff (doubled each time, with jitter).
     pub const GET_ATTEMPTS: u32 = 3;
     pub const RETRY_BACKOFF: Duration = Duration::from_millis(250);

@@ -297,7 +297,7 @@ pub struct ApiClient {
     base: Url,
     limiter: Limiter,
     status: watch::Sender<RateLimitStatus>,
-    cache: Cache,
+    cache: Arc<Cache>,
     online: watch::Sender<bool>,
     /// One fetch per URL at a time: a caller that asks for a reply already on its way waits for it
     /// (the start-up prefetch and the window's first request, say) instead of sending it again.
@@ -328,7 +328,7 @@ impl ApiClient {
             base: env.marketplace_base(),
             limiter: Limiter::new(env.quotas),
             status: watch::channel(RateLimitStatus::default()).0,
-            cache,
+            cache: Arc::new(cache),
             online: watch::channel(true).0,
             in_flight: Mutex::new(HashMap::new()),
         })
@@ -338,6 +338,22 @@ impl ApiClient {
         let gate = self.in_flight.lock().entry(key.to_string()).or_default().clone();
         let guard = gate.clone().lock_owned().await;
         Turn { map: &self.in_flight, key: key.to_string(), gate, _guard: guard }
+    }
+
+    /// Runs a cache call that may read or write its folder on the runtime's blocking pool, not on the
+    /// thread that drives the requests (a slow disk must not hold up the others). `None` only when the
+    /// runtime is shutting down.
+    async fn on_disk<T: Send + 'static>(
+        &self,
+        call: impl FnOnce(&Cache, &str) -> T + Send + 'static,
+        key: &str,
+    ) -> Option<T> {
+        let (cache, key) = (self.cache.clone(), key.to_string());
+        match tokio::task::spawn_blocking(move || call(&cache, &key)).await {
+            Ok(value) => Some(value),
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(_) => None,
+        }
     }
 
     /// What the cache holds for a GET, without the network (nor the HTTP client): the reply as
@@ -497,14 +513,14 @@ impl ApiClient {
         let url = self.url(path, query)?;
         let key = self.cache_key(&url);
         let usable = |hit: &Hit| hit.fresh || freshness == Freshness::CacheFirst || !self.is_online();
-        if let Some(hit) = self.cache.lookup(&key).filter(usable) {
+        if let Some(hit) = self.on_disk(|cache, key| cache.lookup(key), &key).await.flatten().filter(usable) {
             if let Ok(fetched) = self.fetched_from(&key, &hit) {
                 return Ok(fetched);
             }
         }
         let _turn = self.turn(&key).await;
         // The caller before this one may have just fetched it.
-        let hit = self.cache.lookup(&key);
+        let hit = self.on_disk(|cache, key| cache.lookup(key), &key).await.flatten();
         if let Some(hit) = hit.as_ref().filter(|h| h.fresh) {
             if let Ok(fetched) = self.fetched_from(&key, hit) {
                 return Ok(fetched);
@@ -515,7 +531,7 @@ impl ApiClient {
             // 304: the cached reply is current.
             Ok(None) => {
                 let hit = hit.ok_or_else(|| Error::BadResponse("304 for a reply never received".into()))?;
-                self.cache.confirm(&key);
+                self.on_disk(|cache, key| cache.confirm(key), &key).await;
                 parse_json(hit.entry.body.as_bytes()).map(Fetched::live)
             }
             Err(Error::Network(reason)) => {
@@ -584,7 +600,8 @@ impl ApiClient {
                 let value = parse_json(&body)?;
                 let tag =
                     headers.get(reqwest::header::ETAG).and_then(|v| v.to_str().ok()).map(str::to_string);
-                self.cache.store(&self.cache_key(url), tag, &body);
+                let key = self.cache_key(url);
+                self.on_disk(move |cache, key| cache.store(key, tag, &body), &key).await;
                 return Ok(Some(value));
             }
             let error = api_error(status.as_u16(), &headers, &body);
