@@ -206,7 +206,10 @@ impl App {
     /// Makes `choice` the active environment: a new session, signed in from the keystore in the
     /// background, with its state and rate limits forwarded to the UI.
     pub async fn switch(&self, choice: EnvChoice, remember: bool) -> Result<EnvironmentView, ErrorInfo> {
-        let env = self.environment_for(&choice).await?;
+        let mut env = self.environment_for(&choice).await?;
+        if let Some(pacing) = test_pacing() {
+            env.pacing = pacing;
+        }
         let store = StoreHandle::new(self.store.clone(), env.namespace());
         let cache = Cache::on_disk(self.cache_dir.join(cache_folder(&env)));
         let session = Session::with_cache(env, store, cache)?;
@@ -379,6 +382,14 @@ fn cache_folder(env: &Environment) -> String {
 /// `-` and `_` only.
 fn folder_name(namespace: &str) -> String {
     namespace.chars().map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' }).collect()
+}
+
+/// Development builds only: `ATOM_TEST_REFRESH_PACING=none` takes every token lifetime at its word (the
+/// end-to-end tests' sandboxes issue tokens of seconds, which the app's pacing would plan as a minute).
+/// A release build ignores it.
+fn test_pacing() -> Option<atom_core::RefreshPacing> {
+    let asked = std::env::var_os("ATOM_TEST_REFRESH_PACING").is_some_and(|v| v == "none");
+    (cfg!(debug_assertions) && asked).then_some(atom_core::RefreshPacing::NONE)
 }
 
 #[cfg(test)]

@@ -73,6 +73,11 @@ pub mod limits {
     pub const REFRESH_AT_FRACTION: f64 = 0.8;
     pub const REFRESH_MARGIN: Duration = Duration::from_secs(300);
     pub const REFRESH_NOT_BEFORE_FRACTION: f64 = 0.5;
+    /// [chosen] A token said to live less than this is planned as if it lived this long.
+    pub const REFRESH_LIFETIME_FLOOR: Duration = Duration::from_secs(60);
+    /// [chosen] The least time between two refreshes: at most six token requests a minute, whatever
+    /// the server says.
+    pub const REFRESH_MIN_GAP: Duration = Duration::from_secs(10);
     /// The refresh task looks at the wall clock at least this often, which also catches a wake from sleep.
     pub const REFRESH_CHECK_INTERVAL: Duration = Duration::from_secs(30);
     /// How often a refresh token that only memory holds (the keystore failed) is written again.

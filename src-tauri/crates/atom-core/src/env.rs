@@ -1,5 +1,7 @@
 //! Environments: which servers the client talks to, as which OAuth client, within which limits.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -31,6 +33,28 @@ pub enum TokenEncoding {
 pub struct Quota {
     pub per_minute: u32,
     pub per_day: u32,
+}
+
+/// How often the session may ask for tokens, whatever lifetimes the server states: a server that says
+/// its tokens live a nanosecond (or half a second, or none) must not get a refresh storm.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RefreshPacing {
+    /// A lifetime shorter than this is planned as if it were this long: the refresh is scheduled from
+    /// it, while the token's real expiry stands (a call the server refuses brings a refresh then).
+    pub lifetime_floor: Duration,
+    /// The least time between two refreshes of one session; a refresh asked for sooner waits for it.
+    pub min_gap: Duration,
+}
+
+impl Default for RefreshPacing {
+    fn default() -> Self {
+        RefreshPacing { lifetime_floor: limits::REFRESH_LIFETIME_FLOOR, min_gap: limits::REFRESH_MIN_GAP }
+    }
+}
+
+impl RefreshPacing {
+    /// No floor and no gap: every lifetime taken at its word (tests of seconds-long tokens).
+    pub const NONE: RefreshPacing = RefreshPacing { lifetime_floor: Duration::ZERO, min_gap: Duration::ZERO };
 }
 
 /// The client-side rate limits, per credential kind; the guide's by default.
@@ -104,6 +128,7 @@ pub struct Environment {
     pub redirect_scheme: String,
     pub token_encoding: TokenEncoding,
     pub quotas: Quotas,
+    pub pacing: RefreshPacing,
 }
 
 fn parse_url(field: &str, s: &str) -> Result<Url, Error> {
@@ -134,6 +159,7 @@ impl Environment {
             redirect_scheme: paths::REDIRECT_SCHEME.into(),
             token_encoding: TokenEncoding::Json,
             quotas: Quotas::default(),
+            pacing: RefreshPacing::default(),
         }
     }
 
@@ -157,6 +183,7 @@ impl Environment {
             redirect_scheme: paths::REDIRECT_SCHEME.into(),
             token_encoding: TokenEncoding::Json,
             quotas: Quotas::default(),
+            pacing: RefreshPacing::default(),
         })
     }
 
@@ -204,6 +231,7 @@ impl Environment {
             redirect_scheme: scheme,
             token_encoding: c.token_encoding,
             quotas: Quotas::default(),
+            pacing: RefreshPacing::default(),
         })
     }
 

@@ -50,7 +50,7 @@ pub mod store;
 pub mod token;
 
 pub use discovery::{discover, MetadataSource, ServerMetadata};
-pub use env::{CustomEnvironment, Environment, EnvironmentKind, Quota, Quotas, TokenEncoding};
+pub use env::{CustomEnvironment, Environment, EnvironmentKind, Quota, Quotas, RefreshPacing, TokenEncoding};
 pub use error::{Error, ErrorCode, ErrorInfo, OAuthStep, Result};
 pub use http::{Fetched, Freshness};
 pub use login::{CallbackError, PendingLogin, RedirectTarget};

@@ -177,6 +177,35 @@ async fn a_late_401_for_a_replaced_token_is_replayed_with_the_new_one_not_refres
     assert_eq!(h.token_requests("refresh_token").await, before + 1, "one refresh for one expiry");
 }
 
+/// A server that says its tokens live a nanosecond, half a second, a second or not at all: the app
+/// does not storm its token endpoint (one sign-in once made 2,081 token requests and as many keystore
+/// writes in 2 s). Every call meets a token the server refuses, and still the token endpoint hears at
+/// most one request per pacing gap.
+#[tokio::test]
+async fn a_server_that_says_tokens_live_a_moment_is_not_asked_again_and_again() {
+    for expires_in in ["1e-9", "0.5", "1", "0", "-5"] {
+        let h = Harness::start_paced(config(), atom_core::RefreshPacing::default()).await;
+        h.sign_in().await;
+        // From now on the token endpoint answers with a token of that lifetime, which the API refuses.
+        let reply = format!(
+            r#"{{"access_token":"short-lived","token_type":"Bearer","expires_in":{expires_in},"refresh_token":"next","scope":"marketplace:read marketplace:write"}}"#
+        );
+        h.arm_fault(serde_json::json!({"endpoint": "POST /oauth/token", "status": 200, "body": reply, "count": 100_000}))
+            .await;
+        let before = h.api_count("POST /oauth/token", 200).await;
+        h.session.refresh().await.unwrap();
+        // Three seconds of a user browsing, a call every 100 ms, each waiting at most a moment.
+        let started = Instant::now();
+        let query = SkillQuery { limit: Some(1), ..Default::default() };
+        while started.elapsed() < Duration::from_secs(3) {
+            let call = h.session.skills(&query);
+            let _ = tokio::time::timeout(Duration::from_millis(100), call).await;
+        }
+        let asked = h.api_count("POST /oauth/token", 200).await - before;
+        assert!(asked <= 2, "expires_in {expires_in}: {asked} token requests in 3 s");
+    }
+}
+
 #[tokio::test]
 async fn offline_refresh_keeps_the_user_signed_in() {
     let h = Harness::start(config()).await;

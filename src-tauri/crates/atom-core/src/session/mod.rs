@@ -142,6 +142,12 @@ pub fn refresh_due(at: SystemTime, ttl: Duration) -> SystemTime {
     at + by_fraction.min(by_margin.max(floor))
 }
 
+/// When to refresh a token the server says lives `ttl`: by [`refresh_due`], from at least the pacing's
+/// floor (a lifetime of a nanosecond is not a refresh a nanosecond later).
+pub fn planned_refresh(at: SystemTime, ttl: Duration, pacing: crate::RefreshPacing) -> SystemTime {
+    refresh_due(at, ttl.max(pacing.lifetime_floor))
+}
+
 struct Inner {
     env: Environment,
     api: ApiClient,
@@ -151,6 +157,8 @@ struct Inner {
     pending: Mutex<Option<PendingLogin>>,
     /// One refresh at a time.
     refresh_gate: tokio::sync::Mutex<()>,
+    /// When the last refresh was sent (see [`crate::RefreshPacing::min_gap`]).
+    last_refresh: Mutex<Option<std::time::Instant>>,
     state: watch::Sender<AuthState>,
     refresher: Mutex<Option<JoinHandle<()>>>,
     generation: AtomicU64,
@@ -218,6 +226,7 @@ impl Session {
                 refresh_gate: tokio::sync::Mutex::new(()),
                 state: watch::channel(AuthState::SignedOut).0,
                 refresher: Mutex::new(None),
+                last_refresh: Mutex::new(None),
                 generation: AtomicU64::new(0),
                 epoch: Arc::new(AtomicU64::new(0)),
                 commit: tokio::sync::Mutex::new(()),
@@ -479,7 +488,8 @@ impl Session {
         };
         // Without a refresh token there is nothing to renew early with: the token is used to its end.
         let refresh_at = if refresh.is_some() {
-            refresh_due(tokens.received_at, tokens.expires_in)
+            // Planned from at least the floor: a lifetime of a nanosecond is not a refresh a nanosecond.
+            planned_refresh(tokens.received_at, tokens.expires_in, self.inner.env.pacing)
         } else {
             tokens.received_at + tokens.expires_in
         };
@@ -595,8 +605,15 @@ impl Session {
         Ok(self.current_state())
     }
 
-    /// Runs one refresh. Called with the gate held.
+    /// Runs one refresh. Called with the gate held. Not sooner than the pacing's gap after the last
+    /// one: callers wait for it (and then share its result).
     async fn refresh_now(&self) -> Result<Secret> {
+        let ready = self.inner.last_refresh.lock().map(|at| at + self.inner.env.pacing.min_gap);
+        if let Some(wait) = ready.and_then(|at| at.checked_duration_since(std::time::Instant::now())) {
+            tracing::info!("the last refresh was moments ago; the next waits {wait:?}");
+            tokio::time::sleep(wait).await;
+        }
+        *self.inner.last_refresh.lock() = Some(std::time::Instant::now());
         let epoch = self.epoch();
         let (in_memory, persisted) = match &*self.inner.auth.lock() {
             Auth::OAuth(o) => (o.refresh.clone(), o.persisted),
@@ -880,6 +897,52 @@ pub fn is_api_key_format(key: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    mod pacing {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// `expires_in` as servers have sent it, and as they should not.
+        fn expires_in() -> impl Strategy<Value = String> {
+            prop_oneof![
+                Just("0".to_string()),
+                Just("-5".to_string()),
+                Just("1e-9".to_string()),
+                Just("0.5".to_string()),
+                Just("1".to_string()),
+                Just("1e400".to_string()),
+                Just("\"NaN\"".to_string()),
+                Just("\"inf\"".to_string()),
+                Just("\"-inf\"".to_string()),
+                Just("\"\"".to_string()),
+                Just("null".to_string()),
+                Just("\"soon\"".to_string()),
+                Just("18446744073709551616".to_string()),
+                any::<f64>().prop_map(|f| if f.is_finite() { f.to_string() } else { "0".into() }),
+                any::<i64>().prop_map(|n| n.to_string()),
+                any::<i64>().prop_map(|n| format!("\"{n}\"")),
+                (0u32..1000, 0u32..1000).prop_map(|(a, b)| format!("{a}.{b}")),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2000))]
+
+            /// Whatever the lifetime, the reply is read without panic, and the refresh is planned no
+            /// sooner than half the floor (30 s) and no later than a year.
+            #[test]
+            fn any_stated_lifetime_plans_a_sane_refresh(value in expires_in()) {
+                let body = format!(r#"{{"access_token":"a","token_type":"Bearer","expires_in":{value}}}"#);
+                if let Ok(tokens) = crate::token::parse_token_set(body.as_bytes()) {
+                    let at = UNIX_EPOCH + Duration::from_secs(1_000_000);
+                    let due = planned_refresh(at, tokens.expires_in, crate::RefreshPacing::default());
+                    let after = due.duration_since(at).unwrap();
+                    prop_assert!(after >= Duration::from_secs(30), "{value}: {after:?}");
+                    prop_assert!(after <= Duration::from_secs(366 * 86_400), "{value}: {after:?}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn refresh_timing_follows_the_rule() {
