@@ -243,6 +243,21 @@ impl App {
             let status = match session.restore().await {
                 Err(atom_core::Error::Keystore(e)) => {
                     tracing::warn!("silent sign-in did not complete: {e}");
+                    // A keystore that answers late (the user unlocked it) signs in then: the warning
+                    // goes with it.
+                    let mut states = session.state();
+                    let later = handle.clone();
+                    tauri::async_runtime::spawn(async move {
+                        while states.changed().await.is_ok() {
+                            let persisted = matches!(&*states.borrow(), atom_core::AuthState::SignedIn(me) if me.persisted);
+                            if persisted {
+                                later
+                                    .state::<App>()
+                                    .set_keystore_status(KeystoreStatus { available: true, detail: None });
+                                return;
+                            }
+                        }
+                    });
                     KeystoreStatus { available: false, detail: Some(e.to_string()) }
                 }
                 Err(e) => {

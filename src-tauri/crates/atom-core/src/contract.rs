@@ -116,6 +116,9 @@ pub mod limits {
 
     /// Keystore calls are bounded: a locked keystore must not freeze the app.
     pub const STORE_TIMEOUT: Duration = Duration::from_secs(3);
+    /// [chosen] How long a keystore read at start-up that outlived [`STORE_TIMEOUT`] is still awaited:
+    /// a user at the unlock prompt, typing the password.
+    pub const UNLOCK_WAIT: Duration = Duration::from_secs(300);
 
     /// Callback URLs longer than this are refused before parsing.
     pub const MAX_CALLBACK_URL: usize = 8 * 1024;

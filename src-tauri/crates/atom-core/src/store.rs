@@ -88,6 +88,28 @@ pub struct StoreHandle {
 
 type Job = Box<dyn FnOnce(&dyn SecretStore, &str) + Send>;
 
+/// What [`StoreHandle::patiently`] got.
+pub enum Patient<T> {
+    /// The call's result, within the wait.
+    Now(Result<T, StoreError>),
+    /// The call outlived the wait; it will still answer.
+    Later(Late<T>),
+}
+
+/// A keystore call that outlived its caller's wait, still in its turn.
+pub struct Late<T>(tokio::sync::oneshot::Receiver<Result<T, StoreError>>);
+
+impl<T> Late<T> {
+    /// Its result, waiting at most `limit` more (a user at an unlock prompt).
+    pub async fn wait(self, limit: Duration) -> Result<T, StoreError> {
+        match tokio::time::timeout(limit, self.0).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err(StoreError::Failed("the keystore call crashed".into())),
+            Err(_) => Err(StoreError::Timeout(limit)),
+        }
+    }
+}
+
 /// The thread that runs a namespace's calls in order, started at the first call; it ends when the last
 /// handle is dropped (and its current call returns).
 #[derive(Default)]
@@ -147,26 +169,56 @@ impl StoreHandle {
         self.store.kind()
     }
 
+    /// How long a caller waits for a call.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
     /// Whether a call is still queued or running (a write waiting on an unlock prompt, say): a retry
     /// would only queue behind it, and ask the user again.
     pub fn busy(&self) -> bool {
         self.worker.waiting.load(std::sync::atomic::Ordering::SeqCst) > 0
     }
 
-    async fn run<T: Send + 'static>(
+    /// Queues a call; its result comes through the receiver whenever it runs.
+    fn submit<T: Send + 'static>(
         &self,
         f: impl FnOnce(&dyn SecretStore, &str) -> Result<T, StoreError> + Send + 'static,
-    ) -> Result<T, StoreError> {
+    ) -> Result<tokio::sync::oneshot::Receiver<Result<T, StoreError>>, StoreError> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move |store, namespace| {
             let _ = tx.send(f(store, namespace));
         });
         self.worker.submit(&self.store, &self.namespace, job)?;
-        match tokio::time::timeout(self.timeout, rx).await {
-            Ok(Ok(result)) => result,
-            Ok(Err(_)) => Err(StoreError::Failed("the keystore call crashed".into())),
+        Ok(rx)
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&dyn SecretStore, &str) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        match self.patiently(f).await {
+            Patient::Now(result) => result,
             // The call keeps its place in the queue; its result is dropped when it returns.
-            Err(_) => Err(StoreError::Timeout(self.timeout)),
+            Patient::Later(_) => Err(StoreError::Timeout(self.timeout)),
+        }
+    }
+
+    /// A call whose result is still wanted after the caller's wait: within the timeout, its result;
+    /// past it, the call itself, still in its turn (a keystore at its unlock prompt answers when the
+    /// user does), to be awaited by whoever can wait longer.
+    pub async fn patiently<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&dyn SecretStore, &str) -> Result<T, StoreError> + Send + 'static,
+    ) -> Patient<T> {
+        let mut rx = match self.submit(f) {
+            Ok(rx) => rx,
+            Err(e) => return Patient::Now(Err(e)),
+        };
+        match tokio::time::timeout(self.timeout, &mut rx).await {
+            Ok(Ok(result)) => Patient::Now(result),
+            Ok(Err(_)) => Patient::Now(Err(StoreError::Failed("the keystore call crashed".into()))),
+            Err(_) => Patient::Later(Late(rx)),
         }
     }
 

@@ -195,6 +195,48 @@ async fn a_write_waiting_on_a_locked_keystore_never_lands_after_sign_out() {
     assert!(!next_launch.restore().await.unwrap().is_signed_in(), "the next start is signed out");
 }
 
+/// The app starts while the keyring waits at its unlock prompt: the silent sign-in gives up waiting
+/// after 3 s (the window is not held), and when the user types the password a while later, the app
+/// signs in then, from what the keystore holds.
+#[tokio::test]
+async fn a_keystore_unlocked_late_at_start_up_signs_in_then() {
+    let h = Harness::start(config()).await;
+    h.sign_in().await;
+    let next_launch = h.second_instance();
+    h.store.lock_with_prompt();
+    let started = std::time::Instant::now();
+    let err = next_launch.restore().await.unwrap_err();
+    assert_eq!(err.code(), "keystore_unavailable", "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(5), "the start-up was not held");
+    assert!(!next_launch.current_state().is_signed_in());
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    h.store.unlock();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !next_launch.current_state().is_signed_in() {
+        assert!(std::time::Instant::now() < deadline, "the late unlock was ignored");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(next_launch.rate("web-router", 4, None).await.is_ok(), "signed in for real");
+}
+
+/// The user did not wait for the unlock prompt and signed in with an API key: when the keystore answers
+/// later with the old refresh token, the key stays the sign-in (a late answer never replaces a newer one).
+#[tokio::test]
+async fn a_late_keystore_answer_never_replaces_a_sign_in_made_meanwhile() {
+    let h = Harness::start(config()).await;
+    h.sign_in().await;
+    let next_launch = h.second_instance();
+    h.store.lock_with_prompt();
+    next_launch.restore().await.unwrap_err();
+    let by_key = next_launch.sign_in_with_api_key(RW_KEY, ApiKeyScope::ReadWrite).await.unwrap();
+    assert!(matches!(by_key, AuthState::SignedIn(ref me) if me.key_hint.is_some()), "{by_key:?}");
+    h.store.unlock();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let now = next_launch.current_state();
+    assert!(matches!(now, AuthState::SignedIn(ref me) if me.key_hint.is_some()), "still the key: {now:?}");
+    assert_eq!(h.token_requests("refresh_token").await, 0, "the old refresh token was not used");
+}
+
 fn submission(name: &str) -> Submission {
     Submission {
         name: name.into(),

@@ -148,6 +148,13 @@ pub fn planned_refresh(at: SystemTime, ttl: Duration, pacing: crate::RefreshPaci
     refresh_due(at, ttl.max(pacing.lifetime_floor))
 }
 
+/// What the keystore holds for an environment, read in one turn at start-up.
+struct Saved {
+    api_key: Option<Secret>,
+    scope: Option<Secret>,
+    refresh: Option<Secret>,
+}
+
 struct Inner {
     env: Environment,
     api: ApiClient,
@@ -338,22 +345,60 @@ impl Session {
     }
 
     /// Start-up: a stored API key or refresh token signs in without a browser. A keystore that cannot be
-    /// read leaves the user signed out and says why.
+    /// read leaves the user signed out and says why; one that answers late (its unlock prompt was up,
+    /// the user typed the password a minute later) signs in then, unless the user signed in otherwise
+    /// meanwhile.
     pub async fn restore(&self) -> Result<AuthState> {
-        if let Some(key) = self.inner.store.get(accounts::API_KEY).await? {
-            let scope = match self.inner.store.get(accounts::API_KEY_SCOPE).await {
-                Ok(Some(s)) => ApiKeyScope::parse(s.expose()),
-                _ => ApiKeyScope::Read,
-            };
+        let read = |s: &dyn SecretStore, ns: &str| -> std::result::Result<Saved, crate::store::StoreError> {
+            Ok(Saved {
+                api_key: s.get(ns, accounts::API_KEY)?,
+                scope: s.get(ns, accounts::API_KEY_SCOPE).ok().flatten(),
+                refresh: s.get(ns, accounts::REFRESH_TOKEN)?,
+            })
+        };
+        let saved = match self.inner.store.patiently(read).await {
+            crate::store::Patient::Now(saved) => saved?,
+            crate::store::Patient::Later(late) => {
+                let (weak, epoch) = (Arc::downgrade(&self.inner), self.epoch());
+                tokio::spawn(async move {
+                    let Ok(saved) = late.wait(limits::UNLOCK_WAIT).await else { return };
+                    let Some(inner) = weak.upgrade() else { return };
+                    if saved.api_key.is_some() || saved.refresh.is_some() {
+                        let _ = Session { inner }.restore_from(saved, Some(epoch)).await;
+                    }
+                });
+                return Err(crate::store::StoreError::Timeout(self.inner.store.timeout()).into());
+            }
+        };
+        self.restore_from(saved, None).await
+    }
+
+    /// Signs in from what the keystore held. With `if_still`, only if nothing happened since that epoch
+    /// and no one is signed in (a late answer must not undo a sign-out or replace a newer sign-in).
+    async fn restore_from(&self, saved: Saved, if_still: Option<u64>) -> Result<AuthState> {
+        let untouched = |s: &Self| {
+            if_still.is_none_or(|epoch| s.epoch() == epoch && matches!(*s.inner.auth.lock(), Auth::None))
+        };
+        if let Some(key) = saved.api_key {
+            let scope = saved.scope.map(|s| ApiKeyScope::parse(s.expose())).unwrap_or(ApiKeyScope::Read);
             let _commit = self.inner.commit.lock().await;
+            if !untouched(self) {
+                return Ok(self.current_state());
+            }
             self.new_epoch();
             *self.inner.auth.lock() = Auth::ApiKey { key, scope, persisted: true };
             return Ok(self.publish());
         }
-        let Some(refresh) = self.inner.store.get(accounts::REFRESH_TOKEN).await? else {
+        let Some(refresh) = saved.refresh else {
             return Ok(self.publish());
         };
         let commit = self.inner.commit.lock().await;
+        if !untouched(self) {
+            return Ok(self.current_state());
+        }
+        if if_still.is_some() {
+            tracing::info!("the keystore answered late (unlocked): signing in from it now");
+        }
         self.new_epoch();
         *self.inner.auth.lock() = Auth::OAuth(OAuth {
             access: None,

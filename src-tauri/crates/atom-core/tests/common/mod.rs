@@ -29,6 +29,8 @@ pub struct TestStore {
     /// reads and deletes see no item (a locked collection's items are not found).
     locked: parking_lot::Mutex<bool>,
     unlocked: parking_lot::Condvar,
+    /// Locked with the unlock prompt up: reads wait for the user too.
+    prompting: AtomicBool,
 }
 
 impl TestStore {
@@ -45,8 +47,22 @@ impl TestStore {
         *self.locked.lock() = true;
     }
 
+    /// Locks the store with its unlock prompt up: reads and writes wait for [`TestStore::unlock`].
+    pub fn lock_with_prompt(&self) {
+        self.prompting.store(true, Ordering::SeqCst);
+        self.lock();
+    }
+
+    fn wait_for_unlock(&self) {
+        let mut locked = self.locked.lock();
+        while *locked {
+            self.unlocked.wait(&mut locked);
+        }
+    }
+
     /// The user typed the password: waiting writes go on.
     pub fn unlock(&self) {
+        self.prompting.store(false, Ordering::SeqCst);
         *self.locked.lock() = false;
         self.unlocked.notify_all();
     }
@@ -73,6 +89,9 @@ impl TestStore {
 
 impl SecretStore for TestStore {
     fn get(&self, namespace: &str, account: &str) -> Result<Option<Secret>, StoreError> {
+        if self.prompting.load(Ordering::SeqCst) {
+            self.wait_for_unlock();
+        }
         if self.is_locked() {
             return Ok(None);
         }
@@ -81,11 +100,7 @@ impl SecretStore for TestStore {
 
     fn set(&self, namespace: &str, account: &str, secret: &Secret) -> Result<(), StoreError> {
         self.write_attempts.fetch_add(1, Ordering::SeqCst);
-        let mut locked = self.locked.lock();
-        while *locked {
-            self.unlocked.wait(&mut locked);
-        }
-        drop(locked);
+        self.wait_for_unlock();
         if self.fail_writes.load(Ordering::SeqCst) {
             return Err(StoreError::Locked);
         }
