@@ -159,9 +159,9 @@ pub fn run() {
         .setup(move |tauri_app| {
             let handle = tauri_app.handle().clone();
             init_logging(&handle);
-            let store: Arc<dyn atom_core::SecretStore> = if keystore::OsKeystore::is_mock() {
-                // keyring's mock would pretend to keep secrets and forget them: say so, keep them in
-                // memory for this session, and show it on the Account page.
+            let store: Arc<dyn atom_core::SecretStore> = if !keystore::OsKeystore::is_supported() {
+                // No OS store on this platform: say so, keep secrets in memory for this session, and
+                // show it on the Account page.
                 tracing::error!("this build has no native keystore; secrets are kept for this session only");
                 Arc::new(atom_core::MemoryStore::default())
             } else {

@@ -1,7 +1,7 @@
 //! The OS keystore as a [`SecretStore`]: Secret Service on Linux (our client, `secret_service.rs`),
-//! Keychain on macOS and Credential Manager on Windows (keyring's native stores; never its in-memory
-//! mock). Entries are namespaced per environment: service `com.atomagentos.marketplace/<environment>`,
-//! user `<entry name>`. Calls block; the session makes them on a blocking thread with a timeout.
+//! Keychain on macOS and Credential Manager on Windows (the native stores of `keyring-core`). Entries
+//! are namespaced per environment: service `com.atomagentos.marketplace/<environment>`, user
+//! `<entry name>`. Calls block; the session makes them on a blocking thread with a timeout.
 //! On Windows a secret longer than a credential holds is kept in several (`split.rs`).
 
 use atom_core::{Secret, SecretStore, StoreError};
@@ -21,14 +21,10 @@ pub fn service(namespace: &str) -> String {
 pub struct OsKeystore;
 
 impl OsKeystore {
-    /// True when the store would be keyring's in-memory mock instead of a real OS store (a platform
-    /// keyring has no native store for); such a store must never be used, as it silently forgets
-    /// everything.
-    pub fn is_mock() -> bool {
-        #[cfg(target_os = "linux")]
-        return false;
-        #[cfg(not(target_os = "linux"))]
-        native::is_mock()
+    /// Whether this platform has an OS store the app writes to (Secret Service, Keychain, Credential
+    /// Manager). Where it has none, secrets are kept for the session only, and the app says so.
+    pub const fn is_supported() -> bool {
+        cfg!(any(target_os = "linux", windows, target_os = "macos"))
     }
 }
 
@@ -57,13 +53,22 @@ impl SecretStore for OsKeystore {
     }
 }
 
-#[cfg(not(target_os = "linux"))]
+/// macOS and Windows: the keyring ecosystem's maintained native stores (`keyring-core` with
+/// `apple-native-keyring-store` and `windows-native-keyring-store`, the line keyring 3's notes point to).
+/// Their default configurations name credentials as keyring 3 did (Keychain: service and account;
+/// Credential Manager: `<user>.<service>`), so entries written by earlier versions stay readable
+/// (`tests/keystore.rs` checks it on Windows against keyring 3 itself).
+#[cfg(any(windows, target_os = "macos"))]
 mod native {
+    use std::sync::{Arc, OnceLock};
+
+    use keyring_core::{CredentialStore, Entry, Error};
+
     use super::*;
 
-    fn map(e: keyring::Error) -> StoreError {
+    fn map(e: Error) -> StoreError {
         match e {
-            keyring::Error::NoStorageAccess(inner) => {
+            Error::NoStorageAccess(inner) => {
                 let text = inner.to_string();
                 if text.to_ascii_lowercase().contains("lock") {
                     StoreError::Locked
@@ -71,24 +76,49 @@ mod native {
                     StoreError::Unavailable(text)
                 }
             }
-            keyring::Error::PlatformFailure(inner) => StoreError::Unavailable(inner.to_string()),
+            Error::PlatformFailure(inner) => StoreError::Unavailable(inner.to_string()),
             // What the store will never take, however often it is asked.
-            e @ (keyring::Error::TooLong(..) | keyring::Error::Invalid(..)) => {
-                StoreError::Refused(e.to_string())
-            }
+            e @ (Error::TooLong(..) | Error::Invalid(..)) => StoreError::Refused(e.to_string()),
             other => StoreError::Failed(other.to_string()),
         }
     }
 
-    fn entry(namespace: &str, account: &str) -> Result<keyring::Entry, StoreError> {
-        keyring::Entry::new(&service(namespace), account).map_err(map)
+    /// The platform's store, made once (no process-wide default is set: nothing else can swap it).
+    fn store() -> Result<&'static Arc<CredentialStore>, StoreError> {
+        static STORE: OnceLock<Result<Arc<CredentialStore>, String>> = OnceLock::new();
+        STORE
+            .get_or_init(|| {
+                #[cfg(windows)]
+                let made = windows_native_keyring_store::Store::new();
+                #[cfg(target_os = "macos")]
+                let made = apple_native_keyring_store::keychain::Store::new();
+                made.map(|s| s as Arc<CredentialStore>).map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|e| StoreError::Unavailable(e.clone()))
     }
 
-    pub fn is_mock() -> bool {
-        let Ok(entry) = keyring::Entry::new(&service("probe"), "probe") else {
-            return false;
-        };
-        entry.get_credential().is::<keyring::mock::MockCredential>()
+    fn entry(namespace: &str, account: &str) -> Result<Entry, StoreError> {
+        Entry::new_in_store(store()?, &service(namespace), account).map_err(map)
+    }
+
+    fn read(namespace: &str, account: &str) -> Result<Option<String>, StoreError> {
+        match entry(namespace, account)?.get_password() {
+            Ok(p) => Ok(Some(p)),
+            Err(Error::NoEntry) => Ok(None),
+            Err(e) => Err(map(e)),
+        }
+    }
+
+    fn write(namespace: &str, account: &str, value: &str) -> Result<(), StoreError> {
+        entry(namespace, account)?.set_password(value).map_err(map)
+    }
+
+    fn remove(namespace: &str, account: &str) -> Result<(), StoreError> {
+        match entry(namespace, account)?.delete_credential() {
+            Ok(()) | Err(Error::NoEntry) => Ok(()),
+            Err(e) => Err(map(e)),
+        }
     }
 
     /// The credentials of one namespace, for `split.rs`.
@@ -98,24 +128,18 @@ mod native {
     #[cfg(windows)]
     impl split::Entries for Credentials<'_> {
         fn capacity(&self) -> usize {
-            // Windows' CRED_MAX_CREDENTIAL_BLOB_SIZE (2,560 bytes), in the UTF-16 keyring writes.
+            // Windows' CRED_MAX_CREDENTIAL_BLOB_SIZE (2,560 bytes), in the UTF-16 a password is kept in
+            // (as keyring 3 kept it, so that earlier versions' entries read back).
             1280
         }
         fn read(&self, name: &str) -> Result<Option<String>, StoreError> {
-            match entry(self.0, name)?.get_password() {
-                Ok(p) => Ok(Some(p)),
-                Err(keyring::Error::NoEntry) => Ok(None),
-                Err(e) => Err(map(e)),
-            }
+            read(self.0, name)
         }
         fn write(&self, name: &str, value: &str) -> Result<(), StoreError> {
-            entry(self.0, name)?.set_password(value).map_err(map)
+            write(self.0, name, value)
         }
         fn remove(&self, name: &str) -> Result<(), StoreError> {
-            match entry(self.0, name)?.delete_credential() {
-                Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
-                Err(e) => Err(map(e)),
-            }
+            remove(self.0, name)
         }
     }
 
@@ -138,29 +162,43 @@ mod native {
         }
     }
 
-    #[cfg(not(windows))]
+    #[cfg(target_os = "macos")]
     impl SecretStore for OsKeystore {
         fn get(&self, namespace: &str, account: &str) -> Result<Option<Secret>, StoreError> {
-            match entry(namespace, account)?.get_password() {
-                Ok(p) => Ok(Some(Secret::new(p))),
-                Err(keyring::Error::NoEntry) => Ok(None),
-                Err(e) => Err(map(e)),
-            }
+            Ok(read(namespace, account)?.map(Secret::new))
         }
 
         fn set(&self, namespace: &str, account: &str, secret: &Secret) -> Result<(), StoreError> {
-            entry(namespace, account)?.set_password(secret.expose()).map_err(map)
+            write(namespace, account, secret.expose())
         }
 
         fn delete(&self, namespace: &str, account: &str) -> Result<(), StoreError> {
-            match entry(namespace, account)?.delete_credential() {
-                Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
-                Err(e) => Err(map(e)),
-            }
+            remove(namespace, account)
         }
 
         fn kind(&self) -> &'static str {
             "macOS Keychain"
         }
+    }
+}
+
+/// Elsewhere (the BSDs, say) there is no OS store this app knows: [`OsKeystore::is_supported`] says
+/// so, and the app keeps secrets for the session only.
+#[cfg(not(any(target_os = "linux", windows, target_os = "macos")))]
+impl SecretStore for OsKeystore {
+    fn get(&self, _: &str, _: &str) -> Result<Option<Secret>, StoreError> {
+        Err(StoreError::Unavailable("no keystore on this platform".into()))
+    }
+
+    fn set(&self, _: &str, _: &str, _: &Secret) -> Result<(), StoreError> {
+        Err(StoreError::Unavailable("no keystore on this platform".into()))
+    }
+
+    fn delete(&self, _: &str, _: &str) -> Result<(), StoreError> {
+        Err(StoreError::Unavailable("no keystore on this platform".into()))
+    }
+
+    fn kind(&self) -> &'static str {
+        "none"
     }
 }
