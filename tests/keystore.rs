@@ -43,8 +43,8 @@ macro_rules! needs_a_keystore {
 }
 
 #[test]
-fn keyring_is_built_with_a_native_store_not_the_mock() {
-    assert!(!OsKeystore::is_mock(), "keyring would silently keep secrets in memory");
+fn this_platform_has_an_os_keystore() {
+    assert!(OsKeystore::is_supported(), "secrets would be kept for the session only");
 }
 
 needs_a_keystore! {
@@ -96,7 +96,7 @@ mod linux {
     use std::sync::Arc;
     use std::time::{Duration, Instant};
 
-    use atom_core::{Secret, SecretStore, StoreError, StoreHandle};
+    use atom_core::{Patient, Secret, SecretStore, StoreError, StoreHandle};
     use atom_marketplace::keystore::{service, OsKeystore};
 
     use super::support::LockedKeyring;
@@ -230,11 +230,13 @@ mod linux {
         }
     }
 
+    /// With no prompt that can show (the session's prompter has no display), a locked keyring is a
+    /// typed error within the timeout, and the entry is still there once unlocked.
     #[test]
     #[ignore = "needs a desktop session: scripts/test.sh"]
-    fn a_locked_keyring_gives_a_typed_error_within_the_timeout() {
+    fn a_locked_keyring_with_no_prompt_gives_a_typed_error_in_time_and_loses_nothing() {
         let _guard = lock();
-        let ns = format!("locked-{}", std::process::id());
+        let ns = namespace("locked");
         OsKeystore.set(&ns, "refresh_token", &Secret::new("before-lock")).unwrap();
         let locked = LockedKeyring::lock();
 
@@ -252,12 +254,144 @@ mod linux {
             other => panic!("a locked keyring must be a typed error, got {other:?}"),
         }
         assert!(took < Duration::from_millis(3_800), "answered in {took:?}, within the timeout");
+        assert_eq!(OsKeystore.get(&ns, "refresh_token").unwrap().unwrap().expose(), "before-lock");
+        OsKeystore.delete(&ns, "refresh_token").unwrap();
+    }
+
+    /// GNOME's unlock prompt (gcr's prompter, which gnome-keyring asks for over D-Bus) on the test's
+    /// display while this lives; [`UnlockPrompter::answer`] plays the user typing the password. The
+    /// session's own prompter is started by D-Bus without a display and cannot show: this one is
+    /// started by the test, with it.
+    struct UnlockPrompter(std::process::Child);
+
+    impl UnlockPrompter {
+        const NAME: &'static str = "org.gnome.keyring.SystemPrompter";
+
+        fn start() -> UnlockPrompter {
+            let child = Command::new("/usr/libexec/gcr-prompter")
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("gcr's prompter (installed with gnome-keyring) runs");
+            let prompter = UnlockPrompter(child);
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while !Self::registered() {
+                assert!(Instant::now() < deadline, "the prompter did not take {} on the bus", Self::NAME);
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            prompter
+        }
+
+        fn registered() -> bool {
+            let out = Command::new("dbus-send")
+                .args(["--session", "--print-reply", "--dest=org.freedesktop.DBus", "/"])
+                .args(["org.freedesktop.DBus.NameHasOwner", &format!("string:{}", Self::NAME)])
+                .output();
+            out.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("boolean true"))
+        }
+
+        /// Waits for the "Unlock Login Keyring" window and types the session's password into it.
+        fn answer(&self) {
+            let password =
+                std::env::var("ATOM_KEYRING_PASSWORD").unwrap_or_else(|_| "atom-desktop-tests".into());
+            let out = Command::new("timeout")
+                .args(["30", "xdotool", "search", "--sync", "--onlyvisible", "--name", "Unlock"])
+                .output()
+                .expect("xdotool runs");
+            let window = String::from_utf8_lossy(&out.stdout).lines().next().map(str::to_owned);
+            let window = window.expect("the unlock prompt showed within 30 s");
+            let xdotool = |args: &[&str]| {
+                let status = Command::new("xdotool").args(args).status().expect("xdotool runs");
+                assert!(status.success(), "xdotool {args:?}");
+            };
+            xdotool(&["windowfocus", "--sync", &window]);
+            xdotool(&["type", "--window", &window, "--delay", "20", &password]);
+            xdotool(&["key", "--window", &window, "Return"]);
+        }
+    }
+
+    impl Drop for UnlockPrompter {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    /// The keyring is locked and its unlock prompt is up at start-up: the caller stops waiting within
+    /// the timeout (the window is not held), the read keeps its turn, and when the user types the
+    /// password a while later the read answers with the entry (the session then signs in:
+    /// `races_and_faults::a_keystore_unlocked_late_at_start_up_signs_in_then`).
+    #[test]
+    #[ignore = "needs a desktop session: scripts/test.sh"]
+    fn a_keyring_unlocked_late_at_its_real_prompt_answers_the_waiting_read() {
+        let _guard = lock();
+        let ns = namespace("late");
+        OsKeystore.set(&ns, "refresh_token", &Secret::new("before-lock")).unwrap();
+        let locked = LockedKeyring::lock();
+        let prompter = UnlockPrompter::start();
+        let handle = StoreHandle::new(Arc::new(OsKeystore), ns.clone()).with_timeout(Duration::from_secs(3));
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+
+        let started = Instant::now();
+        let late = match runtime.block_on(handle.patiently(|s, ns| s.get(ns, "refresh_token"))) {
+            Patient::Later(late) => late,
+            Patient::Now(result) => panic!("the read should wait at the unlock prompt, got {result:?}"),
+        };
+        assert!(started.elapsed() < Duration::from_millis(3_800), "the caller was not held");
+        std::thread::sleep(Duration::from_secs(2));
+        prompter.answer();
+        let value = runtime.block_on(late.wait(Duration::from_secs(60)));
+        drop(prompter);
+        locked.unlock();
+
+        let value = value.expect("the read answers once the user unlocked");
+        assert_eq!(value.as_ref().map(Secret::expose), Some("before-lock"));
+        OsKeystore.delete(&ns, "refresh_token").unwrap();
+    }
+
+    /// The real-keyring form of "a sign-out stays signed out": a sign-in's write waits at the unlock
+    /// prompt, the user signs out meanwhile (the session ends, its delete queues behind the write), then
+    /// types the password. The write and the delete run in that order: nothing is left in the keyring
+    /// for the next start to sign in with.
+    #[test]
+    #[ignore = "needs a desktop session: scripts/test.sh"]
+    fn a_write_waiting_at_the_real_prompt_never_outlives_the_sign_out() {
+        let _guard = lock();
+        let ns = namespace("signout");
+        let locked = LockedKeyring::lock();
+        let prompter = UnlockPrompter::start();
+        let handle = StoreHandle::new(Arc::new(OsKeystore), ns.clone()).with_timeout(Duration::from_secs(3));
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+
+        let live = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let session = live.clone();
+        let still_signed_in = move || session.load(std::sync::atomic::Ordering::SeqCst);
+        let write =
+            runtime.block_on(handle.set_while("refresh_token", &Secret::new("rt-new"), still_signed_in));
+        assert!(matches!(write, Err(StoreError::Timeout(_))), "the write waits at the prompt: {write:?}");
+        // Sign-out: the session ends, and its delete takes its turn after the write.
+        live.store(false, std::sync::atomic::Ordering::SeqCst);
+        let cleared = runtime.block_on(handle.delete("refresh_token"));
+        assert!(matches!(cleared, Err(StoreError::Timeout(_))), "queued behind the write: {cleared:?}");
+
+        prompter.answer();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while handle.busy() {
+            assert!(Instant::now() < deadline, "the queued calls ran once the keyring was unlocked");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        drop(prompter);
+        locked.unlock();
+
+        assert_eq!(OsKeystore.get(&ns, "refresh_token").unwrap(), None, "signed out stays signed out");
+        assert_eq!(secret_tool(&["lookup", "service", &service(&ns), "username", "refresh_token"]), None);
     }
 }
 
-/// Windows' Credential Manager through keyring's client, the one earlier versions of the app wrote
-/// with. Under Wine here (whose store does not enforce Windows' size limit: keyring's own check does,
-/// as Windows would), and on Windows itself in the hosted job.
+/// Windows' Credential Manager, as the app keeps it (`keyring-core`'s Windows store) and as earlier
+/// versions kept it (keyring 3, a dev-dependency here: the oracle for "existing entries stay readable").
+/// Under Wine here (whose store does not enforce Windows' size limit: the stores' own checks do, as
+/// Windows would), and on Windows itself in the hosted job.
 #[cfg(windows)]
 mod windows {
     use atom_core::{Secret, SecretStore, StoreError};
@@ -265,7 +399,7 @@ mod windows {
 
     use super::{lock, long_token, namespace};
 
-    /// The entry as keyring (and so the previous version of the app) reads and writes it.
+    /// The entry as keyring 3 (and so the previous version of the app) reads and writes it.
     fn credential(ns: &str, name: &str) -> keyring::Entry {
         keyring::Entry::new(&service(ns), name).unwrap()
     }

@@ -61,4 +61,4 @@ pub use models::{
 pub use ratelimit::{CredentialKind, RateLimitStatus};
 pub use secret::Secret;
 pub use session::{is_api_key_format, ApiKeyScope, AuthMethod, AuthState, Session, SignedIn};
-pub use store::{MemoryStore, SecretStore, StoreError, StoreHandle};
+pub use store::{Late, MemoryStore, Patient, SecretStore, StoreError, StoreHandle};
