@@ -230,6 +230,13 @@ mod linux {
         }
     }
 
+    /// The namespace's keystore as the session holds it (calls in order, 3 s of waiting each), and a
+    /// runtime to drive it.
+    fn handle(ns: &str) -> (StoreHandle, tokio::runtime::Runtime) {
+        let handle = StoreHandle::new(Arc::new(OsKeystore), ns).with_timeout(Duration::from_secs(3));
+        (handle, tokio::runtime::Runtime::new().unwrap())
+    }
+
     /// With no prompt that can show (the session's prompter has no display), a locked keyring is a
     /// typed error within the timeout, and the entry is still there once unlocked.
     #[test]
@@ -240,9 +247,8 @@ mod linux {
         OsKeystore.set(&ns, "refresh_token", &Secret::new("before-lock")).unwrap();
         let locked = LockedKeyring::lock();
 
-        let handle = StoreHandle::new(Arc::new(OsKeystore), ns.clone()).with_timeout(Duration::from_secs(3));
+        let (handle, runtime) = handle(&ns);
         let started = Instant::now();
-        let runtime = tokio::runtime::Runtime::new().unwrap();
         let result = runtime.block_on(handle.get("refresh_token"));
         let took = started.elapsed();
 
@@ -329,8 +335,7 @@ mod linux {
         OsKeystore.set(&ns, "refresh_token", &Secret::new("before-lock")).unwrap();
         let locked = LockedKeyring::lock();
         let prompter = UnlockPrompter::start();
-        let handle = StoreHandle::new(Arc::new(OsKeystore), ns.clone()).with_timeout(Duration::from_secs(3));
-        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let (handle, runtime) = handle(&ns);
 
         let started = Instant::now();
         let late = match runtime.block_on(handle.patiently(|s, ns| s.get(ns, "refresh_token"))) {
@@ -360,8 +365,7 @@ mod linux {
         let ns = namespace("signout");
         let locked = LockedKeyring::lock();
         let prompter = UnlockPrompter::start();
-        let handle = StoreHandle::new(Arc::new(OsKeystore), ns.clone()).with_timeout(Duration::from_secs(3));
-        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let (handle, runtime) = handle(&ns);
 
         let live = Arc::new(std::sync::atomic::AtomicBool::new(true));
         let session = live.clone();

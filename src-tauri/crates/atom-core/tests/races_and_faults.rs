@@ -200,15 +200,7 @@ async fn a_write_waiting_on_a_locked_keystore_never_lands_after_sign_out() {
 /// signs in then, from what the keystore holds.
 #[tokio::test]
 async fn a_keystore_unlocked_late_at_start_up_signs_in_then() {
-    let h = Harness::start(config()).await;
-    h.sign_in().await;
-    let next_launch = h.second_instance();
-    h.store.lock_with_prompt();
-    let started = std::time::Instant::now();
-    let err = next_launch.restore().await.unwrap_err();
-    assert_eq!(err.code(), "keystore_unavailable", "{err:?}");
-    assert!(started.elapsed() < Duration::from_secs(5), "the start-up was not held");
-    assert!(!next_launch.current_state().is_signed_in());
+    let (h, next_launch) = started_at_the_unlock_prompt().await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     h.store.unlock();
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
@@ -223,11 +215,7 @@ async fn a_keystore_unlocked_late_at_start_up_signs_in_then() {
 /// later with the old refresh token, the key stays the sign-in (a late answer never replaces a newer one).
 #[tokio::test]
 async fn a_late_keystore_answer_never_replaces_a_sign_in_made_meanwhile() {
-    let h = Harness::start(config()).await;
-    h.sign_in().await;
-    let next_launch = h.second_instance();
-    h.store.lock_with_prompt();
-    next_launch.restore().await.unwrap_err();
+    let (h, next_launch) = started_at_the_unlock_prompt().await;
     let by_key = next_launch.sign_in_with_api_key(RW_KEY, ApiKeyScope::ReadWrite).await.unwrap();
     assert!(matches!(by_key, AuthState::SignedIn(ref me) if me.key_hint.is_some()), "{by_key:?}");
     h.store.unlock();
@@ -235,6 +223,21 @@ async fn a_late_keystore_answer_never_replaces_a_sign_in_made_meanwhile() {
     let now = next_launch.current_state();
     assert!(matches!(now, AuthState::SignedIn(ref me) if me.key_hint.is_some()), "still the key: {now:?}");
     assert_eq!(h.token_requests("refresh_token").await, 0, "the old refresh token was not used");
+}
+
+/// A user signed in; the next start meets the keystore at its unlock prompt: the silent sign-in gives
+/// up waiting within the timeout, signed out for now.
+async fn started_at_the_unlock_prompt() -> (Harness, atom_core::Session) {
+    let h = Harness::start(config()).await;
+    h.sign_in().await;
+    let next_launch = h.second_instance();
+    h.store.lock_with_prompt();
+    let started = std::time::Instant::now();
+    let err = next_launch.restore().await.unwrap_err();
+    assert_eq!(err.code(), "keystore_unavailable", "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(5), "the start-up was not held");
+    assert!(!next_launch.current_state().is_signed_in());
+    (h, next_launch)
 }
 
 fn submission(name: &str) -> Submission {
