@@ -110,17 +110,26 @@ impl Cache {
     }
 
     pub fn lookup(&self, url: &str) -> Option<Hit> {
-        {
-            let mut memory = self.memory.lock();
-            if let Some(slot) = memory.slots.get_mut(url) {
-                slot.used = Instant::now();
-                let fresh = slot.checked.is_some_and(|at| at.elapsed() < limits::CACHE_TTL);
-                return Some(Hit { entry: slot.entry.clone(), fresh });
-            }
+        if let Some(hit) = self.lookup_in_memory(url) {
+            return Some(hit);
         }
         let entry = Arc::new(self.read_file(url)?);
         self.remember(entry.clone(), None);
         Some(Hit { entry, fresh: false })
+    }
+
+    /// [`Cache::lookup`] without the folder: never touches the disk.
+    pub fn lookup_in_memory(&self, url: &str) -> Option<Hit> {
+        let mut memory = self.memory.lock();
+        let slot = memory.slots.get_mut(url)?;
+        slot.used = Instant::now();
+        let fresh = slot.checked.is_some_and(|at| at.elapsed() < limits::CACHE_TTL);
+        Some(Hit { entry: slot.entry.clone(), fresh })
+    }
+
+    /// Whether the cache keeps a folder (its calls may then read or write the disk).
+    pub fn has_folder(&self) -> bool {
+        self.dir.is_some()
     }
 
     /// A reply the server just sent.

@@ -348,11 +348,22 @@ impl ApiClient {
         call: impl FnOnce(&Cache, &str) -> T + Send + 'static,
         key: &str,
     ) -> Option<T> {
+        if !self.cache.has_folder() {
+            return Some(call(&self.cache, key));
+        }
         let (cache, key) = (self.cache.clone(), key.to_string());
         match tokio::task::spawn_blocking(move || call(&cache, &key)).await {
             Ok(value) => Some(value),
             Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
             Err(_) => None,
+        }
+    }
+
+    /// The cached reply for `key`: from memory on this thread, else from the folder off it.
+    async fn lookup(&self, key: &str) -> Option<Hit> {
+        match self.cache.lookup_in_memory(key) {
+            Some(hit) => Some(hit),
+            None => self.on_disk(|cache, key| cache.lookup(key), key).await.flatten(),
         }
     }
 
@@ -513,14 +524,14 @@ impl ApiClient {
         let url = self.url(path, query)?;
         let key = self.cache_key(&url);
         let usable = |hit: &Hit| hit.fresh || freshness == Freshness::CacheFirst || !self.is_online();
-        if let Some(hit) = self.on_disk(|cache, key| cache.lookup(key), &key).await.flatten().filter(usable) {
+        if let Some(hit) = self.lookup(&key).await.filter(usable) {
             if let Ok(fetched) = self.fetched_from(&key, &hit) {
                 return Ok(fetched);
             }
         }
         let _turn = self.turn(&key).await;
         // The caller before this one may have just fetched it.
-        let hit = self.on_disk(|cache, key| cache.lookup(key), &key).await.flatten();
+        let hit = self.lookup(&key).await;
         if let Some(hit) = hit.as_ref().filter(|h| h.fresh) {
             if let Ok(fetched) = self.fetched_from(&key, hit) {
                 return Ok(fetched);

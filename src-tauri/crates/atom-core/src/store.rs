@@ -103,11 +103,17 @@ impl<T> Late<T> {
     /// Its result, waiting at most `limit` more (a user at an unlock prompt).
     pub async fn wait(self, limit: Duration) -> Result<T, StoreError> {
         match tokio::time::timeout(limit, self.0).await {
-            Ok(Ok(result)) => result,
-            Ok(Err(_)) => Err(StoreError::Failed("the keystore call crashed".into())),
+            Ok(answer) => answered(answer),
             Err(_) => Err(StoreError::Timeout(limit)),
         }
     }
+}
+
+/// A call's answer from the keystore's thread: its result, or "crashed" if the call panicked.
+fn answered<T>(
+    answer: Result<Result<T, StoreError>, tokio::sync::oneshot::error::RecvError>,
+) -> Result<T, StoreError> {
+    answer.unwrap_or_else(|_| Err(StoreError::Failed("the keystore call crashed".into())))
 }
 
 /// The thread that runs a namespace's calls in order, started at the first call; it ends when the last
@@ -216,8 +222,7 @@ impl StoreHandle {
             Err(e) => return Patient::Now(Err(e)),
         };
         match tokio::time::timeout(self.timeout, &mut rx).await {
-            Ok(Ok(result)) => Patient::Now(result),
-            Ok(Err(_)) => Patient::Now(Err(StoreError::Failed("the keystore call crashed".into()))),
+            Ok(answer) => Patient::Now(answered(answer)),
             Err(_) => Patient::Later(Late(rx)),
         }
     }

@@ -148,6 +148,13 @@ pub fn planned_refresh(at: SystemTime, ttl: Duration, pacing: crate::RefreshPaci
     refresh_due(at, ttl.max(pacing.lifetime_floor))
 }
 
+/// Memory's and the keystore's refresh tokens, each once.
+fn distinct(in_memory: Option<Secret>, stored: Option<Secret>) -> Vec<Secret> {
+    let mut tokens: Vec<Secret> = in_memory.into_iter().collect();
+    tokens.extend(stored.filter(|s| !tokens.contains(s)));
+    tokens
+}
+
 /// What the keystore holds for an environment, read in one turn at start-up.
 struct Saved {
     api_key: Option<Secret>,
@@ -806,11 +813,7 @@ impl Session {
     /// and the keystore's), to be revoked. Called with the commit lock held.
     async fn forget_refresh_tokens(&self, in_memory: Option<Secret>) -> Vec<Secret> {
         let stored = self.inner.store.take_and_clear(accounts::REFRESH_TOKEN, &[]).await.ok().flatten();
-        let mut tokens: Vec<Secret> = in_memory.into_iter().collect();
-        if let Some(stored) = stored.filter(|s| !tokens.contains(s)) {
-            tokens.push(stored);
-        }
-        tokens
+        distinct(in_memory, stored)
     }
 
     /// Signs out: forgets locally at once (a refresh in flight is dropped when it lands), then revokes
@@ -837,8 +840,7 @@ impl Session {
         };
         let to_revoke: Vec<(Secret, &str)> = match previous {
             Auth::OAuth(o) => {
-                let mut refresh: Vec<Secret> = o.refresh.into_iter().collect();
-                refresh.extend(stored.filter(|s| !refresh.contains(s)));
+                let refresh = distinct(o.refresh, stored);
                 if refresh.is_empty() {
                     o.access.into_iter().map(|a| (a, "access_token")).collect()
                 } else {
