@@ -248,14 +248,10 @@ impl App {
                     let mut states = session.state();
                     let later = handle.clone();
                     tauri::async_runtime::spawn(async move {
-                        while states.changed().await.is_ok() {
-                            let persisted = matches!(&*states.borrow(), atom_core::AuthState::SignedIn(me) if me.persisted);
-                            if persisted {
-                                later
-                                    .state::<App>()
-                                    .set_keystore_status(KeystoreStatus { available: true, detail: None });
-                                return;
-                            }
+                        let kept = |s: &atom_core::AuthState| matches!(s, atom_core::AuthState::SignedIn(me) if me.persisted);
+                        if states.wait_for(kept).await.is_ok() {
+                            let available = KeystoreStatus { available: true, detail: None };
+                            later.state::<App>().set_keystore_status(available);
                         }
                     });
                     KeystoreStatus { available: false, detail: Some(e.to_string()) }
