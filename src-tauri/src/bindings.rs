@@ -3,16 +3,18 @@
 //! files differ from what the code generates; `UPDATE_BINDINGS=1 cargo test -p atom-marketplace bindings`
 //! rewrites them.
 
+use std::any::TypeId;
+use std::collections::{BTreeSet, HashSet};
+
 use atom_core::markdown::RenderedMarkdown;
 use atom_core::{
-    ApiKeyScope, AuthMethod, AuthState, Category, CredentialKind, CustomEnvironment, EnvironmentKind,
-    ErrorInfo, Fetched, Freshness, RateLimitStatus, RateResult, Review, ReviewPage, ServerMetadata, SignedIn,
-    Skill, SkillDetail, SkillPage, SkillQuery, SkillSort, Submission, SubmitResult, TokenEncoding,
+    ApiKeyScope, AuthState, Category, ErrorInfo, Fetched, Freshness, RateLimitStatus, RateResult, Review,
+    ReviewPage, ServerMetadata, SkillDetail, SkillPage, SkillQuery, Submission, SubmitResult,
 };
-use ts_rs::{Config, TS};
+use ts_rs::{Config, TypeVisitor, TS};
 
 use crate::commands::{AppInfo, SignInMethod, SignInStarted, SignOutResult};
-use crate::outbox::{EventBatch, PushedEvent};
+use crate::outbox::EventBatch;
 use crate::state::{events, EnvChoice, EnvironmentView, KeystoreStatus};
 
 const HEADER: &str =
@@ -24,80 +26,109 @@ fn cfg() -> Config {
     Config::new().with_large_int("number")
 }
 
-fn ty<T: TS>() -> String {
-    T::name(&cfg())
+/// A type as the window sees it: its TypeScript name (`Fetched<SkillPage>`), the declared types that
+/// name mentions (to import), and the declarations it needs, its own and every type it depends on.
+pub struct TsType {
+    pub name: String,
+    pub mentions: BTreeSet<String>,
+    visit: fn(&mut Declarations),
 }
 
-fn decl<T: TS>() -> String {
-    format!("export {}\n", T::decl(&cfg()))
+impl TsType {
+    pub fn of<T: TS + 'static + ?Sized>() -> TsType {
+        struct Mentions(Config, BTreeSet<String>);
+        impl TypeVisitor for Mentions {
+            fn visit<T: TS + 'static + ?Sized>(&mut self) {
+                if T::output_path().is_some() {
+                    self.1.insert(T::ident(&self.0));
+                }
+            }
+        }
+        let mut mentions = Mentions(cfg(), BTreeSet::new());
+        mentions.visit::<T>();
+        T::visit_generics(&mut mentions);
+        TsType { name: T::name(&cfg()), mentions: mentions.1, visit: |d| d.visit::<T>() }
+    }
 }
 
-pub fn types_ts() -> String {
-    let decls = [
-        decl::<AppInfo>(),
-        decl::<crate::boot::Boot>(),
-        decl::<crate::boot::BootPage>(),
-        decl::<SignInMethod>(),
-        decl::<SignInStarted>(),
-        decl::<SignOutResult>(),
-        decl::<EnvChoice>(),
-        decl::<EnvironmentView>(),
-        decl::<KeystoreStatus>(),
-        decl::<EnvironmentKind>(),
-        decl::<CustomEnvironment>(),
-        decl::<TokenEncoding>(),
-        decl::<AuthState>(),
-        decl::<SignedIn>(),
-        decl::<AuthMethod>(),
-        decl::<ApiKeyScope>(),
-        decl::<ErrorInfo>(),
-        decl::<atom_core::ErrorCode>(),
-        decl::<RateLimitStatus>(),
-        decl::<CredentialKind>(),
-        decl::<Skill>(),
-        decl::<atom_core::models::Author>(),
-        decl::<SkillDetail>(),
-        decl::<SkillPage>(),
-        decl::<Fetched<()>>(),
-        decl::<Freshness>(),
-        decl::<SkillQuery>(),
-        decl::<SkillSort>(),
-        decl::<atom_core::PriceFilter>(),
-        decl::<Category>(),
-        decl::<Review>(),
-        decl::<ReviewPage>(),
-        decl::<Submission>(),
-        decl::<SubmitResult>(),
-        decl::<RateResult>(),
-        decl::<RenderedMarkdown>(),
-        decl::<ServerMetadata>(),
-        decl::<atom_core::MetadataSource>(),
-        decl::<EventBatch>(),
-        decl::<PushedEvent>(),
-    ];
-    format!("{HEADER}\n{}", decls.join("\n"))
+/// The declarations reached from some types by ts-rs's own dependency walk, each once, in the order
+/// they are first met. Only types that derive `TS` are declared; the rest (`string`, `Array`, …) are
+/// TypeScript's.
+#[derive(Default)]
+pub struct Declarations {
+    walked: HashSet<TypeId>,
+    declared: HashSet<String>,
+    out: Vec<String>,
 }
 
-pub struct CommandSig {
-    pub name: &'static str,
-    pub args: Vec<(&'static str, String)>,
-    pub returns: String,
-}
-
-fn sig<R: TS>(name: &'static str, args: Vec<(&'static str, String)>) -> CommandSig {
-    CommandSig { name, args, returns: ty::<R>() }
-}
-
-/// The table of [`command_sigs`], from the command list.
-macro_rules! signatures {
-    ($($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {
-        vec![$(sig::<$ret>(stringify!($name), vec![$((stringify!($arg), ty::<$ty>())),*])),*]
-    };
+impl TypeVisitor for Declarations {
+    fn visit<T: TS + 'static + ?Sized>(&mut self) {
+        if !self.walked.insert(TypeId::of::<T>()) {
+            return;
+        }
+        let cfg = cfg();
+        if T::output_path().is_some() && self.declared.insert(T::ident(&cfg)) {
+            self.out.push(format!("export {}\n", T::decl(&cfg)));
+        }
+        T::visit_dependencies(self);
+        T::visit_generics(self);
+    }
 }
 
 /// Every command with its arguments and result, from the command list (`command_list.rs`).
+pub struct CommandSig {
+    pub name: &'static str,
+    pub args: Vec<(&'static str, TsType)>,
+    pub returns: TsType,
+}
+
+macro_rules! signatures {
+    ($($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty { $($how:tt)* })*) => {
+        vec![$(CommandSig {
+            name: stringify!($name),
+            args: vec![$((stringify!($arg), TsType::of::<$ty>())),*],
+            returns: TsType::of::<$ret>(),
+        }),*]
+    };
+}
+
 pub fn command_sigs() -> Vec<CommandSig> {
     with_commands!(signatures)
+}
+
+/// The events the app sends and their payloads.
+fn event_payloads() -> Vec<(&'static str, TsType)> {
+    vec![
+        (events::AUTH_STATE, TsType::of::<AuthState>()),
+        (events::RATE_LIMIT, TsType::of::<RateLimitStatus>()),
+        (events::SIGN_IN_ERROR, TsType::of::<ErrorInfo>()),
+        (events::ENVIRONMENT, TsType::of::<EnvironmentView>()),
+        (events::KEYSTORE, TsType::of::<KeystoreStatus>()),
+        (events::CONNECTIVITY, TsType::of::<bool>()),
+    ]
+}
+
+/// Every type the window meets: the commands' arguments and results, the events' payloads, and what
+/// the page is handed as it loads (`boot.rs`), with all they depend on.
+pub fn types_ts() -> String {
+    let mut all = Declarations::default();
+    for c in command_sigs() {
+        for (_, t) in &c.args {
+            (t.visit)(&mut all);
+        }
+        (c.returns.visit)(&mut all);
+    }
+    for (_, t) in event_payloads() {
+        (t.visit)(&mut all);
+    }
+    (TsType::of::<crate::boot::Boot>().visit)(&mut all);
+    format!("{HEADER}\n{}", all.out.join("\n"))
+}
+
+fn import_line<'a>(types: impl IntoIterator<Item = &'a TsType>) -> String {
+    let names: BTreeSet<&str> =
+        types.into_iter().flat_map(|t| t.mentions.iter().map(String::as_str)).collect();
+    format!("import type {{ {} }} from \"./types\";\n", names.into_iter().collect::<Vec<_>>().join(", "))
 }
 
 fn camel(snake: &str) -> String {
@@ -117,19 +148,19 @@ fn camel(snake: &str) -> String {
 }
 
 pub fn commands_ts() -> String {
+    let sigs = command_sigs();
+    let imports = import_line(sigs.iter().flat_map(|c| c.args.iter().map(|(_, t)| t).chain([&c.returns])));
     let mut out = format!(
-        "{HEADER}\nimport {{ invoke }} from \"@tauri-apps/api/core\";\nimport type * as T from \"./types\";\n\n\
+        "{HEADER}\nimport {{ invoke }} from \"@tauri-apps/api/core\";\n{imports}\n\
          /** The app's commands. Each rejects with an `ErrorInfo`. */\nexport const commands = {{\n"
     );
-    for c in command_sigs() {
-        let qualify = |t: &str| qualify_types(t);
-        let params: Vec<String> =
-            c.args.iter().map(|(n, t)| format!("{}: {}", camel(n), qualify(t))).collect();
+    for c in &sigs {
+        let params: Vec<String> = c.args.iter().map(|(n, t)| format!("{}: {}", camel(n), t.name)).collect();
         let names: Vec<String> = c.args.iter().map(|(n, _)| camel(n)).collect();
         let call = if names.is_empty() {
-            format!("invoke<{}>(\"{}\")", qualify(&c.returns), c.name)
+            format!("invoke<{}>(\"{}\")", c.returns.name, c.name)
         } else {
-            format!("invoke<{}>(\"{}\", {{ {} }})", qualify(&c.returns), c.name, names.join(", "))
+            format!("invoke<{}>(\"{}\", {{ {} }})", c.returns.name, c.name, names.join(", "))
         };
         out.push_str(&format!("  {}: ({}) => {},\n", camel(c.name), params.join(", "), call));
     }
@@ -137,49 +168,16 @@ pub fn commands_ts() -> String {
     out
 }
 
-/// Prefixes declared type names with the `T.` namespace import.
-fn qualify_types(t: &str) -> String {
-    let mut out = String::new();
-    let mut word = String::new();
-    let flush = |word: &mut String, out: &mut String| {
-        let builtin = matches!(
-            word.as_str(),
-            "string" | "number" | "boolean" | "null" | "Array" | "Record" | "unknown"
-        );
-        if !word.is_empty() && word.starts_with(|c: char| c.is_ascii_uppercase()) && !builtin {
-            out.push_str("T.");
-        }
-        out.push_str(word);
-        word.clear();
-    };
-    for ch in t.chars() {
-        if ch.is_ascii_alphanumeric() || ch == '_' {
-            word.push(ch);
-        } else {
-            flush(&mut word, &mut out);
-            out.push(ch);
-        }
-    }
-    flush(&mut word, &mut out);
-    out
-}
-
 pub fn events_ts() -> String {
-    let rows = [
-        (events::AUTH_STATE, ty::<AuthState>()),
-        (events::RATE_LIMIT, ty::<RateLimitStatus>()),
-        (events::SIGN_IN_ERROR, ty::<ErrorInfo>()),
-        (events::ENVIRONMENT, ty::<EnvironmentView>()),
-        (events::KEYSTORE, ty::<KeystoreStatus>()),
-        (events::CONNECTIVITY, ty::<bool>()),
-    ];
+    let rows = event_payloads();
     let mut out = format!(
-        "{HEADER}\nimport type * as T from \"./types\";\n\n\
+        "{HEADER}\n{}\n\
          /** Events the app sends, with their payloads (the window takes them with `on`, ui/src/lib/pump.ts). */\n\
-         export type Events = {{\n"
+         export type Events = {{\n",
+        import_line(rows.iter().map(|(_, t)| t))
     );
     for (name, payload) in &rows {
-        out.push_str(&format!("  \"{name}\": {};\n", qualify_types(payload)));
+        out.push_str(&format!("  \"{name}\": {};\n", payload.name));
     }
     out.push_str("};\n");
     out
@@ -220,60 +218,8 @@ pub fn contract_ts() -> String {
 mod tests {
     use super::*;
 
-    /// `name(arg: Type, …) -> Result` for every command of the list, as text without spaces.
-    macro_rules! declared {
-        ($($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {
-            vec![$(
-                {
-                    let args: Vec<String> = vec![$(format!("{}:{}", stringify!($arg), stringify!($ty))),*];
-                    format!("{}({})->{}", stringify!($name), args.join(","), stringify!($ret)).replace(' ', "")
-                }
-            ),*]
-        };
-    }
-
-    /// The same, read from the `#[tauri::command]` functions in commands.rs (the app state and handle
-    /// are Tauri's, not the window's, and `Result<T>` is the command's `T`).
-    fn defined() -> Vec<String> {
-        let source = include_str!("commands.rs");
-        let mut out = Vec::new();
-        for chunk in source.split("#[tauri::command]").skip(1) {
-            let head = &chunk[chunk.find("fn ").unwrap() + 3..chunk.find('{').unwrap()];
-            let head: String = head.split_whitespace().collect();
-            let (name, rest) = head.split_once('(').unwrap();
-            let (args, ret) = rest.rsplit_once(")->").unwrap();
-            // Split at the commas outside `<…>` (`State<'_,App>` has one inside).
-            let mut parts = vec![String::new()];
-            let mut depth = 0;
-            for c in args.chars() {
-                match c {
-                    '<' => depth += 1,
-                    '>' => depth -= 1,
-                    ',' if depth == 0 => {
-                        parts.push(String::new());
-                        continue;
-                    }
-                    _ => {}
-                }
-                parts.last_mut().unwrap().push(c);
-            }
-            let args: Vec<String> = parts
-                .into_iter()
-                .filter(|a| !a.is_empty() && !a.contains(":State<") && !a.contains(":AppHandle"))
-                .collect();
-            let ret = ret.strip_prefix("Result<").and_then(|r| r.strip_suffix('>')).unwrap_or(ret);
-            out.push(format!("{name}({})->{ret}", args.join(",")));
-        }
-        out
-    }
-
     #[test]
-    fn the_command_list_matches_the_commands() {
-        assert_eq!(
-            with_commands!(declared),
-            defined(),
-            "src-tauri/src/command_list.rs differs from commands.rs"
-        );
+    fn every_command_has_a_permission() {
         assert_eq!(crate::COMMANDS.len(), command_sigs().len());
     }
 
@@ -364,9 +310,10 @@ mod tests {
     }
 
     #[test]
-    fn qualifies_only_declared_types() {
-        assert_eq!(qualify_types("Array<Category>"), "Array<T.Category>");
-        assert_eq!(qualify_types("string | null"), "string | null");
-        assert_eq!(qualify_types("Record<string, number>"), "Record<string, number>");
+    fn a_signature_imports_the_types_it_names() {
+        let t = TsType::of::<Fetched<Vec<Category>>>();
+        assert_eq!(t.name, "Fetched<Array<Category>>");
+        assert_eq!(t.mentions, BTreeSet::from(["Category".to_string(), "Fetched".to_string()]));
+        assert!(TsType::of::<Option<String>>().mentions.is_empty());
     }
 }

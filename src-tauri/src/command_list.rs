@@ -1,41 +1,67 @@
-// Every command the app defines, declared once, with its arguments and its result. From this list come
-// the invoke handler (`lib.rs`), the TypeScript wrappers (`bindings.rs`) and the permission each command
-// becomes (`build.rs`, which includes this file; there the types are only read as tokens, never
-// resolved). A test checks each line against the function in `commands.rs`.
+// Every command the app defines, declared once: its arguments, its result and what it does. From this
+// list come the `#[tauri::command]` functions and the invoke handler (`commands/mod.rs`), the TypeScript
+// wrappers (`bindings.rs`) and the permission each command becomes (`build.rs`, which includes this file;
+// there the lines are only read as tokens, never resolved).
 //
-// Adding a command: write it in `commands.rs`, add its line here, grant it in `capabilities/` if the
-// window calls it, and regenerate the bindings (`UPDATE_BINDINGS=1 cargo test -p atom-marketplace
-// bindings`).
+// What a command does is one of:
+// - `core |s| call`: an async call to the core, on the environment's session `s` (`?` turns its error
+//   into the window's `ErrorInfo`); `core call` when no session is needed;
+// - `now |s| value`: a value read at once from the session;
+// - `shell`: real work in the shell, in the function of the same name in `commands/shell.rs`, which
+//   takes the `AppHandle` and then the arguments.
+//
+// Adding a command: its line here, its core function, and a grant in `capabilities/default.json` if the
+// window calls it; then `UPDATE_BINDINGS=1 cargo test -p atom-marketplace bindings` writes its
+// TypeScript.
 macro_rules! with_commands {
     ($then:ident) => {
         $then! {
-            app_info() -> AppInfo;
-            next_events(after: Option<u64>) -> EventBatch;
-            auth_state() -> AuthState;
-            sign_in_browser(method: SignInMethod) -> SignInStarted;
-            complete_sign_in(url: String) -> AuthState;
-            cancel_sign_in() -> ();
-            sign_in_api_key(key: String, scope: ApiKeyScope) -> AuthState;
-            sign_out() -> SignOutResult;
-            switch_environment(choice: EnvChoice) -> EnvironmentView;
-            rate_limit_status() -> RateLimitStatus;
-            list_skills(query: SkillQuery, freshness: Freshness) -> Fetched<SkillPage>;
-            get_skill(id: String, freshness: Freshness) -> Fetched<SkillDetail>;
-            list_categories(freshness: Freshness) -> Fetched<Vec<Category>>;
-            list_reviews(id: String, limit: u32, offset: u32, freshness: Freshness) -> Fetched<ReviewPage>;
-            submit_skill(submission: Submission) -> SubmitResult;
-            rate_skill(id: String, rating: u8, review: Option<String>) -> RateResult;
-            post_review(id: String, rating: u8, review: String) -> Review;
-            render_markdown(text: String) -> RenderedMarkdown;
-            discover_server(address: String) -> ServerMetadata;
-            open_external(url: String) -> ();
+            app_info() -> AppInfo { shell }
+            next_events(after: Option<u64>) -> EventBatch { shell }
+            auth_state() -> AuthState { now |s| s.current_state() }
+            sign_in_browser(method: SignInMethod) -> SignInStarted { shell }
+            complete_sign_in(url: String) -> AuthState { shell }
+            cancel_sign_in() -> () { shell }
+            sign_in_api_key(key: String, scope: ApiKeyScope) -> AuthState {
+                core |s| s.sign_in_with_api_key(&key, scope)
+            }
+            sign_out() -> SignOutResult { shell }
+            switch_environment(choice: EnvChoice) -> EnvironmentView { shell }
+            rate_limit_status() -> RateLimitStatus { now |s| s.rate_limits().borrow().clone() }
+            // The reads take a `freshness`: `cache_first` paints at once from the saved catalogue (then
+            // the window asks `live` when the reply is `stale`); `live` asks the server, and falls back on
+            // the cache when it cannot be reached (`offline`).
+            list_skills(query: SkillQuery, freshness: Freshness) -> Fetched<SkillPage> {
+                core |s| s.skills_with(&query, freshness)
+            }
+            get_skill(id: String, freshness: Freshness) -> Fetched<SkillDetail> {
+                core |s| s.skill_with(&id, freshness)
+            }
+            list_categories(freshness: Freshness) -> Fetched<Vec<Category>> {
+                core |s| s.categories_with(freshness)
+            }
+            list_reviews(id: String, limit: u32, offset: u32, freshness: Freshness) -> Fetched<ReviewPage> {
+                core |s| s.reviews_with(&id, limit, u64::from(offset), freshness)
+            }
+            submit_skill(submission: Submission) -> SubmitResult { core |s| s.submit(&submission) }
+            rate_skill(id: String, rating: u8, review: Option<String>) -> RateResult {
+                core |s| s.rate(&id, rating, review.as_deref())
+            }
+            post_review(id: String, rating: u8, review: String) -> Review {
+                core |s| s.post_review(&id, rating, &review)
+            }
+            render_markdown(text: String) -> RenderedMarkdown { shell }
+            // Reads a server's OAuth metadata from its address (RFC 8414, then OpenID Connect discovery),
+            // for the custom-server form to fill in its endpoints.
+            discover_server(address: String) -> ServerMetadata { core atom_core::discover(&address) }
+            open_external(url: String) -> () { shell }
         }
     };
 }
 
 /// The names alone, in the list's order.
 macro_rules! command_names {
-    ($($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {
+    ($($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty { $($how:tt)* })*) => {
         &[$(stringify!($name)),*]
     };
 }

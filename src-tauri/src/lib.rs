@@ -28,13 +28,6 @@ use tauri_plugin_deep_link::DeepLinkExt;
 
 use crate::state::{App, EnvChoice};
 
-/// The invoke handler, from the command list.
-macro_rules! handler {
-    ($($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {
-        tauri::generate_handler![$(commands::$name),*]
-    };
-}
-
 /// Every command the app defines, by name (what `build.rs` turns into permissions).
 pub const COMMANDS: &[&str] = with_commands!(command_names);
 
@@ -242,7 +235,7 @@ pub fn run() {
             });
             Ok(())
         })
-        .invoke_handler(with_commands!(handler))
+        .invoke_handler(commands::handler())
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {
             eprintln!("ATOM Marketplace could not start: {e}");

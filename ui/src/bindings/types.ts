@@ -23,82 +23,9 @@ keystore: KeystoreStatus,
  */
 online: boolean, };
 
-export type Boot = { environment: EnvironmentView, 
-/**
- * The saved reply to the list's first query, when there is one.
- */
-first_page: BootPage | null, categories: Fetched<Array<Category>> | null, };
+export type ErrorInfo = { code: ErrorCode, message: string, hint: string, fields?: { [key in string]: string }, retry_after_secs?: number, request_id?: string, };
 
-export type BootPage = { query: SkillQuery, page: Fetched<SkillPage>, };
-
-export type SignInMethod = "deep_link" | "loopback";
-
-export type SignInStarted = { method: SignInMethod, 
-/**
- * The page opened in the browser; shown so that the user can open it by hand.
- */
-authorize_url: string, 
-/**
- * Whether the system browser could be started.
- */
-opened: boolean, };
-
-export type SignOutResult = { 
-/**
- * Signed out locally in any case; set when the server could not be told.
- */
-warning: ErrorInfo | null, };
-
-export type EnvChoice = { "kind": "production" } | { "kind": "sandbox" } | { "kind": "custom", settings: CustomEnvironment, };
-
-export type EnvironmentView = { kind: EnvironmentKind, name: string, api_base: string, 
-/**
- * Where the secrets are kept ("Secret Service", …).
- */
-keystore: string, };
-
-export type KeystoreStatus = { available: boolean, 
-/**
- * What the keystore library said, for the technical details.
- */
-detail: string | null, };
-
-export type EnvironmentKind = "production" | "sandbox" | "custom";
-
-export type CustomEnvironment = { name: string, 
-/**
- * The API host; the marketplace lives at `{api_base}/api/public/v1/marketplace`.
- */
-api_base: string, 
-/**
- * The authorization server's issuer identifier (RFC 8414), when known: discovery fills it. A
- * callback's `iss` must then equal it (RFC 9207).
- */
-issuer: string | null, authorize_url: string, token_url: string, 
-/**
- * RFC 7009 revocation. Without one, sign-out cannot tell the server, and says so.
- */
-revoke_url: string | null, 
-/**
- * A desktop app is a public client (RFC 8252 §8.5): it has a client ID and no secret, so the
- * settings a user types in have no secret either (nothing to lose on restart, nothing to leak).
- */
-client_id: string, 
-/**
- * Defaults to `com.atomagentos.marketplace`.
- */
-redirect_scheme: string | null, token_encoding: TokenEncoding, 
-/**
- * The scopes to ask for, space-separated; the marketplace's two by default.
- */
-scopes: string | null, 
-/**
- * The server says its authorization responses carry `iss` (RFC 9207): a callback without it is
- * then refused.
- */
-iss_parameter_supported: boolean, };
-
-export type TokenEncoding = "json" | "form";
+export type ErrorCode = "invalid_api_key" | "token_invalid" | "token_expired" | "insufficient_scope" | "not_found" | "conflict" | "validation" | "rate_limited" | "too_large" | "server_error" | "api_error" | "auth_required" | "token_encoding" | "invalid_grant" | "invalid_client" | "invalid_scope" | "oauth_error" | "network" | "certificate" | "proxy" | "timeout" | "bad_response" | "callback_rejected" | "sign_in_cancelled" | "keystore_unavailable" | "needs_reauth" | "session_expired" | "not_revoked" | "discovery_failed" | "config" | "browser_not_started" | "unsupported_link" | "loopback_unavailable" | "sandbox_unavailable" | "internal";
 
 export type AuthState = { "state": "signed_out" } | { "state": "signed_in" } & SignedIn | { "state": "refreshing" } & SignedIn | { "state": "needs_reauth", reason: ErrorInfo, };
 
@@ -135,11 +62,92 @@ expires_at: number | null, };
 
 export type AuthMethod = "browser" | "api_key";
 
+export type KeystoreStatus = { available: boolean, 
+/**
+ * What the keystore library said, for the technical details.
+ */
+detail: string | null, };
+
+export type EnvChoice = { "kind": "production" } | { "kind": "sandbox" } | { "kind": "custom", settings: CustomEnvironment, };
+
+export type CustomEnvironment = { name: string, 
+/**
+ * The API host; the marketplace lives at `{api_base}/api/public/v1/marketplace`.
+ */
+api_base: string, 
+/**
+ * The authorization server's issuer identifier (RFC 8414), when known: discovery fills it. A
+ * callback's `iss` must then equal it (RFC 9207).
+ */
+issuer: string | null, authorize_url: string, token_url: string, 
+/**
+ * RFC 7009 revocation. Without one, sign-out cannot tell the server, and says so.
+ */
+revoke_url: string | null, 
+/**
+ * A desktop app is a public client (RFC 8252 §8.5): it has a client ID and no secret, so the
+ * settings a user types in have no secret either (nothing to lose on restart, nothing to leak).
+ */
+client_id: string, 
+/**
+ * Defaults to `com.atomagentos.marketplace`.
+ */
+redirect_scheme: string | null, token_encoding: TokenEncoding, 
+/**
+ * The scopes to ask for, space-separated; the marketplace's two by default.
+ */
+scopes: string | null, 
+/**
+ * The server says its authorization responses carry `iss` (RFC 9207): a callback without it is
+ * then refused.
+ */
+iss_parameter_supported: boolean, };
+
+export type TokenEncoding = "json" | "form";
+
+export type EnvironmentView = { kind: EnvironmentKind, name: string, api_base: string, 
+/**
+ * Where the secrets are kept ("Secret Service", …).
+ */
+keystore: string, };
+
+export type EnvironmentKind = "production" | "sandbox" | "custom";
+
+export type EventBatch = { 
+/**
+ * The events after the one asked about, oldest first.
+ */
+events: Array<PushedEvent>, 
+/**
+ * The number to ask after next time.
+ */
+latest: number, 
+/**
+ * Some events after the one asked about are no longer kept: the window asks for a new snapshot.
+ */
+missed: boolean, };
+
+export type PushedEvent = { seq: number, name: string, payload: unknown, };
+
+export type SignInMethod = "deep_link" | "loopback";
+
+export type SignInStarted = { method: SignInMethod, 
+/**
+ * The page opened in the browser; shown so that the user can open it by hand.
+ */
+authorize_url: string, 
+/**
+ * Whether the system browser could be started.
+ */
+opened: boolean, };
+
 export type ApiKeyScope = "read" | "read_write";
 
-export type ErrorInfo = { code: ErrorCode, message: string, hint: string, fields?: { [key in string]: string }, retry_after_secs?: number, request_id?: string, };
-
-export type ErrorCode = "invalid_api_key" | "token_invalid" | "token_expired" | "insufficient_scope" | "not_found" | "conflict" | "validation" | "rate_limited" | "too_large" | "server_error" | "api_error" | "auth_required" | "token_encoding" | "invalid_grant" | "invalid_client" | "invalid_scope" | "oauth_error" | "network" | "certificate" | "proxy" | "timeout" | "bad_response" | "callback_rejected" | "sign_in_cancelled" | "keystore_unavailable" | "needs_reauth" | "session_expired" | "not_revoked" | "discovery_failed" | "config" | "browser_not_started" | "unsupported_link" | "loopback_unavailable" | "sandbox_unavailable" | "internal";
+export type SignOutResult = { 
+/**
+ * Signed out locally in any case; set when the server could not be told.
+ */
+warning: ErrorInfo | null, };
 
 export type RateLimitStatus = { credential: CredentialKind | null, limit: number | null, remaining: number | null, 
 /**
@@ -153,21 +161,13 @@ waiting_secs: number | null, };
 
 export type CredentialKind = "anonymous" | "api_key" | "o_auth";
 
-export type Skill = { id: string, slug: string, name: string, description: string, category: string, tags: Array<string>, type: string, price: number, is_free: boolean, rating: number, rating_count: number, installs: number, };
+export type SkillQuery = { query: string, category: string | null, tags: Array<string>, type: string | null, price: PriceFilter | null, sort: SkillSort, limit: number | null, offset: number, };
 
-export type Author = { name: string, };
+export type SkillSort = "popularity" | "newest" | "rating" | "installs" | "name";
 
-export type SkillDetail = { long_description: string, version: string, author: Author, license: string | null, repository_url: string | null, documentation_url: string | null, is_featured: boolean, created_at: string | null, updated_at: string | null, 
-/**
- * `published` or `pending_review` (the sandbox's; absent elsewhere).
- */
-status: string | null, 
-/**
- * Star → count, when the server gives it.
- */
-rating_distribution: Record<string, number>, id: string, slug: string, name: string, description: string, category: string, tags: Array<string>, type: string, price: number, is_free: boolean, rating: number, rating_count: number, installs: number, };
+export type PriceFilter = "free" | "paid";
 
-export type SkillPage = { skills: Array<Skill>, total: number, limit: number, offset: number, has_more: boolean, };
+export type Freshness = "live" | "cache_first";
 
 export type Fetched<T> = { data: T, 
 /**
@@ -183,19 +183,27 @@ offline: boolean,
  */
 from_saved_pages: boolean, };
 
-export type Freshness = "live" | "cache_first";
+export type SkillPage = { skills: Array<Skill>, total: number, limit: number, offset: number, has_more: boolean, };
 
-export type SkillQuery = { query: string, category: string | null, tags: Array<string>, type: string | null, price: PriceFilter | null, sort: SkillSort, limit: number | null, offset: number, };
+export type Skill = { id: string, slug: string, name: string, description: string, category: string, tags: Array<string>, type: string, price: number, is_free: boolean, rating: number, rating_count: number, installs: number, };
 
-export type SkillSort = "popularity" | "newest" | "rating" | "installs" | "name";
+export type SkillDetail = { long_description: string, version: string, author: Author, license: string | null, repository_url: string | null, documentation_url: string | null, is_featured: boolean, created_at: string | null, updated_at: string | null, 
+/**
+ * `published` or `pending_review` (the sandbox's; absent elsewhere).
+ */
+status: string | null, 
+/**
+ * Star → count, when the server gives it.
+ */
+rating_distribution: Record<string, number>, id: string, slug: string, name: string, description: string, category: string, tags: Array<string>, type: string, price: number, is_free: boolean, rating: number, rating_count: number, installs: number, };
 
-export type PriceFilter = "free" | "paid";
+export type Author = { name: string, };
 
 export type Category = { slug: string, name: string, description: string, skill_count: number, };
 
-export type Review = { id: string, skill_id: string, rating: number, review: string, author_name: string, created_at: string | null, updated_at: string | null, };
-
 export type ReviewPage = { reviews: Array<Review>, total: number, limit: number, offset: number, has_more: boolean, };
+
+export type Review = { id: string, skill_id: string, rating: number, review: string, author_name: string, created_at: string | null, updated_at: string | null, };
 
 export type Submission = { name: string, description: string, long_description: string, category: string, type: string, version: string, tags: Array<string>, price: number, license: string | null, repository_url: string | null, documentation_url: string | null, config: Record<string, unknown> | null, };
 
@@ -221,18 +229,10 @@ export type ServerMetadata = { issuer: string, authorization_endpoint: string, t
 
 export type MetadataSource = "o_auth" | "open_id";
 
-export type EventBatch = { 
+export type Boot = { environment: EnvironmentView, 
 /**
- * The events after the one asked about, oldest first.
+ * The saved reply to the list's first query, when there is one.
  */
-events: Array<PushedEvent>, 
-/**
- * The number to ask after next time.
- */
-latest: number, 
-/**
- * Some events after the one asked about are no longer kept: the window asks for a new snapshot.
- */
-missed: boolean, };
+first_page: BootPage | null, categories: Fetched<Array<Category>> | null, };
 
-export type PushedEvent = { seq: number, name: string, payload: unknown, };
+export type BootPage = { query: SkillQuery, page: Fetched<SkillPage>, };

@@ -1,0 +1,127 @@
+//! The commands that do real work in the shell (the command list marks them `shell`): each takes the
+//! `AppHandle`, then the command's arguments, in the list's order.
+
+use atom_core::markdown::RenderedMarkdown;
+use atom_core::{AuthState, ErrorInfo, RedirectTarget};
+use tauri::{AppHandle, Manager};
+
+use super::{AppInfo, Result, SignInMethod, SignInStarted, SignOutResult};
+use crate::links;
+use crate::outbox::EventBatch;
+use crate::state::{App, EnvChoice, EnvironmentView};
+
+pub async fn app_info(handle: &AppHandle) -> Result<AppInfo> {
+    let app = handle.state::<App>();
+    app.window_up();
+    let session = app.session().await;
+    Ok(AppInfo {
+        version: env!("CARGO_PKG_VERSION").into(),
+        environment: app.view(&session),
+        choice: app.active_choice().await,
+        sandbox_url: app.sandbox_base_url().await,
+        has_sandbox: crate::embedded::INCLUDED,
+        auth: session.current_state(),
+        pending_error: app.take_last_error(),
+        keystore: app.keystore_status(),
+        online: *session.connectivity().borrow(),
+    })
+}
+
+/// The app's events after number `after`, as soon as there is one (`outbox.rs`); `null`: none, at
+/// once, with the latest number.
+pub async fn next_events(handle: &AppHandle, after: Option<u64>) -> Result<EventBatch> {
+    Ok(handle.state::<App>().outbox().after(after, crate::outbox::WAIT).await)
+}
+
+pub async fn sign_in_browser(handle: &AppHandle, method: SignInMethod) -> Result<SignInStarted> {
+    let app = handle.state::<App>();
+    let session = app.session().await;
+    let target = match method {
+        SignInMethod::DeepLink => {
+            app.set_loopback(None);
+            RedirectTarget::Scheme
+        }
+        SignInMethod::Loopback => {
+            let h = handle.clone();
+            let pending = session.clone();
+            let listener = crate::loopback::listen(
+                move |url| pending.is_pending_callback(url),
+                move |url| {
+                    tauri::async_runtime::spawn(async move { h.state::<App>().handle_callback(url).await });
+                },
+            )
+            .await
+            .map_err(|e| atom_core::Error::Loopback(e.to_string()))?;
+            let port = listener.port();
+            app.set_loopback(Some(listener));
+            RedirectTarget::Loopback { port }
+        }
+    };
+    let url = session.begin_login(target);
+    // Only the environment's own authorize page is ever opened.
+    let safe = links::is_authorize_page(&url, &session.environment().authorize_url);
+    // The opener is watched for a moment (did a browser start?), off the async workers.
+    let opened = safe && {
+        let (h, u) = (handle.clone(), url.clone());
+        tauri::async_runtime::spawn_blocking(move || links::open_in_browser(&h, &u).is_ok())
+            .await
+            .unwrap_or(false)
+    };
+    Ok(SignInStarted { method, authorize_url: url.to_string(), opened })
+}
+
+pub async fn complete_sign_in(handle: &AppHandle, url: String) -> Result<AuthState> {
+    let app = handle.state::<App>();
+    let session = app.session().await;
+    let result = session.complete_login(&url).await;
+    // A stray or forged address leaves the sign-in (and its loopback listener) waiting.
+    if session.pending_target().is_none() {
+        app.set_loopback(None);
+    }
+    result?;
+    Ok(session.current_state())
+}
+
+pub async fn cancel_sign_in(handle: &AppHandle) -> Result<()> {
+    let app = handle.state::<App>();
+    app.session().await.cancel_login();
+    app.set_loopback(None);
+    Ok(())
+}
+
+pub async fn sign_out(handle: &AppHandle) -> Result<SignOutResult> {
+    let warning = handle.state::<App>().session().await.sign_out().await.err().map(ErrorInfo::from);
+    Ok(SignOutResult { warning })
+}
+
+pub async fn switch_environment(handle: &AppHandle, choice: EnvChoice) -> Result<EnvironmentView> {
+    handle.state::<App>().switch(choice, true).await
+}
+
+/// Markdown from the marketplace (or the user's draft) as sanitised HTML. Rendering runs off the main
+/// thread within a time budget: hostile input yields `html: None` (show the text as it is), never a
+/// frozen window.
+pub async fn render_markdown(_: &AppHandle, text: String) -> Result<RenderedMarkdown> {
+    use atom_core::markdown::{cap_input, render_within, RENDER_BUDGET};
+    let truncated = cap_input(&text).1;
+    let work = tauri::async_runtime::spawn_blocking(move || render_within(&text, RENDER_BUDGET));
+    // The renderer checks its budget as it goes; this is the backstop if a step overruns it.
+    let backstop = RENDER_BUDGET + std::time::Duration::from_millis(500);
+    match tokio::time::timeout(backstop, work).await {
+        Ok(Ok(rendered)) => Ok(rendered),
+        _ => Ok(RenderedMarkdown { html: None, truncated }),
+    }
+}
+
+/// Opens a web page (a skill's repository or documentation, a link in a description) in the system
+/// browser. Only http(s).
+pub async fn open_external(handle: &AppHandle, url: String) -> Result<()> {
+    let Some(web) = links::web_address(&url) else {
+        return Err(atom_core::Error::UnsupportedLink.into());
+    };
+    let handle = handle.clone();
+    tauri::async_runtime::spawn_blocking(move || links::open_in_browser(&handle, &web))
+        .await
+        .unwrap_or_else(|e| Err(e.to_string()))
+        .map_err(|e| atom_core::Error::BrowserNotStarted(e).into())
+}
