@@ -4,7 +4,7 @@
 //! rewrites them.
 
 use std::any::TypeId;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use atom_core::markdown::RenderedMarkdown;
 use atom_core::{
@@ -51,14 +51,13 @@ impl TsType {
     }
 }
 
-/// The declarations reached from some types by ts-rs's own dependency walk, each once, in the order
-/// they are first met. Only types that derive `TS` are declared; the rest (`string`, `Array`, …) are
-/// TypeScript's.
+/// The declarations reached from some types by ts-rs's own dependency walk, each once, by name (the
+/// walk's order changes from one build to the next: ts-rs's derive lists dependencies in hash order).
+/// Only types that derive `TS` are declared; the rest (`string`, `Array`, …) are TypeScript's.
 #[derive(Default)]
 pub struct Declarations {
     walked: HashSet<TypeId>,
-    declared: HashSet<String>,
-    out: Vec<String>,
+    out: BTreeMap<String, String>,
 }
 
 impl TypeVisitor for Declarations {
@@ -67,8 +66,8 @@ impl TypeVisitor for Declarations {
             return;
         }
         let cfg = cfg();
-        if T::output_path().is_some() && self.declared.insert(T::ident(&cfg)) {
-            self.out.push(format!("export {}\n", T::decl(&cfg)));
+        if T::output_path().is_some() {
+            self.out.entry(T::ident(&cfg)).or_insert_with(|| format!("export {}\n", T::decl(&cfg)));
         }
         T::visit_dependencies(self);
         T::visit_generics(self);
@@ -122,7 +121,7 @@ pub fn types_ts() -> String {
         (t.visit)(&mut all);
     }
     (TsType::of::<crate::boot::Boot>().visit)(&mut all);
-    format!("{HEADER}\n{}", all.out.join("\n"))
+    format!("{HEADER}\n{}", all.out.into_values().collect::<Vec<_>>().join("\n"))
 }
 
 fn import_line<'a>(types: impl IntoIterator<Item = &'a TsType>) -> String {

@@ -20,6 +20,8 @@ pub mod outbox;
 #[cfg(target_os = "linux")]
 pub mod scheme;
 pub mod state;
+#[cfg(test)]
+mod structure;
 
 use std::sync::Arc;
 

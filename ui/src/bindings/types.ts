@@ -1,6 +1,8 @@
 // Generated from the Rust sources by src-tauri/src/bindings.rs. Do not edit by hand:
 // run `UPDATE_BINDINGS=1 cargo test -p atom-marketplace bindings` after changing a command or a type.
 
+export type ApiKeyScope = "read" | "read_write";
+
 export type AppInfo = { version: string, environment: EnvironmentView, choice: EnvChoice | null, 
 /**
  * The embedded sandbox's address, when it runs.
@@ -23,52 +25,23 @@ keystore: KeystoreStatus,
  */
 online: boolean, };
 
-export type ErrorInfo = { code: ErrorCode, message: string, hint: string, fields?: { [key in string]: string }, retry_after_secs?: number, request_id?: string, };
-
-export type ErrorCode = "invalid_api_key" | "token_invalid" | "token_expired" | "insufficient_scope" | "not_found" | "conflict" | "validation" | "rate_limited" | "too_large" | "server_error" | "api_error" | "auth_required" | "token_encoding" | "invalid_grant" | "invalid_client" | "invalid_scope" | "oauth_error" | "network" | "certificate" | "proxy" | "timeout" | "bad_response" | "callback_rejected" | "sign_in_cancelled" | "keystore_unavailable" | "needs_reauth" | "session_expired" | "not_revoked" | "discovery_failed" | "config" | "browser_not_started" | "unsupported_link" | "loopback_unavailable" | "sandbox_unavailable" | "internal";
+export type AuthMethod = "browser" | "api_key";
 
 export type AuthState = { "state": "signed_out" } | { "state": "signed_in" } & SignedIn | { "state": "refreshing" } & SignedIn | { "state": "needs_reauth", reason: ErrorInfo, };
 
-export type SignedIn = { method: AuthMethod, 
-/**
- * OAuth scopes, or the API key's declared scope.
- */
-scopes: Array<string>, can_write: boolean, 
-/**
- * `atom_pub_…0002` for an API key.
- */
-key_hint: string | null, 
-/**
- * `false` when the keystore could not keep the secret: signed in until the app closes.
- */
-persisted: boolean, 
-/**
- * What the keystore said when it could not keep the secret, for the technical details.
- */
-keystore_error: string | null, 
-/**
- * The keystore refused the secret for good (rather than being locked or away): unlocking it will
- * not help, and the app does not ask it again until it has a new secret to keep.
- */
-keystore_refused: boolean, 
-/**
- * `false` when the server issued no refresh token: the sign-in ends when the access token expires.
- */
-renewable: boolean, 
-/**
- * When the access token expires (Unix seconds), for OAuth.
- */
-expires_at: number | null, };
+export type Author = { name: string, };
 
-export type AuthMethod = "browser" | "api_key";
-
-export type KeystoreStatus = { available: boolean, 
+export type Boot = { environment: EnvironmentView, 
 /**
- * What the keystore library said, for the technical details.
+ * The saved reply to the list's first query, when there is one.
  */
-detail: string | null, };
+first_page: BootPage | null, categories: Fetched<Array<Category>> | null, };
 
-export type EnvChoice = { "kind": "production" } | { "kind": "sandbox" } | { "kind": "custom", settings: CustomEnvironment, };
+export type BootPage = { query: SkillQuery, page: Fetched<SkillPage>, };
+
+export type Category = { slug: string, name: string, description: string, skill_count: number, };
+
+export type CredentialKind = "anonymous" | "api_key" | "o_auth";
 
 export type CustomEnvironment = { name: string, 
 /**
@@ -103,7 +76,9 @@ scopes: string | null,
  */
 iss_parameter_supported: boolean, };
 
-export type TokenEncoding = "json" | "form";
+export type EnvChoice = { "kind": "production" } | { "kind": "sandbox" } | { "kind": "custom", settings: CustomEnvironment, };
+
+export type EnvironmentKind = "production" | "sandbox" | "custom";
 
 export type EnvironmentView = { kind: EnvironmentKind, name: string, api_base: string, 
 /**
@@ -111,7 +86,9 @@ export type EnvironmentView = { kind: EnvironmentKind, name: string, api_base: s
  */
 keystore: string, };
 
-export type EnvironmentKind = "production" | "sandbox" | "custom";
+export type ErrorCode = "invalid_api_key" | "token_invalid" | "token_expired" | "insufficient_scope" | "not_found" | "conflict" | "validation" | "rate_limited" | "too_large" | "server_error" | "api_error" | "auth_required" | "token_encoding" | "invalid_grant" | "invalid_client" | "invalid_scope" | "oauth_error" | "network" | "certificate" | "proxy" | "timeout" | "bad_response" | "callback_rejected" | "sign_in_cancelled" | "keystore_unavailable" | "needs_reauth" | "session_expired" | "not_revoked" | "discovery_failed" | "config" | "browser_not_started" | "unsupported_link" | "loopback_unavailable" | "sandbox_unavailable" | "internal";
+
+export type ErrorInfo = { code: ErrorCode, message: string, hint: string, fields?: { [key in string]: string }, retry_after_secs?: number, request_id?: string, };
 
 export type EventBatch = { 
 /**
@@ -127,48 +104,6 @@ latest: number,
  */
 missed: boolean, };
 
-export type PushedEvent = { seq: number, name: string, payload: unknown, };
-
-export type SignInMethod = "deep_link" | "loopback";
-
-export type SignInStarted = { method: SignInMethod, 
-/**
- * The page opened in the browser; shown so that the user can open it by hand.
- */
-authorize_url: string, 
-/**
- * Whether the system browser could be started.
- */
-opened: boolean, };
-
-export type ApiKeyScope = "read" | "read_write";
-
-export type SignOutResult = { 
-/**
- * Signed out locally in any case; set when the server could not be told.
- */
-warning: ErrorInfo | null, };
-
-export type RateLimitStatus = { credential: CredentialKind | null, limit: number | null, remaining: number | null, 
-/**
- * Unix seconds.
- */
-reset_at: number | null, 
-/**
- * Set while a request waits for the limit (after a 429 or on the local limiter).
- */
-waiting_secs: number | null, };
-
-export type CredentialKind = "anonymous" | "api_key" | "o_auth";
-
-export type SkillQuery = { query: string, category: string | null, tags: Array<string>, type: string | null, price: PriceFilter | null, sort: SkillSort, limit: number | null, offset: number, };
-
-export type SkillSort = "popularity" | "newest" | "rating" | "installs" | "name";
-
-export type PriceFilter = "free" | "paid";
-
-export type Freshness = "live" | "cache_first";
-
 export type Fetched<T> = { data: T, 
 /**
  * Not confirmed by the server just now: saved `age_secs` ago.
@@ -183,31 +118,29 @@ offline: boolean,
  */
 from_saved_pages: boolean, };
 
-export type SkillPage = { skills: Array<Skill>, total: number, limit: number, offset: number, has_more: boolean, };
+export type Freshness = "live" | "cache_first";
 
-export type Skill = { id: string, slug: string, name: string, description: string, category: string, tags: Array<string>, type: string, price: number, is_free: boolean, rating: number, rating_count: number, installs: number, };
-
-export type SkillDetail = { long_description: string, version: string, author: Author, license: string | null, repository_url: string | null, documentation_url: string | null, is_featured: boolean, created_at: string | null, updated_at: string | null, 
+export type KeystoreStatus = { available: boolean, 
 /**
- * `published` or `pending_review` (the sandbox's; absent elsewhere).
+ * What the keystore library said, for the technical details.
  */
-status: string | null, 
+detail: string | null, };
+
+export type MetadataSource = "o_auth" | "open_id";
+
+export type PriceFilter = "free" | "paid";
+
+export type PushedEvent = { seq: number, name: string, payload: unknown, };
+
+export type RateLimitStatus = { credential: CredentialKind | null, limit: number | null, remaining: number | null, 
 /**
- * Star → count, when the server gives it.
+ * Unix seconds.
  */
-rating_distribution: Record<string, number>, id: string, slug: string, name: string, description: string, category: string, tags: Array<string>, type: string, price: number, is_free: boolean, rating: number, rating_count: number, installs: number, };
-
-export type Author = { name: string, };
-
-export type Category = { slug: string, name: string, description: string, skill_count: number, };
-
-export type ReviewPage = { reviews: Array<Review>, total: number, limit: number, offset: number, has_more: boolean, };
-
-export type Review = { id: string, skill_id: string, rating: number, review: string, author_name: string, created_at: string | null, updated_at: string | null, };
-
-export type Submission = { name: string, description: string, long_description: string, category: string, type: string, version: string, tags: Array<string>, price: number, license: string | null, repository_url: string | null, documentation_url: string | null, config: Record<string, unknown> | null, };
-
-export type SubmitResult = { success: boolean, skill_id: string, slug: string, status: string, };
+reset_at: number | null, 
+/**
+ * Set while a request waits for the limit (after a 429 or on the local limiter).
+ */
+waiting_secs: number | null, };
 
 export type RateResult = { success: boolean, 
 /**
@@ -225,14 +158,81 @@ html: string | null,
  */
 truncated: boolean, };
 
+export type Review = { id: string, skill_id: string, rating: number, review: string, author_name: string, created_at: string | null, updated_at: string | null, };
+
+export type ReviewPage = { reviews: Array<Review>, total: number, limit: number, offset: number, has_more: boolean, };
+
 export type ServerMetadata = { issuer: string, authorization_endpoint: string, token_endpoint: string, revocation_endpoint: string | null, scopes_supported: Array<string>, code_challenge_methods_supported: Array<string>, authorization_response_iss_parameter_supported: boolean, source: MetadataSource, };
 
-export type MetadataSource = "o_auth" | "open_id";
+export type SignInMethod = "deep_link" | "loopback";
 
-export type Boot = { environment: EnvironmentView, 
+export type SignInStarted = { method: SignInMethod, 
 /**
- * The saved reply to the list's first query, when there is one.
+ * The page opened in the browser; shown so that the user can open it by hand.
  */
-first_page: BootPage | null, categories: Fetched<Array<Category>> | null, };
+authorize_url: string, 
+/**
+ * Whether the system browser could be started.
+ */
+opened: boolean, };
 
-export type BootPage = { query: SkillQuery, page: Fetched<SkillPage>, };
+export type SignOutResult = { 
+/**
+ * Signed out locally in any case; set when the server could not be told.
+ */
+warning: ErrorInfo | null, };
+
+export type SignedIn = { method: AuthMethod, 
+/**
+ * OAuth scopes, or the API key's declared scope.
+ */
+scopes: Array<string>, can_write: boolean, 
+/**
+ * `atom_pub_…0002` for an API key.
+ */
+key_hint: string | null, 
+/**
+ * `false` when the keystore could not keep the secret: signed in until the app closes.
+ */
+persisted: boolean, 
+/**
+ * What the keystore said when it could not keep the secret, for the technical details.
+ */
+keystore_error: string | null, 
+/**
+ * The keystore refused the secret for good (rather than being locked or away): unlocking it will
+ * not help, and the app does not ask it again until it has a new secret to keep.
+ */
+keystore_refused: boolean, 
+/**
+ * `false` when the server issued no refresh token: the sign-in ends when the access token expires.
+ */
+renewable: boolean, 
+/**
+ * When the access token expires (Unix seconds), for OAuth.
+ */
+expires_at: number | null, };
+
+export type Skill = { id: string, slug: string, name: string, description: string, category: string, tags: Array<string>, type: string, price: number, is_free: boolean, rating: number, rating_count: number, installs: number, };
+
+export type SkillDetail = { long_description: string, version: string, author: Author, license: string | null, repository_url: string | null, documentation_url: string | null, is_featured: boolean, created_at: string | null, updated_at: string | null, 
+/**
+ * `published` or `pending_review` (the sandbox's; absent elsewhere).
+ */
+status: string | null, 
+/**
+ * Star → count, when the server gives it.
+ */
+rating_distribution: Record<string, number>, id: string, slug: string, name: string, description: string, category: string, tags: Array<string>, type: string, price: number, is_free: boolean, rating: number, rating_count: number, installs: number, };
+
+export type SkillPage = { skills: Array<Skill>, total: number, limit: number, offset: number, has_more: boolean, };
+
+export type SkillQuery = { query: string, category: string | null, tags: Array<string>, type: string | null, price: PriceFilter | null, sort: SkillSort, limit: number | null, offset: number, };
+
+export type SkillSort = "popularity" | "newest" | "rating" | "installs" | "name";
+
+export type Submission = { name: string, description: string, long_description: string, category: string, type: string, version: string, tags: Array<string>, price: number, license: string | null, repository_url: string | null, documentation_url: string | null, config: Record<string, unknown> | null, };
+
+export type SubmitResult = { success: boolean, skill_id: string, slug: string, status: string, };
+
+export type TokenEncoding = "json" | "form";

@@ -7,6 +7,7 @@ use url::Url;
 
 use crate::contract::{limits, paths};
 use crate::error::Error;
+use crate::ratelimit::Quotas;
 use crate::secret::Secret;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,12 +30,6 @@ pub enum TokenEncoding {
     Form,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Quota {
-    pub per_minute: u32,
-    pub per_day: u32,
-}
-
 /// How often the session may ask for tokens, whatever lifetimes the server states: a server that says
 /// its tokens live a nanosecond (or half a second, or none) must not get a refresh storm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,24 +50,6 @@ impl Default for RefreshPacing {
 impl RefreshPacing {
     /// No floor and no gap: every lifetime taken at its word (tests of seconds-long tokens).
     pub const NONE: RefreshPacing = RefreshPacing { lifetime_floor: Duration::ZERO, min_gap: Duration::ZERO };
-}
-
-/// The client-side rate limits, per credential kind; the guide's by default.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Quotas {
-    pub anonymous: Quota,
-    pub api_key: Quota,
-    pub oauth: Quota,
-}
-
-impl Default for Quotas {
-    fn default() -> Self {
-        Quotas {
-            anonymous: Quota { per_minute: limits::ANON_PER_MINUTE, per_day: limits::ANON_PER_DAY },
-            api_key: Quota { per_minute: limits::API_KEY_PER_MINUTE, per_day: limits::API_KEY_PER_DAY },
-            oauth: Quota { per_minute: limits::OAUTH_PER_MINUTE, per_day: limits::OAUTH_PER_DAY },
-        }
-    }
 }
 
 /// What a user types in (or discovery fills in) to point the app at another ATOM-compatible server.
@@ -135,7 +112,7 @@ fn parse_url(field: &str, s: &str) -> Result<Url, Error> {
     let url = Url::parse(s.trim()).map_err(|_| Error::Config(format!("{field} is not a valid URL")))?;
     match url.scheme() {
         "https" => Ok(url),
-        "http" if crate::http::is_loopback(&url) => Ok(url),
+        "http" if is_loopback(&url) => Ok(url),
         _ => Err(Error::Config(format!("{field} must use https (plain http only on this computer)"))),
     }
 }
@@ -290,6 +267,21 @@ impl Environment {
 /// The marketplace's scopes, asked for unless an environment says otherwise.
 pub fn marketplace_scopes() -> Vec<String> {
     vec![paths::SCOPE_READ.to_string(), paths::SCOPE_WRITE.to_string()]
+}
+
+/// Whether `url` names this computer: `localhost`, 127.0.0.0/8 or `::1`. A proxy reaches such an
+/// address on *its* machine, not ours: a request sent there would carry the authorization code, the
+/// PKCE verifier, tokens and API keys off this computer in clear text, and a sign-in "to this computer"
+/// would succeed against the proxy's. So these always connect directly, whatever a proxy setting says.
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => {
+            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+        Some(url::Host::Domain(name)) => name.trim_end_matches('.').eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@
 //! Standards: OAuth 2.0 (RFC 6749) with PKCE S256 (RFC 7636) as a native public client (RFC 8252);
 //! server metadata (RFC 8414, OpenID Connect Discovery as the fallback) in [`discovery`]; the `iss`
 //! callback parameter (RFC 9207) and the callback's whole shape in [`login`]; bearer challenges
-//! (RFC 6750) in [`error`]; revocation (RFC 7009) and rotation (RFC 9700) in [`token`] and
+//! (RFC 6750) in [`http::reply`]; revocation (RFC 7009) and rotation (RFC 9700) in [`token`] and
 //! [`session`]. `docs/api-contract.md` says where ATOM's guide differs.
 //!
 //! The protocol layer is the `oauth2` crate: PKCE verifier and challenge, the CSRF state, the
@@ -50,7 +50,7 @@ pub mod store;
 pub mod token;
 
 pub use discovery::{discover, MetadataSource, ServerMetadata};
-pub use env::{CustomEnvironment, Environment, EnvironmentKind, Quota, Quotas, RefreshPacing, TokenEncoding};
+pub use env::{CustomEnvironment, Environment, EnvironmentKind, RefreshPacing, TokenEncoding};
 pub use error::{Error, ErrorCode, ErrorInfo, OAuthStep, Result};
 pub use http::{Fetched, Freshness};
 pub use login::{CallbackError, PendingLogin, RedirectTarget};
@@ -58,7 +58,7 @@ pub use models::{
     Category, PriceFilter, RateResult, Review, ReviewPage, Skill, SkillDetail, SkillPage, SkillQuery,
     SkillSort, Submission, SubmitResult,
 };
-pub use ratelimit::{CredentialKind, RateLimitStatus};
+pub use ratelimit::{CredentialKind, Quota, Quotas, RateLimitStatus};
 pub use secret::Secret;
 pub use session::{is_api_key_format, ApiKeyScope, AuthMethod, AuthState, Session, SignedIn};
 pub use store::{Late, MemoryStore, Patient, SecretStore, StoreError, StoreHandle};

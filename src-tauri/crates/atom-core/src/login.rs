@@ -9,15 +9,13 @@
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use oauth2::{AuthUrl, ClientId, CsrfToken, PkceCodeChallenge, RedirectUrl, Scope};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use url::Url;
 
 use crate::contract::{limits, paths};
 use crate::env::Environment;
+pub use crate::error::CallbackError;
 use crate::secret::Secret;
 
 /// Where the browser sends the user back.
@@ -29,73 +27,6 @@ pub enum RedirectTarget {
     Scheme,
     /// `http://127.0.0.1:PORT/oauth/callback`, received by the app's one-shot listener (RFC 8252 §7.3).
     Loopback { port: u16 },
-}
-
-/// Why a callback URL was refused.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(tag = "reason", rename_all = "snake_case")]
-pub enum CallbackError {
-    NoPendingLogin,
-    TooLong,
-    NotAUrl,
-    BadEncoding,
-    WrongScheme,
-    WrongHost,
-    WrongPort,
-    WrongPath,
-    UnexpectedFragment,
-    RepeatedParameter {
-        name: String,
-    },
-    MissingState,
-    StateMismatch,
-    /// RFC 9207: the callback names another server as its issuer (a mix-up attack, or a misconfiguration).
-    IssuerMismatch,
-    /// RFC 9207: the server says its callbacks carry `iss`, and this one does not.
-    MissingIssuer,
-    MissingCode,
-    Expired,
-    Denied,
-    ServerError {
-        error: String,
-        description: Option<String>,
-    },
-}
-
-impl fmt::Display for CallbackError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        use CallbackError::*;
-        match self {
-            NoPendingLogin => {
-                f.write_str("no sign-in is in progress (it finished, was replaced or the app restarted)")
-            }
-            TooLong => f.write_str("the link is too long"),
-            NotAUrl => f.write_str("the link is not a valid URL"),
-            BadEncoding => f.write_str("the link has invalid escapes"),
-            WrongScheme => f.write_str("the link has the wrong scheme"),
-            WrongHost => f.write_str("the link points to the wrong host"),
-            WrongPort => f.write_str("the link points to the wrong port"),
-            WrongPath => f.write_str("the link has the wrong path"),
-            UnexpectedFragment => f.write_str("the link carries a fragment"),
-            RepeatedParameter { name } => write!(f, "the link repeats `{name}`"),
-            MissingState => f.write_str("the link has no state"),
-            StateMismatch => f.write_str("the link belongs to another sign-in (state mismatch)"),
-            IssuerMismatch => f.write_str("the link comes from another server than the one you signed in to"),
-            MissingIssuer => f.write_str("the link does not say which server sent it (no iss)"),
-            MissingCode => f.write_str("the link has no authorization code"),
-            Expired => f.write_str("the sign-in took more than 10 minutes"),
-            Denied => f.write_str("access was denied in the browser"),
-            ServerError { error, description } => match description {
-                Some(d) => write!(f, "the server refused the sign-in: {error} ({d})"),
-                None => write!(f, "the server refused the sign-in: {error}"),
-            },
-        }
-    }
-}
-
-/// The S256 code challenge of a verifier (RFC 7636 §4.2).
-pub fn code_challenge(verifier: &str) -> String {
-    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
 fn constant_time_eq(a: &str, b: &str) -> bool {
@@ -306,12 +237,13 @@ impl CallbackParams {
 mod tests {
     use super::*;
 
+    /// The challenge comes from the `oauth2` crate; this holds it to RFC 7636's own example.
     #[test]
     fn challenge_matches_rfc7636_appendix_b() {
-        assert_eq!(
-            code_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
-            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
-        );
+        let verifier = oauth2::PkceCodeVerifier::new("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk".into());
+        let challenge = PkceCodeChallenge::from_code_verifier_sha256(&verifier);
+        assert_eq!(challenge.as_str(), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+        assert_eq!(challenge.method().as_str(), "S256");
     }
 
     #[test]
@@ -324,7 +256,8 @@ mod tests {
         assert_eq!(q["redirect_uri"], "com.atomagentos.marketplace://oauth/callback");
         assert_eq!(q["scope"], "marketplace:read marketplace:write");
         assert_eq!(q["code_challenge_method"], "S256");
-        assert_eq!(q["code_challenge"].len(), 43);
+        let verifier = oauth2::PkceCodeVerifier::new(p.verifier().expose().to_string());
+        assert_eq!(q["code_challenge"], *PkceCodeChallenge::from_code_verifier_sha256(&verifier).as_str());
         assert_eq!(q["state"].len(), 43);
         assert!(!p.authorize_url().as_str().contains(p.verifier().expose()));
         assert!(p.authorize_url().as_str().contains("scope=marketplace%3Aread+marketplace%3Awrite"));

@@ -8,7 +8,30 @@ use parking_lot::Mutex;
 use serde::Serialize;
 
 use crate::contract::limits;
-use crate::env::{Quota, Quotas};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Quota {
+    pub per_minute: u32,
+    pub per_day: u32,
+}
+
+/// The client-side rate limits, per credential kind; the guide's by default.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Quotas {
+    pub anonymous: Quota,
+    pub api_key: Quota,
+    pub oauth: Quota,
+}
+
+impl Default for Quotas {
+    fn default() -> Self {
+        Quotas {
+            anonymous: Quota { per_minute: limits::ANON_PER_MINUTE, per_day: limits::ANON_PER_DAY },
+            api_key: Quota { per_minute: limits::API_KEY_PER_MINUTE, per_day: limits::API_KEY_PER_DAY },
+            oauth: Quota { per_minute: limits::OAUTH_PER_MINUTE, per_day: limits::OAUTH_PER_DAY },
+        }
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]

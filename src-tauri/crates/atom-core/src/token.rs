@@ -27,7 +27,8 @@ use serde_json::{Map, Value};
 
 use crate::contract::limits;
 use crate::env::{Environment, TokenEncoding};
-use crate::error::{parse_oauth_error, Error, OAuthStep, Result};
+use crate::error::{Error, OAuthStep, Result};
+use crate::http::reply::parse_oauth_error;
 use crate::http::{client_for, read_body};
 use crate::secret::Secret;
 

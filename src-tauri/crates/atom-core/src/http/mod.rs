@@ -2,8 +2,12 @@
 //! ([`crate::cache`]) with revalidation, connectivity, and error parsing. It knows nothing of sign-in;
 //! the session hands it a [`Credential`] per call.
 
+mod client;
+pub mod reply;
+mod transport;
+
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
@@ -17,10 +21,13 @@ use url::Url;
 use crate::cache::{Cache, Hit};
 use crate::contract::limits;
 use crate::env::Environment;
-use crate::error::{parse_api_error, with_bearer_challenge, Error, Result};
+use crate::error::{Error, Result};
 use crate::models::SkillPage;
 use crate::ratelimit::{unix_now, CredentialKind, Limiter, RateLimitStatus};
 use crate::secret::Secret;
+pub(crate) use client::client_for;
+pub use client::{client_built, prewarm, use_desktop_proxy, user_agent, ProxyLookup, PROXY_VARIABLES};
+use reply::{parse_api_error, with_bearer_challenge};
 
 /// What a request is sent with.
 #[derive(Clone, Debug)]
@@ -46,121 +53,6 @@ impl Credential {
             Credential::Bearer(t) => req.bearer_auth(t.expose()),
         }
     }
-}
-
-pub fn user_agent() -> String {
-    format!(
-        "ATOM-Marketplace-Desktop/{} ({}; {})",
-        env!("CARGO_PKG_VERSION"),
-        std::env::consts::OS,
-        std::env::consts::ARCH
-    )
-}
-
-/// The process's one HTTP client, once built (or the reason it could not be).
-static SHARED: OnceLock<std::result::Result<reqwest::Client, String>> = OnceLock::new();
-
-/// The proxy the desktop's own settings name for an address (`None`: go direct).
-pub type ProxyLookup = Box<dyn Fn(&Url) -> Option<Url> + Send + Sync>;
-
-static DESKTOP_PROXY: OnceLock<ProxyLookup> = OnceLock::new();
-
-/// Where the platform keeps proxy settings that reqwest does not read itself (a Linux desktop's): asked
-/// for each new connection. Set it before the first request; the environment's `HTTPS_PROXY`,
-/// `HTTP_PROXY` or `ALL_PROXY`, when set, still wins, with its `NO_PROXY`. Returns false if one was
-/// already set.
-pub fn use_desktop_proxy(lookup: ProxyLookup) -> bool {
-    DESKTOP_PROXY.set(lookup).is_ok()
-}
-
-/// The environment variables that name a proxy for reqwest (`NO_PROXY` only makes exceptions).
-pub const PROXY_VARIABLES: &[&str] =
-    &["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"];
-
-/// Whether the environment names a proxy (reqwest then reads it, and `NO_PROXY`, itself).
-fn environment_names_a_proxy() -> bool {
-    PROXY_VARIABLES.iter().any(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()))
-}
-
-/// What every client of the app has: its user agent, timeouts, and no redirects.
-fn client_builder() -> reqwest::ClientBuilder {
-    reqwest::Client::builder()
-        .user_agent(user_agent())
-        .connect_timeout(limits::CONNECT_TIMEOUT)
-        .timeout(limits::REQUEST_TIMEOUT)
-        // Credentials must never follow a redirect to another host.
-        .redirect(reqwest::redirect::Policy::none())
-}
-
-/// The process's one HTTP client (a handle: clones share its connection pool). Building one loads the
-/// OS's trust store (OpenSSL parses the whole CA bundle: about 100 ms of CPU on this 2-core machine),
-/// so it is built once, and only when a request needs it: a session reads its saved catalogue without
-/// it. A caller that arrives while another builds it waits for that one instead of loading the store a
-/// second time. Blocks while it builds: async code calls [`client_for`]. It goes through the proxy
-/// the environment, the system or the desktop names; never ask it for this computer ([`is_loopback`]).
-pub(crate) fn http_client() -> Result<reqwest::Client> {
-    SHARED
-        .get_or_init(|| {
-            let mut builder = client_builder();
-            if DESKTOP_PROXY.get().is_some() && !environment_names_a_proxy() {
-                // Setting a proxy turns reqwest's own reading of the environment off: only when it
-                // has nothing to read.
-                builder = builder
-                    .proxy(reqwest::Proxy::custom(|url| DESKTOP_PROXY.get().and_then(|lookup| lookup(url))));
-            }
-            builder.build().map_err(|e| format!("cannot set up HTTP: {e}"))
-        })
-        .clone()
-        .map_err(Error::Config)
-}
-
-/// The client for this computer's own servers: never through a proxy.
-static DIRECT: OnceLock<std::result::Result<reqwest::Client, String>> = OnceLock::new();
-
-fn direct_client() -> Result<reqwest::Client> {
-    DIRECT
-        .get_or_init(|| client_builder().no_proxy().build().map_err(|e| format!("cannot set up HTTP: {e}")))
-        .clone()
-        .map_err(Error::Config)
-}
-
-/// Whether `url` names this computer: `localhost`, 127.0.0.0/8 or `::1`. A proxy reaches such an
-/// address on *its* machine, not ours: a request sent there would carry the authorization code, the
-/// PKCE verifier, tokens and API keys off this computer in clear text, and a sign-in "to this computer"
-/// would succeed against the proxy's. So these always connect directly, whatever a proxy setting says.
-pub fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => {
-            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
-        }
-        Some(url::Host::Domain(name)) => name.trim_end_matches('.').eq_ignore_ascii_case("localhost"),
-        None => false,
-    }
-}
-
-/// The client for a request to `url`: direct for this computer, the shared one (and its proxy)
-/// otherwise. The first build runs on a blocking thread, not on a runtime worker.
-pub(crate) async fn client_for(url: &Url) -> Result<reqwest::Client> {
-    let (built, build): (_, fn() -> Result<reqwest::Client>) =
-        if is_loopback(url) { (&DIRECT, direct_client) } else { (&SHARED, http_client) };
-    if let Some(client) = built.get() {
-        return client.clone().map_err(Error::Config);
-    }
-    tokio::task::spawn_blocking(build)
-        .await
-        .unwrap_or_else(|_| Err(Error::Config("cannot set up HTTP".into())))
-}
-
-/// Whether the shared HTTP client (and with it the trust store) has been built in this process.
-pub fn client_built() -> bool {
-    SHARED.get().is_some()
-}
-
-/// Builds the shared HTTP client now (call it on a thread of its own at start-up, so that the first
-/// request does not wait for the trust store).
-pub fn prewarm() {
-    let _ = http_client();
 }
 
 /// Reads a reply body, refusing one larger than the cap.
@@ -683,7 +575,7 @@ mod tests {
             "http://[::1]:9/",
             "http://[::ffff:127.0.0.1]/",
         ] {
-            assert!(super::is_loopback(&Url::parse(own).unwrap()), "{own}");
+            assert!(crate::env::is_loopback(&Url::parse(own).unwrap()), "{own}");
         }
         for other in [
             "https://atomagentos.com/",
@@ -693,7 +585,7 @@ mod tests {
             "http://[::2]/",
             "http://0.0.0.0/",
         ] {
-            assert!(!super::is_loopback(&Url::parse(other).unwrap()), "{other}");
+            assert!(!crate::env::is_loopback(&Url::parse(other).unwrap()), "{other}");
         }
     }
 
@@ -780,7 +672,7 @@ mod tests {
             }
             prop_assert!(retry_after(&h).is_none_or(|w| w <= limits::MAX_SERVER_WAIT));
             // Whatever the server says, the limiter takes it without overflowing.
-            let limiter = Limiter::new(crate::env::Quotas::default());
+            let limiter = Limiter::new(crate::ratelimit::Quotas::default());
             limiter.block_for(CredentialKind::OAuth, l.block.unwrap_or(Duration::MAX));
         }
     }
