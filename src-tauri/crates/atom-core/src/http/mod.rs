@@ -134,8 +134,13 @@ pub fn retry_after_at(headers: &HeaderMap, now: std::time::SystemTime) -> Option
     Some(at.duration_since(now).unwrap_or(Duration::ZERO).min(limits::MAX_SERVER_WAIT))
 }
 
+/// `base` doubled per attempt, times a random factor in [0.5, 1.5) so that clients that failed together
+/// do not retry together. The randomness is the standard library's: each `RandomState` is seeded from
+/// the OS's generator (the jitter needs no more than that, and no random-number crate).
 fn jittered(base: Duration, attempt: u32) -> Duration {
-    let factor: f64 = rand::random_range(0.5..1.5);
+    use std::hash::{BuildHasher, Hasher};
+    let bits = std::collections::hash_map::RandomState::new().build_hasher().finish();
+    let factor = 0.5 + (bits >> 11) as f64 / (1u64 << 53) as f64;
     base.mul_f64(f64::from(1u32 << attempt.min(6)) * factor)
 }
 
@@ -550,6 +555,17 @@ impl ApiClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn jitter_spreads_retries_within_half_and_one_and_a_half_times_the_backoff() {
+        let base = Duration::from_millis(100);
+        let waits: Vec<Duration> = (0..200).map(|_| jittered(base, 2)).collect();
+        assert!(waits.iter().all(|w| *w >= base * 2 && *w < base * 6), "{waits:?}");
+        let distinct: std::collections::BTreeSet<_> = waits.iter().collect();
+        assert!(distinct.len() > 150, "only {} distinct waits", distinct.len());
+        let (low, high): (Vec<&Duration>, Vec<&Duration>) = waits.iter().partition(|w| **w < base * 4);
+        assert!(low.len() > 40 && high.len() > 40, "{} below the middle, {} above", low.len(), high.len());
+    }
     use proptest::prelude::*;
     use reqwest::header::HeaderValue;
 
