@@ -6,15 +6,39 @@ describe("auth helpers", () => {
   it("describes each state", () => {
     expect(describeAuth({ state: "signed_out" })).toMatch(/Signed out/);
     expect(
-      describeAuth({ state: "signed_in", method: "api_key", scopes: ["read"], can_write: false, key_hint: "atom_pub_…0001", persisted: true, keystore_error: null, keystore_refused: false, renewable: true, expires_at: null }),
+      describeAuth({
+        state: "signed_in",
+        method: "api_key",
+        scopes: ["read"],
+        can_write: false,
+        key_hint: "atom_pub_…0001",
+        persisted: true,
+        keystore_error: null,
+        keystore_refused: false,
+        renewable: true,
+        expires_at: null,
+      }),
     ).toBe("Signed in with API key atom_pub_…0001 (read only)");
-    expect(describeAuth({ state: "needs_reauth", reason: { code: "invalid_grant", message: "m", hint: "h" } })).toMatch(/sign in again/);
+    expect(
+      describeAuth({ state: "needs_reauth", reason: { code: "invalid_grant", message: "m", hint: "h" } }),
+    ).toMatch(/sign in again/);
   });
 
   it("only a signed-in writer can write", () => {
     expect(canWrite({ state: "signed_out" })).toBe(false);
     expect(
-      canWrite({ state: "refreshing", method: "browser", scopes: [], can_write: true, key_hint: null, persisted: true, keystore_error: null, keystore_refused: false, renewable: true, expires_at: 1 }),
+      canWrite({
+        state: "refreshing",
+        method: "browser",
+        scopes: [],
+        can_write: true,
+        key_hint: null,
+        persisted: true,
+        keystore_error: null,
+        keystore_refused: false,
+        renewable: true,
+        expires_at: 1,
+      }),
     ).toBe(true);
   });
 

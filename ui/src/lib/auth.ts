@@ -9,7 +9,10 @@ export function describeAuth(state: AuthState): string {
       return "Session ended: sign in again";
     case "signed_in":
     case "refreshing": {
-      const how = state.method === "browser" ? "Signed in with the browser" : `Signed in with API key ${state.key_hint ?? ""}`.trim();
+      const how =
+        state.method === "browser"
+          ? "Signed in with the browser"
+          : `Signed in with API key ${state.key_hint ?? ""}`.trim();
       const access = state.can_write ? "can submit, rate and review" : "read only";
       return `${how} (${access})`;
     }
@@ -26,5 +29,7 @@ export function isSignedIn(state: AuthState): boolean {
 
 /** `atom_pub_` followed by a UUID: the guide's key format, checked before anything is sent. */
 export function isApiKeyFormat(key: string): boolean {
-  return /^atom_pub_[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/.test(key.trim());
+  return /^atom_pub_[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/.test(
+    key.trim(),
+  );
 }

@@ -27,7 +27,9 @@ export const firstQuery = (): SkillQuery => toQuery(defaultFilters(), 0, SKILLS_
 // With no saved page (a first run), the first page is asked for as soon as this script runs, so that the
 // answer travels while the window is mounted and laid out (the app began fetching it at launch).
 let early: { query: SkillQuery; reply: Promise<Fetched<SkillPage>> } | null =
-  typeof window !== "undefined" && !boot?.first_page ? { query: firstQuery(), reply: commands.listSkills(firstQuery(), "cache_first") } : null;
+  typeof window !== "undefined" && !boot?.first_page
+    ? { query: firstQuery(), reply: commands.listSkills(firstQuery(), "cache_first") }
+    : null;
 
 // Taken or not, its failure is handled where it is awaited (or nowhere, when nobody needs it any more).
 early?.reply.catch(() => {});
@@ -42,13 +44,16 @@ export function takeEarlyReply(query: SkillQuery): Promise<Fetched<SkillPage>> |
 
 /** Whether two catalogue queries ask the same thing. */
 export function sameQuery(a: SkillQuery, b: SkillQuery): boolean {
-  const key = (q: SkillQuery) => JSON.stringify([q.query, q.category, q.tags, q.type, q.price, q.sort, q.limit, q.offset]);
+  const key = (q: SkillQuery) =>
+    JSON.stringify([q.query, q.category, q.tags, q.type, q.price, q.sort, q.limit, q.offset]);
   return key(a) === key(b);
 }
 
 /** The saved page, when it answers `query`. */
 export function savedPageFor(saved: BootPage | null | undefined, query: SkillQuery): BootPage["page"] | null {
-  return saved && Array.isArray(saved.page?.data?.skills) && sameQuery(saved.query, query) ? saved.page : null;
+  return saved && Array.isArray(saved.page?.data?.skills) && sameQuery(saved.query, query)
+    ? saved.page
+    : null;
 }
 
 /** Runs `task` once the next frame has been painted: what was painted first is not held up by it. */

@@ -51,7 +51,9 @@ export function starRow(rating: number): string {
 export function formatDate(iso: string | null | undefined): string {
   if (!iso) return "";
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? "" : d.toLocaleDateString("en-US", { year: "numeric", month: "short", day: "numeric" });
+  return Number.isNaN(d.getTime())
+    ? ""
+    : d.toLocaleDateString("en-US", { year: "numeric", month: "short", day: "numeric" });
 }
 
 /** A message from the core ("the server was not told: …") as a sentence: capitalised, ending in a stop. */

@@ -2,7 +2,16 @@ import { describe, expect, it } from "vitest";
 import { debounce, Drafts, type KeyValue } from "./drafts";
 import { defaultFilters, queryKey, toQuery } from "./query";
 import type { CustomEnvironment, ServerMetadata } from "../bindings/types";
-import { checkServerUrl, customFromBase, emptySubmission, fromMetadata, isSemver, parseTags, validateCustomEnvironment, validateSubmission } from "./validation";
+import {
+  checkServerUrl,
+  customFromBase,
+  emptySubmission,
+  fromMetadata,
+  isSemver,
+  parseTags,
+  validateCustomEnvironment,
+  validateSubmission,
+} from "./validation";
 import { pagesFor, visibleRows } from "./virtual";
 import { formatAge, formatCount, starRow } from "./format";
 import { platformOf } from "./platform";
@@ -10,7 +19,13 @@ import { uniqueBy } from "./lists";
 import { listenThenAsk } from "./subscribe";
 
 describe("submission validation mirrors the server", () => {
-  const valid = { ...emptySubmission(), name: "Changelog Writer", description: "Writes changelogs from PRs.", category: "automation", type: "script" };
+  const valid = {
+    ...emptySubmission(),
+    name: "Changelog Writer",
+    description: "Writes changelogs from PRs.",
+    category: "automation",
+    type: "script",
+  };
 
   it("accepts a valid submission", () => {
     expect(validateSubmission(valid, ["automation"])).toEqual({});
@@ -18,10 +33,27 @@ describe("submission validation mirrors the server", () => {
 
   it("names each broken field", () => {
     const e = validateSubmission(
-      { ...valid, name: "ab", description: "short", type: "binary", version: "1.0", tags: ["Bad Tag"], price: -1, repository_url: "http://x.y" },
+      {
+        ...valid,
+        name: "ab",
+        description: "short",
+        type: "binary",
+        version: "1.0",
+        tags: ["Bad Tag"],
+        price: -1,
+        repository_url: "http://x.y",
+      },
       ["automation"],
     );
-    expect(Object.keys(e).sort()).toEqual(["description", "name", "price", "repository_url", "tags", "type", "version"]);
+    expect(Object.keys(e).sort()).toEqual([
+      "description",
+      "name",
+      "price",
+      "repository_url",
+      "tags",
+      "type",
+      "version",
+    ]);
   });
 
   it("measures trimmed text in characters, not bytes", () => {
@@ -30,7 +62,8 @@ describe("submission validation mirrors the server", () => {
   });
 
   it("knows SemVer 2.0", () => {
-    for (const ok of ["1.0.0", "0.1.2-beta.1", "2.0.0+build.5", "1.0.0-0.3.7"]) expect(isSemver(ok)).toBe(true);
+    for (const ok of ["1.0.0", "0.1.2-beta.1", "2.0.0+build.5", "1.0.0-0.3.7"])
+      expect(isSemver(ok)).toBe(true);
     for (const bad of ["1.0", "01.0.0", "1.0.0-01", "v1.0.0", "1.0.0-"]) expect(isSemver(bad)).toBe(false);
   });
 
@@ -42,7 +75,12 @@ describe("submission validation mirrors the server", () => {
 describe("drafts", () => {
   function fakeStore(): KeyValue & { data: Map<string, string> } {
     const data = new Map<string, string>();
-    return { data, getItem: (k) => data.get(k) ?? null, setItem: (k, v) => void data.set(k, v), removeItem: (k) => void data.delete(k) };
+    return {
+      data,
+      getItem: (k) => data.get(k) ?? null,
+      setItem: (k, v) => void data.set(k, v),
+      removeItem: (k) => void data.delete(k),
+    };
   }
 
   it("survives a reload of the store", () => {
@@ -61,9 +99,15 @@ describe("drafts", () => {
 
   it("keeps working when storage throws", () => {
     const broken: KeyValue = {
-      getItem: () => { throw new Error("denied"); },
-      setItem: () => { throw new Error("quota"); },
-      removeItem: () => { throw new Error("denied"); },
+      getItem: () => {
+        throw new Error("denied");
+      },
+      setItem: () => {
+        throw new Error("quota");
+      },
+      removeItem: () => {
+        throw new Error("denied");
+      },
     };
     const d = new Drafts(broken);
     expect(() => d.save("k", 1)).not.toThrow();
@@ -75,7 +119,16 @@ describe("drafts", () => {
 describe("query building", () => {
   it("drops empty filters and normalises tags", () => {
     const q = toQuery({ ...defaultFilters(), search: "  pdf ", tags: "AI, llm" }, 50, 50);
-    expect(q).toEqual({ query: "pdf", category: null, tags: ["ai", "llm"], type: null, price: null, sort: "popularity", limit: 50, offset: 50 });
+    expect(q).toEqual({
+      query: "pdf",
+      category: null,
+      tags: ["ai", "llm"],
+      type: null,
+      price: null,
+      sort: "popularity",
+      limit: 50,
+      offset: 50,
+    });
   });
 
   it("every filter changes the query key", () => {
@@ -108,8 +161,17 @@ describe("virtual list", () => {
 
 describe("custom server form mirrors the core", () => {
   const blank: CustomEnvironment = {
-    name: "", api_base: "", issuer: null, authorize_url: "", token_url: "", revoke_url: null, client_id: "",
-    redirect_scheme: null, token_encoding: "json", scopes: null, iss_parameter_supported: false,
+    name: "",
+    api_base: "",
+    issuer: null,
+    authorize_url: "",
+    token_url: "",
+    revoke_url: null,
+    client_id: "",
+    redirect_scheme: null,
+    token_encoding: "json",
+    scopes: null,
+    iss_parameter_supported: false,
   };
 
   it("allows https anywhere and http only on this computer", () => {
@@ -129,7 +191,11 @@ describe("custom server form mirrors the core", () => {
     expect(filled.token_url).toBe("https://staging.example.com/oauth/token");
     expect(Object.keys(validateCustomEnvironment(filled))).toEqual(["client_id"]);
     expect(validateCustomEnvironment({ ...filled, client_id: "desk" })).toEqual({});
-    expect(Object.keys(validateCustomEnvironment({ ...filled, client_id: "x", revoke_url: "http://evil.example" }))).toEqual(["revoke_url"]);
+    expect(
+      Object.keys(
+        validateCustomEnvironment({ ...filled, client_id: "x", revoke_url: "http://evil.example" }),
+      ),
+    ).toEqual(["revoke_url"]);
     expect(filled.revoke_url).toBe("https://staging.example.com/oauth/revoke");
   });
 
@@ -154,8 +220,12 @@ describe("custom server form mirrors the core", () => {
     expect(found.iss_parameter_supported).toBe(true);
     expect([found.name, found.client_id]).toEqual(["Login", "desk"]);
     expect(fromMetadata(metadata, blank, false).scopes).toBe("marketplace:read marketplace:write");
-    expect(fromMetadata({ ...metadata, scopes_supported: [] }, blank, true).scopes).toBe("marketplace:read marketplace:write");
-    expect(fromMetadata(metadata, { ...blank, api_base: "https://api.example.com" }, true).api_base).toBe("https://api.example.com");
+    expect(fromMetadata({ ...metadata, scopes_supported: [] }, blank, true).scopes).toBe(
+      "marketplace:read marketplace:write",
+    );
+    expect(fromMetadata(metadata, { ...blank, api_base: "https://api.example.com" }, true).api_base).toBe(
+      "https://api.example.com",
+    );
   });
 });
 
@@ -193,8 +263,10 @@ describe("formatCount", () => {
   const intl = (n: number) => (Math.abs(n) >= 100_000 ? compact.format(n) : grouped.format(n));
 
   it("writes what Intl's en-US formats write", () => {
-    const samples = [0, 1, 7, 999, 1000, 1234, 99_999, 100_000, 123_456, 999_949, 999_950, 999_999, 1_000_000,
-      1_049_999, 1_050_000, 12_345_678, 999_950_000, 1_234_567_890, 999_999_999_999, 1_500_000_000_000, -5, -123_456];
+    const samples = [
+      0, 1, 7, 999, 1000, 1234, 99_999, 100_000, 123_456, 999_949, 999_950, 999_999, 1_000_000, 1_049_999,
+      1_050_000, 12_345_678, 999_950_000, 1_234_567_890, 999_999_999_999, 1_500_000_000_000, -5, -123_456,
+    ];
     // And a spread of magnitudes, deterministic.
     let x = 1;
     for (let i = 0; i < 400; i++) {
@@ -212,9 +284,17 @@ describe("formatCount", () => {
 
 describe("platformOf", () => {
   it("tells the three desktops from their webviews' user agents", () => {
-    expect(platformOf("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/605.1.15 (KHTML, like Gecko)")).toBe("linux");
-    expect(platformOf("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko)")).toBe("mac");
-    expect(platformOf("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36 Edg/130.0.0.0")).toBe("windows");
+    expect(platformOf("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/605.1.15 (KHTML, like Gecko)")).toBe(
+      "linux",
+    );
+    expect(
+      platformOf("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko)"),
+    ).toBe("mac");
+    expect(
+      platformOf(
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36 Edg/130.0.0.0",
+      ),
+    ).toBe("windows");
   });
 });
 
@@ -222,7 +302,13 @@ describe("start-up listens before it asks", () => {
   it("asks for the snapshot only once every listener is registered, even one that failed", async () => {
     const order: string[] = [];
     let register: () => void = () => {};
-    const slow = new Promise<void>((resolve) => (register = () => { order.push("listening"); resolve(); }));
+    const slow = new Promise<void>(
+      (resolve) =>
+        (register = () => {
+          order.push("listening");
+          resolve();
+        }),
+    );
     const failed = Promise.reject(new Error("no such event"));
     const done = listenThenAsk([slow, failed, Promise.resolve()], async () => void order.push("asked"));
     await new Promise((r) => setTimeout(r, 10));
@@ -246,7 +332,12 @@ describe("a row of stars never breaks", () => {
 
 describe("records a server sends twice are shown once", () => {
   it("keeps the first of each key, in order", () => {
-    const rows = [{ id: "a", n: 1 }, { id: "b", n: 2 }, { id: "a", n: 3 }, { id: "c", n: 4 }];
+    const rows = [
+      { id: "a", n: 1 },
+      { id: "b", n: 2 },
+      { id: "a", n: 3 },
+      { id: "c", n: 4 },
+    ];
     expect(uniqueBy(rows, (r) => r.id).map((r) => r.n)).toEqual([1, 2, 4]);
     expect(uniqueBy([], (r: { id: string }) => r.id)).toEqual([]);
   });

@@ -16,5 +16,6 @@ export function openLink(e: MouseEvent): void {
   if (!a) return;
   e.preventDefault();
   const href = a.getAttribute("href") ?? "";
-  if (isWebAddress(href)) void commands.openExternal(href).catch((err: unknown) => notifyError(toErrorInfo(err)));
+  if (isWebAddress(href))
+    void commands.openExternal(href).catch((err: unknown) => notifyError(toErrorInfo(err)));
 }

@@ -27,7 +27,11 @@ const outbox = vi.hoisted(() => {
       if (after === null) return { events: [], latest: latest(), missed: false };
       while (latest() === after) await new Promise<void>((wake) => state.waiting.push(wake));
       const kept = state.events.filter((e) => e.seq >= state.keptFrom);
-      return { events: kept.filter((e) => e.seq > after), latest: latest(), missed: state.keptFrom > after + 1 };
+      return {
+        events: kept.filter((e) => e.seq > after),
+        latest: latest(),
+        missed: state.keptFrom > after + 1,
+      };
     },
   };
 });

@@ -45,7 +45,10 @@ function run(f: () => void): void {
 }
 
 /** Calls `handler` with every `event` from now on; resolves (to the way to stop) once listening. */
-export function on<K extends keyof Events>(event: K, handler: (payload: Events[K]) => void): Promise<() => void> {
+export function on<K extends keyof Events>(
+  event: K,
+  handler: (payload: Events[K]) => void,
+): Promise<() => void> {
   const set = handlers.get(event) ?? new Set<Handler>();
   handlers.set(event, set);
   const h = handler as Handler;

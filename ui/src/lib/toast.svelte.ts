@@ -16,7 +16,12 @@ export function dismiss(id: number) {
   if (i >= 0) toasts.splice(i, 1);
 }
 
-export function notify(kind: Toast["kind"], title: string, detail?: string, ms = kind === "error" ? 9000 : 4000) {
+export function notify(
+  kind: Toast["kind"],
+  title: string,
+  detail?: string,
+  ms = kind === "error" ? 9000 : 4000,
+) {
   const id = next++;
   toasts.push({ id, kind, title, detail });
   if (toasts.length > 4) toasts.shift();

@@ -39,7 +39,8 @@ export function validateSubmission(s: Submission, categories: string[] = []): Fi
   const e: FieldErrors = {};
   const name = chars(s.name);
   if (name === 0) e.name = "Required.";
-  else if (name < LIMITS.nameMin || name > LIMITS.nameMax) e.name = `${LIMITS.nameMin} to ${LIMITS.nameMax} characters.`;
+  else if (name < LIMITS.nameMin || name > LIMITS.nameMax)
+    e.name = `${LIMITS.nameMin} to ${LIMITS.nameMax} characters.`;
   const desc = chars(s.description);
   if (desc === 0) e.description = "Required.";
   else if (desc < LIMITS.descriptionMin || desc > LIMITS.descriptionMax)
@@ -56,7 +57,8 @@ export function validateSubmission(s: Submission, categories: string[] = []): Fi
   else if (s.tags.some((t) => !/^[a-z0-9-]+$/.test(t) || t.length > LIMITS.tagMax))
     e.tags = `Tags use a-z, 0-9 and -, up to ${LIMITS.tagMax} characters.`;
   if (!Number.isFinite(s.price) || s.price < 0) e.price = "A price of 0 or more (0 is free).";
-  if ((s.license ?? "").trim().length > LIMITS.licenseMax) e.license = `At most ${LIMITS.licenseMax} characters.`;
+  if ((s.license ?? "").trim().length > LIMITS.licenseMax)
+    e.license = `At most ${LIMITS.licenseMax} characters.`;
   for (const f of ["repository_url", "documentation_url"] as const) {
     const v = (s[f] ?? "").trim();
     if (v !== "" && !isHttps(v)) e[f] = "An https:// address.";
@@ -119,7 +121,8 @@ export function validateCustomEnvironment(c: CustomEnvironment): FieldErrors {
   put("authorize_url", checkServerUrl(c.authorize_url));
   put("token_url", checkServerUrl(c.token_url));
   put("revoke_url", checkServerUrl(c.revoke_url ?? "", false));
-  if (c.client_id.trim() === "") errors.client_id = "Required: the client ID the server registered for this app.";
+  if (c.client_id.trim() === "")
+    errors.client_id = "Required: the client ID the server registered for this app.";
   return errors;
 }
 
@@ -145,7 +148,11 @@ export const OFFLINE_ACCESS = "offline_access";
  * the server offers it and the user wants to stay signed in. The API address defaults to the issuer's
  * origin; what the user typed for name, API address and client ID is kept.
  */
-export function fromMetadata(m: ServerMetadata, previous: CustomEnvironment, stayOnline: boolean): CustomEnvironment {
+export function fromMetadata(
+  m: ServerMetadata,
+  previous: CustomEnvironment,
+  stayOnline: boolean,
+): CustomEnvironment {
   const offline = stayOnline && m.scopes_supported.includes(OFFLINE_ACCESS);
   let origin = m.issuer;
   try {

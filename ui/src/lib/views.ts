@@ -7,7 +7,8 @@
 export const views = {
   skill: () => import("../components/SkillDetail.svelte"),
   submit: () => import("../components/SubmitForm.svelte"),
-  account: () => Promise.all([import("../components/Account.svelte"), import("../components/CustomServer.svelte")]),
+  account: () =>
+    Promise.all([import("../components/Account.svelte"), import("../components/CustomServer.svelte")]),
 };
 
 /** Loads a screen ahead of its opening; a failure is the opening's to show (it asks again). */

@@ -12,7 +12,13 @@ export interface Window {
   height: number;
 }
 
-export function visibleRows(scrollTop: number, viewport: number, rowHeight: number, total: number, overscan = 6): Window {
+export function visibleRows(
+  scrollTop: number,
+  viewport: number,
+  rowHeight: number,
+  total: number,
+  overscan = 6,
+): Window {
   const safeTotal = Math.max(0, Math.floor(total));
   const first = Math.floor(Math.max(0, scrollTop) / rowHeight);
   const count = Math.ceil(Math.max(0, viewport) / rowHeight) + 1;
