@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use atom_core::cache::Cache;
 use atom_core::{
-    CustomEnvironment, Environment, EnvironmentKind, ErrorInfo, SecretStore, Session, StoreHandle,
+    Account, Catalogue, CustomEnvironment, Environment, EnvironmentKind, ErrorInfo, SecretStore, StoreHandle,
 };
 use serde::{Deserialize, Serialize};
 use tauri::async_runtime::JoinHandle;
@@ -80,7 +80,7 @@ pub struct App {
     /// The catalogue cache, one folder per environment.
     cache_dir: PathBuf,
     active: AsyncMutex<Option<Active>>,
-    ready: watch::Sender<Option<Session>>,
+    ready: watch::Sender<Option<Account>>,
     sandbox: crate::embedded::EmbeddedSandbox,
     loopback: parking_lot::Mutex<Option<Loopback>>,
     /// The last refusal, kept for a window that was not listening yet (a cold start with a link).
@@ -124,7 +124,7 @@ impl App {
     }
 
     /// The session of the active environment, waiting for start-up to choose one.
-    pub async fn session(&self) -> Session {
+    pub async fn session(&self) -> Account {
         let mut rx = self.ready.subscribe();
         loop {
             if let Some(s) = rx.borrow_and_update().clone() {
@@ -193,7 +193,7 @@ impl App {
         }
     }
 
-    pub fn view(&self, session: &Session) -> EnvironmentView {
+    pub fn view(&self, session: &Account) -> EnvironmentView {
         let env = session.environment();
         EnvironmentView {
             kind: env.kind,
@@ -212,11 +212,11 @@ impl App {
         }
         let store = StoreHandle::new(self.store.clone(), env.namespace());
         let cache = Cache::on_disk(self.cache_dir.join(cache_folder(&env)));
-        let session = Session::with_cache(env, store, cache)?;
+        let session = Account::on(Catalogue::new(env, cache)?, store)?;
         let forwarders = vec![
             self.forward(session.state(), events::AUTH_STATE),
-            self.forward(session.rate_limits(), events::RATE_LIMIT),
-            self.forward(session.connectivity(), events::CONNECTIVITY),
+            self.forward(session.catalogue().rate_limits(), events::RATE_LIMIT),
+            self.forward(session.catalogue().connectivity(), events::CONNECTIVITY),
         ];
         let view = self.view(&session);
         {
@@ -286,7 +286,7 @@ impl App {
 
     /// Opens the first environment of the run; when `choice` cannot be opened (a saved server whose
     /// settings are no longer valid, a sandbox that does not start), says why and opens ATOM instead.
-    pub async fn open_first(&self, choice: EnvChoice, remember: bool) -> Option<Session> {
+    pub async fn open_first(&self, choice: EnvChoice, remember: bool) -> Option<Account> {
         if let Err(e) = self.switch(choice, remember).await {
             tracing::error!("could not open the environment: {}", e.message);
             self.report(e);
@@ -299,7 +299,7 @@ impl App {
 
     /// Asks for what the first screen shows (the first catalogue page and the categories) now, so
     /// that the window's own requests find them on their way or saved.
-    pub fn prefetch_first_screen(&self, session: &Session) {
+    pub fn prefetch_first_screen(&self, session: &Account) {
         let (list, categories) = (session.clone(), session.clone());
         tauri::async_runtime::spawn(async move {
             let _ = list

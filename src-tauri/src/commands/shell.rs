@@ -23,7 +23,7 @@ pub async fn app_info(handle: &AppHandle) -> Result<AppInfo> {
         auth: session.current_state(),
         pending_error: app.take_last_error(),
         keystore: app.keystore_status(),
-        online: *session.connectivity().borrow(),
+        online: *session.catalogue().connectivity().borrow(),
     })
 }
 

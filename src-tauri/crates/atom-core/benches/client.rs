@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use atom_core::{
-    Environment, MemoryStore, Quota, Quotas, RedirectTarget, SecretStore, Session, SkillPage, SkillQuery,
+    Account, Environment, MemoryStore, Quota, Quotas, RedirectTarget, SecretStore, SkillPage, SkillQuery,
 };
 use atom_sandbox::Config;
 
@@ -35,7 +35,7 @@ async fn racing_refreshes(http: &reqwest::Client) -> u64 {
     .unwrap();
     let base = sandbox.base_url();
     let env = generous(Environment::sandbox(&base).unwrap());
-    let session = Session::new(env, Arc::new(MemoryStore::default()) as Arc<dyn SecretStore>).unwrap();
+    let session = Account::new(env, Arc::new(MemoryStore::default()) as Arc<dyn SecretStore>).unwrap();
     let url = session.begin_login(RedirectTarget::Scheme);
     let resp = http.get(url.as_str()).send().await.unwrap();
     let callback = resp.headers()["location"].to_str().unwrap().to_string();
@@ -61,7 +61,7 @@ async fn paging_requests(http: &reqwest::Client) -> u64 {
         .unwrap();
     let base = sandbox.base_url();
     let session =
-        Session::new(generous(Environment::sandbox(&base).unwrap()), Arc::new(MemoryStore::default()))
+        Account::new(generous(Environment::sandbox(&base).unwrap()), Arc::new(MemoryStore::default()))
             .unwrap();
     let pages: Vec<u64> = (0..10).chain((0..10).rev()).collect();
     for page in pages {
@@ -83,7 +83,7 @@ async fn overhead(requests: usize) -> (Duration, Duration) {
         atom_sandbox::start(Config { skills: 10_000, rate_limits: None, ..Config::default() }).await.unwrap();
     let base = sandbox.base_url();
     let env = generous(Environment::sandbox(&base).unwrap());
-    let session = Session::new(env.clone(), Arc::new(MemoryStore::default())).unwrap();
+    let session = Account::new(env.clone(), Arc::new(MemoryStore::default())).unwrap();
     let bare = reqwest::Client::builder().build().unwrap();
     let mut ours = Vec::new();
     let mut theirs = Vec::new();

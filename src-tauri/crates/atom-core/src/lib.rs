@@ -2,8 +2,11 @@
 //! with no Tauri and no webview.
 //!
 //! - [`Environment`]: production, sandbox or a custom ATOM-compatible server.
-//! - [`Session`]: sign-in (browser with PKCE, or API key), the token lifecycle, and every marketplace
-//!   call on the user's behalf, with rate limits, retries and typed errors.
+//! - [`Catalogue`]: an environment's marketplace, shared by its accounts: the HTTP client, the
+//!   catalogue cache, the rate limits and the watch for the network.
+//! - [`Account`]: sign-in (browser with PKCE, or API key), the token lifecycle, and every marketplace
+//!   call on the user's behalf, through its catalogue, with retries and typed errors. A second account
+//!   of an environment is a second `Account` on the same `Catalogue`.
 //! - [`SecretStore`]: where refresh tokens and API keys live; the app shell provides the OS keystore.
 //! - [`Error`]: one error type with a stable `code()` and a `hint()` for the user.
 //!
@@ -11,7 +14,7 @@
 //! server metadata (RFC 8414, OpenID Connect Discovery as the fallback) in [`discovery`]; the `iss`
 //! callback parameter (RFC 9207) and the callback's whole shape in [`login`]; bearer challenges
 //! (RFC 6750) in [`http::reply`]; revocation (RFC 7009) and rotation (RFC 9700) in [`token`] and
-//! [`session`]. `docs/api-contract.md` says where ATOM's guide differs.
+//! [`account`]. `docs/api-contract.md` says where ATOM's guide differs.
 //!
 //! The protocol layer is the `oauth2` crate: PKCE verifier and challenge, the CSRF state, the
 //! authorization URL, the code exchange and the refresh. Around it, the core's own parts, each for a
@@ -23,17 +26,19 @@
 //! ```no_run
 //! # async fn demo() -> atom_core::Result<()> {
 //! use std::sync::Arc;
-//! use atom_core::{Environment, MemoryStore, RedirectTarget, Session, SkillQuery};
-//! let session = Session::new(Environment::sandbox("http://127.0.0.1:4000")?, Arc::new(MemoryStore::default()))?;
-//! session.restore().await.ok();
-//! let page = session.skills(&SkillQuery { query: "github".into(), ..Default::default() }).await?;
-//! let url = session.begin_login(RedirectTarget::Scheme); // open in the browser
+//! use atom_core::{Account, Environment, MemoryStore, RedirectTarget, SkillQuery};
+//! let account = Account::new(Environment::sandbox("http://127.0.0.1:4000")?, Arc::new(MemoryStore::default()))?;
+//! account.restore().await.ok();
+//! let page = account.skills(&SkillQuery { query: "github".into(), ..Default::default() }).await?;
+//! let url = account.begin_login(RedirectTarget::Scheme); // open in the browser
 //! // ... the deep link brings back the callback URL:
-//! // session.complete_login(&callback).await?;
+//! // account.complete_login(&callback).await?;
 //! # let _ = (page, url); Ok(()) }
 //! ```
 
+pub mod account;
 pub mod cache;
+pub mod catalogue;
 pub mod contract;
 pub mod discovery;
 pub mod env;
@@ -45,10 +50,13 @@ pub mod models;
 pub mod offline;
 pub mod ratelimit;
 pub mod secret;
-pub mod session;
 pub mod store;
 pub mod token;
 
+pub use account::{
+    is_api_key_format, store_namespace, Account, AccountId, ApiKeyScope, AuthMethod, AuthState, SignedIn,
+};
+pub use catalogue::Catalogue;
 pub use discovery::{discover, MetadataSource, ServerMetadata};
 pub use env::{CustomEnvironment, Environment, EnvironmentKind, RefreshPacing, TokenEncoding};
 pub use error::{Error, ErrorCode, ErrorInfo, OAuthStep, Result};
@@ -60,5 +68,4 @@ pub use models::{
 };
 pub use ratelimit::{CredentialKind, Quota, Quotas, RateLimitStatus};
 pub use secret::Secret;
-pub use session::{is_api_key_format, ApiKeyScope, AuthMethod, AuthState, Session, SignedIn};
 pub use store::{Late, MemoryStore, Patient, SecretStore, StoreError, StoreHandle};

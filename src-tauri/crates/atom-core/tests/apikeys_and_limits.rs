@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use atom_core::{
-    ApiKeyScope, AuthMethod, AuthState, Environment, Error, MemoryStore, Quota, Quotas, SecretStore, Session,
+    Account, ApiKeyScope, AuthMethod, AuthState, Environment, Error, MemoryStore, Quota, Quotas, SecretStore,
     SkillQuery, Submission,
 };
 use atom_sandbox::{Config, RateLimits};
@@ -118,11 +118,11 @@ async fn api_key_sign_in_replaces_a_browser_sign_in() {
     assert_eq!(h.stats().await["revocations"], 1, "the browser grant is revoked");
 }
 
-fn session_with_quotas(base: &str, anon_per_minute: u32) -> Session {
+fn session_with_quotas(base: &str, anon_per_minute: u32) -> Account {
     let mut env = Environment::sandbox(base).unwrap();
     let q = Quota { per_minute: anon_per_minute, per_day: 1000 };
     env.quotas = Quotas { anonymous: q, ..Quotas::default() };
-    Session::new(env, Arc::new(MemoryStore::default()) as Arc<dyn SecretStore>).unwrap()
+    Account::new(env, Arc::new(MemoryStore::default()) as Arc<dyn SecretStore>).unwrap()
 }
 
 #[tokio::test]
@@ -133,7 +133,7 @@ async fn client_side_limiter_keeps_under_the_servers_limits() {
     for i in 0..5 {
         session.skills(&SkillQuery { offset: i, limit: Some(1), ..Default::default() }).await.unwrap();
     }
-    let mut status = session.rate_limits();
+    let mut status = session.catalogue().rate_limits();
     let sixth = tokio::time::timeout(
         Duration::from_millis(1500),
         session.skills(&SkillQuery { offset: 99, limit: Some(1), ..Default::default() }),
@@ -290,7 +290,7 @@ async fn requests_that_never_connected_do_not_spend_the_days_quota() {
     drop(listener);
     let mut env = Environment::sandbox(&format!("http://127.0.0.1:{port}")).unwrap();
     env.quotas = Quotas { anonymous: Quota { per_minute: 100, per_day: 3 }, ..Quotas::default() };
-    let session = Session::new(env, Arc::new(MemoryStore::default()) as Arc<dyn SecretStore>).unwrap();
+    let session = Account::new(env, Arc::new(MemoryStore::default()) as Arc<dyn SecretStore>).unwrap();
     for i in 0..8u64 {
         let err = session.skills(&SkillQuery { offset: i, ..Default::default() }).await.unwrap_err();
         assert_eq!(err.code(), "network", "read {i} while offline: {err:?}");
@@ -355,4 +355,53 @@ async fn ids_that_would_leave_their_path_segment_are_refused_before_any_request(
     let skill = &page.skills[0];
     h.session.skill(&skill.slug).await.unwrap();
     h.session.skill(&skill.id).await.unwrap();
+}
+
+/// A second account of an environment is a second `Account` on the same `Catalogue`: it signs in and
+/// out on its own, keeps its secrets under its own name in the keystore, and shares the catalogue's
+/// cache, connectivity and rate-limit figures with the first.
+#[tokio::test]
+async fn a_second_account_on_one_catalogue_signs_in_apart_and_shares_the_catalogue() {
+    use atom_core::{store_namespace, AccountId, CredentialKind, StoreHandle};
+    let limits: RateLimits = "anon=50/1000,key=40/1000".parse().unwrap();
+    let h = Harness::start(Config { rate_limits: Some(limits), ..config() }).await;
+    let env = h.session.environment().clone();
+    let catalogue = h.session.catalogue().clone();
+    let work = AccountId::named("work");
+    let keystore = || h.store.clone() as Arc<dyn SecretStore>;
+    let second =
+        Account::on(catalogue.clone(), StoreHandle::new(keystore(), store_namespace(&env, &work))).unwrap();
+
+    second.sign_in_with_api_key(RW_KEY, ApiKeyScope::ReadWrite).await.unwrap();
+    assert!(second.current_state().is_signed_in());
+    assert!(!h.session.current_state().is_signed_in(), "the first account is not signed in by the second");
+    assert_eq!(
+        h.store.peek(&format!("{}/account/work", env.namespace()), "api_key").as_deref(),
+        Some(RW_KEY)
+    );
+    assert_eq!(h.store.peek(&env.namespace(), "api_key"), None, "the first account's place is untouched");
+
+    // One catalogue: the second account's read is the figure the first account's watch shows.
+    let status = h.session.catalogue().rate_limits();
+    second.skills(&SkillQuery { query: "github".into(), ..Default::default() }).await.unwrap();
+    assert_eq!((status.borrow().credential, status.borrow().limit), (Some(CredentialKind::ApiKey), Some(40)));
+    h.session.skills(&SkillQuery { query: "pdf".into(), ..Default::default() }).await.unwrap();
+    assert_eq!(
+        (status.borrow().credential, status.borrow().limit),
+        (Some(CredentialKind::Anonymous), Some(50))
+    );
+
+    // Each account finds its own secrets at start-up, and only its own.
+    let again = |id: &AccountId| {
+        Account::on(catalogue.clone(), StoreHandle::new(keystore(), store_namespace(&env, id))).unwrap()
+    };
+    assert!(again(&work).restore().await.unwrap().is_signed_in());
+    assert!(!again(&AccountId::FIRST).restore().await.unwrap().is_signed_in());
+
+    // Signing the second out leaves the first as it was, and its own place empty.
+    h.session.sign_in_with_api_key(READ_KEY, ApiKeyScope::Read).await.unwrap();
+    second.sign_out().await.unwrap();
+    assert!(h.session.current_state().is_signed_in());
+    assert_eq!(h.store.peek(&format!("{}/account/work", env.namespace()), "api_key"), None);
+    assert_eq!(h.store.peek(&env.namespace(), "api_key").as_deref(), Some(READ_KEY));
 }

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use atom_core::cache::Cache;
 use atom_core::{
-    ApiKeyScope, Environment, Freshness, MemoryStore, Secret, SecretStore, Session, SkillQuery, StoreError,
-    StoreHandle,
+    Account, ApiKeyScope, Catalogue, Environment, Freshness, MemoryStore, Secret, SecretStore, SkillQuery,
+    StoreError, StoreHandle,
 };
 use common::*;
 use serde_json::json;
@@ -23,9 +23,9 @@ fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
-fn session_on(env: &Environment, store: Arc<dyn SecretStore>, dir: &Path) -> Session {
+fn session_on(env: &Environment, store: Arc<dyn SecretStore>, dir: &Path) -> Account {
     let handle = StoreHandle::new(store, env.namespace());
-    Session::with_cache(env.clone(), handle, Cache::on_disk(dir.to_path_buf())).unwrap()
+    Account::on(Catalogue::new(env.clone(), Cache::on_disk(dir.to_path_buf())).unwrap(), handle).unwrap()
 }
 
 fn files_in(dir: &Path) -> Vec<(PathBuf, String)> {
@@ -86,7 +86,7 @@ async fn offline_the_saved_catalogue_is_browsed_and_searched_and_the_network_is_
     let all = SkillQuery::default();
     let page = session.skills(&all).await.unwrap();
     session.categories().await.unwrap();
-    let mut online = session.connectivity();
+    let mut online = session.catalogue().connectivity();
     assert!(*online.borrow());
 
     // The network goes: the server stops answering (connections are refused).
@@ -192,7 +192,7 @@ async fn the_first_page_waits_neither_for_the_keystore_nor_for_the_token_endpoin
     // The keystore holds the refresh token but does not answer.
     let store = Arc::new(SlowStore::default());
     store.inner.set(&env.namespace(), "refresh_token", &Secret::new(refresh)).unwrap();
-    let session = Session::new(env.clone(), store.clone()).unwrap();
+    let session = Account::new(env.clone(), store.clone()).unwrap();
     let restoring = tokio::spawn({
         let s = session.clone();
         async move { s.restore().await }

@@ -12,8 +12,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use atom_core::{
-    discover, AuthState, CallbackError, CustomEnvironment, Environment, Error, MemoryStore, MetadataSource,
-    RedirectTarget, SecretStore, Session, SkillQuery,
+    discover, Account, AuthState, CallbackError, CustomEnvironment, Environment, Error, MemoryStore,
+    MetadataSource, RedirectTarget, SecretStore, SkillQuery,
 };
 use serde_json::Value;
 
@@ -138,7 +138,7 @@ impl ThirdParty {
 }
 
 struct Client {
-    session: Session,
+    session: Account,
     store: Arc<MemoryStore>,
     env: Environment,
 }
@@ -146,11 +146,11 @@ struct Client {
 impl Client {
     fn new(env: Environment) -> Client {
         let store = Arc::new(MemoryStore::default());
-        Client { session: Session::new(env.clone(), store.clone()).unwrap(), store, env }
+        Client { session: Account::new(env.clone(), store.clone()).unwrap(), store, env }
     }
 
-    fn second_instance(&self) -> Session {
-        Session::new(self.env.clone(), self.store.clone() as Arc<dyn SecretStore>).unwrap()
+    fn second_instance(&self) -> Account {
+        Account::new(self.env.clone(), self.store.clone() as Arc<dyn SecretStore>).unwrap()
     }
 
     fn stored_refresh_token(&self) -> Option<String> {

@@ -227,7 +227,7 @@ async fn a_late_keystore_answer_never_replaces_a_sign_in_made_meanwhile() {
 
 /// A user signed in; the next start meets the keystore at its unlock prompt: the silent sign-in gives
 /// up waiting within the timeout, signed out for now.
-async fn started_at_the_unlock_prompt() -> (Harness, atom_core::Session) {
+async fn started_at_the_unlock_prompt() -> (Harness, atom_core::Account) {
     let h = Harness::start(config()).await;
     h.sign_in().await;
     let next_launch = h.second_instance();

@@ -1,11 +1,9 @@
-//! Painting from the saved catalogue costs no network and no trust store: a session made at start-up
+//! Painting from the saved catalogue costs no network and no trust store: a catalogue opened at start-up
 //! reads its saved first page and categories without building the HTTP client (which loads the OS's
 //! trust store). A test file of its own, so that no other test in the process has built the client.
 
-use std::sync::Arc;
-
 use atom_core::cache::Cache;
-use atom_core::{CustomEnvironment, Environment, MemoryStore, Session, SkillQuery, StoreHandle};
+use atom_core::{Catalogue, CustomEnvironment, Environment, SkillQuery};
 use serde_json::json;
 
 #[test]
@@ -31,16 +29,17 @@ fn the_saved_first_page_is_read_without_the_network_or_the_trust_store() {
         ..Default::default()
     })
     .unwrap();
-    let store = StoreHandle::new(Arc::new(MemoryStore::default()), env.namespace());
-    let session = Session::with_cache(env, store, Cache::on_disk(dir.clone())).unwrap();
+    let catalogue = Catalogue::new(env, Cache::on_disk(dir.clone())).unwrap();
 
-    let first = session.saved_skills(&SkillQuery::first_page()).expect("the saved first page");
+    let first = catalogue.saved_skills(&SkillQuery::first_page()).expect("the saved first page");
     assert_eq!(first.data.total, 1);
     assert_eq!(first.data.skills[0].slug, "web-router");
     assert!(first.stale && !first.offline, "saved, not confirmed in this run");
-    let saved = session.saved_categories().expect("the saved categories");
+    let saved = catalogue.saved_categories().expect("the saved categories");
     assert_eq!(saved.data[0].slug, "web");
-    assert!(session.saved_skills(&SkillQuery { query: "pdf".into(), ..SkillQuery::first_page() }).is_none());
+    assert!(catalogue
+        .saved_skills(&SkillQuery { query: "pdf".into(), ..SkillQuery::first_page() })
+        .is_none());
 
     assert!(!atom_core::http::client_built(), "the trust store was not loaded");
     let _ = std::fs::remove_dir_all(dir);

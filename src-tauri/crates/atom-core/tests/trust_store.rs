@@ -18,7 +18,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use atom_core::{Environment, MemoryStore, RedirectTarget, SecretStore, Session};
+use atom_core::{Account, Environment, MemoryStore, RedirectTarget, SecretStore};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const CHILD: &str = "child_fetches_the_categories";
@@ -38,7 +38,7 @@ fn child_fetches_the_categories() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let outcome = rt.block_on(async {
         let env = Environment::sandbox(&server).unwrap();
-        let session = Session::new(env, Arc::new(MemoryStore::default()) as Arc<dyn SecretStore>).unwrap();
+        let session = Account::new(env, Arc::new(MemoryStore::default()) as Arc<dyn SecretStore>).unwrap();
         if std::env::var_os("ATOM_TEST_SIGN_IN").is_some() {
             // The user's browser, which the test plays itself (the sandbox approves at once); the code
             // exchange with its PKCE verifier, the tokens and the write are the app's own requests.

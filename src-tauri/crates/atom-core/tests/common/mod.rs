@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use atom_core::{
-    Environment, MemoryStore, RedirectTarget, RefreshPacing, Secret, SecretStore, Session, StoreError,
+    Account, Environment, MemoryStore, RedirectTarget, RefreshPacing, Secret, SecretStore, StoreError,
 };
 use atom_sandbox::{Config, SandboxHandle};
 use serde_json::Value;
@@ -126,7 +126,7 @@ impl SecretStore for TestStore {
 pub struct Harness {
     pub sandbox: SandboxHandle,
     pub store: Arc<TestStore>,
-    pub session: Session,
+    pub session: Account,
     pub http: reqwest::Client,
 }
 
@@ -152,14 +152,14 @@ impl Harness {
 
     pub async fn with_env(sandbox: SandboxHandle, env: Environment) -> Harness {
         let store = Arc::new(TestStore::default());
-        let session = Session::new(env, store.clone() as Arc<dyn SecretStore>).unwrap();
+        let session = Account::new(env, store.clone() as Arc<dyn SecretStore>).unwrap();
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         Harness { sandbox, store, session, http }
     }
 
     /// Another app instance on the same keystore.
-    pub fn second_instance(&self) -> Session {
-        Session::new(self.session.environment().clone(), self.store.clone() as Arc<dyn SecretStore>).unwrap()
+    pub fn second_instance(&self) -> Account {
+        Account::new(self.session.environment().clone(), self.store.clone() as Arc<dyn SecretStore>).unwrap()
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -1,13 +1,7 @@
-//! The marketplace calls of a [`Session`]: reads (through the catalogue cache, with the saved pages as
-//! the answer while offline) and writes (checked against the contract first, sent once), and the watch
-//! that notices when the network returns.
+//! The marketplace calls an [`Account`] makes: reads (through its catalogue's cache, with the saved
+//! pages as the answer while offline) and writes (checked against the contract first, sent once).
 
-use std::sync::atomic::Ordering;
-use std::sync::Arc;
-
-use tokio::sync::watch;
-
-use super::Session;
+use super::Account;
 use crate::contract::{limits, paths};
 use crate::error::{Error, Result};
 use crate::http::{Credential, Fetched, Freshness};
@@ -16,32 +10,7 @@ use crate::models::{
     SkillPage, SkillQuery, Submission, SubmitResult,
 };
 
-impl Session {
-    /// Whether the server could be reached at the last attempt. While it cannot, a background task
-    /// asks it again now and then (2 s, doubling to 30 s) and flips this back when it answers.
-    pub fn connectivity(&self) -> watch::Receiver<bool> {
-        self.inner.api.connectivity()
-    }
-
-    fn watch_for_the_network(&self) {
-        if self.inner.api.is_online() || self.inner.probing.swap(true, Ordering::SeqCst) {
-            return;
-        }
-        let weak = Arc::downgrade(&self.inner);
-        tokio::spawn(async move {
-            let mut wait = limits::PROBE_FIRST_WAIT;
-            loop {
-                tokio::time::sleep(wait).await;
-                let Some(inner) = weak.upgrade() else { return };
-                if inner.api.is_online() || inner.api.probe().await {
-                    inner.probing.store(false, Ordering::SeqCst);
-                    return;
-                }
-                wait = (wait * 2).min(limits::PROBE_MAX_WAIT);
-            }
-        });
-    }
-
+impl Account {
     pub async fn skills(&self, query: &SkillQuery) -> Result<SkillPage> {
         self.skills_with(query, Freshness::Live).await.map(|f| f.data)
     }
@@ -63,11 +32,13 @@ impl Session {
     pub async fn skills_with(&self, query: &SkillQuery, freshness: Freshness) -> Result<Fetched<SkillPage>> {
         let pairs = &query.to_pairs();
         let result = self
-            .read(move |c| async move { self.inner.api.get(paths::SKILLS, pairs, &c, freshness).await })
+            .read(move |c| async move {
+                self.inner.catalogue.api().get(paths::SKILLS, pairs, &c, freshness).await
+            })
             .await;
         match result {
             Err(Error::Network(reason)) => {
-                let saved = self.inner.api.cached_skill_pages();
+                let saved = self.inner.catalogue.api().cached_skill_pages();
                 if saved.is_empty() {
                     return Err(Error::Network(reason));
                 }
@@ -80,12 +51,15 @@ impl Session {
     pub async fn skill_with(&self, id_or_slug: &str, freshness: Freshness) -> Result<Fetched<SkillDetail>> {
         validate_skill_id(id_or_slug)?;
         let path = &paths::skill(id_or_slug);
-        self.read(move |c| async move { self.inner.api.get(path, &[], &c, freshness).await }).await
+        self.read(move |c| async move { self.inner.catalogue.api().get(path, &[], &c, freshness).await })
+            .await
     }
 
     pub async fn categories_with(&self, freshness: Freshness) -> Result<Fetched<Vec<Category>>> {
-        let list: Fetched<Categories> = self
-            .read(|c| async move { self.inner.api.get(paths::CATEGORIES, &[], &c, freshness).await })
+        let list: Fetched<Categories> =
+            self.read(|c| async move {
+                self.inner.catalogue.api().get(paths::CATEGORIES, &[], &c, freshness).await
+            })
             .await?;
         Ok(list.map(|l| l.categories))
     }
@@ -102,38 +76,30 @@ impl Session {
         let query =
             [("limit", limit.clamp(1, limits::REVIEWS_PAGE_MAX).to_string()), ("offset", offset.to_string())];
         let (path, query) = (&path, &query);
-        self.read(move |c| async move { self.inner.api.get(path, query, &c, freshness).await }).await
+        self.read(move |c| async move { self.inner.catalogue.api().get(path, query, &c, freshness).await })
+            .await
     }
 
-    /// A read: as [`Session::call`], and when it finds the server unreachable, the session starts
+    /// A read: as [`Account::call`], and when it finds the server unreachable, the catalogue starts
     /// watching for the network's return.
-    /// The saved reply to `query`, from the catalogue cache alone (no network, no HTTP client): what
-    /// the window paints before anything else is ready.
-    pub fn saved_skills(&self, query: &SkillQuery) -> Option<Fetched<SkillPage>> {
-        self.inner.api.saved(paths::SKILLS, &query.to_pairs())
-    }
-
-    /// The saved categories, from the catalogue cache alone.
-    pub fn saved_categories(&self) -> Option<Fetched<Vec<Category>>> {
-        self.inner.api.saved::<Categories>(paths::CATEGORIES, &[]).map(|f| f.map(|l| l.categories))
-    }
-
     async fn read<T, F, Fut>(&self, op: F) -> Result<T>
     where
         F: Fn(Credential) -> Fut,
         Fut: std::future::Future<Output = Result<T>>,
     {
         let result = self.call(false, op).await;
-        if !self.inner.api.is_online() {
-            self.watch_for_the_network();
-        }
+        self.inner.catalogue.watch_for_the_network();
         result
     }
 
     /// Submits a skill after checking it against the contract's rules (nothing invalid is sent).
     pub async fn submit(&self, submission: &Submission) -> Result<SubmitResult> {
         submission.validate(&[])?;
-        self.call(true, |c| async move { self.inner.api.post(paths::SUBMIT, submission, &c).await }).await
+        self.call(
+            true,
+            |c| async move { self.inner.catalogue.api().post(paths::SUBMIT, submission, &c).await },
+        )
+        .await
     }
 
     pub async fn rate(&self, skill: &str, rating: u8, review: Option<&str>) -> Result<RateResult> {
@@ -144,7 +110,7 @@ impl Session {
             body["review"] = serde_json::Value::String(text.trim().to_string());
         }
         let (path, body) = (&paths::rate(skill), &body);
-        self.call(true, move |c| async move { self.inner.api.post(path, body, &c).await }).await
+        self.call(true, move |c| async move { self.inner.catalogue.api().post(path, body, &c).await }).await
     }
 
     pub async fn post_review(&self, skill: &str, rating: u8, review: &str) -> Result<Review> {
@@ -152,6 +118,6 @@ impl Session {
         validate_rating(rating, Some(review), true)?;
         let body = serde_json::json!({ "rating": rating, "review": review.trim() });
         let (path, body) = (&paths::reviews(skill), &body);
-        self.call(true, move |c| async move { self.inner.api.post(path, body, &c).await }).await
+        self.call(true, move |c| async move { self.inner.catalogue.api().post(path, body, &c).await }).await
     }
 }

@@ -1,0 +1,538 @@
+//! An account: who the user is signed in as in one environment, and every marketplace call made on
+//! their behalf, through the environment's [`Catalogue`] (which several accounts can share). This file
+//! is the sign-in lifecycle; [`tokens`] the tokens and their refresh; [`calls`] the marketplace's reads
+//! and writes. Its secrets are kept in the keystore under the environment's and the account's name
+//! ([`store_namespace`]).
+//!
+//! - The access token lives in memory only; the refresh token (or the API key) in the [`SecretStore`].
+//! - A background task refreshes ahead of expiry; calls that find the token due refresh in line.
+//!   Either way one refresh runs at a time, and callers that arrive meanwhile wait for its result.
+//! - Rotation-safe: the new refresh token is stored before the new access token is used; the store is
+//!   read before each refresh, so that a token rotated by another instance is adopted. When a write
+//!   fails, the newest token stays in memory and is the one used (the keystore's is already rotated),
+//!   and the write is retried.
+//! - Epochs: every sign-in, sign-out, API-key sign-in and "sign in again" starts a new epoch. A refresh
+//!   that lands in a later epoch than it started in is dropped and its token revoked, never stored, so
+//!   that a sign-out cannot be undone by a refresh already in flight.
+
+mod calls;
+mod sign_in;
+mod tokens;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use parking_lot::Mutex;
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::cache::Cache;
+use crate::catalogue::Catalogue;
+use crate::contract::{limits, paths};
+use crate::env::Environment;
+use crate::error::{Error, ErrorCode, ErrorInfo, Result};
+use crate::http::Credential;
+use crate::login::PendingLogin;
+use crate::secret::Secret;
+use crate::store::{accounts, SecretStore, StoreHandle};
+use crate::token::TokenClient;
+
+/// The declared scope of an API key (the key itself does not say).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum ApiKeyScope {
+    Read,
+    ReadWrite,
+}
+
+impl ApiKeyScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApiKeyScope::Read => "read",
+            ApiKeyScope::ReadWrite => "read_write",
+        }
+    }
+
+    fn parse(s: &str) -> ApiKeyScope {
+        if s == "read_write" {
+            ApiKeyScope::ReadWrite
+        } else {
+            ApiKeyScope::Read
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum AuthMethod {
+    Browser,
+    ApiKey,
+}
+
+/// What the UI shows about a signed-in user.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SignedIn {
+    pub method: AuthMethod,
+    /// OAuth scopes, or the API key's declared scope.
+    pub scopes: Vec<String>,
+    pub can_write: bool,
+    /// `atom_pub_…0002` for an API key.
+    pub key_hint: Option<String>,
+    /// `false` when the keystore could not keep the secret: signed in until the app closes.
+    pub persisted: bool,
+    /// What the keystore said when it could not keep the secret, for the technical details.
+    pub keystore_error: Option<String>,
+    /// The keystore refused the secret for good (rather than being locked or away): unlocking it will
+    /// not help, and the app does not ask it again until it has a new secret to keep.
+    pub keystore_refused: bool,
+    /// `false` when the server issued no refresh token: the sign-in ends when the access token expires.
+    pub renewable: bool,
+    /// When the access token expires (Unix seconds), for OAuth.
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub expires_at: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum AuthState {
+    SignedOut,
+    SignedIn(SignedIn),
+    Refreshing(SignedIn),
+    NeedsReauth { reason: ErrorInfo },
+}
+
+impl AuthState {
+    pub fn is_signed_in(&self) -> bool {
+        matches!(self, AuthState::SignedIn(_) | AuthState::Refreshing(_))
+    }
+}
+
+struct OAuth {
+    access: Option<Secret>,
+    refresh: Option<Secret>,
+    scopes: Vec<String>,
+    expires_at: SystemTime,
+    refresh_at: SystemTime,
+    /// The keystore holds `refresh`. `false` after a failed write: then the keystore's token (if any)
+    /// is older, already rotated at the server, and must never be sent.
+    persisted: bool,
+    /// Bumped by every refresh, so that waiting callers can tell a refresh happened.
+    generation: u64,
+}
+
+enum Auth {
+    None,
+    OAuth(OAuth),
+    ApiKey { key: Secret, scope: ApiKeyScope, persisted: bool },
+}
+
+fn unix(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+/// When to refresh a token of lifetime `ttl` received at `at`: at 80 % of the lifetime or 5 minutes
+/// before expiry, whichever is earlier, but not before half of it.
+pub fn refresh_due(at: SystemTime, ttl: Duration) -> SystemTime {
+    let by_fraction = ttl.mul_f64(limits::REFRESH_AT_FRACTION);
+    let by_margin = ttl.saturating_sub(limits::REFRESH_MARGIN);
+    let floor = ttl.mul_f64(limits::REFRESH_NOT_BEFORE_FRACTION);
+    at + by_fraction.min(by_margin.max(floor))
+}
+
+/// When to refresh a token the server says lives `ttl`: by [`refresh_due`], from at least the pacing's
+/// floor (a lifetime of a nanosecond is not a refresh a nanosecond later).
+pub fn planned_refresh(at: SystemTime, ttl: Duration, pacing: crate::RefreshPacing) -> SystemTime {
+    refresh_due(at, ttl.max(pacing.lifetime_floor))
+}
+
+/// Memory's and the keystore's refresh tokens, each once.
+fn distinct(in_memory: Option<Secret>, stored: Option<Secret>) -> Vec<Secret> {
+    let mut tokens: Vec<Secret> = in_memory.into_iter().collect();
+    tokens.extend(stored.filter(|s| !tokens.contains(s)));
+    tokens
+}
+
+/// What the keystore holds for an environment, read in one turn at start-up.
+struct Saved {
+    api_key: Option<Secret>,
+    scope: Option<Secret>,
+    refresh: Option<Secret>,
+}
+
+struct Inner {
+    catalogue: Catalogue,
+    tokens: TokenClient,
+    store: StoreHandle,
+    auth: Mutex<Auth>,
+    pending: Mutex<Option<PendingLogin>>,
+    /// One refresh at a time.
+    refresh_gate: tokio::sync::Mutex<()>,
+    /// When the last refresh was sent (see [`crate::RefreshPacing::min_gap`]).
+    last_refresh: Mutex<Option<std::time::Instant>>,
+    state: watch::Sender<AuthState>,
+    refresher: Mutex<Option<JoinHandle<()>>>,
+    generation: AtomicU64,
+    /// Which sign-in the in-memory credentials belong to (see the module's docs). Shared with the
+    /// keystore's queue, which drops a write whose session has ended before its turn came.
+    epoch: Arc<AtomicU64>,
+    /// Held while the keystore and the in-memory credentials change together, so that a sign-out and
+    /// a refresh that lands at the same moment cannot interleave.
+    commit: tokio::sync::Mutex<()>,
+    /// Wakes the background task early (a keystore write failed and is to be retried soon).
+    wake: Arc<tokio::sync::Notify>,
+    /// Why the last session ended at the server, until a new one starts: a write is told that, not
+    /// just "not signed in".
+    ended: Mutex<Option<Error>>,
+    /// The last keystore write's failure, until a write succeeds.
+    keystore_error: Mutex<Option<crate::store::StoreError>>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Some(task) = self.refresher.lock().take() {
+            task.abort();
+        }
+    }
+}
+
+/// Which account of an environment: its first (the one every earlier version signed in), or another,
+/// by a name the app gives it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AccountId(Option<String>);
+
+impl AccountId {
+    /// The environment's first account: its secrets stay where earlier versions kept them.
+    pub const FIRST: AccountId = AccountId(None);
+
+    /// Another account, named `name` (letters, digits, `-` and `_`; anything else becomes `_`).
+    pub fn named(name: &str) -> AccountId {
+        let clean = name.chars().map(|c| if c.is_ascii_alphanumeric() || "-_".contains(c) { c } else { '_' });
+        AccountId(Some(clean.collect()))
+    }
+}
+
+/// The keystore namespace of `account` in `env`: the environment's own for its first account,
+/// `<environment>/account/<name>` for the others, so that no account reads another's secrets.
+pub fn store_namespace(env: &Environment, account: &AccountId) -> String {
+    match &account.0 {
+        None => env.namespace(),
+        Some(name) => format!("{}/account/{name}", env.namespace()),
+    }
+}
+
+/// A signed-in (or anonymous) user of one environment. Cheap to clone.
+#[derive(Clone)]
+pub struct Account {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Account {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Account")
+            .field("environment", &self.environment().name)
+            .field("state", &*self.inner.state.borrow())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Account {
+    /// The first account of `env`, on a catalogue of its own kept in memory (tests and tools).
+    pub fn new(env: Environment, store: Arc<dyn SecretStore>) -> Result<Account> {
+        let store = StoreHandle::new(store, store_namespace(&env, &AccountId::FIRST));
+        Account::with_store(env, store)
+    }
+
+    /// An account of `env` whose secrets go to `store`, on a catalogue of its own kept in memory.
+    pub fn with_store(env: Environment, store: StoreHandle) -> Result<Account> {
+        Account::on(Catalogue::new(env, Cache::in_memory())?, store)
+    }
+
+    /// An account on `catalogue`, its secrets in `store` (a handle on the namespace
+    /// [`store_namespace`] gives it).
+    pub fn on(catalogue: Catalogue, store: StoreHandle) -> Result<Account> {
+        Ok(Account {
+            inner: Arc::new(Inner {
+                tokens: TokenClient::new(catalogue.environment())?,
+                catalogue,
+                store,
+                auth: Mutex::new(Auth::None),
+                pending: Mutex::new(None),
+                refresh_gate: tokio::sync::Mutex::new(()),
+                state: watch::channel(AuthState::SignedOut).0,
+                refresher: Mutex::new(None),
+                last_refresh: Mutex::new(None),
+                generation: AtomicU64::new(0),
+                epoch: Arc::new(AtomicU64::new(0)),
+                commit: tokio::sync::Mutex::new(()),
+                wake: Arc::new(tokio::sync::Notify::new()),
+                ended: Mutex::new(None),
+                keystore_error: Mutex::new(None),
+            }),
+        })
+    }
+
+    /// The marketplace this account calls.
+    pub fn catalogue(&self) -> &Catalogue {
+        &self.inner.catalogue
+    }
+
+    pub fn environment(&self) -> &Environment {
+        self.inner.catalogue.environment()
+    }
+
+    pub fn state(&self) -> watch::Receiver<AuthState> {
+        self.inner.state.subscribe()
+    }
+
+    pub fn current_state(&self) -> AuthState {
+        self.inner.state.borrow().clone()
+    }
+
+    /// Which keystore holds the secrets ("memory" in session-only mode).
+    pub fn store_kind(&self) -> &'static str {
+        self.inner.store.kind()
+    }
+
+    fn keystore_error(&self) -> Option<String> {
+        self.inner.keystore_error.lock().as_ref().map(ToString::to_string)
+    }
+
+    /// The last write was refused for good: writing the same secret again would be refused again.
+    fn keystore_refused(&self) -> bool {
+        matches!(*self.inner.keystore_error.lock(), Some(crate::store::StoreError::Refused(_)))
+    }
+
+    fn signed_in_view(&self, auth: &Auth) -> Option<SignedIn> {
+        match auth {
+            Auth::None => None,
+            Auth::OAuth(o) => Some(SignedIn {
+                method: AuthMethod::Browser,
+                can_write: o.scopes.iter().any(|s| s == paths::SCOPE_WRITE),
+                scopes: o.scopes.clone(),
+                key_hint: None,
+                persisted: o.persisted,
+                keystore_error: self.keystore_error(),
+                keystore_refused: self.keystore_refused(),
+                renewable: o.refresh.is_some(),
+                expires_at: o.access.as_ref().map(|_| unix(o.expires_at)),
+            }),
+            Auth::ApiKey { key, scope, persisted } => Some(SignedIn {
+                method: AuthMethod::ApiKey,
+                scopes: vec![scope.as_str().to_string()],
+                can_write: *scope == ApiKeyScope::ReadWrite,
+                key_hint: Some(key.hint()),
+                persisted: *persisted,
+                keystore_error: self.keystore_error(),
+                keystore_refused: self.keystore_refused(),
+                renewable: true,
+                expires_at: None,
+            }),
+        }
+    }
+
+    fn publish(&self) -> AuthState {
+        let state = match self.signed_in_view(&self.inner.auth.lock()) {
+            Some(view) => AuthState::SignedIn(view),
+            None => AuthState::SignedOut,
+        };
+        self.inner.state.send_replace(state.clone());
+        state
+    }
+
+    fn publish_refreshing(&self) {
+        if let Some(view) = self.signed_in_view(&self.inner.auth.lock()) {
+            self.inner.state.send_replace(AuthState::Refreshing(view));
+        }
+    }
+
+    fn epoch(&self) -> u64 {
+        self.inner.epoch.load(Ordering::SeqCst)
+    }
+
+    /// Whether the epoch is still the current one, for a keystore write to ask when its turn comes.
+    fn while_this_epoch(&self) -> impl Fn() -> bool + Send + 'static {
+        let (epoch, now) = (self.inner.epoch.clone(), self.epoch());
+        move || epoch.load(Ordering::SeqCst) == now
+    }
+
+    /// Starts a new epoch: whatever was in flight for the previous one is dropped when it lands.
+    fn new_epoch(&self) -> u64 {
+        *self.inner.ended.lock() = None;
+        self.inner.epoch.fetch_add(1, Ordering::SeqCst) + 1
+    }
+
+    fn needs_reauth(&self, error: &Error) -> Error {
+        self.new_epoch();
+        *self.inner.auth.lock() = Auth::None;
+        self.stop_refresher();
+        let reason = error.info();
+        self.inner.state.send_replace(AuthState::NeedsReauth { reason: reason.clone() });
+        self.inner.catalogue.api().invalidate_cache();
+        *self.inner.ended.lock() = Some(error.clone());
+        Error::NeedsReauth(Box::new(error.clone()))
+    }
+
+    /// The catalogue is public: until the first access token of a browser sign-in arrives (the silent
+    /// sign-in at start-up is refreshing it), reads go out anonymously instead of waiting for it, so
+    /// that the first page does not wait for the keystore or the token endpoint.
+    async fn read_credential(&self) -> Result<Credential> {
+        if matches!(&*self.inner.auth.lock(), Auth::OAuth(o) if o.access.is_none()) {
+            return Ok(Credential::Anonymous);
+        }
+        self.credential().await
+    }
+
+    async fn credential(&self) -> Result<Credential> {
+        let api_key = match &*self.inner.auth.lock() {
+            Auth::None => return Ok(Credential::Anonymous),
+            Auth::ApiKey { key, .. } => Some(key.clone()),
+            Auth::OAuth(_) => None,
+        };
+        match api_key {
+            Some(key) => Ok(Credential::ApiKey(key)),
+            None => Ok(Credential::Bearer(self.access_token(false).await?)),
+        }
+    }
+
+    /// Runs a call with the current credential. A 401 saying the token expired or is unknown triggers
+    /// one refresh and one replay (the server did nothing on a 401). A 403 on an API key declared
+    /// read_write corrects the declared scope.
+    async fn call<T, F, Fut>(&self, write: bool, op: F) -> Result<T>
+    where
+        F: Fn(Credential) -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
+        let credential = if write { self.credential().await? } else { self.read_credential().await? };
+        if write && matches!(credential, Credential::Anonymous) {
+            return Err(match self.inner.ended.lock().clone() {
+                Some(cause) => Error::NeedsReauth(Box::new(cause)),
+                None => Error::NotSignedIn,
+            });
+        }
+        let result = op(credential.clone()).await;
+        match (&credential, result) {
+            (Credential::Bearer(refused), Err(e))
+                if matches!(e.code(), ErrorCode::TokenExpired | ErrorCode::TokenInvalid) =>
+            {
+                let fresh = self.token_instead_of(refused).await?;
+                op(Credential::Bearer(fresh)).await
+            }
+            (Credential::ApiKey(_), Err(e)) if write && e.code() == ErrorCode::InsufficientScope => {
+                self.correct_key_scope().await;
+                Err(e)
+            }
+            (_, result) => result,
+        }
+    }
+
+    async fn correct_key_scope(&self) {
+        let changed = match &mut *self.inner.auth.lock() {
+            Auth::ApiKey { scope, .. } if *scope == ApiKeyScope::ReadWrite => {
+                *scope = ApiKeyScope::Read;
+                true
+            }
+            _ => false,
+        };
+        if changed {
+            let read = Secret::new(ApiKeyScope::Read.as_str());
+            let _ = self.inner.store.set_while(accounts::API_KEY_SCOPE, &read, self.while_this_epoch()).await;
+            self.publish();
+        }
+    }
+}
+
+/// `atom_pub_` followed by a UUID in its 8-4-4-4-12 hex form. The sandbox has its own copy of this
+/// check, on purpose: the core and the sandbox are two independent implementations of one contract,
+/// so that neither can quietly agree with the other's mistake.
+pub fn is_api_key_format(key: &str) -> bool {
+    let Some(uuid) = key.strip_prefix("atom_pub_") else { return false };
+    let groups: Vec<&str> = uuid.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_account_keeps_the_environments_place_in_the_keystore_and_others_their_own() {
+        let env = Environment::production();
+        assert_eq!(store_namespace(&env, &AccountId::FIRST), "production");
+        assert_eq!(store_namespace(&env, &AccountId::named("work")), "production/account/work");
+        assert_eq!(store_namespace(&env, &AccountId::named("../a b")), "production/account/___a_b");
+    }
+
+    mod pacing {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// `expires_in` as servers have sent it, and as they should not.
+        fn expires_in() -> impl Strategy<Value = String> {
+            prop_oneof![
+                Just("0".to_string()),
+                Just("-5".to_string()),
+                Just("1e-9".to_string()),
+                Just("0.5".to_string()),
+                Just("1".to_string()),
+                Just("1e400".to_string()),
+                Just("\"NaN\"".to_string()),
+                Just("\"inf\"".to_string()),
+                Just("\"-inf\"".to_string()),
+                Just("\"\"".to_string()),
+                Just("null".to_string()),
+                Just("\"soon\"".to_string()),
+                Just("18446744073709551616".to_string()),
+                any::<f64>().prop_map(|f| if f.is_finite() { f.to_string() } else { "0".into() }),
+                any::<i64>().prop_map(|n| n.to_string()),
+                any::<i64>().prop_map(|n| format!("\"{n}\"")),
+                (0u32..1000, 0u32..1000).prop_map(|(a, b)| format!("{a}.{b}")),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2000))]
+
+            /// Whatever the lifetime, the reply is read without panic, and the refresh is planned no
+            /// sooner than half the floor (30 s) and no later than a year.
+            #[test]
+            fn any_stated_lifetime_plans_a_sane_refresh(value in expires_in()) {
+                let body = format!(r#"{{"access_token":"a","token_type":"Bearer","expires_in":{value}}}"#);
+                if let Ok(tokens) = crate::token::parse_token_set(body.as_bytes()) {
+                    let at = UNIX_EPOCH + Duration::from_secs(1_000_000);
+                    let due = planned_refresh(at, tokens.expires_in, crate::RefreshPacing::default());
+                    let after = due.duration_since(at).unwrap();
+                    prop_assert!(after >= Duration::from_secs(30), "{value}: {after:?}");
+                    prop_assert!(after <= Duration::from_secs(366 * 86_400), "{value}: {after:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn refresh_timing_follows_the_rule() {
+        let t0 = UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let at =
+            |ttl: u64| refresh_due(t0, Duration::from_secs(ttl)).duration_since(t0).unwrap().as_secs_f64();
+        assert_eq!(at(3600), 2880.0, "80 % of an hour comes before 5 minutes to go");
+        assert_eq!(at(1200), 900.0, "5 minutes before expiry comes before 80 % of 20 minutes");
+        assert_eq!(at(2), 1.0, "short tokens refresh at half their life, never in a loop");
+    }
+
+    #[test]
+    fn api_key_format() {
+        assert!(is_api_key_format("atom_pub_00000000-0000-4000-8000-000000000002"));
+        assert!(!is_api_key_format("atom_pub_00000000-0000-4000-8000-00000000000"));
+        assert!(!is_api_key_format("sk_live_00000000-0000-4000-8000-000000000002"));
+        assert!(!is_api_key_format("atom_pub_00000000-0000-4000-8000-000000000002 "));
+    }
+}
