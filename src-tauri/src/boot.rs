@@ -5,7 +5,7 @@
 //! are current. A first run, with nothing saved, asks the server for the same page at once instead,
 //! while the window is still being made.
 
-use atom_core::{Account, Category, Fetched, SkillPage, SkillQuery};
+use atom_core::{Catalogue, Category, Fetched, SkillPage, SkillQuery};
 use serde::Serialize;
 use ts_rs::TS;
 
@@ -30,13 +30,13 @@ pub struct BootPage {
 }
 
 impl Boot {
-    /// What `session`'s catalogue cache holds for the first screen.
-    pub fn saved(environment: EnvironmentView, session: &Account) -> Boot {
+    /// What `catalogue`'s cache holds for the first screen.
+    pub fn saved(environment: EnvironmentView, catalogue: &Catalogue) -> Boot {
         let query = SkillQuery::first_page();
         Boot {
             environment,
-            first_page: session.catalogue().saved_skills(&query).map(|page| BootPage { query, page }),
-            categories: session.catalogue().saved_categories(),
+            first_page: catalogue.saved_skills(&query).map(|page| BootPage { query, page }),
+            categories: catalogue.saved_categories(),
         }
     }
 

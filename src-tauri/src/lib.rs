@@ -28,7 +28,7 @@ use std::sync::Arc;
 use tauri::Manager;
 use tauri_plugin_deep_link::DeepLinkExt;
 
-use crate::state::{App, EnvChoice};
+use crate::state::{EnvChoice, Environments, Shell};
 
 /// Every command the app defines, by name (what `build.rs` turns into permissions).
 pub const COMMANDS: &[&str] = with_commands!(command_names);
@@ -162,8 +162,8 @@ pub fn run() {
             } else {
                 Arc::new(keystore::OsKeystore)
             };
-            tauri_app.manage(App::new(handle.clone(), store));
-            let app = handle.state::<App>();
+            tauri_app.manage(Shell::new(handle.clone(), store));
+            let shell = handle.state::<Shell>();
             if args.sandbox && !embedded::INCLUDED {
                 tracing::warn!(
                     "--sandbox: this build has no embedded sandbox (run atom-sandbox; --server URL)"
@@ -173,7 +173,7 @@ pub fn run() {
             let initial = if sandbox {
                 EnvChoice::Sandbox
             } else {
-                app.saved_choice().unwrap_or(EnvChoice::Production)
+                shell.settings.saved_choice().unwrap_or(EnvChoice::Production)
             };
 
             // The environment opens now when that needs no server (ATOM, or a saved custom server), so
@@ -181,12 +181,12 @@ pub fn run() {
             // `--server URL` (this run only, not remembered) open once their server answers.
             let opens_now = args.server.is_none() && initial != EnvChoice::Sandbox;
             let boot = if opens_now {
-                let session = tauri::async_runtime::block_on(app.open_first(initial.clone(), false));
-                session.map(|session| {
-                    let boot = boot::Boot::saved(app.view(&session), &session);
+                let account = tauri::async_runtime::block_on(shell.open_first(initial.clone(), false));
+                account.map(|account| {
+                    let boot = boot::Boot::saved(shell.environments.view(&account), account.catalogue());
                     if boot.first_page.is_none() {
                         // A first run: ask for the first screen while the window is being made.
-                        app.prefetch_first_screen(&session);
+                        shell.prefetch_first_screen(&account);
                     }
                     boot
                 })
@@ -210,7 +210,7 @@ pub fn run() {
                 for url in event.urls() {
                     let h = h.clone();
                     tauri::async_runtime::spawn(async move {
-                        h.state::<App>().handle_callback(url.to_string()).await
+                        h.state::<Shell>().handle_callback(url.to_string()).await
                     });
                 }
             });
@@ -220,19 +220,19 @@ pub fn run() {
             let cold_start_urls = args.urls.clone();
             let server = args.server.clone();
             tauri::async_runtime::spawn(async move {
-                let app = h.state::<App>();
+                let shell = h.state::<Shell>();
                 if !opens_now {
                     // `--server URL` is for this run: it is not remembered.
                     let (initial, remember) = match server {
-                        Some(url) => (App::choice_for_server(&url).await, false),
+                        Some(url) => (Environments::choice_for_server(&url).await, false),
                         None => (initial, sandbox),
                     };
-                    if let Some(session) = app.open_first(initial, remember).await {
-                        app.prefetch_first_screen(&session);
+                    if let Some(account) = shell.open_first(initial, remember).await {
+                        shell.prefetch_first_screen(&account);
                     }
                 }
                 for url in cold_start_urls {
-                    app.handle_callback(url).await;
+                    shell.handle_callback(url).await;
                 }
             });
             Ok(())

@@ -14,7 +14,7 @@ use tauri::{AppHandle, Manager};
 use ts_rs::TS;
 
 use crate::outbox::EventBatch;
-use crate::state::{App, EnvChoice, EnvironmentView, KeystoreStatus};
+use crate::state::{EnvChoice, EnvironmentView, KeystoreStatus, Shell};
 
 type Result<T> = std::result::Result<T, ErrorInfo>;
 
@@ -84,7 +84,7 @@ macro_rules! command_body {
         shell::$name(&$handle, $($arg),*).await
     };
     ($handle:ident, $name:ident($($arg:ident),*) core |$s:ident| $call:expr) => {{
-        let $s = $handle.state::<App>().session().await;
+        let $s = $handle.state::<Shell>().account().await;
         Ok($call.await?)
     }};
     ($handle:ident, $name:ident($($arg:ident),*) core $call:expr) => {{
@@ -92,7 +92,7 @@ macro_rules! command_body {
         Ok($call.await?)
     }};
     ($handle:ident, $name:ident($($arg:ident),*) now |$s:ident| $value:expr) => {{
-        let $s = $handle.state::<App>().session().await;
+        let $s = $handle.state::<Shell>().account().await;
         Ok($value)
     }};
 }

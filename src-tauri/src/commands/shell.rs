@@ -8,58 +8,58 @@ use tauri::{AppHandle, Manager};
 use super::{AppInfo, Result, SignInMethod, SignInStarted, SignOutResult};
 use crate::links;
 use crate::outbox::EventBatch;
-use crate::state::{App, EnvChoice, EnvironmentView};
+use crate::state::{EnvChoice, EnvironmentView, Shell};
 
 pub async fn app_info(handle: &AppHandle) -> Result<AppInfo> {
-    let app = handle.state::<App>();
-    app.window_up();
-    let session = app.session().await;
+    let shell = handle.state::<Shell>();
+    shell.window_up();
+    let account = shell.account().await;
     Ok(AppInfo {
         version: env!("CARGO_PKG_VERSION").into(),
-        environment: app.view(&session),
-        choice: app.active_choice().await,
-        sandbox_url: app.sandbox_base_url().await,
+        environment: shell.environments.view(&account),
+        choice: shell.environments.active_choice().await,
+        sandbox_url: shell.environments.sandbox_base_url().await,
         has_sandbox: crate::embedded::INCLUDED,
-        auth: session.current_state(),
-        pending_error: app.take_last_error(),
-        keystore: app.keystore_status(),
-        online: *session.catalogue().connectivity().borrow(),
+        auth: account.current_state(),
+        pending_error: shell.sign_in.take_last_error(),
+        keystore: shell.sign_in.keystore_status(),
+        online: *account.catalogue().connectivity().borrow(),
     })
 }
 
 /// The app's events after number `after`, as soon as there is one (`outbox.rs`); `null`: none, at
 /// once, with the latest number.
 pub async fn next_events(handle: &AppHandle, after: Option<u64>) -> Result<EventBatch> {
-    Ok(handle.state::<App>().outbox().after(after, crate::outbox::WAIT).await)
+    Ok(handle.state::<Shell>().outbox().after(after, crate::outbox::WAIT).await)
 }
 
 pub async fn sign_in_browser(handle: &AppHandle, method: SignInMethod) -> Result<SignInStarted> {
-    let app = handle.state::<App>();
-    let session = app.session().await;
+    let shell = handle.state::<Shell>();
+    let account = shell.account().await;
     let target = match method {
         SignInMethod::DeepLink => {
-            app.set_loopback(None);
+            shell.sign_in.set_loopback(None);
             RedirectTarget::Scheme
         }
         SignInMethod::Loopback => {
             let h = handle.clone();
-            let pending = session.clone();
+            let pending = account.clone();
             let listener = crate::loopback::listen(
                 move |url| pending.is_pending_callback(url),
                 move |url| {
-                    tauri::async_runtime::spawn(async move { h.state::<App>().handle_callback(url).await });
+                    tauri::async_runtime::spawn(async move { h.state::<Shell>().handle_callback(url).await });
                 },
             )
             .await
             .map_err(|e| atom_core::Error::Loopback(e.to_string()))?;
             let port = listener.port();
-            app.set_loopback(Some(listener));
+            shell.sign_in.set_loopback(Some(listener));
             RedirectTarget::Loopback { port }
         }
     };
-    let url = session.begin_login(target);
+    let url = account.begin_login(target);
     // Only the environment's own authorize page is ever opened.
-    let safe = links::is_authorize_page(&url, &session.environment().authorize_url);
+    let safe = links::is_authorize_page(&url, &account.environment().authorize_url);
     // The opener is watched for a moment (did a browser start?), off the async workers.
     let opened = safe && {
         let (h, u) = (handle.clone(), url.clone());
@@ -71,31 +71,31 @@ pub async fn sign_in_browser(handle: &AppHandle, method: SignInMethod) -> Result
 }
 
 pub async fn complete_sign_in(handle: &AppHandle, url: String) -> Result<AuthState> {
-    let app = handle.state::<App>();
-    let session = app.session().await;
-    let result = session.complete_login(&url).await;
+    let shell = handle.state::<Shell>();
+    let account = shell.account().await;
+    let result = account.complete_login(&url).await;
     // A stray or forged address leaves the sign-in (and its loopback listener) waiting.
-    if session.pending_target().is_none() {
-        app.set_loopback(None);
+    if account.pending_target().is_none() {
+        shell.sign_in.set_loopback(None);
     }
     result?;
-    Ok(session.current_state())
+    Ok(account.current_state())
 }
 
 pub async fn cancel_sign_in(handle: &AppHandle) -> Result<()> {
-    let app = handle.state::<App>();
-    app.session().await.cancel_login();
-    app.set_loopback(None);
+    let shell = handle.state::<Shell>();
+    shell.account().await.cancel_login();
+    shell.sign_in.set_loopback(None);
     Ok(())
 }
 
 pub async fn sign_out(handle: &AppHandle) -> Result<SignOutResult> {
-    let warning = handle.state::<App>().session().await.sign_out().await.err().map(ErrorInfo::from);
+    let warning = handle.state::<Shell>().account().await.sign_out().await.err().map(ErrorInfo::from);
     Ok(SignOutResult { warning })
 }
 
 pub async fn switch_environment(handle: &AppHandle, choice: EnvChoice) -> Result<EnvironmentView> {
-    handle.state::<App>().switch(choice, true).await
+    handle.state::<Shell>().switch(choice, true).await
 }
 
 /// Markdown from the marketplace (or the user's draft) as sanitised HTML. Rendering runs off the main

@@ -1,0 +1,239 @@
+//! The shell's state, [`Shell`], in three parts: [`Settings`] (what is remembered between runs),
+//! [`Environments`] (the active environment's catalogue and account, the embedded sandbox, the
+//! catalogue cache's folders) and [`SignIn`] (the loopback listener, the keystore's status, the last
+//! refusal); beside them, the window's outbox (`outbox.rs`) and whether its page is up. `Shell`'s own
+//! methods are what takes more than one part: switching environments, a sign-in's callback.
+
+mod environments;
+mod settings;
+mod sign_in;
+
+pub use environments::Environments;
+pub use settings::Settings;
+pub use sign_in::SignIn;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use atom_core::{Account, CustomEnvironment, EnvironmentKind, ErrorInfo, SecretStore};
+use serde::{Deserialize, Serialize};
+use tauri::async_runtime::JoinHandle;
+use tauri::{AppHandle, Manager};
+use tokio::sync::watch;
+use ts_rs::TS;
+
+use crate::outbox::Outbox;
+
+/// Event names for the UI (`outbox.rs`; `ui/src/bindings/events.ts`).
+pub mod events {
+    pub const AUTH_STATE: &str = "auth-state";
+    pub const RATE_LIMIT: &str = "rate-limit";
+    pub const SIGN_IN_ERROR: &str = "sign-in-error";
+    pub const ENVIRONMENT: &str = "environment";
+    pub const KEYSTORE: &str = "keystore";
+    /// `true` when the server answers again, `false` when it cannot be reached.
+    pub const CONNECTIVITY: &str = "connectivity";
+}
+
+/// Whether the OS keystore could be used, for a notice that stays while the problem does.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, TS)]
+pub struct KeystoreStatus {
+    pub available: bool,
+    /// What the keystore library said, for the technical details.
+    pub detail: Option<String>,
+}
+
+/// Which environment the user picked.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EnvChoice {
+    Production,
+    Sandbox,
+    Custom { settings: Box<CustomEnvironment> },
+}
+
+/// What the UI shows about the active environment.
+#[derive(Clone, Debug, PartialEq, Serialize, TS)]
+pub struct EnvironmentView {
+    pub kind: EnvironmentKind,
+    pub name: String,
+    pub api_base: String,
+    /// Where the secrets are kept ("Secret Service", …).
+    pub keystore: String,
+}
+
+/// The app's state, managed by Tauri (`handle.state::<Shell>()`).
+pub struct Shell {
+    handle: AppHandle,
+    pub settings: Settings,
+    pub environments: Environments,
+    pub sign_in: SignIn,
+    /// Set when the window first asks for the app's state: its page is mounted.
+    window_up: AtomicBool,
+    window_up_now: tokio::sync::Notify,
+    /// The events the window takes (`next_events`).
+    outbox: Arc<Outbox>,
+}
+
+/// From the silent sign-in's end to giving start-up's freed memory back (`memory.rs`).
+const RELEASE_AFTER_START: std::time::Duration = std::time::Duration::from_secs(2);
+/// How long the silent sign-in waits for the window before it starts anyway.
+const SIGN_IN_WAITS_FOR_WINDOW: std::time::Duration = std::time::Duration::from_millis(1500);
+
+impl Shell {
+    pub fn new(handle: AppHandle, store: Arc<dyn SecretStore>) -> Shell {
+        let data_dir =
+            handle.path().app_data_dir().unwrap_or_else(|_| std::env::temp_dir().join("atom-marketplace"));
+        let config_dir = handle.path().app_config_dir().unwrap_or_else(|_| data_dir.clone());
+        let cache_dir =
+            handle.path().app_cache_dir().unwrap_or_else(|_| data_dir.join("cache")).join("catalogue");
+        let outbox = Arc::<Outbox>::default();
+        Shell {
+            handle,
+            settings: Settings::new(config_dir),
+            environments: Environments::new(store, cache_dir, data_dir),
+            sign_in: SignIn::new(outbox.clone()),
+            window_up: AtomicBool::new(false),
+            window_up_now: tokio::sync::Notify::new(),
+            outbox,
+        }
+    }
+
+    /// The active environment's account, waiting for start-up to choose one.
+    pub async fn account(&self) -> Account {
+        self.environments.account().await
+    }
+
+    /// Makes `choice` the active environment: its first account, signed in from the keystore in the
+    /// background, with its state, its catalogue's rate limits and connectivity forwarded to the UI.
+    pub async fn switch(&self, choice: EnvChoice, remember: bool) -> Result<EnvironmentView, ErrorInfo> {
+        let account = self.environments.open(&choice).await?;
+        let forwarders = vec![
+            self.forward(account.state(), events::AUTH_STATE),
+            self.forward(account.catalogue().rate_limits(), events::RATE_LIMIT),
+            self.forward(account.catalogue().connectivity(), events::CONNECTIVITY),
+        ];
+        let view = self.environments.view(&account);
+        self.sign_in.set_loopback(None);
+        self.environments.activate(choice.clone(), &account, forwarders).await;
+        if choice != EnvChoice::Sandbox {
+            self.environments.stop_sandbox().await;
+        }
+        if remember {
+            self.settings.save_choice(&choice);
+        }
+        self.outbox.push(events::ENVIRONMENT, &view);
+        self.outbox.push(events::AUTH_STATE, account.current_state());
+        let handle = self.handle.clone();
+        tauri::async_runtime::spawn(async move {
+            // The keystore (its D-Bus calls, and the key exchange that protects the secret on the
+            // way) would compete with the window's first paint for the CPU: it starts once the page
+            // is up. Reads go out anonymously until it is done.
+            let shell = handle.state::<Shell>();
+            let _ = tokio::time::timeout(SIGN_IN_WAITS_FOR_WINDOW, shell.window_is_up()).await;
+            let status = match account.restore().await {
+                Err(atom_core::Error::Keystore(e)) => {
+                    tracing::warn!("silent sign-in did not complete: {e}");
+                    // A keystore that answers late (the user unlocked it) signs in then: the warning
+                    // goes with it.
+                    let mut states = account.state();
+                    let later = handle.clone();
+                    tauri::async_runtime::spawn(async move {
+                        let kept = |s: &atom_core::AuthState| matches!(s, atom_core::AuthState::SignedIn(me) if me.persisted);
+                        if states.wait_for(kept).await.is_ok() {
+                            let available = KeystoreStatus { available: true, detail: None };
+                            later.state::<Shell>().sign_in.set_keystore_status(available);
+                        }
+                    });
+                    KeystoreStatus { available: false, detail: Some(e.to_string()) }
+                }
+                Err(e) => {
+                    tracing::warn!("silent sign-in did not complete: {e}");
+                    KeystoreStatus { available: true, detail: None }
+                }
+                Ok(_) => KeystoreStatus { available: true, detail: None },
+            };
+            shell.sign_in.set_keystore_status(status);
+            // The last of start-up (or of the switch): what it freed goes back to the OS once the
+            // first page's requests are done too.
+            tokio::time::sleep(RELEASE_AFTER_START).await;
+            let _ = tauri::async_runtime::spawn_blocking(crate::memory::release_freed).await;
+        });
+        Ok(view)
+    }
+
+    /// The window's page is mounted (it asked for the app's state).
+    pub fn window_up(&self) {
+        self.window_up.store(true, Ordering::SeqCst);
+        self.window_up_now.notify_waiters();
+    }
+
+    async fn window_is_up(&self) {
+        let now = self.window_up_now.notified();
+        if !self.window_up.load(Ordering::SeqCst) {
+            now.await;
+        }
+    }
+
+    /// Opens the first environment of the run; when `choice` cannot be opened (a saved server whose
+    /// settings are no longer valid, a sandbox that does not start), says why and opens ATOM instead.
+    pub async fn open_first(&self, choice: EnvChoice, remember: bool) -> Option<Account> {
+        if let Err(e) = self.switch(choice, remember).await {
+            tracing::error!("could not open the environment: {}", e.message);
+            self.sign_in.report(e);
+            if let Err(e) = self.switch(EnvChoice::Production, false).await {
+                tracing::error!("could not open ATOM either: {}", e.message);
+            }
+        }
+        self.environments.opened()
+    }
+
+    /// Asks for what the first screen shows (the first catalogue page and the categories) now, so
+    /// that the window's own requests find them on their way or saved.
+    pub fn prefetch_first_screen(&self, account: &Account) {
+        let (list, categories) = (account.clone(), account.clone());
+        tauri::async_runtime::spawn(async move {
+            let _ = list
+                .skills_with(&atom_core::SkillQuery::first_page(), atom_core::Freshness::CacheFirst)
+                .await;
+        });
+        tauri::async_runtime::spawn(async move {
+            let _ = categories.categories_with(atom_core::Freshness::CacheFirst).await;
+        });
+    }
+
+    /// Sends every change of a watched value to the UI as `event`.
+    fn forward<T: Clone + Serialize + Send + Sync + 'static>(
+        &self,
+        mut rx: watch::Receiver<T>,
+        event: &'static str,
+    ) -> JoinHandle<()> {
+        let outbox = self.outbox.clone();
+        tauri::async_runtime::spawn(async move {
+            while rx.changed().await.is_ok() {
+                let value = rx.borrow_and_update().clone();
+                outbox.push(event, value);
+            }
+        })
+    }
+
+    /// The events for the window (`outbox.rs`).
+    pub fn outbox(&self) -> &Outbox {
+        &self.outbox
+    }
+
+    /// A callback URL from the deep link, the loopback listener or a paste: finish the sign-in, and
+    /// show the reason when it is refused.
+    pub async fn handle_callback(&self, url: String) {
+        crate::links::focus_main_window(&self.handle);
+        let account = self.account().await;
+        if let Err(e) = account.complete_login(&url).await {
+            tracing::warn!("sign-in callback refused: {e}");
+            self.sign_in.report(e.info());
+        }
+        // A forged or stray link leaves the sign-in in progress, and its loopback listener, waiting.
+        if account.pending_target().is_none() {
+            self.sign_in.set_loopback(None);
+        }
+    }
+}

@@ -1,0 +1,56 @@
+//! The shell's side of signing in: the loopback listener of a browser sign-in in progress, the
+//! keystore's status (for the notice that stays while the problem does), and the last refusal, kept
+//! for a window that was not listening yet (a cold start with a link).
+
+use std::sync::Arc;
+
+use atom_core::ErrorInfo;
+use parking_lot::Mutex;
+
+use super::{events, KeystoreStatus};
+use crate::loopback::Loopback;
+use crate::outbox::Outbox;
+
+pub struct SignIn {
+    loopback: Mutex<Option<Loopback>>,
+    last_error: Mutex<Option<ErrorInfo>>,
+    keystore: Mutex<KeystoreStatus>,
+    outbox: Arc<Outbox>,
+}
+
+impl SignIn {
+    pub fn new(outbox: Arc<Outbox>) -> SignIn {
+        SignIn {
+            loopback: Mutex::new(None),
+            last_error: Mutex::new(None),
+            keystore: Mutex::new(KeystoreStatus { available: true, detail: None }),
+            outbox,
+        }
+    }
+
+    /// Keeps `listener` for the sign-in in progress (`None`: closes the one there was).
+    pub fn set_loopback(&self, listener: Option<Loopback>) {
+        *self.loopback.lock() = listener;
+    }
+
+    /// The keystore's state, as the notice shows it.
+    pub fn keystore_status(&self) -> KeystoreStatus {
+        self.keystore.lock().clone()
+    }
+
+    pub fn set_keystore_status(&self, status: KeystoreStatus) {
+        *self.keystore.lock() = status.clone();
+        self.outbox.push(events::KEYSTORE, status);
+    }
+
+    /// Shows a sign-in problem now, and keeps it for a window that opens later.
+    pub fn report(&self, error: ErrorInfo) {
+        *self.last_error.lock() = Some(error.clone());
+        self.outbox.push(events::SIGN_IN_ERROR, error);
+    }
+
+    /// The problem not yet shown, once.
+    pub fn take_last_error(&self) -> Option<ErrorInfo> {
+        self.last_error.lock().take()
+    }
+}
