@@ -4,7 +4,7 @@
 import { commands } from "../bindings/commands";
 import { SKILLS_PAGE } from "../bindings/contract";
 import type { Boot, BootPage, Fetched, SkillPage, SkillQuery } from "../bindings/types";
-import { defaultFilters, toQuery } from "./query";
+import { defaultFilters, queryKey, toQuery } from "./query";
 
 declare global {
   interface Window {
@@ -44,9 +44,7 @@ export function takeEarlyReply(query: SkillQuery): Promise<Fetched<SkillPage>> |
 
 /** Whether two catalogue queries ask the same thing. */
 export function sameQuery(a: SkillQuery, b: SkillQuery): boolean {
-  const key = (q: SkillQuery) =>
-    JSON.stringify([q.query, q.category, q.tags, q.type, q.price, q.sort, q.limit, q.offset]);
-  return key(a) === key(b);
+  return queryKey(a) === queryKey(b);
 }
 
 /** The saved page, when it answers `query`. */
@@ -54,6 +52,16 @@ export function savedPageFor(saved: BootPage | null | undefined, query: SkillQue
   return saved && Array.isArray(saved.page?.data?.skills) && sameQuery(saved.query, query)
     ? saved.page
     : null;
+}
+
+let firstPage = boot?.first_page ?? null;
+
+/** The saved first page the app handed the page, once, when it answers `query`: the list's first
+ *  frame paints it; a list made later (another environment) asks the app as usual. */
+export function takeSavedPage(query: SkillQuery): BootPage["page"] | null {
+  const page = savedPageFor(firstPage, query);
+  firstPage = null;
+  return page;
 }
 
 /** Runs `task` once the next frame has been painted: what was painted first is not held up by it. */

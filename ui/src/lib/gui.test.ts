@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { debounce, Drafts, type KeyValue } from "./drafts";
-import { defaultFilters, queryKey, toQuery } from "./query";
+import { defaultFilters, filtersKey, toQuery } from "./query";
 import type { CustomEnvironment, ServerMetadata } from "../bindings/types";
 import {
   checkServerUrl,
@@ -132,9 +132,9 @@ describe("query building", () => {
   });
 
   it("every filter changes the query key", () => {
-    expect(queryKey({ ...defaultFilters(), price: "free" })).not.toBe(queryKey(defaultFilters()));
-    expect(queryKey({ ...defaultFilters(), sort: "name" })).not.toBe(queryKey(defaultFilters()));
-    expect(queryKey({ ...defaultFilters(), search: "  " })).toBe(queryKey(defaultFilters()));
+    expect(filtersKey({ ...defaultFilters(), price: "free" })).not.toBe(filtersKey(defaultFilters()));
+    expect(filtersKey({ ...defaultFilters(), sort: "name" })).not.toBe(filtersKey(defaultFilters()));
+    expect(filtersKey({ ...defaultFilters(), search: "  " })).toBe(filtersKey(defaultFilters()));
   });
 });
 

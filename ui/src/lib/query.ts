@@ -33,11 +33,13 @@ export function toQuery(f: Filters, offset: number, limit: number): SkillQuery {
   };
 }
 
-/** A key that changes whenever the query changes. */
-export function queryKey(f: Filters): string {
-  const q = toQuery(f, 0, 0);
-  return JSON.stringify([q.query, q.category, q.tags, q.type, q.price, q.sort]);
+/** A query as one string, the only one: two queries ask the same thing when their keys are equal. */
+export function queryKey(q: SkillQuery): string {
+  return JSON.stringify([q.query, q.category, q.tags, q.type, q.price, q.sort, q.limit, q.offset]);
 }
+
+/** A key that changes whenever the filters ask for something else. */
+export const filtersKey = (f: Filters): string => queryKey(toQuery(f, 0, 0));
 
 export const SORTS: { value: SkillSort; label: string }[] = [
   { value: "popularity", label: "Most popular" },

@@ -1,0 +1,155 @@
+// The app's state as every screen reads it: who is signed in, the environment, the rate limits, the
+// keystore, whether the server answers, and the categories. It is kept up to date here, from the app's
+// snapshot (`app_info`) and its events (`pump.ts`); App.svelte keeps layout and routing only.
+import { commands } from "../bindings/commands";
+import type {
+  AppInfo,
+  AuthState,
+  Category,
+  EnvironmentView,
+  ErrorInfo,
+  Fetched,
+  KeystoreStatus,
+  RateLimitStatus,
+} from "../bindings/types";
+import { isSignedIn } from "./auth";
+import { afterPaint, boot } from "./boot";
+import { toErrorInfo } from "./errors";
+import { uniqueBy } from "./lists";
+import { on, onMissed } from "./pump";
+import { Resource } from "./resource.svelte";
+import { onReconnect, setOnline } from "./network.svelte";
+import { listenThenAsk } from "./subscribe";
+import { notify, notifyError } from "./toast.svelte";
+
+class AppState {
+  info = $state<AppInfo | null>(null);
+  auth = $state<AuthState>({ state: "signed_out" });
+  environment = $state<EnvironmentView | null>(boot?.environment ?? null);
+  limits = $state<RateLimitStatus | null>(null);
+  keystore = $state<KeystoreStatus>({ available: true, detail: null });
+  signInError = $state<ErrorInfo | null>(null);
+  switching = $state(false);
+
+  /** Which environment: drafts are kept per environment. */
+  get envKey(): string {
+    return this.environment?.kind ?? "production";
+  }
+
+  /** Counts the switches to another environment (or server): what shows its data starts again. */
+  environmentEpoch = $state(0);
+}
+
+export const app = new AppState();
+
+/** The categories, for the sidebar and the submit form: the saved ones at once, then the server's. */
+export const categories = new Resource<Category[]>(
+  async (freshness) => oneOfEach(await commands.listCategories(freshness)),
+  boot?.categories ? oneOfEach(boot.categories) : null,
+);
+
+/** A server may list a category twice: the sidebar shows it once. */
+function oneOfEach(reply: Fetched<Category[]>): Fetched<Category[]> {
+  return { ...reply, data: uniqueBy(reply.data, (c) => c.slug) };
+}
+
+/** Bumped by every "connectivity" event: a snapshot asked for before the latest event is older than it. */
+let connectivityEvents = 0;
+
+/** The app's snapshot: what the events have not said yet (start-up, a window opened late). */
+export async function refreshInfo(): Promise<void> {
+  const eventsBefore = connectivityEvents;
+  try {
+    const info = await commands.appInfo();
+    app.info = info;
+    if (!performance.getEntriesByName("app-info").length) performance.mark("app-info");
+    app.environment = info.environment;
+    app.auth = info.auth;
+    app.keystore = info.keystore;
+    // The event wins over a snapshot that crossed it on the way (it would say "online" again).
+    if (connectivityEvents === eventsBefore) setOnline(info.online);
+    if (info.pending_error) {
+      app.signInError = info.pending_error;
+      notifyError(info.pending_error);
+    }
+  } catch (e) {
+    app.signInError = toErrorInfo(e);
+  }
+}
+
+/** Loads the categories; a failure to reach the server is the list's to explain, anything else a toast. */
+async function loadCategories(
+  freshness: "cache_first" | "live" = "cache_first",
+  first: Promise<Fetched<Category[]>> | null = null,
+) {
+  await categories.reload(freshness, first);
+  const e = categories.error;
+  if (e && !["network", "certificate", "proxy"].includes(e.code)) notifyError(e);
+}
+onReconnect(() => void loadCategories("live"));
+
+/** Makes ATOM or the sandbox the active environment. */
+export async function switchEnvironment(kind: "production" | "sandbox"): Promise<void> {
+  app.switching = true;
+  try {
+    app.environment = await commands.switchEnvironment({ kind });
+    await refreshInfo();
+  } catch (e) {
+    notifyError(toErrorInfo(e));
+  } finally {
+    app.switching = false;
+  }
+}
+
+/**
+ * Starts keeping the state up to date: the events first, then the snapshot (`subscribe.ts` says why).
+ * `onSwitch` runs when the user (or a link) makes another environment active. Returns the stop.
+ */
+export function startApp(onSwitch: () => void): () => void {
+  const unlisten = [
+    on("auth-state", (s) => {
+      const wasIn = isSignedIn(app.auth);
+      app.auth = s;
+      if (s.state === "signed_in") app.signInError = null;
+      if (s.state === "signed_in" && !wasIn) notify("success", "Signed in");
+      if (s.state === "needs_reauth") notify("error", "Your session has ended", s.reason.hint);
+    }),
+    on("sign-in-error", (e) => {
+      app.signInError = e;
+      notifyError(e);
+    }),
+    on("rate-limit", (r) => (app.limits = r)),
+    on("keystore", (k) => (app.keystore = k)),
+    on("connectivity", (online) => {
+      connectivityEvents++;
+      setOnline(online);
+    }),
+    on("environment", (env) => {
+      // Start-up announces its environment too: only a real switch resets what the user is looking at.
+      const before = app.environment;
+      const switched = before !== null && (before.kind !== env.kind || before.api_base !== env.api_base);
+      app.environment = env;
+      if (switched) {
+        app.environmentEpoch++;
+        onSwitch();
+      }
+      void refreshInfo();
+      void loadCategories();
+    }),
+  ];
+  // Fallen so far behind that some events were dropped: what they said is in a new snapshot.
+  const stopMissed = onMissed(() => {
+    void refreshInfo();
+    void loadCategories();
+  });
+  // The snapshot (which also tells the app that the page is up) once the listeners are in place.
+  void listenThenAsk(unlisten, refreshInfo);
+  // Categories painted from the saved ones are revalidated once the first frame is on screen.
+  const seed = boot?.categories;
+  if (seed) afterPaint(() => void loadCategories("cache_first", Promise.resolve(oneOfEach(seed))));
+  else void loadCategories();
+  return () => {
+    stopMissed();
+    unlisten.forEach((p) => p.then((f) => f()));
+  };
+}
