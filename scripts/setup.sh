@@ -121,7 +121,7 @@ schemes[scheme] = {"action": "useSystemDefault", "ask": False}
 # Whether a page may hand it over: without asking the user first.
 auto = [p for p in policies.get("AutoLaunchProtocolsFromOrigins", []) if p.get("protocol") != scheme]
 # Firefox takes exact origins only (no "*"): ATOM's sign-in, and the fixed origin of the tests' sandbox
-# (tests/e2e_openers.rs).
+# (tests/desktop/openers.rs).
 auto.append({"protocol": scheme, "allowed_origins": ["https://atomagentos.com", "http://127.0.0.1:47700"]})
 policies["AutoLaunchProtocolsFromOrigins"] = auto
 print(json.dumps(doc, indent=2))

@@ -2,7 +2,7 @@
 # The installed-app test: builds the app's release .deb and .rpm (what users get; the benchmark reuses
 # them), installs the .deb with apt, starts the standalone atom-sandbox next to it (the package carries
 # no test server), signs in to the installed app while the desktop opens the callback through the
-# handler the package registered (tests/installed_app.rs), then removes the package and checks that
+# handler the package registered (tests/desktop/installed.rs), then removes the package and checks that
 # nothing of it is left. Called by scripts/test.sh; needs root or sudo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,7 +47,7 @@ echo "sandbox at $server"
 
 echo "== sign in to the installed app"
 ATOM_E2E=1 ATOM_INSTALLED_APP=1 ATOM_APP_BINARY="$binary" ATOM_SERVER_URL="$server" \
-  scripts/with-desktop.sh cargo test -p atom-marketplace --test installed_app --locked --features atom-marketplace/custom-protocol -- --include-ignored
+  scripts/with-desktop.sh cargo test -p atom-marketplace --test desktop --locked --features atom-marketplace/custom-protocol -- --include-ignored installed::
 
 echo "== remove $package"
 trap - EXIT

@@ -66,7 +66,7 @@ echo "== Windows: lint (clippy, -D warnings, every target of the workspace)"
 cargo clippy "${target_args[@]}" --workspace --all-targets --locked -- -D warnings
 
 echo "== Windows: tests$([ "$native" = 0 ] && echo ' (as Windows programs, under Wine)')"
-# The desktop tests (tests/e2e_*.rs, tests/installed_app.rs) are built for Linux only; the rest of the
+# The desktop scenarios (tests/desktop) are built for Linux only; the rest of the
 # workspace's tests run, the ignored ones too, but for the skips above. One invocation, so that the
 # dependencies are built once with one set of features.
 cargo test "${target_args[@]}" --workspace --locked --no-fail-fast -- --include-ignored --exact "${skip_args[@]}"

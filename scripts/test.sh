@@ -77,8 +77,9 @@ features=(--locked --features atom-marketplace/custom-protocol)
 # the desktop tests (this desktop session).
 scripts/with-desktop.sh cargo test --workspace --exclude atom-marketplace --locked -- --include-ignored
 scripts/with-desktop.sh cargo test -p atom-marketplace --lib --test keystore "${features[@]}" -- --include-ignored
-scripts/with-desktop.sh cargo test -p atom-marketplace --test e2e_signin --test e2e_gui --test e2e_hardening \
-  --test e2e_openers --test e2e_a11y --test e2e_offline "${features[@]}" -- --include-ignored
+# The desktop scenarios (tests/desktop), all but the installed package's, which test-installed.sh runs.
+scripts/with-desktop.sh cargo test -p atom-marketplace --test desktop "${features[@]}" -- --include-ignored \
+  --skip installed::
 
 echo "== Windows: lints, the tests as Windows programs under Wine, the release .exe"
 scripts/test-windows.sh

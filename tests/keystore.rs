@@ -9,9 +9,6 @@
 use atom_core::{Secret, SecretStore};
 use atom_marketplace::keystore::OsKeystore;
 
-#[cfg(target_os = "linux")]
-mod support;
-
 /// Serialises the tests: one of them locks the keyring.
 static KEYRING: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
@@ -99,8 +96,8 @@ mod linux {
     use atom_core::{Patient, Secret, SecretStore, StoreError, StoreHandle};
     use atom_marketplace::keystore::{service, OsKeystore};
 
-    use super::support::LockedKeyring;
     use super::{lock, long_token, namespace};
+    use atom_webdriver::LockedKeyring;
 
     fn secret_tool(args: &[&str]) -> Option<String> {
         let out = Command::new("secret-tool").args(args).output().ok()?;

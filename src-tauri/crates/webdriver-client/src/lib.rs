@@ -1,5 +1,5 @@
 //! A small W3C WebDriver client for the app (tauri-driver + WebKitWebDriver), shared by the end-to-end
-//! tests (`tests/support`) and the desktop benchmark (`bench-desktop`): start a binary under the driver, find, click, type, run scripts,
+//! tests (`tests/desktop`) and the desktop benchmark (`bench-desktop`): start a binary under the driver, find, click, type, run scripts,
 //! take screenshots, quit.
 
 use std::net::TcpListener;
@@ -449,6 +449,55 @@ impl Drop for RunningApp {
     fn drop(&mut self) {
         // After a failed scenario too: no app may outlive it, or the next one would be forwarded to it.
         self.stop_processes();
+    }
+}
+
+/// The session's keyring, locked until this is dropped: a scenario that fails while it holds the lock
+/// still leaves the keyring unlocked for the next one.
+pub struct LockedKeyring(());
+
+impl LockedKeyring {
+    pub fn lock() -> LockedKeyring {
+        set_keyring_locked(true);
+        LockedKeyring(())
+    }
+
+    pub fn unlock(self) {}
+}
+
+impl Drop for LockedKeyring {
+    fn drop(&mut self) {
+        set_keyring_locked(false);
+    }
+}
+
+/// Locks the login collection of the session's gnome-keyring (as a screen lock would), or unlocks it
+/// again with the session's password.
+fn set_keyring_locked(lock: bool) {
+    if lock {
+        let status = Command::new("timeout")
+            .args([
+                "10",
+                "dbus-send",
+                "--session",
+                "--dest=org.freedesktop.secrets",
+                "--print-reply",
+                "/org/freedesktop/secrets",
+                "org.freedesktop.Secret.Service.Lock",
+                "array:objpath:/org/freedesktop/secrets/collection/login",
+            ])
+            .stdout(Stdio::null())
+            .status()
+            .expect("dbus-send runs");
+        assert!(status.success(), "the login collection locks");
+    } else {
+        let password = std::env::var("ATOM_KEYRING_PASSWORD").unwrap_or_else(|_| "atom-desktop-tests".into());
+        let _ = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "printf '%s' '{password}' | timeout 10 gnome-keyring-daemon --replace --unlock --components=secrets >/dev/null 2>&1"
+            ))
+            .status();
     }
 }
 

@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 
 use super::webdriver::{descendants, free_port, ELEMENT};
 use super::{screenshot_path, Profile, RunningApp};
+use crate::pages::Account;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -148,19 +149,6 @@ impl Browser {
         self.cmd(reqwest::Method::POST, "/window", Some(json!({ "handle": handle }))).await;
     }
 
-    /// Saves a screenshot of the page, best effort.
-    pub async fn screenshot(&self, path: &Path) {
-        use base64::Engine;
-        let v = self.cmd(reqwest::Method::GET, "/screenshot", None).await;
-        if let Some(png) = v.as_str().and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok()) {
-            let _ = std::fs::write(path, png);
-        }
-    }
-
-    pub async fn url(&self) -> String {
-        self.cmd(reqwest::Method::GET, "/url", None).await.as_str().unwrap_or_default().to_string()
-    }
-
     /// Quits the browser (and with it, its driver).
     pub async fn quit(self) {
         let url = format!("{}/session/{}", self.base, self.session);
@@ -192,9 +180,7 @@ impl Desktop {
 }
 
 pub async fn open_account(app: &RunningApp) {
-    app.wait_for("[data-testid=skill-row]").await;
-    app.click("[data-testid=nav-account]").await;
-    app.wait_for("[data-testid=auth-state]").await;
+    Account(app).open_when_settled().await;
 }
 
 /// Firefox allows a page to hand over the app's scheme only from origins its policy lists, and lists
@@ -202,7 +188,7 @@ pub async fn open_account(app: &RunningApp) {
 pub const FIREFOX_SIGN_IN_ORIGIN: &str = "127.0.0.1:47700";
 
 pub async fn signed_in(app: &RunningApp) {
-    app.wait_attribute("[data-testid=auth-state]", "data-state", "signed_in").await;
+    Account(app).signed_in().await;
 }
 
 /// Starts a browser sign-in whose page the test takes over; returns the page's address.

@@ -3,16 +3,12 @@
 //! address): a start with no network and a warm catalogue cache, a network lost and regained in the
 //! middle of a session, a start while the OS keystore does not answer, and HTTPS that is trusted only
 //! through the trust store the app is given.
-// The Linux desktop (WebKitGTK's WebDriver, Xvfb, the Secret Service, xdg-open): not built elsewhere.
-#![cfg(target_os = "linux")]
-
-mod support;
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use support::webdriver::FrozenKeyring;
-use support::*;
+use crate::support::webdriver::FrozenKeyring;
+use crate::support::*;
 
 fn config(addr: SocketAddr) -> atom_sandbox::Config {
     atom_sandbox::Config {

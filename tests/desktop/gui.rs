@@ -1,15 +1,12 @@
 //! The GUI, driven like a user would through WebDriver on the real app and its embedded sandbox:
 //! browsing, searching, the detail page, submitting, rating and reviewing, a read-only key, rate limits,
 //! drafts that survive failures and restarts, hostile content, and the keyboard alone.
-// The Linux desktop (WebKitGTK's WebDriver, Xvfb, the Secret Service, xdg-open): not built elsewhere.
-#![cfg(target_os = "linux")]
-
-mod support;
 
 use std::time::Duration;
 
+use crate::pages::{Account, Catalogue};
+use crate::support::*;
 use serde_json::json;
-use support::*;
 
 const READ_KEY: &str = "atom_pub_00000000-0000-4000-8000-000000000001";
 const RW_KEY: &str = "atom_pub_00000000-0000-4000-8000-000000000002";
@@ -19,58 +16,17 @@ const ENTER: &str = "\u{E007}";
 const RIGHT: &str = "\u{E014}";
 const DOWN: &str = "\u{E015}";
 
+/// Signs in with `key` from the settled start-up state, signed out first whatever an earlier start
+/// left in the keystore.
 async fn sign_in_with_key(app: &RunningApp, key: &str, read_write: bool) {
-    // Let start-up finish first: the scenario starts from the settled account state.
-    app.wait_for("[data-testid=skill-row]").await;
-    app.click("[data-testid=nav-account]").await;
-    app.wait_for("[data-testid=auth-state]").await;
-    // Start from signed out, whatever an earlier start left in the keystore.
-    if app.attribute("[data-testid=auth-state]", "data-state").await.as_deref() != Some("signed_out") {
-        app.click("[data-testid=sign-out]").await;
-        app.wait_attribute("[data-testid=auth-state]", "data-state", "signed_out").await;
-    }
-    app.type_into("[data-testid=api-key-input]", key).await;
-    if read_write {
-        app.click("input[type=radio][value=read_write]").await;
-    }
-    app.click("[data-testid=api-key-submit]").await;
-    app.wait_attribute("[data-testid=auth-state]", "data-state", "signed_in").await;
-}
-
-async fn search(app: &RunningApp, text: &str) {
-    app.click("[data-testid=search]").await;
-    app.script("const s = document.querySelector('[data-testid=search]'); s.value = ''; s.dispatchEvent(new Event('input'));")
-        .await;
-    app.type_into("[data-testid=search]", text).await;
-}
-
-/// Searches for `name`, waits for a row with that name, and opens it.
-async fn open_skill(app: &RunningApp, name: &str) {
-    search(app, name).await;
-    let find = format!(
-        "const r = [...document.querySelectorAll('[data-testid=skill-row]')].find(r => r.querySelector('.name').textContent.startsWith({name:?})); return r ? r.dataset.slug : null"
-    );
-    let deadline = std::time::Instant::now() + Duration::from_secs(15);
-    let slug = loop {
-        if let Some(slug) = app.script(&find).await.as_str() {
-            break slug.to_string();
-        }
-        assert!(std::time::Instant::now() < deadline, "no row for {name}");
-        tokio::time::sleep(Duration::from_millis(150)).await;
-    };
-    app.click(&format!("[data-testid=skill-row][data-slug='{slug}']")).await;
-    app.wait_for("[data-testid=skill-name]").await;
+    let account = Account(app);
+    account.open_when_settled().await;
+    account.start_signed_out().await;
+    account.sign_in_with_key(key, read_write).await;
 }
 
 async fn sandbox_url(app: &RunningApp) -> String {
-    let v = app.script("return window.__sandboxUrl ?? null").await;
-    if let Some(url) = v.as_str() {
-        return url.to_string();
-    }
-    app.click("[data-testid=nav-account]").await;
-    let url = app.text("[data-testid=sandbox-url]").await;
-    app.click("nav.tabs button").await;
-    url
+    Account(app).sandbox_url().await
 }
 
 async fn arm_fault(base: &str, fault: serde_json::Value) {
@@ -89,7 +45,7 @@ async fn browse_search_filter_by_category_and_open_a_detail() {
     assert_eq!(app.text("[data-testid=result-count]").await, "300 skills");
     app.screenshot(&screenshot_path("catalogue-light")).await;
 
-    search(&app, "github").await;
+    Catalogue(&app).search("github").await;
     app.wait_for("[data-testid=result-count]").await;
     app.wait_text(
         "[data-testid=result-count]",
@@ -167,7 +123,7 @@ async fn rate_and_review_then_see_the_new_average() {
     let app = profile.launch().await;
     sign_in_with_key(&app, RW_KEY, true).await;
     app.click("nav.tabs button").await;
-    open_skill(&app, "Web Router").await;
+    Catalogue(&app).open_skill("Web Router").await;
     let before: u64 = app
         .text("[data-testid=rating-count]")
         .await
@@ -215,7 +171,7 @@ async fn a_read_only_key_cannot_submit_and_is_told_why() {
     assert!(app.text("[data-testid=submit-disabled]").await.contains("read_write"));
     assert_eq!(app.attribute("[data-testid=submit-button]", "disabled").await.as_deref(), Some("true"));
     app.click("nav.tabs button").await;
-    open_skill(&app, "Web Router").await;
+    Catalogue(&app).open_skill("Web Router").await;
     assert!(app.text("[data-testid=write-disabled]").await.contains("only browse"));
     app.quit().await;
 }
@@ -233,7 +189,7 @@ async fn a_rate_limit_shows_the_wait_and_recovers() {
         json!({"endpoint": "GET /skills", "status": 429, "count": 1, "headers": {"Retry-After": "3"}}),
     )
     .await;
-    search(&app, "slack").await;
+    Catalogue(&app).search("slack").await;
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
         let quota =
@@ -287,7 +243,7 @@ async fn odd_reviews_from_a_server_never_break_the_skill_screen() {
         json!({"endpoint": "GET /skills/{id}/reviews", "status": 200, "body": page.to_string()}),
     )
     .await;
-    open_skill(&app, "Web Router").await;
+    Catalogue(&app).open_skill("Web Router").await;
     app.wait_text(
         "[data-testid=reviews]",
         |t| t.contains("Fractional"),
@@ -313,7 +269,7 @@ async fn a_review_draft_survives_a_failed_post_and_a_restart() {
     sign_in_with_key(&app, RW_KEY, true).await;
     let base = sandbox_url(&app).await;
     app.click("nav.tabs button").await;
-    open_skill(&app, "Web Router").await;
+    Catalogue(&app).open_skill("Web Router").await;
     arm_fault(&base, json!({"endpoint": "POST /skills/{id}/reviews", "status": 500})).await;
     app.click("[data-testid=star-rating] [data-star='3']").await;
     app.type_into("[data-testid=review-text]", "A draft that must not be lost").await;
@@ -325,7 +281,7 @@ async fn a_review_draft_survives_a_failed_post_and_a_restart() {
 
     let again = profile.launch().await;
     again.wait_for("[data-testid=skill-row]").await;
-    open_skill(&again, "Web Router").await;
+    Catalogue(&again).open_skill("Web Router").await;
     let restored = again.script("return document.querySelector('[data-testid=review-text]').value").await;
     assert_eq!(restored, "A draft that must not be lost");
     assert_eq!(again.attribute("[data-testid=star-rating]", "data-value").await.as_deref(), Some("3"));
@@ -340,7 +296,7 @@ async fn hostile_strings_render_as_text() {
     let app = profile.launch().await;
     app.wait_for("[data-testid=skill-row]").await;
     let scripts_before = app.script("return document.scripts.length").await;
-    open_skill(&app, "<script>").await;
+    Catalogue(&app).open_skill("<script>").await;
     assert!(app.text("[data-testid=skill-name]").await.starts_with("<script>alert('xss')</script>"));
     // The description arrives after the rest of the skill: its first heading.
     app.wait_for("[data-testid=skill-markdown] h1").await;
@@ -367,7 +323,7 @@ async fn hostile_strings_render_as_text() {
     app.screenshot(&screenshot_path("hostile-light")).await;
     // The longest name and the unbroken description stay inside their row.
     app.click("[data-testid=back]").await;
-    search(&app, "Extremely Verbose").await;
+    Catalogue(&app).search("Extremely Verbose").await;
     let deadline = std::time::Instant::now() + Duration::from_secs(15);
     let fits = loop {
         let v = app
@@ -447,7 +403,7 @@ async fn dark_theme_screenshots() {
     app.wait_for("[data-testid=skill-row]").await;
     let dark = app.script("return matchMedia('(prefers-color-scheme: dark)').matches").await;
     app.screenshot(&screenshot_path("catalogue-dark")).await;
-    open_skill(&app, "Web Router").await;
+    Catalogue(&app).open_skill("Web Router").await;
     app.screenshot(&screenshot_path("detail-dark")).await;
     app.click("[data-testid=nav-submit]").await;
     app.wait_for("[data-testid=f-name]").await;

@@ -1,24 +1,11 @@
 //! Sign-in on a real desktop session: the system browser (a script playing the user), the custom-scheme
 //! deep link handed over by the desktop to a second process, single-instance forwarding, the Secret
 //! Service, silent sign-in at the next start, deny, forged links, the loopback fallback and sign-out.
-// The Linux desktop (WebKitGTK's WebDriver, Xvfb, the Secret Service, xdg-open): not built elsewhere.
-#![cfg(target_os = "linux")]
 
-mod support;
-
-use support::*;
+use crate::pages::Account;
+use crate::support::*;
 
 /// The account view: sign-in, the sandbox's address, errors.
-async fn open_account(app: &RunningApp) {
-    // The catalogue first, so that what the scenario sees of the account is the settled start-up state.
-    app.wait_for("[data-testid=skill-row]").await;
-    app.click("[data-testid=nav-account]").await;
-    app.wait_for("[data-testid=sandbox-url]").await;
-}
-
-async fn signed_in(app: &RunningApp) {
-    app.wait_attribute("[data-testid=auth-state]", "data-state", "signed_in").await;
-}
 
 #[tokio::test]
 #[ignore = "needs a desktop session: scripts/test.sh"]
@@ -26,9 +13,9 @@ async fn deep_link_sign_in_then_silent_sign_in_at_next_start() {
     let _turn = ONE_AT_A_TIME.lock().await;
     let profile = Profile::new("deeplink");
     let app = profile.launch().await;
-    open_account(&app).await;
+    Account(&app).open_on_sandbox().await;
     app.click("[data-testid=sign-in-browser]").await;
-    signed_in(&app).await;
+    Account(&app).signed_in().await;
     let text = app.text("[data-testid=auth-state]").await;
     assert!(text.contains("Signed in with the browser"), "{text}");
     assert_eq!(profile.opened_pages().len(), 1, "the browser opened the sign-in page once");
@@ -41,8 +28,8 @@ async fn deep_link_sign_in_then_silent_sign_in_at_next_start() {
     app.quit().await;
 
     let again = profile.launch().await;
-    open_account(&again).await;
-    signed_in(&again).await;
+    Account(&again).open_on_sandbox().await;
+    Account(&again).signed_in().await;
     assert_eq!(profile.opened_pages().len(), 1, "signed in silently: the browser was not opened again");
     again.quit().await;
 }
@@ -56,11 +43,11 @@ async fn a_cold_start_with_a_lone_link_starts_normally_and_explains() {
     let app = profile.launch_with(&["com.atomagentos.marketplace://oauth/callback?code=c&state=s"]).await;
     // The app works: the catalogue is there, and the refusal is explained.
     app.wait_for("[data-testid=skill-row]").await;
-    open_account(&app).await;
+    Account(&app).open_on_sandbox().await;
     app.wait_attribute("[data-testid=sign-in-error]", "data-code", "callback_rejected").await;
     assert!(app.text("[data-testid=sign-in-error]").await.contains("no sign-in is in progress"));
     app.click("[data-testid=sign-in-browser]").await;
-    signed_in(&app).await;
+    Account(&app).signed_in().await;
     app.quit().await;
 }
 
@@ -71,7 +58,7 @@ async fn deny_in_the_browser_shows_sign_in_cancelled() {
     let profile = Profile::new("deny");
     profile.set_decision("deny");
     let app = profile.launch().await;
-    open_account(&app).await;
+    Account(&app).open_on_sandbox().await;
     app.click("[data-testid=sign-in-browser]").await;
     app.wait_attribute("[data-testid=sign-in-error]", "data-code", "sign_in_cancelled").await;
     assert!(app.text("[data-testid=sign-in-error]").await.contains("Sign-in cancelled"));
@@ -86,7 +73,7 @@ async fn forged_and_replayed_links_are_refused_with_a_reason() {
     let profile = Profile::new("forged");
     profile.set_decision("ignore");
     let app = profile.launch().await;
-    open_account(&app).await;
+    Account(&app).open_on_sandbox().await;
     app.click("[data-testid=sign-in-browser]").await;
     app.wait_for("[data-testid=sign-in-waiting]").await;
 
@@ -99,13 +86,13 @@ async fn forged_and_replayed_links_are_refused_with_a_reason() {
     // The real sign-in still works afterwards; then replaying its link is refused.
     profile.set_decision("approve");
     app.click("[data-testid=sign-in-browser]").await;
-    signed_in(&app).await;
+    Account(&app).signed_in().await;
     let log = std::fs::read_to_string(profile.browser_log()).unwrap();
     let redirect = log.lines().rev().find_map(|l| l.strip_prefix("redirect ")).unwrap().to_string();
     profile.open_link(&redirect);
     app.wait_attribute("[data-testid=sign-in-error]", "data-code", "callback_rejected").await;
     assert!(app.text("[data-testid=sign-in-error]").await.contains("no sign-in is in progress"));
-    signed_in(&app).await;
+    Account(&app).signed_in().await;
     let stats = sandbox_stats(&app).await;
     assert_eq!(
         stats["token_requests"]["authorization_code"], 1,
@@ -120,9 +107,9 @@ async fn loopback_fallback_signs_in_and_sign_out_revokes() {
     let _turn = ONE_AT_A_TIME.lock().await;
     let profile = Profile::new("loopback");
     let app = profile.launch().await;
-    open_account(&app).await;
+    Account(&app).open_on_sandbox().await;
     app.click("[data-testid=sign-in-loopback]").await;
-    signed_in(&app).await;
+    Account(&app).signed_in().await;
     assert!(profile.opened_pages()[0].contains("redirect_uri=http%3A%2F%2F127.0.0.1%3A"));
 
     app.click("[data-testid=sign-out]").await;
@@ -159,7 +146,7 @@ async fn paste_the_callback(browser_fails: bool) {
         profile.break_the_web_handler();
     }
     let app = profile.launch().await;
-    open_account(&app).await;
+    Account(&app).open_on_sandbox().await;
     app.click("[data-testid=sign-in-browser]").await;
     app.wait_for("[data-testid=sign-in-waiting]").await;
     // The user opens the page by hand (its address is on the screen), approves, and copies where the
@@ -193,7 +180,7 @@ async fn paste_the_callback(browser_fails: bool) {
     assert!(app.is_shown("[data-testid=callback-input]").await, "open, however often it was opened");
     app.type_into("[data-testid=callback-input]", &callback).await;
     app.click("[data-testid=callback-submit]").await;
-    signed_in(&app).await;
+    Account(&app).signed_in().await;
     app.quit().await;
 }
 
@@ -206,11 +193,11 @@ async fn a_locked_keystore_leaves_the_app_usable_for_this_session() {
     let app = profile.launch().await;
     // The window and the catalogue work while the keystore cannot be read.
     app.wait_for("[data-testid=skill-row]").await;
-    open_account(&app).await;
+    Account(&app).open_on_sandbox().await;
     // A locked keyring reads as empty: the app starts signed out, with no red error.
     assert!(app.find("[data-testid=sign-in-error]").await.is_none(), "not shown as a red sign-in error");
     app.click("[data-testid=sign-in-browser]").await;
-    signed_in(&app).await;
+    Account(&app).signed_in().await;
     // Said in the user's words, with the library's words behind a disclosure.
     let notice = app.text("[data-testid=session-only]").await;
     assert!(notice.contains("keyring is locked or missing") && notice.contains("gnome-keyring"), "{notice}");
@@ -303,7 +290,7 @@ async fn a_custom_server_found_by_its_address_fills_the_endpoints_and_signs_in()
     assert_eq!(offline, serde_json::Value::Null, "the sandbox offers no offline_access scope");
     app.click("[data-testid=nav-account]").await;
     app.click("[data-testid=sign-in-browser]").await;
-    signed_in(&app).await;
+    Account(&app).signed_in().await;
     let log = std::fs::read_to_string(profile.browser_log()).unwrap();
     assert!(log.contains("&iss="), "the server named itself in the callback: {log}");
     app.quit().await;
@@ -321,7 +308,7 @@ async fn a_third_party_server_found_by_its_address_signs_in_through_the_app() {
     assert_eq!(offline, true, "the server offers offline access, and the form asks for it by default");
     app.click("[data-testid=nav-account]").await;
     app.click("[data-testid=sign-in-browser]").await;
-    signed_in(&app).await;
+    Account(&app).signed_in().await;
     let text = app.text("[data-testid=auth-state]").await;
     assert!(text.contains("can submit, rate and review"), "{text}");
     assert!(app.find("[data-testid=not-renewable]").await.is_none(), "a refresh token was issued");

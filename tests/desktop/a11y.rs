@@ -3,15 +3,12 @@
 //! serious or critical; focus that goes where a keyboard user expects; a focus ring on every control;
 //! announcements for toasts, the rate-limit wait and the star control; and a clean form after a
 //! successful submission (but not after a failed one).
-// The Linux desktop (WebKitGTK's WebDriver, Xvfb, the Secret Service, xdg-open): not built elsewhere.
-#![cfg(target_os = "linux")]
-
-mod support;
 
 use std::time::Duration;
 
+use crate::pages::{Account, Catalogue, SkillPage, Submit};
+use crate::support::*;
 use serde_json::{json, Value};
-use support::*;
 
 const RW_KEY: &str = "atom_pub_00000000-0000-4000-8000-000000000002";
 const TAB: &str = "\u{E004}";
@@ -69,38 +66,20 @@ async fn audit(app: &RunningApp, screen: &str) -> Vec<String> {
     minor
 }
 
-async fn search(app: &RunningApp, text: &str) {
-    app.click("[data-testid=search]").await;
-    app.script("const s = document.querySelector('[data-testid=search]'); s.value = ''; s.dispatchEvent(new Event('input'));")
-        .await;
-    app.type_into("[data-testid=search]", text).await;
-}
-
+/// Opens a skill and waits for its description: the audit sees the whole page.
 async fn open_skill(app: &RunningApp, name: &str) -> String {
-    search(app, name).await;
-    let find = format!(
-        "const r = [...document.querySelectorAll('[data-testid=skill-row]')].find(r => r.querySelector('.name').textContent.startsWith({name:?})); return r ? r.dataset.slug : null"
-    );
-    let slug = app.poll(&find, Duration::from_secs(15)).await.expect("the skill is listed");
-    let slug = slug.as_str().unwrap().to_string();
-    app.click(&format!("[data-testid=skill-row][data-slug='{slug}']")).await;
-    app.wait_for("[data-testid=skill-markdown] :is(p, h1, h2, ul)").await;
+    let slug = Catalogue(app).open_skill(name).await;
+    SkillPage(app).description_rendered().await;
     slug
 }
 
 async fn sign_in_with_key(app: &RunningApp) {
-    app.click("[data-testid=nav-account]").await;
-    app.wait_for("[data-testid=api-key-input]").await;
-    app.type_into("[data-testid=api-key-input]", RW_KEY).await;
-    app.click("input[type=radio][value=read_write]").await;
-    app.click("[data-testid=api-key-submit]").await;
-    app.wait_attribute("[data-testid=auth-state]", "data-state", "signed_in").await;
+    Account(app).open().await;
+    Account(app).sign_in_with_key(RW_KEY, true).await;
 }
 
 async fn fill_submission(app: &RunningApp, name: &str) {
-    app.click("[data-testid=nav-submit]").await;
-    // The form's code is loaded when the user heads for it: it may come a moment after the click.
-    app.wait_for("[data-testid=f-name]").await;
+    Submit(app).open().await;
     let fill = format!(
         "const set = (id, v) => {{ const e = document.querySelector(`[data-testid=${{id}}]`); e.value = v;\
            e.dispatchEvent(new Event(e.tagName === 'SELECT' ? 'change' : 'input', {{ bubbles: true }})); }};\
@@ -191,7 +170,7 @@ async fn audit_every_screen(dark: bool) -> Vec<(String, Vec<String>)> {
     let fault = json!({"endpoint": "GET /skills", "status": 503, "count": 20});
     reqwest::Client::new().post(format!("{base}/__sandbox/faults")).json(&fault).send().await.unwrap();
     app.click("nav.tabs button").await;
-    search(&app, "nothing will load").await;
+    Catalogue(&app).search("nothing will load").await;
     app.wait_for("[data-testid=list-error]").await;
     check("catalogue, error", audit(&app, "catalogue, error").await);
     app.screenshot(&screenshot_path(&format!("list-error-{theme}"))).await;

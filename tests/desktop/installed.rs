@@ -4,14 +4,10 @@
 //! `ATOM_INSTALLED_APP=1`. Then this signs in while the desktop itself (`gio open`, and Chromium through
 //! the generic `xdg-open`) finds the app through the scheme handler the package's .desktop entry
 //! declares.
-// The Linux desktop (WebKitGTK's WebDriver, Xvfb, the Secret Service, xdg-open): not built elsewhere.
-#![cfg(target_os = "linux")]
-
-mod support;
 
 use std::process::Command;
 
-use support::*;
+use crate::support::*;
 
 /// The desktop ID of the handler the desktop would start for our scheme, as `gio` sees it in `profile`.
 fn scheme_handler(profile: &Profile) -> String {
@@ -102,9 +98,9 @@ async fn the_installed_app_signs_in_through_the_scheme_its_package_registered() 
 async fn the_installed_app_signs_in_through_chromium_and_the_generic_xdg_open() {
     let server = installed();
     let _turn = ONE_AT_A_TIME.lock().await;
-    support::browsers::real_browser_sign_in(
-        support::browsers::Kind::Chromium,
-        support::browsers::Desktop::Generic,
+    crate::support::browsers::real_browser_sign_in(
+        crate::support::browsers::Kind::Chromium,
+        crate::support::browsers::Desktop::Generic,
         Some(&server),
     )
     .await;

@@ -2,16 +2,12 @@
 //! browsers: the generic `xdg-open` (i3, sway, Openbox…: no desktop environment recognised), GNOME's
 //! `gio open`, Debian's Chromium and Firefox ESR under their own WebDriver, the development build's own
 //! handler entry (also from a folder whose name has a space), and a browser that cannot start.
-// The Linux desktop (WebKitGTK's WebDriver, Xvfb, the Secret Service, xdg-open): not built elsewhere.
-#![cfg(target_os = "linux")]
-
-mod support;
 
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use support::browsers::{open_account, real_browser_sign_in, signed_in, start_sign_in, Desktop, Kind};
-use support::*;
+use crate::support::browsers::{open_account, real_browser_sign_in, signed_in, start_sign_in, Desktop, Kind};
+use crate::support::*;
 
 /// Hands `url` to the desktop as a browser does when a page redirects to the app's scheme.
 fn open_with(desktop: Desktop, profile: &Profile, url: &str) {

@@ -1,10 +1,5 @@
-//! End-to-end support: a small W3C WebDriver client (tauri-driver + WebKitWebDriver drive the real
-//! debug app), an isolated app profile, and the fake browser's controls.
-//!
-//! These tests need a desktop session (Xvfb, one D-Bus session, an unlocked gnome-keyring) and the app
-//! built with its front end embedded, so they are `#[ignore]`d by a plain `cargo test`;
-//! `scripts/test.sh` provides both and runs them with `--include-ignored`.
-#![allow(dead_code)]
+//! The scenarios' support: an isolated app profile, the fake browser's controls, the third-party OAuth
+//! server, and the WebDriver client (the `atom-webdriver` crate, shared with the desktop benchmark).
 
 pub mod browsers;
 pub use atom_webdriver as webdriver;
@@ -13,8 +8,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use serde_json::Value;
-#[allow(unused_imports)]
-pub use webdriver::{screenshot_path, RunningApp};
+pub use webdriver::{screenshot_path, LockedKeyring, RunningApp};
 
 /// Only one app may run at a time in a desktop session (single-instance), so scenarios take turns.
 pub static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -185,55 +179,6 @@ pub fn server_settings(base: &str) -> atom_core::CustomEnvironment {
 pub async fn sandbox_stats(app: &RunningApp) -> Value {
     let url = app.text("[data-testid=sandbox-url]").await;
     reqwest::get(format!("{url}/__sandbox/stats")).await.unwrap().json().await.unwrap()
-}
-
-/// The session's keyring, locked until this is dropped: a scenario that fails while it holds the lock
-/// still leaves the keyring unlocked for the next one.
-pub struct LockedKeyring(());
-
-impl LockedKeyring {
-    pub fn lock() -> LockedKeyring {
-        set_keyring_locked(true);
-        LockedKeyring(())
-    }
-
-    pub fn unlock(self) {}
-}
-
-impl Drop for LockedKeyring {
-    fn drop(&mut self) {
-        set_keyring_locked(false);
-    }
-}
-
-/// Locks the login collection of the session's gnome-keyring (as a screen lock would), or unlocks it
-/// again with the session's password.
-fn set_keyring_locked(lock: bool) {
-    if lock {
-        let status = Command::new("timeout")
-            .args([
-                "10",
-                "dbus-send",
-                "--session",
-                "--dest=org.freedesktop.secrets",
-                "--print-reply",
-                "/org/freedesktop/secrets",
-                "org.freedesktop.Secret.Service.Lock",
-                "array:objpath:/org/freedesktop/secrets/collection/login",
-            ])
-            .stdout(Stdio::null())
-            .status()
-            .expect("dbus-send runs");
-        assert!(status.success(), "the login collection locks");
-    } else {
-        let password = std::env::var("ATOM_KEYRING_PASSWORD").unwrap_or_else(|_| "atom-desktop-tests".into());
-        let _ = Command::new("sh")
-            .arg("-c")
-            .arg(format!(
-                "printf '%s' '{password}' | timeout 10 gnome-keyring-daemon --replace --unlock --components=secrets >/dev/null 2>&1"
-            ))
-            .status();
-    }
 }
 
 /// The third-party OAuth 2.0 server of the interop tests (oidc-provider, from `tests/interop`), as a

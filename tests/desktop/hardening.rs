@@ -2,15 +2,12 @@
 //! take the window away from the app, commands the window is not granted, a loopback sign-in that a
 //! forged link cannot cancel, and faults (a crash during a refresh, a keystore that locks and unlocks,
 //! a token endpoint that fails during a write), ending with a scan for secrets left anywhere on disk.
-// The Linux desktop (WebKitGTK's WebDriver, Xvfb, the Secret Service, xdg-open): not built elsewhere.
-#![cfg(target_os = "linux")]
-
-mod support;
 
 use std::time::{Duration, Instant};
 
+use crate::pages::{ids, Account, Catalogue};
+use crate::support::*;
 use serde_json::{json, Value};
-use support::*;
 
 const RW_KEY: &str = "atom_pub_00000000-0000-4000-8000-000000000002";
 
@@ -65,37 +62,12 @@ async fn eventually<F: std::future::Future<Output = bool>>(
     }
 }
 
-async fn auth_state(app: &RunningApp) -> Option<String> {
-    app.attribute("[data-testid=auth-state]", "data-state").await
-}
-
-async fn open_account(app: &RunningApp) {
-    app.wait_for("[data-testid=skill-row]").await;
-    app.click("[data-testid=nav-account]").await;
-    app.wait_for("[data-testid=auth-state]").await;
-}
-
-async fn sign_in_with_browser(app: &RunningApp) {
-    open_account(app).await;
-    app.click("[data-testid=sign-in-browser]").await;
-    app.wait_attribute("[data-testid=auth-state]", "data-state", "signed_in").await;
-}
-
 async fn sign_in_with_key(app: &RunningApp) {
-    if app.find("[data-testid=api-key-input]").await.is_none() {
-        open_account(app).await;
+    let account = Account(app);
+    if app.find(ids::API_KEY_INPUT).await.is_none() {
+        account.open_when_settled().await;
     }
-    app.type_into("[data-testid=api-key-input]", RW_KEY).await;
-    app.click("input[type=radio][value=read_write]").await;
-    app.click("[data-testid=api-key-submit]").await;
-    app.wait_attribute("[data-testid=auth-state]", "data-state", "signed_in").await;
-}
-
-async fn search(app: &RunningApp, text: &str) {
-    app.click("[data-testid=search]").await;
-    app.script("const s = document.querySelector('[data-testid=search]'); s.value = ''; s.dispatchEvent(new Event('input'));")
-        .await;
-    app.type_into("[data-testid=search]", text).await;
+    account.sign_in_with_key(RW_KEY, true).await;
 }
 
 #[tokio::test]
@@ -306,7 +278,7 @@ async fn a_crash_during_a_refresh_never_leaves_the_user_stuck_or_looping() {
     ] {
         let profile = Profile::on_server(name, &base);
         let app = profile.launch().await;
-        sign_in_with_browser(&app).await;
+        Account(&app).sign_in_with_browser().await;
         app.quit().await;
 
         // The next start refreshes silently; the app dies while that refresh is out.
@@ -324,19 +296,19 @@ async fn a_crash_during_a_refresh_never_leaves_the_user_stuck_or_looping() {
         tokio::time::sleep(Duration::from_millis(4500)).await;
 
         let app = profile.launch().await;
-        open_account(&app).await;
+        Account(&app).open_when_settled().await;
         eventually(
             Duration::from_secs(20),
             "the app settled neither signed in nor asking to sign in",
-            || async { matches!(auth_state(&app).await.as_deref(), Some("signed_in" | "needs_reauth")) },
+            || async { matches!(Account(&app).state().await.as_deref(), Some("signed_in" | "needs_reauth")) },
         )
         .await;
-        let settled = auth_state(&app).await;
+        let settled = Account(&app).state().await;
         let requests = token_requests(&base, "refresh_token").await;
         // A loop would show as more requests; its absence can only be watched for a while.
         tokio::time::sleep(Duration::from_secs(5)).await;
         assert_eq!(token_requests(&base, "refresh_token").await, requests, "{name}: no refresh loop");
-        assert_eq!(auth_state(&app).await, settled, "{name}: the state holds");
+        assert_eq!(Account(&app).state().await, settled, "{name}: the state holds");
         eprintln!("{name}: the next start was {settled:?}");
         if settled.as_deref() == Some("needs_reauth") {
             // Asked once; signing in again works.
@@ -356,7 +328,7 @@ async fn a_keystore_locked_then_unlocked_mid_session_loses_no_token() {
     let base = sandbox.base_url();
     let profile = with_short_tokens(Profile::on_server("keystore-locks", &base));
     let app = profile.launch().await;
-    sign_in_with_browser(&app).await;
+    Account(&app).sign_in_with_browser().await;
     let stored = profile.stored_refresh_token().expect("stored at sign-in");
 
     let locked = LockedKeyring::lock();
@@ -367,7 +339,7 @@ async fn a_keystore_locked_then_unlocked_mid_session_loses_no_token() {
     })
     .await;
     assert!(
-        matches!(auth_state(&app).await.as_deref(), Some("signed_in" | "refreshing")),
+        matches!(Account(&app).state().await.as_deref(), Some("signed_in" | "refreshing")),
         "still signed in while locked"
     );
 
@@ -383,7 +355,7 @@ async fn a_keystore_locked_then_unlocked_mid_session_loses_no_token() {
     app.quit().await;
 
     let again = profile.launch().await;
-    open_account(&again).await;
+    Account(&again).open_when_settled().await;
     again.wait_attribute("[data-testid=auth-state]", "data-state", "signed_in").await;
     again.quit().await;
 }
@@ -396,7 +368,7 @@ async fn a_failing_token_endpoint_during_a_submit_keeps_the_draft_and_sends_once
     let base = sandbox.base_url();
     let profile = with_short_tokens(Profile::on_server("submit-fault", &base));
     let app = profile.launch().await;
-    sign_in_with_browser(&app).await;
+    Account(&app).sign_in_with_browser().await;
     // From now on the token endpoint fails; past the refresh point, the submit must refresh first.
     arm(&base, json!({"endpoint": "POST /oauth/token", "status": 500, "count": 100})).await;
     app.click("[data-testid=nav-submit]").await;
@@ -421,7 +393,7 @@ async fn a_failing_token_endpoint_during_a_submit_keeps_the_draft_and_sends_once
     assert_eq!(name, "Fault Tolerant Skill", "the form is kept");
     let submitted = |s: Value| s["api_requests"]["POST /submit"].as_object().map(|m| m.len()).unwrap_or(0);
     assert_eq!(submitted(stats(&base).await), 0, "nothing was sent");
-    assert_eq!(auth_state(&app).await, None, "the submit form is showing, not the account");
+    assert_eq!(Account(&app).state().await, None, "the submit form is showing, not the account");
     assert!(profile.stored_refresh_token().is_some(), "the refresh token is kept");
 
     clear_faults(&base).await;
@@ -466,7 +438,7 @@ async fn no_secret_is_left_in_logs_files_storage_or_the_command_line() {
     // As much logging as a user could turn on.
     profile.extra_env.push(("ATOM_LOG", "debug".into()));
     let app = profile.launch().await;
-    sign_in_with_browser(&app).await;
+    Account(&app).sign_in_with_browser().await;
     // A refresh or two, and calls with the access token.
     let before = token_requests(&base, "refresh_token").await;
     eventually(Duration::from_secs(15), "no refresh happened", || async {
@@ -474,7 +446,7 @@ async fn no_secret_is_left_in_logs_files_storage_or_the_command_line() {
     })
     .await;
     app.click("nav.tabs button").await;
-    search(&app, "github").await;
+    Catalogue(&app).search("github").await;
     app.wait_for("[data-testid=skill-row]").await;
     let cmdlines: Vec<String> = app
         .app_pids()
@@ -490,7 +462,7 @@ async fn no_secret_is_left_in_logs_files_storage_or_the_command_line() {
     app.wait_attribute("[data-testid=auth-state]", "data-state", "signed_out").await;
     sign_in_with_key(&app).await;
     app.click("nav.tabs button").await;
-    search(&app, "router").await;
+    Catalogue(&app).search("router").await;
     app.wait_for("[data-testid=skill-row]").await;
     app.click("[data-testid=nav-account]").await;
     app.click("[data-testid=sign-out]").await;
