@@ -169,12 +169,7 @@ async fn links_never_take_the_window_away_from_the_app() {
         "const a = document.querySelector('[data-testid=preview] a'); a.href = 'https://example.com/new-window';",
     )
     .await;
-    let link = app.wait_for("[data-testid=preview] a").await;
-    let origin_el = json!({"element-6066-11e4-a52e-4f735466cecf": link});
-    let actions = json!({"actions": [{"type": "pointer", "id": "mouse", "parameters": {"pointerType": "mouse"}, "actions": [
-        {"type": "pointerMove", "origin": origin_el, "x": 0, "y": 0},
-        {"type": "pointerDown", "button": 1}, {"type": "pointerUp", "button": 1}]}]});
-    app.cmd(reqwest::Method::POST, "/actions", Some(actions)).await;
+    app.middle_click("[data-testid=preview] a").await;
     eventually(Duration::from_secs(5), "the new window was not handed to the system browser", || async {
         profile.opened_pages().iter().any(|p| p == "https://example.com/new-window")
     })
@@ -184,8 +179,8 @@ async fn links_never_take_the_window_away_from_the_app() {
     // Nothing is supposed to happen, so there is no event to wait for: give a navigation time to start.
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(still_the_app(&app, &origin).await, "the window still shows the app");
-    let handles = app.cmd(reqwest::Method::GET, "/window/handles", None).await;
-    assert_eq!(handles.as_array().map(Vec::len), Some(1), "no second window: {handles}");
+    let handles = app.windows().await;
+    assert_eq!(handles.len(), 1, "no second window: {handles:?}");
     assert!(!profile.opened_pages().iter().any(|p| p.starts_with("file:")));
     app.quit().await;
 }

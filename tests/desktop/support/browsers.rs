@@ -11,9 +11,11 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use serde_json::json;
 
-use super::webdriver::{descendants, free_port, ELEMENT};
+use super::webdriver::fantoccini::wd::WindowHandle;
+use super::webdriver::fantoccini::{Client, Locator};
+use super::webdriver::{connect, descendants, free_port};
 use super::{screenshot_path, Profile, RunningApp};
 use crate::pages::Account;
 
@@ -26,9 +28,7 @@ pub enum Kind {
 pub struct Browser {
     pub kind: Kind,
     driver: Child,
-    base: String,
-    session: String,
-    http: reqwest::Client,
+    client: Client,
 }
 
 impl Drop for Browser {
@@ -84,75 +84,51 @@ impl Browser {
                 "prefs": {"browser.shell.checkDefaultBrowser": false, "app.update.enabled": false,
                           "network.captive-portal-service.enabled": false, "browser.startup.homepage_override.mstone": "ignore"}}}),
         };
-        let resp: Value = http
-            .post(format!("{base}/session"))
-            .json(&json!({"capabilities": {"alwaysMatch": caps}}))
-            .timeout(Duration::from_secs(90))
-            .send()
+        let client = connect(&base, caps, Duration::from_secs(90))
             .await
-            .expect("the browser starts")
-            .json()
-            .await
-            .unwrap();
-        let session = resp["value"]["sessionId"]
-            .as_str()
-            .unwrap_or_else(|| panic!("{kind:?} gave no session: {resp}"))
-            .to_string();
-        Browser { kind, driver, base, session, http }
-    }
-
-    async fn cmd(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let url = format!("{}/session/{}{}", self.base, self.session, path);
-        let mut req = self.http.request(method, url).timeout(Duration::from_secs(60));
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.unwrap_or_else(|e| panic!("{:?} {path} did not answer: {e}", self.kind));
-        resp.json::<Value>().await.unwrap_or(Value::Null)["value"].clone()
+            .unwrap_or_else(|e| panic!("{kind:?} gave no session: {e}"));
+        Browser { kind, driver, client }
     }
 
     pub async fn goto(&self, url: &str) {
-        self.cmd(reqwest::Method::POST, "/url", Some(json!({ "url": url }))).await;
+        if let Err(e) = self.client.goto(url).await {
+            panic!("{:?} did not open {url}: {e}", self.kind);
+        }
     }
 
     /// Waits for `css` on the page and clicks it.
     pub async fn click(&self, css: &str) {
         let deadline = Instant::now() + Duration::from_secs(20);
-        let id = loop {
-            let v = self
-                .cmd(reqwest::Method::POST, "/element", Some(json!({"using": "css selector", "value": css})))
-                .await;
-            if let Some(id) = v[ELEMENT].as_str() {
-                break id.to_string();
+        let element = loop {
+            if let Ok(element) = self.client.find(Locator::Css(css)).await {
+                break element;
             }
             assert!(Instant::now() < deadline, "{:?}: no {css} on the page", self.kind);
             tokio::time::sleep(Duration::from_millis(150)).await;
         };
         // The click navigates away: its answer may come late or not at all.
-        let url = format!("{}/session/{}/element/{id}/click", self.base, self.session);
-        let _ = self.http.post(url).json(&json!({})).timeout(Duration::from_secs(10)).send().await;
+        let _ = tokio::time::timeout(Duration::from_secs(10), element.click()).await;
     }
 
     /// Opens a new tab and makes it current; returns its handle.
     pub async fn new_tab(&self) -> String {
-        let v = self.cmd(reqwest::Method::POST, "/window/new", Some(json!({"type": "tab"}))).await;
-        let handle = v["handle"].as_str().expect("a new tab").to_string();
-        self.switch_to(&handle).await;
-        handle
+        let tab = self.client.new_window(true).await.expect("a new tab");
+        self.client.switch_to_window(tab.handle.clone()).await.expect("the new tab");
+        String::from(tab.handle)
     }
 
     pub async fn current_tab(&self) -> String {
-        self.cmd(reqwest::Method::GET, "/window", None).await.as_str().unwrap_or_default().to_string()
+        self.client.window().await.map(String::from).unwrap_or_default()
     }
 
     pub async fn switch_to(&self, handle: &str) {
-        self.cmd(reqwest::Method::POST, "/window", Some(json!({ "handle": handle }))).await;
+        let handle = WindowHandle::try_from(handle.to_string()).expect("a window handle");
+        let _ = self.client.switch_to_window(handle).await;
     }
 
     /// Quits the browser (and with it, its driver).
     pub async fn quit(self) {
-        let url = format!("{}/session/{}", self.base, self.session);
-        let _ = self.http.delete(url).timeout(Duration::from_secs(20)).send().await;
+        let _ = tokio::time::timeout(Duration::from_secs(20), self.client.clone().close()).await;
     }
 }
 

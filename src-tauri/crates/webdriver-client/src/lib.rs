@@ -1,14 +1,25 @@
-//! A small W3C WebDriver client for the app (tauri-driver + WebKitWebDriver), shared by the end-to-end
-//! tests (`tests/desktop`) and the desktop benchmark (`bench-desktop`): start a binary under the driver, find, click, type, run scripts,
-//! take screenshots, quit.
+//! Driving the app under tauri-driver + WebKitWebDriver, for the desktop scenarios (`tests/desktop`) and
+//! the desktop benchmark (`bench-desktop`). The WebDriver protocol is fantoccini's; this crate adds what
+//! the scenarios need around it: tauri-driver started (again, on other ports, when a port was taken),
+//! waits that say what they waited for, clicks that wait out a disabled button, screenshots that never
+//! fail a scenario, and the processes (the app, its web processes, the keyring) found and ended by id.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use fantoccini::actions::{
+    InputSource, KeyAction, KeyActions, MouseActions, PointerAction, MOUSE_BUTTON_MIDDLE,
+};
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+
+pub use fantoccini;
 use serde_json::{json, Value};
 
+/// The W3C element reference's key, for the real browsers' own small client (`tests/desktop`).
 pub const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// What every app start in a test or benchmark profile gets: data, config and cache folders under `dir`,
@@ -119,15 +130,26 @@ async fn start_driver(http: &reqwest::Client, envs: &[(&str, String)]) -> (Child
     panic!("tauri-driver did not start (three tries)");
 }
 
+/// A WebDriver session on the driver at `base` (plain HTTP on loopback), with `caps` (an object), or
+/// why there is none after `limit`.
+pub async fn connect(base: &str, caps: Value, limit: Duration) -> Result<Client, String> {
+    let Value::Object(caps) = caps else { return Err(format!("capabilities must be an object: {caps}")) };
+    let mut builder = ClientBuilder::new(HttpConnector::new());
+    builder.capabilities(caps);
+    match tokio::time::timeout(limit, builder.connect(base)).await {
+        Ok(Ok(client)) => Ok(client),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err(format!("no session in {limit:?}")),
+    }
+}
+
 /// The running app, driven through WebDriver.
 pub struct RunningApp {
     binary: PathBuf,
     /// When the session (and so the app) was asked for, in milliseconds since the Unix epoch.
     pub launched_at_ms: f64,
     driver: Child,
-    base: String,
-    session: String,
-    http: reqwest::Client,
+    client: Client,
 }
 
 impl RunningApp {
@@ -137,47 +159,25 @@ impl RunningApp {
         let http = reqwest::Client::new();
         let (driver, base) = start_driver(&http, envs).await;
         // Only tauri:options: a browserName makes WebKitWebDriver refuse the session.
-        let caps = json!({"capabilities": {"alwaysMatch": {"tauri:options": {"application": binary, "args": args}}}});
+        let caps = json!({"tauri:options": {"application": binary, "args": args}});
         let launched_at_ms = epoch_ms();
-        let resp: Value = http
-            .post(format!("{base}/session"))
-            .json(&caps)
-            .timeout(Duration::from_secs(60))
-            .send()
+        let client = connect(&base, caps, Duration::from_secs(60))
             .await
-            .expect("the app starts under WebDriver within a minute")
-            .json()
-            .await
-            .unwrap();
-        let session =
-            resp["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {resp}")).to_string();
-        RunningApp { binary: binary.to_path_buf(), launched_at_ms, driver, base, session, http }
+            .unwrap_or_else(|e| panic!("the app did not start under WebDriver: {e}"));
+        RunningApp { binary: binary.to_path_buf(), launched_at_ms, driver, client }
     }
 
-    pub async fn cmd(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let url = format!("{}/session/{}{}", self.base, self.session, path);
-        let mut req = self.http.request(method, url).timeout(Duration::from_secs(30));
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.unwrap_or_else(|e| panic!("WebDriver {path} did not answer: {e}"));
-        let value: Value = resp.json().await.unwrap_or(Value::Null);
-        value["value"].clone()
-    }
-
-    pub async fn find(&self, css: &str) -> Option<String> {
-        let v = self
-            .cmd(reqwest::Method::POST, "/element", Some(json!({"using": "css selector", "value": css})))
-            .await;
-        v[ELEMENT].as_str().map(str::to_string)
+    /// The first element `css` finds, if any.
+    pub async fn find(&self, css: &str) -> Option<Element> {
+        self.client.find(Locator::Css(css)).await.ok()
     }
 
     /// Waits for an element to appear.
-    pub async fn wait_for(&self, css: &str) -> String {
+    pub async fn wait_for(&self, css: &str) -> Element {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            if let Some(id) = self.find(css).await {
-                return id;
+            if let Some(element) = self.find(css).await {
+                return element;
             }
             if Instant::now() >= deadline {
                 dump_stacks(&self.binary);
@@ -194,26 +194,42 @@ impl RunningApp {
     pub async fn click(&self, css: &str) {
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
-            let id = self.wait_for(css).await;
-            let enabled = self.cmd(reqwest::Method::GET, &format!("/element/{id}/enabled"), None).await;
-            if enabled == Value::Bool(false) {
+            let element = self.wait_for(css).await;
+            if element.is_enabled().await.ok() == Some(false) {
                 assert!(Instant::now() < deadline, "could not click {css}: it stayed disabled for 15 s");
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 continue;
             }
-            let v = self.cmd(reqwest::Method::POST, &format!("/element/{id}/click"), Some(json!({}))).await;
-            if v.get("error").is_none() {
-                return;
+            match element.click().await {
+                Ok(()) => return,
+                Err(e) => assert!(Instant::now() < deadline, "could not click {css}: {e}"),
             }
-            assert!(Instant::now() < deadline, "could not click {css}: {v}");
             tokio::time::sleep(Duration::from_millis(300)).await;
         }
+    }
+
+    /// A middle click (the wheel button) on `css`, as a user opening a link in a new window does.
+    pub async fn middle_click(&self, css: &str) {
+        let element = self.wait_for(css).await;
+        let mouse = MouseActions::new("mouse".into())
+            .then(PointerAction::MoveToElement { element, duration: None, x: 0.0, y: 0.0 })
+            .then(PointerAction::Down { button: MOUSE_BUTTON_MIDDLE })
+            .then(PointerAction::Up { button: MOUSE_BUTTON_MIDDLE });
+        if let Err(e) = self.client.perform_actions(mouse).await {
+            panic!("could not middle-click {css}: {e}");
+        }
+    }
+
+    /// The handles of the app's windows.
+    pub async fn windows(&self) -> Vec<String> {
+        let handles = self.client.windows().await.unwrap_or_else(|e| panic!("no window handles: {e}"));
+        handles.into_iter().map(String::from).collect()
     }
 
     /// Types into a field, once it is shown: a hidden field (inside a closed disclosure) fails at once
     /// with a clear message instead of a driver that never answers.
     pub async fn type_into(&self, css: &str, text: &str) {
-        let id = self.wait_for(css).await;
+        let element = self.wait_for(css).await;
         let deadline = Instant::now() + Duration::from_secs(5);
         while !self.is_shown(css).await {
             if Instant::now() >= deadline {
@@ -224,7 +240,9 @@ impl RunningApp {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        self.cmd(reqwest::Method::POST, &format!("/element/{id}/value"), Some(json!({"text": text}))).await;
+        if let Err(e) = element.send_keys(text).await {
+            panic!("could not type into {css}: {e}");
+        }
     }
 
     /// Whether the first element `css` finds takes space on the page (not `display: none`, not inside a
@@ -257,44 +275,41 @@ impl RunningApp {
     }
 
     pub async fn text(&self, css: &str) -> String {
-        let id = self.wait_for(css).await;
-        self.cmd(reqwest::Method::GET, &format!("/element/{id}/text"), None)
-            .await
-            .as_str()
-            .unwrap_or("")
-            .to_string()
+        self.wait_for(css).await.text().await.unwrap_or_default()
     }
 
     pub async fn attribute(&self, css: &str, name: &str) -> Option<String> {
-        let id = self.find(css).await?;
-        self.cmd(reqwest::Method::GET, &format!("/element/{id}/attribute/{name}"), None)
-            .await
-            .as_str()
-            .map(str::to_string)
+        self.find(css).await?.attr(name).await.ok().flatten()
     }
 
     /// Presses keys on whatever has the focus (W3C actions): `\u{E009}` is Control, `\u{E004}` Tab,
     /// `\u{E007}` Enter, `\u{E014}` ArrowRight, `\u{E015}` ArrowDown.
     pub async fn keys(&self, keys: &[&str]) {
-        let mut actions = Vec::new();
-        for k in keys {
-            actions.push(json!({"type": "keyDown", "value": k}));
+        let chars: Vec<char> = keys.iter().filter_map(|k| k.chars().next()).collect();
+        let mut actions = KeyActions::new("keyboard".into());
+        for &value in &chars {
+            actions = actions.then(KeyAction::Down { value });
         }
-        for k in keys.iter().rev() {
-            actions.push(json!({"type": "keyUp", "value": k}));
+        for &value in chars.iter().rev() {
+            actions = actions.then(KeyAction::Up { value });
         }
-        let body = json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]});
-        self.cmd(reqwest::Method::POST, "/actions", Some(body)).await;
+        if let Err(e) = self.client.perform_actions(actions).await {
+            panic!("could not press {keys:?}: {e}");
+        }
     }
 
     /// Moves the pointer over the middle of `css` (W3C actions), as a user heading for it does.
     pub async fn hover(&self, css: &str) {
-        let id = self.wait_for(css).await;
-        let origin = json!({ ELEMENT: id });
-        let body = json!({"actions": [{"type": "pointer", "id": "mouse", "parameters": {"pointerType": "mouse"},
-            "actions": [{"type": "pointerMove", "duration": 0, "origin": origin, "x": 0, "y": 0}]}]});
-        let v = self.cmd(reqwest::Method::POST, "/actions", Some(body)).await;
-        assert!(v.get("error").is_none(), "could not move the pointer over {css}: {v}");
+        let element = self.wait_for(css).await;
+        let pointer = MouseActions::new("mouse".into()).then(PointerAction::MoveToElement {
+            element,
+            duration: Some(Duration::ZERO),
+            x: 0.0,
+            y: 0.0,
+        });
+        if let Err(e) = self.client.perform_actions(pointer).await {
+            panic!("could not move the pointer over {css}: {e}");
+        }
     }
 
     /// Types text into whatever has the focus.
@@ -315,9 +330,17 @@ impl RunningApp {
         self.script_with(script, json!([])).await
     }
 
-    /// Runs `script` with `arguments[0..]` taken from `args`.
+    /// Runs `script` with `arguments[0..]` taken from `args`; a script that throws gives
+    /// `{"error": message}` (as the protocol's own reply does), never a panic.
     pub async fn script_with(&self, script: &str, args: Value) -> Value {
-        self.cmd(reqwest::Method::POST, "/execute/sync", Some(json!({"script": script, "args": args}))).await
+        let args = match args {
+            Value::Array(items) => items,
+            other => vec![other],
+        };
+        match self.client.execute(script, args).await {
+            Ok(value) => value,
+            Err(e) => json!({ "error": e.to_string() }),
+        }
     }
 
     /// Polls `script` until it returns something other than null, for up to `limit`.
@@ -361,7 +384,6 @@ impl RunningApp {
 
     /// Saves a screenshot, best effort: a screenshot that fails or takes over 10 s never fails a scenario.
     pub async fn screenshot(&self, path: &Path) {
-        use base64::Engine;
         // WebKitWebDriver's snapshot waits for the next paint, and a page that is not changing (no GPU,
         // compositing off, under Xvfb) may not paint again for a long time: keep one invisible pixel
         // changing for the next two seconds.
@@ -373,15 +395,11 @@ impl RunningApp {
              requestAnimationFrame(f);",
         )
         .await;
-        let url = format!("{}/session/{}/screenshot", self.base, self.session);
-        let reply = match self.http.get(url).timeout(Duration::from_secs(10)).send().await {
-            Ok(resp) => resp.json::<Value>().await.map_err(|e| e.to_string()),
-            Err(e) => Err(e.to_string()),
+        let png = match tokio::time::timeout(Duration::from_secs(10), self.client.screenshot()).await {
+            Ok(Ok(png)) => Ok(png),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err("no image in 10 s".to_string()),
         };
-        let png = reply.and_then(|v| {
-            let b64 = v["value"].as_str().ok_or_else(|| format!("no image in {v}"))?;
-            base64::engine::general_purpose::STANDARD.decode(b64).map_err(|e| e.to_string())
-        });
         match png {
             Ok(png) => {
                 if let Some(dir) = path.parent() {
@@ -428,7 +446,7 @@ impl RunningApp {
 
     /// Quits the app (as closing its window does) and stops the driver.
     pub async fn quit(mut self) {
-        let _ = self.http.delete(format!("{}/session/{}", self.base, self.session)).send().await;
+        let _ = tokio::time::timeout(Duration::from_secs(20), self.client.clone().close()).await;
         self.stop_processes();
         // Let the app's single-instance name go before another launch.
         ensure_no_app_running(&self.binary).await;
