@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use crate::pages::{Account, Catalogue, SkillPage, Submit};
+use crate::pages::{ids, Account, Catalogue, SkillPage, Submit};
 use crate::support::*;
 use serde_json::{json, Value};
 
@@ -99,7 +99,7 @@ async fn audit_every_screen(dark: bool) -> Vec<(String, Vec<String>)> {
     let mut found = Vec::new();
     let mut check = |screen: &str, minor: Vec<String>| found.push((format!("{screen} ({theme})"), minor));
 
-    app.wait_for("[data-testid=skill-row]").await;
+    app.wait_for(ids::SKILL_ROW).await;
     // The audit sees what it must: a planted nameless button is a critical violation.
     app.script("const b = document.createElement('button'); b.id = 'planted'; document.body.appendChild(b);")
         .await;
@@ -118,49 +118,48 @@ async fn audit_every_screen(dark: bool) -> Vec<(String, Vec<String>)> {
     open_skill(&app, "Web Router").await;
     check("a skill", audit(&app, "a skill").await);
     app.screenshot(&screenshot_path(&format!("detail-{theme}"))).await;
-    app.click("[data-testid=back]").await;
+    app.click(ids::BACK).await;
     open_skill(&app, "<script>").await;
     check("a hostile skill", audit(&app, "a hostile skill").await);
     app.screenshot(&screenshot_path(&format!("hostile-{theme}"))).await;
-    app.click("[data-testid=back]").await;
+    app.click(ids::BACK).await;
 
-    app.click("[data-testid=nav-account]").await;
-    app.wait_for("[data-testid=auth-state]").await;
+    app.click(ids::NAV_ACCOUNT).await;
+    app.wait_for(ids::AUTH_STATE).await;
     check("account, signed out", audit(&app, "account, signed out").await);
     app.screenshot(&screenshot_path(&format!("account-{theme}"))).await;
     app.script(
         "const s = document.querySelector('[data-testid=environment-select]'); s.value = 'custom'; s.dispatchEvent(new Event('change', { bubbles: true }));",
     )
     .await;
-    app.wait_for("[data-testid=custom-issuer]").await;
-    let sandbox = app.text("[data-testid=sandbox-url]").await;
-    app.type_into("[data-testid=custom-issuer]", &sandbox).await;
-    app.click("[data-testid=custom-find]").await;
-    app.wait_text("[data-testid=custom-found]", |t| t.starts_with("Found"), Duration::from_secs(10), "found")
-        .await;
-    app.expand("[data-testid=custom-endpoints]").await;
+    app.wait_for(ids::CUSTOM_ISSUER).await;
+    let sandbox = app.text(ids::SANDBOX_URL).await;
+    app.type_into(ids::CUSTOM_ISSUER, &sandbox).await;
+    app.click(ids::CUSTOM_FIND).await;
+    app.wait_text(ids::CUSTOM_FOUND, |t| t.starts_with("Found"), Duration::from_secs(10), "found").await;
+    app.expand(ids::CUSTOM_ENDPOINTS).await;
     check("custom server", audit(&app, "custom server").await);
     app.screenshot(&screenshot_path(&format!("custom-server-{theme}"))).await;
     app.click("#custom-title").await;
 
-    app.click("[data-testid=nav-submit]").await;
-    app.wait_for("[data-testid=submit-button]").await;
+    app.click(ids::NAV_SUBMIT).await;
+    app.wait_for(ids::SUBMIT_BUTTON).await;
     check("submit, signed out", audit(&app, "submit, signed out").await);
     sign_in_with_key(&app).await;
     check("account, signed in", audit(&app, "account, signed in").await);
-    app.click("[data-testid=nav-submit]").await;
-    app.wait_for("[data-testid=submit-button]").await;
+    app.click(ids::NAV_SUBMIT).await;
+    app.wait_for(ids::SUBMIT_BUTTON).await;
     check("submit, empty", audit(&app, "submit, empty").await);
-    app.click("[data-testid=submit-button]").await;
-    app.wait_for("[data-testid=error-name]").await;
+    app.click(ids::SUBMIT_BUTTON).await;
+    app.wait_for(ids::ERROR_NAME).await;
     check("submit, with errors", audit(&app, "submit, with errors").await);
     app.screenshot(&screenshot_path(&format!("submit-invalid-{theme}"))).await;
     fill_submission(&app, &format!("Accessible Skill {theme}")).await;
-    app.click("[data-testid=preview-tab]").await;
+    app.click(ids::PREVIEW_TAB).await;
     app.wait_for("[data-testid=preview] a").await;
     check("submit, preview", audit(&app, "submit, preview").await);
-    app.click("[data-testid=submit-button]").await;
-    app.wait_for("[data-testid=submit-success]").await;
+    app.click(ids::SUBMIT_BUTTON).await;
+    app.wait_for(ids::SUBMIT_SUCCESS).await;
     check("submit, success", audit(&app, "submit, success").await);
     app.screenshot(&screenshot_path(&format!("submit-done-{theme}"))).await;
 
@@ -171,7 +170,7 @@ async fn audit_every_screen(dark: bool) -> Vec<(String, Vec<String>)> {
     reqwest::Client::new().post(format!("{base}/__sandbox/faults")).json(&fault).send().await.unwrap();
     app.click("nav.tabs button").await;
     Catalogue(&app).search("nothing will load").await;
-    app.wait_for("[data-testid=list-error]").await;
+    app.wait_for(ids::LIST_ERROR).await;
     check("catalogue, error", audit(&app, "catalogue, error").await);
     app.screenshot(&screenshot_path(&format!("list-error-{theme}"))).await;
     reqwest::Client::new().delete(format!("{base}/__sandbox/faults")).send().await.unwrap();
@@ -199,8 +198,8 @@ async fn focus_returns_to_the_row_the_user_came_from() {
     let _turn = ONE_AT_A_TIME.lock().await;
     let profile = Profile::new("a11y-focus");
     let app = profile.launch().await;
-    app.wait_for("[data-testid=skill-row]").await;
-    app.click("[data-testid=search]").await;
+    app.wait_for(ids::SKILL_ROW).await;
+    app.click(ids::SEARCH).await;
     app.keys(&[DOWN]).await;
     app.wait_for("[data-testid=skill-row]:focus").await;
     app.keys(&[DOWN]).await;
@@ -208,13 +207,13 @@ async fn focus_returns_to_the_row_the_user_came_from() {
     let row = app.focused("data-slug").await.expect("a row has the focus");
     // Enter opens it; Escape goes back, and the same row has the focus again.
     app.keys(&[ENTER]).await;
-    app.wait_for("[data-testid=skill-name]").await;
+    app.wait_for(ids::SKILL_NAME).await;
     app.keys(&[ESCAPE]).await;
     app.wait_for(&format!("[data-testid=skill-row][data-slug='{row}']:focus")).await;
     // The Back button does the same.
     app.keys(&[ENTER]).await;
-    app.wait_for("[data-testid=back]").await;
-    app.click("[data-testid=back]").await;
+    app.wait_for(ids::BACK).await;
+    app.click(ids::BACK).await;
     app.wait_for(&format!("[data-testid=skill-row][data-slug='{row}']:focus")).await;
     app.quit().await;
 }
@@ -243,16 +242,16 @@ async fn every_control_shows_a_focus_ring_in_both_themes() {
         let mut profile = Profile::new("a11y-rings");
         profile.dark = dark;
         let app = profile.launch().await;
-        app.wait_for("[data-testid=skill-row]").await;
+        app.wait_for(ids::SKILL_ROW).await;
         tab_through(&app, "catalogue", 40).await;
-        app.click("[data-testid=skill-row]").await;
-        app.wait_for("[data-testid=skill-name]").await;
+        app.click(ids::SKILL_ROW).await;
+        app.wait_for(ids::SKILL_NAME).await;
         tab_through(&app, "a skill", 25).await;
-        app.click("[data-testid=nav-submit]").await;
-        app.wait_for("[data-testid=f-name]").await;
+        app.click(ids::NAV_SUBMIT).await;
+        app.wait_for(ids::F_NAME).await;
         tab_through(&app, "submit", 25).await;
-        app.click("[data-testid=nav-account]").await;
-        app.wait_for("[data-testid=auth-state]").await;
+        app.click(ids::NAV_ACCOUNT).await;
+        app.wait_for(ids::AUTH_STATE).await;
         tab_through(&app, "account", 25).await;
         app.quit().await;
     }
@@ -264,7 +263,7 @@ async fn disclosures_return_focus_and_announcements_are_made() {
     let _turn = ONE_AT_A_TIME.lock().await;
     let profile = Profile::new("a11y-live");
     let app = profile.launch().await;
-    app.wait_for("[data-testid=skill-row]").await;
+    app.wait_for(ids::SKILL_ROW).await;
     // Toasts and the rate-limit wait are live regions.
     let live = app
         .script(
@@ -275,14 +274,14 @@ async fn disclosures_return_focus_and_announcements_are_made() {
     assert_eq!(live, json!({"toasts": "polite", "limits": "polite"}));
     // The average is announced as a value, and the user's own rating by its checked star.
     open_skill(&app, "Web Router").await;
-    let label = app.attribute("[data-testid=average-stars]", "aria-label").await.unwrap_or_default();
+    let label = app.attribute(ids::AVERAGE_STARS, "aria-label").await.unwrap_or_default();
     assert!(label.contains("out of 5"), "{label}");
     // The custom-server disclosure: opened from the keyboard, closed again, the focus is back on it.
-    app.click("[data-testid=nav-account]").await;
+    app.click(ids::NAV_ACCOUNT).await;
     app.wait_for("#custom-title").await;
     app.script("document.querySelector('[data-testid=custom-disclosure] summary').focus()").await;
     app.keys(&[ENTER]).await;
-    app.wait_attribute("[data-testid=custom-disclosure]", "open", "true").await;
+    app.wait_attribute(ids::CUSTOM_DISCLOSURE, "open", "true").await;
     app.script("document.querySelector('[data-testid=custom-disclosure] summary').focus()").await;
     app.keys(&[ENTER]).await;
     let focused = app.script("return document.activeElement.tagName").await;
@@ -296,32 +295,32 @@ async fn a_successful_submission_leaves_a_clean_form_and_a_failed_one_keeps_its_
     let _turn = ONE_AT_A_TIME.lock().await;
     let profile = Profile::new("a11y-submit");
     let app = profile.launch().await;
-    app.wait_for("[data-testid=skill-row]").await;
+    app.wait_for(ids::SKILL_ROW).await;
     sign_in_with_key(&app).await;
     fill_submission(&app, "Clean Form Skill").await;
-    app.click("[data-testid=submit-button]").await;
-    app.wait_for("[data-testid=submit-success]").await;
+    app.click(ids::SUBMIT_BUTTON).await;
+    app.wait_for(ids::SUBMIT_SUCCESS).await;
     app.click("nav.tabs button").await;
-    app.click("[data-testid=nav-submit]").await;
-    app.wait_for("[data-testid=f-name]").await;
+    app.click(ids::NAV_SUBMIT).await;
+    app.wait_for(ids::F_NAME).await;
     let values = app
         .script("return ['f-name', 'f-description', 'f-long_description'].map(id => document.querySelector(`[data-testid=${id}]`).value)")
         .await;
     assert_eq!(values, json!(["", "", ""]), "a clean form after a success");
 
     // A failed submission keeps everything.
-    let base = app.text("[data-testid=nav-account]").await;
+    let base = app.text(ids::NAV_ACCOUNT).await;
     let _ = base;
-    app.click("[data-testid=nav-account]").await;
-    let sandbox = app.text("[data-testid=sandbox-url]").await;
+    app.click(ids::NAV_ACCOUNT).await;
+    let sandbox = app.text(ids::SANDBOX_URL).await;
     let fault = json!({"endpoint": "POST /submit", "status": 500});
     reqwest::Client::new().post(format!("{sandbox}/__sandbox/faults")).json(&fault).send().await.unwrap();
     fill_submission(&app, "Kept Draft Skill").await;
-    app.click("[data-testid=submit-button]").await;
+    app.click(ids::SUBMIT_BUTTON).await;
     app.wait_for("[data-testid=toast][data-kind=error]").await;
     app.click("nav.tabs button").await;
-    app.click("[data-testid=nav-submit]").await;
-    app.wait_for("[data-testid=f-name]").await;
+    app.click(ids::NAV_SUBMIT).await;
+    app.wait_for(ids::F_NAME).await;
     let name = app.script("return document.querySelector('[data-testid=f-name]').value").await;
     assert_eq!(name, "Kept Draft Skill");
     app.quit().await;

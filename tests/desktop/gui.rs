@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::pages::{Account, Catalogue};
+use crate::pages::{ids, Account, Catalogue};
 use crate::support::*;
 use serde_json::json;
 
@@ -41,14 +41,14 @@ async fn browse_search_filter_by_category_and_open_a_detail() {
     let _turn = ONE_AT_A_TIME.lock().await;
     let profile = Profile::new("browse");
     let app = profile.launch().await;
-    app.wait_for("[data-testid=skill-row]").await;
-    assert_eq!(app.text("[data-testid=result-count]").await, "300 skills");
+    app.wait_for(ids::SKILL_ROW).await;
+    assert_eq!(app.text(ids::RESULT_COUNT).await, "300 skills");
     app.screenshot(&screenshot_path("catalogue-light")).await;
 
     Catalogue(&app).search("github").await;
-    app.wait_for("[data-testid=result-count]").await;
+    app.wait_for(ids::RESULT_COUNT).await;
     app.wait_text(
-        "[data-testid=result-count]",
+        ids::RESULT_COUNT,
         |t| t != "300 skills",
         Duration::from_secs(10),
         "the search did not narrow the list",
@@ -74,9 +74,9 @@ async fn browse_search_filter_by_category_and_open_a_detail() {
             .await;
         panic!("the list shows only the category's skills: {seen}");
     }
-    app.click("[data-testid=skill-row]").await;
-    app.wait_for("[data-testid=skill-description]").await;
-    assert!(!app.text("[data-testid=skill-name]").await.is_empty());
+    app.click(ids::SKILL_ROW).await;
+    app.wait_for(ids::SKILL_DESCRIPTION).await;
+    assert!(!app.text(ids::SKILL_NAME).await.is_empty());
     app.screenshot(&screenshot_path("detail-light")).await;
     app.quit().await;
 }
@@ -88,29 +88,28 @@ async fn submit_with_an_invalid_field_then_valid_and_see_it_pending() {
     let profile = Profile::new("submit");
     let app = profile.launch().await;
     sign_in_with_key(&app, RW_KEY, true).await;
-    app.click("[data-testid=nav-submit]").await;
-    app.type_into("[data-testid=f-name]", "E2E Release Notes").await;
-    app.type_into("[data-testid=f-description]", "Writes release notes from merged pull requests.").await;
+    app.click(ids::NAV_SUBMIT).await;
+    app.type_into(ids::F_NAME, "E2E Release Notes").await;
+    app.type_into(ids::F_DESCRIPTION, "Writes release notes from merged pull requests.").await;
     app.script("const s = document.querySelector('[data-testid=f-category]'); s.value = 'developer-tools'; s.dispatchEvent(new Event('change'));").await;
     app.script("const s = document.querySelector('[data-testid=f-type]'); s.value = 'function'; s.dispatchEvent(new Event('change'));").await;
     // An invalid version first.
     app.script("const v = document.querySelector('[data-testid=f-version]'); v.value = ''; v.dispatchEvent(new Event('input'));").await;
-    app.type_into("[data-testid=f-version]", "1.0").await;
-    app.type_into("[data-testid=f-long_description]", "# Release notes\u{E007}\u{E007}Made by **E2E**.")
-        .await;
+    app.type_into(ids::F_VERSION, "1.0").await;
+    app.type_into(ids::F_LONG_DESCRIPTION, "# Release notes\u{E007}\u{E007}Made by **E2E**.").await;
     // Typed as a person would, with the Enter key (WebKit's driver types "\n" as nothing).
     let typed = app.script("return document.querySelector('[data-testid=f-long_description]').value").await;
     assert_eq!(typed.as_str(), Some("# Release notes\n\nMade by **E2E**."));
-    app.click("[data-testid=submit-button]").await;
-    let message = app.text("[data-testid=error-version]").await;
+    app.click(ids::SUBMIT_BUTTON).await;
+    let message = app.text(ids::ERROR_VERSION).await;
     assert!(message.contains("SemVer"), "{message}");
     app.screenshot(&screenshot_path("submit-invalid-light")).await;
 
     app.script("const v = document.querySelector('[data-testid=f-version]'); v.value = '1.0.0'; v.dispatchEvent(new Event('input'));").await;
-    app.click("[data-testid=submit-button]").await;
-    app.wait_for("[data-testid=submit-success]").await;
-    assert_eq!(app.text("[data-testid=submit-status]").await, "pending review");
-    assert_eq!(app.text("[data-testid=submit-slug]").await, "e2e-release-notes");
+    app.click(ids::SUBMIT_BUTTON).await;
+    app.wait_for(ids::SUBMIT_SUCCESS).await;
+    assert_eq!(app.text(ids::SUBMIT_STATUS).await, "pending review");
+    assert_eq!(app.text(ids::SUBMIT_SLUG).await, "e2e-release-notes");
     app.screenshot(&screenshot_path("submit-done-light")).await;
     app.quit().await;
 }
@@ -125,7 +124,7 @@ async fn rate_and_review_then_see_the_new_average() {
     app.click("nav.tabs button").await;
     Catalogue(&app).open_skill("Web Router").await;
     let before: u64 = app
-        .text("[data-testid=rating-count]")
+        .text(ids::RATING_COUNT)
         .await
         .split_whitespace()
         .next()
@@ -134,14 +133,14 @@ async fn rate_and_review_then_see_the_new_average() {
         .parse()
         .unwrap();
     app.click("[data-testid=star-rating] [data-star='5']").await;
-    app.type_into("[data-testid=review-text]", "Five stars from the end-to-end test.").await;
-    assert_eq!(app.text("[data-testid=review-counter]").await, "36/1000");
-    app.click("[data-testid=post-review]").await;
+    app.type_into(ids::REVIEW_TEXT, "Five stars from the end-to-end test.").await;
+    assert_eq!(app.text(ids::REVIEW_COUNTER).await, "36/1000");
+    app.click(ids::POST_REVIEW).await;
     app.wait_for("[data-kind=success]").await;
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
         let now: u64 = app
-            .text("[data-testid=rating-count]")
+            .text(ids::RATING_COUNT)
             .await
             .split_whitespace()
             .next()
@@ -155,8 +154,8 @@ async fn rate_and_review_then_see_the_new_average() {
         assert!(std::time::Instant::now() < deadline, "count stayed at {now}");
         tokio::time::sleep(Duration::from_millis(150)).await;
     }
-    assert!(app.text("[data-testid=reviews]").await.contains("Five stars from the end-to-end test."));
-    assert!(app.text("[data-testid=my-rating]").await.contains("5 ★"));
+    assert!(app.text(ids::REVIEWS).await.contains("Five stars from the end-to-end test."));
+    assert!(app.text(ids::MY_RATING).await.contains("5 ★"));
     app.quit().await;
 }
 
@@ -167,12 +166,12 @@ async fn a_read_only_key_cannot_submit_and_is_told_why() {
     let profile = Profile::new("readonly");
     let app = profile.launch().await;
     sign_in_with_key(&app, READ_KEY, false).await;
-    app.click("[data-testid=nav-submit]").await;
-    assert!(app.text("[data-testid=submit-disabled]").await.contains("read_write"));
-    assert_eq!(app.attribute("[data-testid=submit-button]", "disabled").await.as_deref(), Some("true"));
+    app.click(ids::NAV_SUBMIT).await;
+    assert!(app.text(ids::SUBMIT_DISABLED).await.contains("read_write"));
+    assert_eq!(app.attribute(ids::SUBMIT_BUTTON, "disabled").await.as_deref(), Some("true"));
     app.click("nav.tabs button").await;
     Catalogue(&app).open_skill("Web Router").await;
-    assert!(app.text("[data-testid=write-disabled]").await.contains("only browse"));
+    assert!(app.text(ids::WRITE_DISABLED).await.contains("only browse"));
     app.quit().await;
 }
 
@@ -182,7 +181,7 @@ async fn a_rate_limit_shows_the_wait_and_recovers() {
     let _turn = ONE_AT_A_TIME.lock().await;
     let profile = Profile::new("ratelimit");
     let app = profile.launch().await;
-    app.wait_for("[data-testid=skill-row]").await;
+    app.wait_for(ids::SKILL_ROW).await;
     let base = sandbox_url(&app).await;
     arm_fault(
         &base,
@@ -207,7 +206,7 @@ async fn a_rate_limit_shows_the_wait_and_recovers() {
     // Then the results arrive by themselves, and the wait is gone.
     let deadline = std::time::Instant::now() + Duration::from_secs(15);
     loop {
-        let count = app.text("[data-testid=result-count]").await;
+        let count = app.text(ids::RESULT_COUNT).await;
         let quota =
             app.script("return document.querySelector('[data-testid=rate-limit]')?.textContent ?? ''").await;
         if count != "300 skills" && count != "Loading…" && !quota.as_str().unwrap_or("").contains("waiting")
@@ -217,7 +216,7 @@ async fn a_rate_limit_shows_the_wait_and_recovers() {
         assert!(std::time::Instant::now() < deadline, "no results after the wait ({count})");
         tokio::time::sleep(Duration::from_millis(150)).await;
     }
-    assert!(app.find("[data-testid=list-error]").await.is_none(), "no error was shown: the wait was enough");
+    assert!(app.find(ids::LIST_ERROR).await.is_none(), "no error was shown: the wait was enough");
     app.quit().await;
 }
 
@@ -229,7 +228,7 @@ async fn odd_reviews_from_a_server_never_break_the_skill_screen() {
     let _turn = ONE_AT_A_TIME.lock().await;
     let profile = Profile::new("odd-reviews");
     let app = profile.launch().await;
-    app.wait_for("[data-testid=skill-row]").await;
+    app.wait_for(ids::SKILL_ROW).await;
     let base = sandbox_url(&app).await;
     let review = |id: &str, rating: serde_json::Value, text: &str| {
         json!({"id": id, "skill_id": "x", "rating": rating, "review": text, "author_name": "Someone",
@@ -244,19 +243,13 @@ async fn odd_reviews_from_a_server_never_break_the_skill_screen() {
     )
     .await;
     Catalogue(&app).open_skill("Web Router").await;
-    app.wait_text(
-        "[data-testid=reviews]",
-        |t| t.contains("Fractional"),
-        Duration::from_secs(15),
-        "the reviews",
-    )
-    .await;
+    app.wait_text(ids::REVIEWS, |t| t.contains("Fractional"), Duration::from_secs(15), "the reviews").await;
     let shown = app
         .script("return [...document.querySelectorAll('[data-testid=review-stars]')].map(s => s.textContent)")
         .await;
     assert_eq!(shown, json!(["★★★★★", "★★★☆☆"]), "seven stars are five; the repeat is shown once");
-    assert!(app.find("[data-testid=screen-failed]").await.is_none());
-    assert!(app.find("[data-testid=skill-name]").await.is_some(), "the screen is still there");
+    assert!(app.find(ids::SCREEN_FAILED).await.is_none());
+    assert!(app.find(ids::SKILL_NAME).await.is_some(), "the screen is still there");
     app.quit().await;
 }
 
@@ -272,19 +265,19 @@ async fn a_review_draft_survives_a_failed_post_and_a_restart() {
     Catalogue(&app).open_skill("Web Router").await;
     arm_fault(&base, json!({"endpoint": "POST /skills/{id}/reviews", "status": 500})).await;
     app.click("[data-testid=star-rating] [data-star='3']").await;
-    app.type_into("[data-testid=review-text]", "A draft that must not be lost").await;
-    app.click("[data-testid=post-review]").await;
+    app.type_into(ids::REVIEW_TEXT, "A draft that must not be lost").await;
+    app.click(ids::POST_REVIEW).await;
     app.wait_for("[data-kind=error]").await;
     let kept = app.script("return document.querySelector('[data-testid=review-text]').value").await;
     assert_eq!(kept, "A draft that must not be lost");
     app.quit().await;
 
     let again = profile.launch().await;
-    again.wait_for("[data-testid=skill-row]").await;
+    again.wait_for(ids::SKILL_ROW).await;
     Catalogue(&again).open_skill("Web Router").await;
     let restored = again.script("return document.querySelector('[data-testid=review-text]').value").await;
     assert_eq!(restored, "A draft that must not be lost");
-    assert_eq!(again.attribute("[data-testid=star-rating]", "data-value").await.as_deref(), Some("3"));
+    assert_eq!(again.attribute(ids::STAR_RATING, "data-value").await.as_deref(), Some("3"));
     again.quit().await;
 }
 
@@ -294,10 +287,10 @@ async fn hostile_strings_render_as_text() {
     let _turn = ONE_AT_A_TIME.lock().await;
     let profile = Profile::new("hostile");
     let app = profile.launch().await;
-    app.wait_for("[data-testid=skill-row]").await;
+    app.wait_for(ids::SKILL_ROW).await;
     let scripts_before = app.script("return document.scripts.length").await;
     Catalogue(&app).open_skill("<script>").await;
-    assert!(app.text("[data-testid=skill-name]").await.starts_with("<script>alert('xss')</script>"));
+    assert!(app.text(ids::SKILL_NAME).await.starts_with("<script>alert('xss')</script>"));
     // The description arrives after the rest of the skill: its first heading.
     app.wait_for("[data-testid=skill-markdown] h1").await;
     let checks = app
@@ -322,7 +315,7 @@ async fn hostile_strings_render_as_text() {
     assert_eq!(checks["overflow"], false, "no layout escapes the window");
     app.screenshot(&screenshot_path("hostile-light")).await;
     // The longest name and the unbroken description stay inside their row.
-    app.click("[data-testid=back]").await;
+    app.click(ids::BACK).await;
     Catalogue(&app).search("Extremely Verbose").await;
     let deadline = std::time::Instant::now() + Duration::from_secs(15);
     let fits = loop {
@@ -361,7 +354,7 @@ async fn browse_detail_and_rate_with_the_keyboard_only() {
     app.keys(&[DOWN]).await;
     app.poll(&focused_on("skill-row"), Duration::from_secs(5)).await.expect("Down moves to the results");
     app.keys(&[ENTER]).await;
-    app.wait_for("[data-testid=skill-description]").await;
+    app.wait_for(ids::SKILL_DESCRIPTION).await;
     // Tab to the star control, choose four stars with the arrows, on to the text, then the button.
     let mut reached = false;
     for _ in 0..30 {
@@ -375,7 +368,7 @@ async fn browse_detail_and_rate_with_the_keyboard_only() {
     for _ in 0..4 {
         app.keys(&[RIGHT]).await;
     }
-    assert_eq!(app.attribute("[data-testid=star-rating]", "data-value").await.as_deref(), Some("4"));
+    assert_eq!(app.attribute(ids::STAR_RATING, "data-value").await.as_deref(), Some("4"));
     app.keys(&[TAB]).await;
     assert_eq!(app.focused("data-testid").await.as_deref(), Some("review-text"));
     app.type_text("Keyboard only").await;
@@ -384,7 +377,7 @@ async fn browse_detail_and_rate_with_the_keyboard_only() {
     app.keys(&[ENTER]).await;
     app.wait_for("[data-kind=success]").await;
     app.wait_text(
-        "[data-testid=reviews]",
+        ids::REVIEWS,
         |t| t.contains("Keyboard only"),
         Duration::from_secs(10),
         "the new review is not listed",
@@ -400,16 +393,16 @@ async fn dark_theme_screenshots() {
     let mut profile = Profile::new("dark");
     profile.dark = true;
     let app = profile.launch().await;
-    app.wait_for("[data-testid=skill-row]").await;
+    app.wait_for(ids::SKILL_ROW).await;
     let dark = app.script("return matchMedia('(prefers-color-scheme: dark)').matches").await;
     app.screenshot(&screenshot_path("catalogue-dark")).await;
     Catalogue(&app).open_skill("Web Router").await;
     app.screenshot(&screenshot_path("detail-dark")).await;
-    app.click("[data-testid=nav-submit]").await;
-    app.wait_for("[data-testid=f-name]").await;
+    app.click(ids::NAV_SUBMIT).await;
+    app.wait_for(ids::F_NAME).await;
     app.screenshot(&screenshot_path("submit-dark")).await;
-    app.click("[data-testid=nav-account]").await;
-    app.wait_for("[data-testid=auth-state]").await;
+    app.click(ids::NAV_ACCOUNT).await;
+    app.wait_for(ids::AUTH_STATE).await;
     app.screenshot(&screenshot_path("account-dark")).await;
     assert_eq!(dark, true, "GTK's dark theme reaches the page as prefers-color-scheme: dark");
     app.quit().await;
@@ -421,11 +414,11 @@ async fn a_submit_draft_survives_a_restart() {
     let _turn = ONE_AT_A_TIME.lock().await;
     let profile = Profile::new("submit-draft");
     let app = profile.launch().await;
-    app.wait_for("[data-testid=skill-row]").await;
-    app.click("[data-testid=nav-submit]").await;
-    app.type_into("[data-testid=f-name]", "Half-written Skill").await;
-    app.type_into("[data-testid=f-description]", "Typed before the app was closed.").await;
-    app.type_into("[data-testid=f-tags]", "drafts, e2e").await;
+    app.wait_for(ids::SKILL_ROW).await;
+    app.click(ids::NAV_SUBMIT).await;
+    app.type_into(ids::F_NAME, "Half-written Skill").await;
+    app.type_into(ids::F_DESCRIPTION, "Typed before the app was closed.").await;
+    app.type_into(ids::F_TAGS, "drafts, e2e").await;
     // The draft is written a moment after the last keystroke.
     let saved = "const d = localStorage.getItem('atom.draft.submit:sandbox') ?? ''; \
                  return d.includes('drafts, e2e') ? true : null";
@@ -433,9 +426,9 @@ async fn a_submit_draft_survives_a_restart() {
     app.quit().await;
 
     let again = profile.launch().await;
-    again.wait_for("[data-testid=skill-row]").await;
-    again.click("[data-testid=nav-submit]").await;
-    again.wait_for("[data-testid=f-name]").await;
+    again.wait_for(ids::SKILL_ROW).await;
+    again.click(ids::NAV_SUBMIT).await;
+    again.wait_for(ids::F_NAME).await;
     let values = again
         .script(
             "const v = id => document.querySelector(`[data-testid=${id}]`).value;\
@@ -456,42 +449,42 @@ async fn a_custom_server_is_checked_then_connected() {
         atom_sandbox::start(atom_sandbox::Config { rate_limits: None, ..Default::default() }).await.unwrap();
     let base = server.base_url();
     let app = profile.launch().await;
-    app.wait_for("[data-testid=skill-row]").await;
+    app.wait_for(ids::SKILL_ROW).await;
     let embedded = sandbox_url(&app).await;
     // "Custom server…" in the environment menu opens the form.
     app.script(
         "const s = document.querySelector('[data-testid=environment-select]'); s.value = 'custom'; s.dispatchEvent(new Event('change', { bubbles: true }));",
     )
     .await;
-    app.wait_for("[data-testid=custom-form]").await;
+    app.wait_for(ids::CUSTOM_FORM).await;
     // Plain http to another computer is refused before anything is sent.
-    app.type_into("[data-testid=custom-api-base]", "http://api.example.com").await;
-    app.click("[data-testid=custom-connect]").await;
-    let errors = app.text("[data-testid=custom-form]").await;
+    app.type_into(ids::CUSTOM_API_BASE, "http://api.example.com").await;
+    app.click(ids::CUSTOM_CONNECT).await;
+    let errors = app.text(ids::CUSTOM_FORM).await;
     assert!(errors.contains("Use https"), "{errors}");
     assert!(errors.contains("client ID"), "{errors}");
-    assert_eq!(app.text("[data-testid=environment]").await, "Sandbox");
+    assert_eq!(app.text(ids::ENVIRONMENT).await, "Sandbox");
 
     // An ATOM-compatible server's address; the OAuth addresses fill themselves in.
     app.script("const i = document.querySelector('[data-testid=custom-api-base]'); i.value = ''; i.dispatchEvent(new Event('input'));")
         .await;
-    app.type_into("[data-testid=custom-api-base]", &base).await;
+    app.type_into(ids::CUSTOM_API_BASE, &base).await;
     app.type_into("#c-name", "Staging").await;
-    app.type_into("[data-testid=custom-client-id]", "atom-desktop").await;
+    app.type_into(ids::CUSTOM_CLIENT_ID, "atom-desktop").await;
     let token_url = app.script("return document.querySelector('#c-token').value").await;
     assert_eq!(token_url.as_str(), Some(format!("{}/oauth/token", base.trim_end_matches('/')).as_str()));
     app.screenshot(&screenshot_path("custom-server-light")).await;
-    app.click("[data-testid=custom-connect]").await;
+    app.click(ids::CUSTOM_CONNECT).await;
     app.wait_text(
-        "[data-testid=environment]",
+        ids::ENVIRONMENT,
         |t| t == "Staging",
         Duration::from_secs(10),
         "the custom server was not connected",
     )
     .await;
     app.click("nav.tabs button").await;
-    app.wait_for("[data-testid=skill-row]").await;
-    assert_eq!(app.text("[data-testid=result-count]").await, "300 skills");
+    app.wait_for(ids::SKILL_ROW).await;
+    assert_eq!(app.text(ids::RESULT_COUNT).await, "300 skills");
     // The user left the sandbox: it no longer listens on this computer.
     let gone = reqwest::get(format!("{embedded}/api/public/v1/marketplace/categories")).await;
     assert!(gone.is_err(), "the embedded sandbox still answers after the switch: {gone:?}");

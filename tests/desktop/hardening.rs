@@ -81,25 +81,25 @@ async fn a_deeply_nested_description_opens_while_the_window_keeps_answering() {
     // then opened from the success view, as its author would; then Back, at once.
     let mut backs = Vec::new();
     for n in 1..=4 {
-        app.click("[data-testid=nav-submit]").await;
+        app.click(ids::NAV_SUBMIT).await;
         // The form's code is loaded when the user heads for it: it may come a moment after the click.
-        app.wait_for("[data-testid=f-name]").await;
+        app.wait_for(ids::F_NAME).await;
         let fill = format!(
             "const set = (id, v) => {{ const e = document.querySelector(`[data-testid=${{id}}]`); e.value = v;               e.dispatchEvent(new Event(e.tagName === 'SELECT' ? 'change' : 'input', {{ bubbles: true }})); }};             set('f-name', 'Nested Quotes {n}'); set('f-description', 'Twenty thousand quote markers, nested.');             set('f-category', 'automation'); set('f-type', 'script'); set('f-version', '1.0.0');             set('f-long_description', '>'.repeat(20000 - 20) + 'bottom of the quotes');"
         );
         app.script(&fill).await;
-        app.click("[data-testid=submit-button]").await;
-        app.wait_for("[data-testid=submit-view]").await;
+        app.click(ids::SUBMIT_BUTTON).await;
+        app.wait_for(ids::SUBMIT_VIEW).await;
         let opened = Instant::now();
-        app.click("[data-testid=submit-view]").await;
-        app.wait_for("[data-testid=skill-name]").await;
+        app.click(ids::SUBMIT_VIEW).await;
+        app.wait_for(ids::SKILL_NAME).await;
         if n == 4 {
             break;
         }
         // The description is being prepared now; the user changes their mind.
         let back = Instant::now();
-        app.click("[data-testid=back]").await;
-        app.wait_for("[data-testid=skill-row]").await;
+        app.click(ids::BACK).await;
+        app.wait_for(ids::SKILL_ROW).await;
         backs.push((back.elapsed(), opened.elapsed()));
     }
     backs.sort();
@@ -127,8 +127,7 @@ async fn a_deeply_nested_description_opens_while_the_window_keeps_answering() {
 }
 
 async fn still_the_app(app: &RunningApp, origin: &Value) -> bool {
-    app.script("return location.origin").await == *origin
-        && app.find("[data-testid=nav-submit]").await.is_some()
+    app.script("return location.origin").await == *origin && app.find(ids::NAV_SUBMIT).await.is_some()
 }
 
 #[tokio::test]
@@ -137,17 +136,13 @@ async fn links_never_take_the_window_away_from_the_app() {
     let _turn = ONE_AT_A_TIME.lock().await;
     let profile = Profile::new("links");
     let app = profile.launch().await;
-    app.wait_for("[data-testid=skill-row]").await;
+    app.wait_for(ids::SKILL_ROW).await;
     let origin = app.script("return location.origin").await;
 
     // A link in the submit form's Markdown preview.
-    app.click("[data-testid=nav-submit]").await;
-    app.type_into(
-        "[data-testid=f-long_description]",
-        "Read [the site](https://example.com/preview-link) first.",
-    )
-    .await;
-    app.click("[data-testid=preview-tab]").await;
+    app.click(ids::NAV_SUBMIT).await;
+    app.type_into(ids::F_LONG_DESCRIPTION, "Read [the site](https://example.com/preview-link) first.").await;
+    app.click(ids::PREVIEW_TAB).await;
     app.wait_for("[data-testid=preview] a").await;
     app.script("document.querySelector('[data-testid=preview] a').scrollIntoView({block: 'center'})").await;
     app.screenshot(&screenshot_path("preview-link")).await;
@@ -191,7 +186,7 @@ async fn the_window_may_call_only_the_commands_it_is_granted() {
     let _turn = ONE_AT_A_TIME.lock().await;
     let profile = Profile::new("acl");
     let app = profile.launch().await;
-    app.wait_for("[data-testid=skill-row]").await;
+    app.wait_for(ids::SKILL_ROW).await;
     let call = |name: &'static str| {
         let app = &app;
         async move {
@@ -218,10 +213,10 @@ async fn a_forged_link_does_not_cancel_a_loopback_sign_in() {
     let profile = Profile::new("loopback-forged");
     profile.set_decision("ignore");
     let app = profile.launch().await;
-    app.wait_for("[data-testid=skill-row]").await;
-    app.click("[data-testid=nav-account]").await;
-    app.click("[data-testid=sign-in-loopback]").await;
-    app.wait_for("[data-testid=sign-in-waiting]").await;
+    app.wait_for(ids::SKILL_ROW).await;
+    app.click(ids::NAV_ACCOUNT).await;
+    app.click(ids::SIGN_IN_LOOPBACK).await;
+    app.wait_for(ids::SIGN_IN_WAITING).await;
     let page = profile.opened_pages().pop().unwrap();
     let redirect: url::Url = url::Url::parse(&page)
         .unwrap()
@@ -238,7 +233,7 @@ async fn a_forged_link_does_not_cancel_a_loopback_sign_in() {
         let _ = http.get(format!("http://127.0.0.1:{}/favicon.ico", redirect.port().unwrap())).send().await;
     }
     profile.open_link("com.atomagentos.marketplace://oauth/callback?code=stolen&state=not-yours");
-    app.wait_attribute("[data-testid=sign-in-error]", "data-code", "callback_rejected").await;
+    app.wait_attribute(ids::SIGN_IN_ERROR, "data-code", "callback_rejected").await;
 
     // The user approves in the browser: the listener is still there, and the sign-in completes.
     let html = http.get(&page).send().await.unwrap().text().await.unwrap();
@@ -255,7 +250,7 @@ async fn a_forged_link_does_not_cancel_a_loopback_sign_in() {
     assert!(callback.starts_with(redirect.as_str()), "{callback}");
     let done = http.get(&callback).send().await.expect("the listener still answers");
     assert_eq!(done.status(), 200);
-    app.wait_attribute("[data-testid=auth-state]", "data-state", "signed_in").await;
+    app.wait_attribute(ids::AUTH_STATE, "data-state", "signed_in").await;
     app.quit().await;
 }
 
@@ -307,8 +302,8 @@ async fn a_crash_during_a_refresh_never_leaves_the_user_stuck_or_looping() {
         eprintln!("{name}: the next start was {settled:?}");
         if settled.as_deref() == Some("needs_reauth") {
             // Asked once; signing in again works.
-            app.click("[data-testid=sign-in-browser]").await;
-            app.wait_attribute("[data-testid=auth-state]", "data-state", "signed_in").await;
+            app.click(ids::SIGN_IN_BROWSER).await;
+            app.wait_attribute(ids::AUTH_STATE, "data-state", "signed_in").await;
         }
         app.quit().await;
     }
@@ -344,14 +339,14 @@ async fn a_keystore_locked_then_unlocked_mid_session_loses_no_token() {
         profile.stored_refresh_token().is_some_and(|t| t != stored)
     })
     .await;
-    app.wait_attribute("[data-testid=auth-state]", "data-state", "signed_in").await;
+    app.wait_attribute(ids::AUTH_STATE, "data-state", "signed_in").await;
     let refused = stats(&base).await["api_requests"]["POST /oauth/token"]["400"].as_u64().unwrap_or(0);
     assert_eq!(refused, 0, "no refresh token was refused (none was sent twice)");
     app.quit().await;
 
     let again = profile.launch().await;
     Account(&again).open_when_settled().await;
-    again.wait_attribute("[data-testid=auth-state]", "data-state", "signed_in").await;
+    again.wait_attribute(ids::AUTH_STATE, "data-state", "signed_in").await;
     again.quit().await;
 }
 
@@ -366,17 +361,17 @@ async fn a_failing_token_endpoint_during_a_submit_keeps_the_draft_and_sends_once
     Account(&app).sign_in_with_browser().await;
     // From now on the token endpoint fails; past the refresh point, the submit must refresh first.
     arm(&base, json!({"endpoint": "POST /oauth/token", "status": 500, "count": 100})).await;
-    app.click("[data-testid=nav-submit]").await;
-    app.type_into("[data-testid=f-name]", "Fault Tolerant Skill").await;
-    app.type_into("[data-testid=f-description]", "Submitted while the sign-in server fails.").await;
+    app.click(ids::NAV_SUBMIT).await;
+    app.type_into(ids::F_NAME, "Fault Tolerant Skill").await;
+    app.type_into(ids::F_DESCRIPTION, "Submitted while the sign-in server fails.").await;
     app.script("const s = document.querySelector('[data-testid=f-category]'); s.value = 'automation'; s.dispatchEvent(new Event('change'));").await;
     app.script("const s = document.querySelector('[data-testid=f-type]'); s.value = 'script'; s.dispatchEvent(new Event('change'));").await;
     app.script("const v = document.querySelector('[data-testid=f-version]'); v.value = ''; v.dispatchEvent(new Event('input'));").await;
-    app.type_into("[data-testid=f-version]", "1.0.0").await;
+    app.type_into(ids::F_VERSION, "1.0.0").await;
     // Time is the condition: the 4 s access token must be due for its refresh (after 2 s), so that the
     // submit needs one.
     tokio::time::sleep(Duration::from_millis(2500)).await;
-    app.click("[data-testid=submit-button]").await;
+    app.click(ids::SUBMIT_BUTTON).await;
     app.wait_text(
         "[data-testid=toast][data-kind=error]",
         |t| t.contains("sign-in server failed"),
@@ -392,8 +387,8 @@ async fn a_failing_token_endpoint_during_a_submit_keeps_the_draft_and_sends_once
     assert!(profile.stored_refresh_token().is_some(), "the refresh token is kept");
 
     clear_faults(&base).await;
-    app.click("[data-testid=submit-button]").await;
-    app.wait_for("[data-testid=submit-success]").await;
+    app.click(ids::SUBMIT_BUTTON).await;
+    app.wait_for(ids::SUBMIT_SUCCESS).await;
     assert_eq!(stats(&base).await["api_requests"]["POST /submit"]["201"], 1, "sent once");
     app.quit().await;
 }
@@ -442,7 +437,7 @@ async fn no_secret_is_left_in_logs_files_storage_or_the_command_line() {
     .await;
     app.click("nav.tabs button").await;
     Catalogue(&app).search("github").await;
-    app.wait_for("[data-testid=skill-row]").await;
+    app.wait_for(ids::SKILL_ROW).await;
     let cmdlines: Vec<String> = app
         .app_pids()
         .iter()
@@ -452,16 +447,16 @@ async fn no_secret_is_left_in_logs_files_storage_or_the_command_line() {
     let refresh_token = profile.stored_refresh_token().expect("a refresh token is stored");
 
     // Signed out, then an API key in use, then signed out again.
-    app.click("[data-testid=nav-account]").await;
-    app.click("[data-testid=sign-out]").await;
-    app.wait_attribute("[data-testid=auth-state]", "data-state", "signed_out").await;
+    app.click(ids::NAV_ACCOUNT).await;
+    app.click(ids::SIGN_OUT).await;
+    app.wait_attribute(ids::AUTH_STATE, "data-state", "signed_out").await;
     sign_in_with_key(&app).await;
     app.click("nav.tabs button").await;
     Catalogue(&app).search("router").await;
-    app.wait_for("[data-testid=skill-row]").await;
-    app.click("[data-testid=nav-account]").await;
-    app.click("[data-testid=sign-out]").await;
-    app.wait_attribute("[data-testid=auth-state]", "data-state", "signed_out").await;
+    app.wait_for(ids::SKILL_ROW).await;
+    app.click(ids::NAV_ACCOUNT).await;
+    app.click(ids::SIGN_OUT).await;
+    app.wait_attribute(ids::AUTH_STATE, "data-state", "signed_out").await;
     app.quit().await;
 
     // What to look for: every token the sandbox issues has its prefix; the key; the one-time code.

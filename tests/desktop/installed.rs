@@ -7,6 +7,7 @@
 
 use std::process::Command;
 
+use crate::pages::ids;
 use crate::support::*;
 
 /// The desktop ID of the handler the desktop would start for our scheme, as `gio` sees it in `profile`.
@@ -47,9 +48,8 @@ async fn the_installed_app_carries_no_test_server() {
     let _turn = ONE_AT_A_TIME.lock().await;
     let profile = Profile::new("installed-lean");
     let app = profile.launch_with(&["--sandbox"]).await;
-    app.wait_for("[data-testid=environment]").await;
-    app.wait_text("[data-testid=environment]", |t| t == "ATOM", std::time::Duration::from_secs(10), "ATOM")
-        .await;
+    app.wait_for(ids::ENVIRONMENT).await;
+    app.wait_text(ids::ENVIRONMENT, |t| t == "ATOM", std::time::Duration::from_secs(10), "ATOM").await;
     let options = app
         .script("return [...document.querySelectorAll('[data-testid=environment-select] option')].map(o => o.value)")
         .await;
@@ -76,12 +76,12 @@ async fn the_installed_app_signs_in_through_the_scheme_its_package_registered() 
 
     // The standalone sandbox, named on the command line.
     let app = profile.launch_with(&["--server", &server]).await;
-    app.wait_for("[data-testid=skill-row]").await;
-    app.click("[data-testid=nav-account]").await;
-    app.wait_attribute("[data-testid=auth-state]", "data-state", "signed_out").await;
-    assert_eq!(app.text("[data-testid=server-url]").await, server, "the account screen names the server");
-    app.click("[data-testid=sign-in-browser]").await;
-    app.wait_attribute("[data-testid=auth-state]", "data-state", "signed_in").await;
+    app.wait_for(ids::SKILL_ROW).await;
+    app.click(ids::NAV_ACCOUNT).await;
+    app.wait_attribute(ids::AUTH_STATE, "data-state", "signed_out").await;
+    assert_eq!(app.text(ids::SERVER_URL).await, server, "the account screen names the server");
+    app.click(ids::SIGN_IN_BROWSER).await;
+    app.wait_attribute(ids::AUTH_STATE, "data-state", "signed_in").await;
     let log = std::fs::read_to_string(profile.browser_log()).unwrap_or_default();
     assert!(log.contains("redirect com.atomagentos.marketplace://oauth/callback?code="), "{log}");
     app.screenshot(&screenshot_path("installed-signed-in")).await;

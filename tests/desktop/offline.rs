@@ -7,6 +7,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::pages::ids;
 use crate::support::webdriver::FrozenKeyring;
 use crate::support::*;
 
@@ -31,7 +32,7 @@ async fn server_again(addr: SocketAddr) -> atom_sandbox::SandboxHandle {
     atom_sandbox::start(config(addr)).await.expect("the sandbox starts again on its address")
 }
 
-const NOTICE: &str = "[data-testid=offline-notice]";
+const NOTICE: &str = ids::OFFLINE_NOTICE;
 
 async fn wait_gone(app: &RunningApp, css: &str, limit: Duration, what: &str) {
     let script = format!("return document.querySelector({css:?}) ? null : true");
@@ -40,7 +41,7 @@ async fn wait_gone(app: &RunningApp, css: &str, limit: Duration, what: &str) {
 
 /// The slug and name of the first row shown.
 async fn first_row(app: &RunningApp) -> (String, String) {
-    app.wait_for("[data-testid=skill-row]").await;
+    app.wait_for(ids::SKILL_ROW).await;
     let row = app
         .script("const r = document.querySelector('[data-testid=skill-row]'); return [r.dataset.slug, r.querySelector('.name').textContent]")
         .await;
@@ -59,8 +60,7 @@ async fn a_start_without_network_shows_the_saved_catalogue_and_recovers_by_itsel
     let app = profile.launch().await;
     let (slug, name) = first_row(&app).await;
     app.click(&format!("[data-testid=skill-row][data-slug='{slug}']")).await;
-    app.wait_text("[data-testid=skill-name]", |t| t == name, Duration::from_secs(10), "the skill opens")
-        .await;
+    app.wait_text(ids::SKILL_NAME, |t| t == name, Duration::from_secs(10), "the skill opens").await;
     app.quit().await;
 
     // The network is gone (the server refuses connections), and the app starts again.
@@ -71,25 +71,15 @@ async fn a_start_without_network_shows_the_saved_catalogue_and_recovers_by_itsel
     app.wait_for(NOTICE).await;
     let notice = app.text(NOTICE).await;
     assert!(notice.contains("offline") && notice.contains("saved catalogue"), "{notice}");
-    app.wait_text(
-        "[data-testid=saved-age]",
-        |t| t.starts_with("Saved"),
-        Duration::from_secs(10),
-        "marked as saved",
-    )
-    .await;
+    app.wait_text(ids::SAVED_AGE, |t| t.starts_with("Saved"), Duration::from_secs(10), "marked as saved")
+        .await;
     app.screenshot(&screenshot_path("offline-start")).await;
 
     // Search and filters work over the saved pages.
     let term = name.split_whitespace().next().unwrap().to_lowercase();
-    app.type_into("[data-testid=search]", &term).await;
-    app.wait_text(
-        "[data-testid=saved-age]",
-        |t| t.contains("saved pages"),
-        Duration::from_secs(10),
-        "searched offline",
-    )
-    .await;
+    app.type_into(ids::SEARCH, &term).await;
+    app.wait_text(ids::SAVED_AGE, |t| t.contains("saved pages"), Duration::from_secs(10), "searched offline")
+        .await;
     let names = app
         .script(
             "return [...document.querySelectorAll('[data-testid=skill-row] .name')].map(n => n.textContent)",
@@ -99,27 +89,21 @@ async fn a_start_without_network_shows_the_saved_catalogue_and_recovers_by_itsel
 
     // The skill opened before is there; writing waits for the network, and says so.
     app.click(&format!("[data-testid=skill-row][data-slug='{slug}']")).await;
-    app.wait_text(
-        "[data-testid=skill-name]",
-        |t| t == name,
-        Duration::from_secs(10),
-        "the saved skill opens",
-    )
-    .await;
-    app.wait_for("[data-testid=detail-saved-age]").await;
-    assert!(app.text("[data-testid=write-disabled]").await.contains("offline"));
-    app.click("[data-testid=nav-submit]").await;
-    assert!(app.text("[data-testid=submit-disabled]").await.contains("offline"));
+    app.wait_text(ids::SKILL_NAME, |t| t == name, Duration::from_secs(10), "the saved skill opens").await;
+    app.wait_for(ids::DETAIL_SAVED_AGE).await;
+    assert!(app.text(ids::WRITE_DISABLED).await.contains("offline"));
+    app.click(ids::NAV_SUBMIT).await;
+    assert!(app.text(ids::SUBMIT_DISABLED).await.contains("offline"));
     app.click("nav.tabs button").await;
 
     // The network returns: the app notices by itself (no click, no restart).
     let back = server_again(addr).await;
     wait_gone(&app, NOTICE, Duration::from_secs(45), "the offline notice goes by itself").await;
-    wait_gone(&app, "[data-testid=saved-age]", Duration::from_secs(15), "the list is current again").await;
-    app.click("[data-testid=nav-submit]").await;
-    app.wait_for("[data-testid=f-name]").await;
+    wait_gone(&app, ids::SAVED_AGE, Duration::from_secs(15), "the list is current again").await;
+    app.click(ids::NAV_SUBMIT).await;
+    app.wait_for(ids::F_NAME).await;
     assert!(
-        !app.text("[data-testid=submit-disabled]").await.contains("offline"),
+        !app.text(ids::SUBMIT_DISABLED).await.contains("offline"),
         "writing is back (signed out, so it asks to sign in instead)"
     );
     app.quit().await;
@@ -140,23 +124,17 @@ async fn a_network_lost_mid_session_is_said_calmly_and_regained_without_a_click(
     sandbox.shutdown().await;
     // A search the server was never asked: answered from the saved pages, and the app knows why.
     let term = name.split_whitespace().next().unwrap().to_lowercase();
-    app.type_into("[data-testid=search]", &term).await;
+    app.type_into(ids::SEARCH, &term).await;
     app.wait_for(NOTICE).await;
-    app.wait_text(
-        "[data-testid=saved-age]",
-        |t| t.contains("saved pages"),
-        Duration::from_secs(10),
-        "searched offline",
-    )
-    .await;
-    assert!(app.find("[data-testid=list-error]").await.is_none(), "no error where saved pages can answer");
+    app.wait_text(ids::SAVED_AGE, |t| t.contains("saved pages"), Duration::from_secs(10), "searched offline")
+        .await;
+    assert!(app.find(ids::LIST_ERROR).await.is_none(), "no error where saved pages can answer");
     assert!(app.find("[data-testid=toast][data-kind=error]").await.is_none(), "calm: no error toast");
     app.screenshot(&screenshot_path("offline-mid-session")).await;
 
     let back = server_again(addr).await;
     wait_gone(&app, NOTICE, Duration::from_secs(45), "the offline notice goes by itself").await;
-    wait_gone(&app, "[data-testid=saved-age]", Duration::from_secs(15), "the results are the server's again")
-        .await;
+    wait_gone(&app, ids::SAVED_AGE, Duration::from_secs(15), "the results are the server's again").await;
     app.quit().await;
     back.shutdown().await;
 }
@@ -170,11 +148,11 @@ async fn the_first_page_does_not_wait_for_a_keystore_that_does_not_answer() {
     // Something to restore: an API key in the keystore from an earlier run.
     let app = profile.launch().await;
     first_row(&app).await;
-    app.click("[data-testid=nav-account]").await;
-    app.type_into("[data-testid=api-key-input]", "atom_pub_00000000-0000-4000-8000-000000000002").await;
+    app.click(ids::NAV_ACCOUNT).await;
+    app.type_into(ids::API_KEY_INPUT, "atom_pub_00000000-0000-4000-8000-000000000002").await;
     app.click("input[type=radio][value=read_write]").await;
-    app.click("[data-testid=api-key-submit]").await;
-    app.wait_attribute("[data-testid=auth-state]", "data-state", "signed_in").await;
+    app.click(ids::API_KEY_SUBMIT).await;
+    app.wait_attribute(ids::AUTH_STATE, "data-state", "signed_in").await;
     app.quit().await;
 
     // The keystore hangs from before the launch until after the first page is painted.
@@ -188,7 +166,7 @@ async fn the_first_page_does_not_wait_for_a_keystore_that_does_not_answer() {
 
     // The silent sign-in settles in the background (signed in, or the keystore notice), and the app
     // keeps working either way.
-    app.click("[data-testid=nav-account]").await;
+    app.click(ids::NAV_ACCOUNT).await;
     let settled = "const s = document.querySelector('[data-testid=auth-state]')?.dataset.state; \
                    return s === 'signed_in' || document.querySelector('[data-testid=session-only]') ? s : null";
     assert!(app.poll(settled, Duration::from_secs(20)).await.is_some(), "the silent sign-in settles");
@@ -216,8 +194,8 @@ async fn https_is_trusted_only_through_the_trust_store_the_app_is_given() {
     // The system's trust store does not know the test CA: a clear error that says what to do.
     let profile = Profile::new("tls-untrusted");
     let app = profile.launch_with(&["--server", &base]).await;
-    app.wait_for("[data-testid=list-error]").await;
-    let error = app.text("[data-testid=list-error]").await;
+    app.wait_for(ids::LIST_ERROR).await;
+    let error = app.text(ids::LIST_ERROR).await;
     assert!(error.to_lowercase().contains("certificate"), "{error}");
     assert!(error.contains("trust"), "the hint names the trust store: {error}");
     // Nothing came: the sidebar does not say the catalogue is empty ("All skills 0").
@@ -231,10 +209,10 @@ async fn https_is_trusted_only_through_the_trust_store_the_app_is_given() {
     profile.extra_env.push(("SSL_CERT_FILE", dir.join("ca.pem").display().to_string()));
     let app = profile.launch_with(&["--server", &base]).await;
     first_row(&app).await;
-    assert!(app.find("[data-testid=list-error]").await.is_none());
+    assert!(app.find(ids::LIST_ERROR).await.is_none());
     // The account screen names the server the app is talking to.
-    app.click("[data-testid=nav-account]").await;
-    assert_eq!(app.text("[data-testid=server-url]").await, base);
+    app.click(ids::NAV_ACCOUNT).await;
+    assert_eq!(app.text(ids::SERVER_URL).await, base);
     app.quit().await;
     sandbox.shutdown().await;
     let _ = std::fs::remove_dir_all(dir);
@@ -271,7 +249,7 @@ async fn a_proxy_set_in_gnomes_settings_is_the_way_the_app_goes() {
     profile.extra_env.push(("SSL_CERT_FILE", dir.join("ca.pem").display().to_string()));
     let app = profile.launch_with(&["--server", &base]).await;
     // The server is up (below, it answers at once): only the proxy in the way can fail the request.
-    let error = app.text("[data-testid=list-error]").await;
+    let error = app.text(ids::LIST_ERROR).await;
     assert!(error.contains("Cannot reach the server"), "the app went through GNOME's proxy: {error}");
     app.quit().await;
 
@@ -321,7 +299,7 @@ async fn the_saved_first_page_is_in_the_first_frame_and_hostile_names_stay_text(
     // The folder of a custom server: its address without the scheme (state.rs, cache_folder).
     save_first_screen(&profile, "custom-127.0.0.1_9", &names);
     let app = profile.launch().await;
-    app.wait_for("[data-testid=skill-row]").await;
+    app.wait_for(ids::SKILL_ROW).await;
     let painted = app
         .script(
             "return { names: [...document.querySelectorAll('[data-testid=skill-row] .name')].map(n => n.textContent),\
@@ -340,8 +318,7 @@ async fn the_saved_first_page_is_in_the_first_frame_and_hostile_names_stay_text(
     assert_eq!(painted["imgs"], 0);
     assert_eq!(painted["boot"], false, "the page took the saved screen and let go of it");
     assert_eq!(painted["categories"], serde_json::json!(["web"]));
-    app.wait_text("[data-testid=saved-age]", |t| t.starts_with("Saved"), Duration::from_secs(10), "marked")
-        .await;
+    app.wait_text(ids::SAVED_AGE, |t| t.starts_with("Saved"), Duration::from_secs(10), "marked").await;
     app.wait_for(NOTICE).await;
     app.quit().await;
 }
@@ -373,7 +350,7 @@ async fn the_other_screens_load_only_when_the_user_heads_for_them() {
     let sandbox = server().await;
     let profile = Profile::on_server("on-intent", &sandbox.base_url());
     let app = profile.launch().await;
-    app.wait_for("[data-testid=skill-row]").await;
+    app.wait_for(ids::SKILL_ROW).await;
     // Past the silent sign-in (it starts at most 1.5 s after the mount) and the list's revalidation.
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(
@@ -383,24 +360,24 @@ async fn the_other_screens_load_only_when_the_user_heads_for_them() {
     );
 
     // The pointer over a tab loads its screen, and only that one; nothing opens until the click.
-    app.hover("[data-testid=nav-submit]").await;
+    app.hover(ids::NAV_SUBMIT).await;
     wait_loaded(&app, "SubmitForm").await;
     assert_eq!(screens_loaded(&app).await, ["SubmitForm"]);
-    assert!(app.find("[data-testid=f-name]").await.is_none(), "hovering opens nothing");
+    assert!(app.find(ids::F_NAME).await.is_none(), "hovering opens nothing");
 
     // The focus on a row loads the skill page (Enter follows).
     app.script("document.querySelector('[data-testid=skill-row]').focus()").await;
     wait_loaded(&app, "SkillDetail").await;
 
-    app.hover("[data-testid=nav-account]").await;
+    app.hover(ids::NAV_ACCOUNT).await;
     wait_loaded(&app, "Account").await;
     wait_loaded(&app, "CustomServer").await;
 
     // And the screens still open.
-    app.click("[data-testid=nav-submit]").await;
-    app.wait_for("[data-testid=f-name]").await;
-    app.click("[data-testid=nav-account]").await;
-    app.wait_for("[data-testid=auth-state]").await;
+    app.click(ids::NAV_SUBMIT).await;
+    app.wait_for(ids::F_NAME).await;
+    app.click(ids::NAV_ACCOUNT).await;
+    app.wait_for(ids::AUTH_STATE).await;
     app.quit().await;
 }
 
@@ -422,7 +399,7 @@ async fn the_web_engine_keeps_its_optimising_compilers_for_hot_code_and_a_users_
     let mut envs = profile.envs();
     envs.push((USERS.0, USERS.1.into()));
     let app = RunningApp::start(&app_binary(), &[], &envs).await;
-    app.wait_for("[data-testid=skill-row]").await;
+    app.wait_for(ids::SKILL_ROW).await;
     let pages = app.web_processes();
     assert!(!pages.is_empty(), "the window's web process is under the app");
     for pid in pages {

@@ -6,6 +6,7 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+use crate::pages::ids;
 use crate::support::browsers::{open_account, real_browser_sign_in, signed_in, start_sign_in, Desktop, Kind};
 use crate::support::*;
 
@@ -50,14 +51,14 @@ async fn a_browser_that_cannot_start_shows_the_address_and_the_fallbacks() {
     profile.extra_env.push(("BROWSER", "/bin/false".into()));
     let app = profile.launch().await;
     open_account(&app).await;
-    app.click("[data-testid=sign-in-browser]").await;
-    app.wait_attribute("[data-testid=sign-in-waiting]", "data-opened", "false").await;
-    let said = app.text("[data-testid=browser-failed]").await;
+    app.click(ids::SIGN_IN_BROWSER).await;
+    app.wait_attribute(ids::SIGN_IN_WAITING, "data-opened", "false").await;
+    let said = app.text(ids::BROWSER_FAILED).await;
     assert!(said.contains("The browser did not open"), "{said}");
-    let address = app.attribute("[data-testid=authorize-address]", "value").await.unwrap_or_default();
+    let address = app.attribute(ids::AUTHORIZE_ADDRESS, "value").await.unwrap_or_default();
     assert!(address.contains("/oauth/authorize?") && address.contains("code_challenge="), "{address}");
-    assert!(app.find("[data-testid=copy-address]").await.is_some());
-    assert!(app.find("[data-testid=sign-in-loopback]").await.is_some(), "the loopback way is offered");
+    assert!(app.find(ids::COPY_ADDRESS).await.is_some());
+    assert!(app.find(ids::SIGN_IN_LOOPBACK).await.is_some(), "the loopback way is offered");
     assert_eq!(app.script("return document.querySelector('details').open").await, true, "paste is open");
     app.screenshot(&screenshot_path("browser-failed")).await;
     app.quit().await;

@@ -21,6 +21,60 @@ pub mod ids {
     pub const API_KEY_SUBMIT: &str = "[data-testid=api-key-submit]";
     pub const READ_WRITE: &str = "input[type=radio][value=read_write]";
     pub const FIRST_TAB: &str = "nav.tabs button";
+    pub const AUTHORIZE_ADDRESS: &str = "[data-testid=authorize-address]";
+    pub const AVERAGE_STARS: &str = "[data-testid=average-stars]";
+    pub const BACK: &str = "[data-testid=back]";
+    pub const BROWSER_FAILED: &str = "[data-testid=browser-failed]";
+    pub const CALLBACK_INPUT: &str = "[data-testid=callback-input]";
+    pub const CALLBACK_SUBMIT: &str = "[data-testid=callback-submit]";
+    pub const COPY_ADDRESS: &str = "[data-testid=copy-address]";
+    pub const CUSTOM_API_BASE: &str = "[data-testid=custom-api-base]";
+    pub const CUSTOM_CLIENT_ID: &str = "[data-testid=custom-client-id]";
+    pub const CUSTOM_CONNECT: &str = "[data-testid=custom-connect]";
+    pub const CUSTOM_DISCLOSURE: &str = "[data-testid=custom-disclosure]";
+    pub const CUSTOM_ENDPOINTS: &str = "[data-testid=custom-endpoints]";
+    pub const CUSTOM_FIND: &str = "[data-testid=custom-find]";
+    pub const CUSTOM_FORM: &str = "[data-testid=custom-form]";
+    pub const CUSTOM_FOUND: &str = "[data-testid=custom-found]";
+    pub const CUSTOM_ISSUER: &str = "[data-testid=custom-issuer]";
+    pub const DETAIL_SAVED_AGE: &str = "[data-testid=detail-saved-age]";
+    pub const ENVIRONMENT: &str = "[data-testid=environment]";
+    pub const ERROR_NAME: &str = "[data-testid=error-name]";
+    pub const ERROR_VERSION: &str = "[data-testid=error-version]";
+    pub const F_DESCRIPTION: &str = "[data-testid=f-description]";
+    pub const F_LONG_DESCRIPTION: &str = "[data-testid=f-long_description]";
+    pub const F_NAME: &str = "[data-testid=f-name]";
+    pub const F_TAGS: &str = "[data-testid=f-tags]";
+    pub const F_VERSION: &str = "[data-testid=f-version]";
+    pub const LIST_ERROR: &str = "[data-testid=list-error]";
+    pub const MY_RATING: &str = "[data-testid=my-rating]";
+    pub const NOT_RENEWABLE: &str = "[data-testid=not-renewable]";
+    pub const OFFLINE_NOTICE: &str = "[data-testid=offline-notice]";
+    pub const PASTE_CALLBACK: &str = "[data-testid=paste-callback]";
+    pub const POST_REVIEW: &str = "[data-testid=post-review]";
+    pub const PREVIEW_TAB: &str = "[data-testid=preview-tab]";
+    pub const RATING_COUNT: &str = "[data-testid=rating-count]";
+    pub const RESULT_COUNT: &str = "[data-testid=result-count]";
+    pub const REVIEW_COUNTER: &str = "[data-testid=review-counter]";
+    pub const REVIEW_TEXT: &str = "[data-testid=review-text]";
+    pub const REVIEWS: &str = "[data-testid=reviews]";
+    pub const SAVED_AGE: &str = "[data-testid=saved-age]";
+    pub const SCREEN_FAILED: &str = "[data-testid=screen-failed]";
+    pub const SERVER_URL: &str = "[data-testid=server-url]";
+    pub const SESSION_ONLY: &str = "[data-testid=session-only]";
+    pub const SIGN_IN_ERROR: &str = "[data-testid=sign-in-error]";
+    pub const SIGN_IN_LOOPBACK: &str = "[data-testid=sign-in-loopback]";
+    pub const SIGN_IN_WAITING: &str = "[data-testid=sign-in-waiting]";
+    pub const SIGN_OUT_WARNING: &str = "[data-testid=sign-out-warning]";
+    pub const SKILL_DESCRIPTION: &str = "[data-testid=skill-description]";
+    pub const STAR_RATING: &str = "[data-testid=star-rating]";
+    pub const SUBMIT_BUTTON: &str = "[data-testid=submit-button]";
+    pub const SUBMIT_DISABLED: &str = "[data-testid=submit-disabled]";
+    pub const SUBMIT_SLUG: &str = "[data-testid=submit-slug]";
+    pub const SUBMIT_STATUS: &str = "[data-testid=submit-status]";
+    pub const SUBMIT_SUCCESS: &str = "[data-testid=submit-success]";
+    pub const SUBMIT_VIEW: &str = "[data-testid=submit-view]";
+    pub const WRITE_DISABLED: &str = "[data-testid=write-disabled]";
 }
 
 /// The catalogue: the search box and the list.
@@ -146,4 +200,48 @@ impl Submit<'_> {
         self.0.click(ids::NAV_SUBMIT).await;
         self.0.wait_for("[data-testid=f-name]").await;
     }
+}
+
+/// The test ids are the UI's: every one the scenarios name is in `ui/src`, so that a renamed id fails
+/// here, at once, not as a scenario that waits 20 s for an element that no longer exists.
+#[test]
+fn every_test_id_the_scenarios_name_is_in_the_ui() {
+    fn files(dir: &std::path::Path, ext: &str, out: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                files(&path, ext, out);
+            } else if path.extension().is_some_and(|e| e == ext) {
+                out.push(std::fs::read_to_string(path).unwrap());
+            }
+        }
+    }
+    let repo = crate::support::repo();
+    let (mut tests, mut ui) = (Vec::new(), Vec::new());
+    files(&repo.join("tests/desktop"), "rs", &mut tests);
+    files(&repo.join("ui/src"), "svelte", &mut ui);
+    let ui = ui.concat();
+    let named: std::collections::BTreeSet<String> = tests
+        .concat()
+        .split("data-testid=")
+        .skip(1)
+        .map(|rest| rest.chars().take_while(|c| c.is_ascii_alphanumeric() || "-_".contains(*c)).collect())
+        .filter(|id: &String| !id.is_empty())
+        .collect();
+    assert!(named.len() > 60, "the scan found the scenarios' ids: {named:?}");
+    let missing: Vec<&String> = named
+        .iter()
+        .filter(|id| {
+            let as_attribute = format!("data-testid=\"{id}\"");
+            // StarRating takes its id as a prop; the form's field errors are `error-{field}`.
+            let as_prop = format!("testid=\"{id}\"");
+            let field_error =
+                id.strip_prefix("error-").is_some_and(|f| ui.contains(&format!("data-testid=\"f-{f}\"")));
+            !(ui.contains(&as_attribute)
+                || ui.contains(&as_prop)
+                || field_error
+                || id.as_str() == "star-rating")
+        })
+        .collect();
+    assert!(missing.is_empty(), "test ids the UI does not have: {missing:?}");
 }

@@ -17,7 +17,7 @@ use super::webdriver::fantoccini::wd::WindowHandle;
 use super::webdriver::fantoccini::{Client, Locator};
 use super::webdriver::{connect, descendants, free_port};
 use super::{screenshot_path, Profile, RunningApp};
-use crate::pages::Account;
+use crate::pages::{ids, Account};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -170,8 +170,8 @@ pub async fn signed_in(app: &RunningApp) {
 /// Starts a browser sign-in whose page the test takes over; returns the page's address.
 pub async fn start_sign_in(app: &RunningApp, profile: &Profile) -> String {
     let before = profile.opened_pages().len();
-    app.click("[data-testid=sign-in-browser]").await;
-    app.wait_for("[data-testid=sign-in-waiting]").await;
+    app.click(ids::SIGN_IN_BROWSER).await;
+    app.wait_for(ids::SIGN_IN_WAITING).await;
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
         let pages = profile.opened_pages();
@@ -180,8 +180,8 @@ pub async fn start_sign_in(app: &RunningApp, profile: &Profile) -> String {
         }
         if std::time::Instant::now() >= deadline {
             // What the app showed and what the opener saw, so that a failure explains itself.
-            let opened = app.attribute("[data-testid=sign-in-waiting]", "data-opened").await;
-            let error = app.attribute("[data-testid=sign-in-error]", "data-code").await;
+            let opened = app.attribute(ids::SIGN_IN_WAITING, "data-opened").await;
+            let error = app.attribute(ids::SIGN_IN_ERROR, "data-code").await;
             let log = std::fs::read_to_string(profile.browser_log()).unwrap_or_default();
             app.screenshot(&screenshot_path("sign-in-not-opened")).await;
             panic!("the app did not open the sign-in page (opened: {opened:?}, error: {error:?}); browser log:\n{log}");
@@ -222,7 +222,7 @@ pub async fn real_browser_sign_in(kind: Kind, desktop: Desktop, server: Option<&
     let page = start_sign_in(&app, &profile).await;
     browser.goto(&page).await;
     browser.click("button[value=deny]").await;
-    app.wait_attribute("[data-testid=sign-in-error]", "data-code", "sign_in_cancelled").await;
+    app.wait_attribute(ids::SIGN_IN_ERROR, "data-code", "sign_in_cancelled").await;
 
     // Then two sign-ins, the first tab still open: the newer one wins, the older one is refused.
     let first_page = start_sign_in(&app, &profile).await;
@@ -235,7 +235,7 @@ pub async fn real_browser_sign_in(kind: Kind, desktop: Desktop, server: Option<&
     signed_in(&app).await;
     browser.switch_to(&first_tab).await;
     browser.click("button[value=approve]").await;
-    app.wait_attribute("[data-testid=sign-in-error]", "data-code", "callback_rejected").await;
+    app.wait_attribute(ids::SIGN_IN_ERROR, "data-code", "callback_rejected").await;
     signed_in(&app).await;
     browser.quit().await;
     app.quit().await;

@@ -10,6 +10,8 @@ use std::process::{Command, Stdio};
 use serde_json::Value;
 pub use webdriver::{screenshot_path, LockedKeyring, RunningApp};
 
+use crate::pages::ids;
+
 /// Only one app may run at a time in a desktop session (single-instance), so scenarios take turns.
 pub static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
@@ -177,7 +179,7 @@ pub fn server_settings(base: &str) -> atom_core::CustomEnvironment {
 }
 
 pub async fn sandbox_stats(app: &RunningApp) -> Value {
-    let url = app.text("[data-testid=sandbox-url]").await;
+    let url = app.text(ids::SANDBOX_URL).await;
     reqwest::get(format!("{url}/__sandbox/stats")).await.unwrap().json().await.unwrap()
 }
 
