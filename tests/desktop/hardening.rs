@@ -236,17 +236,7 @@ async fn a_forged_link_does_not_cancel_a_loopback_sign_in() {
     app.wait_attribute(ids::SIGN_IN_ERROR, "data-code", "callback_rejected").await;
 
     // The user approves in the browser: the listener is still there, and the sign-in completes.
-    let html = http.get(&page).send().await.unwrap().text().await.unwrap();
-    let ticket =
-        html.split("name=\"ticket\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
-    let origin = page.split("/oauth/authorize").next().unwrap();
-    let resp = http
-        .post(format!("{origin}/oauth/authorize"))
-        .form(&[("ticket", ticket.as_str()), ("decision", "approve")])
-        .send()
-        .await
-        .unwrap();
-    let callback = resp.headers()["location"].to_str().unwrap().to_string();
+    let callback = approve_by_hand(&page).await;
     assert!(callback.starts_with(redirect.as_str()), "{callback}");
     let done = http.get(&callback).send().await.expect("the listener still answers");
     assert_eq!(done.status(), 200);

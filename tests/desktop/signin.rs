@@ -163,18 +163,7 @@ async fn paste_the_callback(browser_fails: bool) {
         assert!(!app.is_shown(ids::CALLBACK_INPUT).await, "closed while the browser is trusted");
         profile.opened_pages().pop().unwrap()
     };
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let html = http.get(&page).send().await.unwrap().text().await.unwrap();
-    let ticket =
-        html.split("name=\"ticket\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
-    let origin = page.split("/oauth/authorize").next().unwrap();
-    let resp = http
-        .post(format!("{origin}/oauth/authorize"))
-        .form(&[("ticket", ticket.as_str()), ("decision", "approve")])
-        .send()
-        .await
-        .unwrap();
-    let callback = resp.headers()["location"].to_str().unwrap().to_string();
+    let callback = approve_by_hand(&page).await;
     app.expand(ids::PASTE_CALLBACK).await;
     app.expand(ids::PASTE_CALLBACK).await;
     assert!(app.is_shown(ids::CALLBACK_INPUT).await, "open, however often it was opened");

@@ -222,3 +222,20 @@ impl Drop for ThirdPartyServer {
         let _ = self.child.wait();
     }
 }
+
+/// Approves on the sandbox's consent page the way a user's browser posts it, and returns where the
+/// sandbox sends the browser back.
+pub async fn approve_by_hand(page: &str) -> String {
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let html = http.get(page).send().await.unwrap().text().await.unwrap();
+    let ticket =
+        html.split("name=\"ticket\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let origin = page.split("/oauth/authorize").next().unwrap();
+    let resp = http
+        .post(format!("{origin}/oauth/authorize"))
+        .form(&[("ticket", ticket.as_str()), ("decision", "approve")])
+        .send()
+        .await
+        .unwrap();
+    resp.headers()["location"].to_str().unwrap().to_string()
+}
