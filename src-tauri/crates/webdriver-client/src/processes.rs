@@ -47,13 +47,77 @@ fn set_keyring_locked(lock: bool) {
             .expect("dbus-send runs");
         assert!(status.success(), "the login collection locks");
     } else {
-        let password = std::env::var("ATOM_KEYRING_PASSWORD").unwrap_or_else(|_| "atom-desktop-tests".into());
-        let _ = Command::new("sh")
-            .arg("-c")
-            .arg(format!(
-                "printf '%s' '{password}' | timeout 10 gnome-keyring-daemon --replace --unlock --components=secrets >/dev/null 2>&1"
-            ))
-            .status();
+        unlock_login_collection();
+    }
+}
+
+/// Unlocks the login collection with the session's password, as the user typing it at the prompt
+/// does, through gnome-keyring's own call for it (no prompt, and the daemon keeps running: a call of
+/// the app's waiting on it, at its unlock prompt, is answered). Earlier this replaced the daemon with
+/// an unlocked one, which left such a call without an answer: the app's keystore queue then waited the
+/// whole unlock wait, and a scenario that needed the write after the unlock failed, now and then.
+#[cfg(target_os = "linux")]
+fn unlock_login_collection() {
+    use zbus::zvariant::{ObjectPath, OwnedObjectPath, OwnedValue, Value};
+    let password = std::env::var("ATOM_KEYRING_PASSWORD").unwrap_or_else(|_| "atom-desktop-tests".into());
+    let conn = zbus::blocking::Connection::session().expect("the session bus");
+    let service = ObjectPath::from_static_str_unchecked("/org/freedesktop/secrets");
+    let reply = conn
+        .call_method(
+            Some("org.freedesktop.secrets"),
+            &service,
+            Some("org.freedesktop.Secret.Service"),
+            "OpenSession",
+            &("plain", Value::from("")),
+        )
+        .expect("a plain session with the Secret Service");
+    let (_, session): (OwnedValue, OwnedObjectPath) = reply.body().deserialize().expect("a session");
+    let login = ObjectPath::from_static_str_unchecked("/org/freedesktop/secrets/collection/login");
+    let master = (session, Vec::<u8>::new(), password.into_bytes(), "text/plain");
+    conn.call_method(
+        Some("org.freedesktop.secrets"),
+        &service,
+        Some("org.gnome.keyring.InternalUnsupportedGuiltRiddenInterface"),
+        "UnlockWithMasterPassword",
+        &(login, master),
+    )
+    .expect("gnome-keyring unlocks the login collection with the session's password");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while login_collection_locked() != Some(false) {
+        assert!(Instant::now() < deadline, "the login collection is still locked after unlocking it");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn unlock_login_collection() {
+    panic!("the session keyring is gnome-keyring's, on Linux");
+}
+
+/// Whether the session keyring's login collection is locked (`None`: no answer).
+fn login_collection_locked() -> Option<bool> {
+    let out = Command::new("timeout")
+        .args([
+            "5",
+            "dbus-send",
+            "--session",
+            "--dest=org.freedesktop.secrets",
+            "--print-reply",
+            "/org/freedesktop/secrets/collection/login",
+            "org.freedesktop.DBus.Properties.Get",
+            "string:org.freedesktop.Secret.Collection",
+            "string:Locked",
+        ])
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    if text.contains("boolean false") {
+        Some(false)
+    } else if text.contains("boolean true") {
+        Some(true)
+    } else {
+        None
     }
 }
 
