@@ -95,6 +95,7 @@ fn unlock_login_collection() {
 }
 
 /// Whether the session keyring's login collection is locked (`None`: no answer).
+#[cfg(target_os = "linux")]
 fn login_collection_locked() -> Option<bool> {
     let out = Command::new("timeout")
         .args([
