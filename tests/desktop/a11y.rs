@@ -164,8 +164,7 @@ async fn audit_every_screen(dark: bool) -> Vec<(String, Vec<String>)> {
     app.screenshot(&screenshot_path(&format!("submit-done-{theme}"))).await;
 
     // An error state: the catalogue cannot be loaded.
-    let base = app.script("return window.__sandboxUrl ?? null").await;
-    let base = base.as_str().map(str::to_string).unwrap_or(sandbox);
+    let base = sandbox;
     let fault = json!({"endpoint": "GET /skills", "status": 503, "count": 20});
     reqwest::Client::new().post(format!("{base}/__sandbox/faults")).json(&fault).send().await.unwrap();
     app.click("nav.tabs button").await;

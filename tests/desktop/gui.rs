@@ -25,10 +25,6 @@ async fn sign_in_with_key(app: &RunningApp, key: &str, read_write: bool) {
     account.sign_in_with_key(key, read_write).await;
 }
 
-async fn sandbox_url(app: &RunningApp) -> String {
-    Account(app).sandbox_url().await
-}
-
 async fn arm_fault(base: &str, fault: serde_json::Value) {
     let resp =
         reqwest::Client::new().post(format!("{base}/__sandbox/faults")).json(&fault).send().await.unwrap();
@@ -182,7 +178,7 @@ async fn a_rate_limit_shows_the_wait_and_recovers() {
     let profile = Profile::new("ratelimit");
     let app = profile.launch().await;
     app.wait_for(ids::SKILL_ROW).await;
-    let base = sandbox_url(&app).await;
+    let base = Account(&app).sandbox_url().await;
     arm_fault(
         &base,
         json!({"endpoint": "GET /skills", "status": 429, "count": 1, "headers": {"Retry-After": "3"}}),
@@ -229,7 +225,7 @@ async fn odd_reviews_from_a_server_never_break_the_skill_screen() {
     let profile = Profile::new("odd-reviews");
     let app = profile.launch().await;
     app.wait_for(ids::SKILL_ROW).await;
-    let base = sandbox_url(&app).await;
+    let base = Account(&app).sandbox_url().await;
     let review = |id: &str, rating: serde_json::Value, text: &str| {
         json!({"id": id, "skill_id": "x", "rating": rating, "review": text, "author_name": "Someone",
                "created_at": "2026-01-02T03:04:05Z", "updated_at": "2026-01-02T03:04:05Z"})
@@ -260,7 +256,7 @@ async fn a_review_draft_survives_a_failed_post_and_a_restart() {
     let profile = Profile::new("draft");
     let app = profile.launch().await;
     sign_in_with_key(&app, RW_KEY, true).await;
-    let base = sandbox_url(&app).await;
+    let base = Account(&app).sandbox_url().await;
     app.click("nav.tabs button").await;
     Catalogue(&app).open_skill("Web Router").await;
     arm_fault(&base, json!({"endpoint": "POST /skills/{id}/reviews", "status": 500})).await;
@@ -450,7 +446,7 @@ async fn a_custom_server_is_checked_then_connected() {
     let base = server.base_url();
     let app = profile.launch().await;
     app.wait_for(ids::SKILL_ROW).await;
-    let embedded = sandbox_url(&app).await;
+    let embedded = Account(&app).sandbox_url().await;
     // "Custom server…" in the environment menu opens the form.
     app.script(
         "const s = document.querySelector('[data-testid=environment-select]'); s.value = 'custom'; s.dispatchEvent(new Event('change', { bubbles: true }));",
