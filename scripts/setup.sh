@@ -34,7 +34,7 @@ fi
 packages=(
   build-essential pkg-config file curl libssl-dev
   libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
-  xvfb x11-utils xdotool dbus dbus-x11 gnome-keyring libsecret-tools webkit2gtk-driver
+  xvfb x11-utils xdotool xclip dbus dbus-x11 gnome-keyring libsecret-tools webkit2gtk-driver
   xdg-utils desktop-file-utils libglib2.0-bin procps imagemagick librsvg2-bin gdb tinyproxy-bin
   glib-networking gsettings-desktop-schemas
   chromium chromium-driver firefox-esr

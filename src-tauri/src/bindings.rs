@@ -15,7 +15,7 @@ use ts_rs::{Config, TypeVisitor, TS};
 
 use crate::commands::{AppInfo, SignInMethod, SignInStarted, SignOutResult};
 use crate::outbox::EventBatch;
-use crate::state::{events, EnvChoice, EnvironmentView, KeystoreStatus};
+use crate::state::{events, EnvChoice, EnvironmentView, KeystoreStatus, OpenedLink};
 
 const HEADER: &str =
     "// Generated from the Rust sources by src-tauri/src/bindings.rs. Do not edit by hand:\n\
@@ -104,6 +104,7 @@ fn event_payloads() -> Vec<(&'static str, TsType)> {
         (events::ENVIRONMENT, TsType::of::<EnvironmentView>()),
         (events::KEYSTORE, TsType::of::<KeystoreStatus>()),
         (events::CONNECTIVITY, TsType::of::<bool>()),
+        (events::LINK, TsType::of::<OpenedLink>()),
     ]
 }
 

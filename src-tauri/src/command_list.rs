@@ -27,7 +27,7 @@ macro_rules! with_commands {
             }
             sign_out() -> SignOutResult { shell }
             switch_environment(choice: EnvChoice) -> EnvironmentView { shell }
-            rate_limit_status() -> RateLimitStatus { now |s| s.catalogue().rate_limits().borrow().clone() }
+            rate_limit_status() -> RateLimitStatus { now |s| s.rate_limits().borrow().clone() }
             // The reads take a `freshness`: `cache_first` paints at once from the saved catalogue (then
             // the window asks `live` when the reply is `stale`); `live` asks the server, and falls back on
             // the cache when it cannot be reached (`offline`).
@@ -55,6 +55,10 @@ macro_rules! with_commands {
             // for the custom-server form to fill in its endpoints.
             discover_server(address: String) -> ServerMetadata { core atom_core::discover(&address) }
             open_external(url: String) -> () { shell }
+            // What the last link in the app's scheme asked the window to show, once (`state/opened.rs`).
+            take_link() -> Option<OpenedLink> { shell }
+            // The link to a skill's page in the app, for "Copy link".
+            skill_link(id: String) -> String { shell }
         }
     };
 }

@@ -210,7 +210,7 @@ pub fn run() {
                 for url in event.urls() {
                     let h = h.clone();
                     tauri::async_runtime::spawn(async move {
-                        h.state::<Shell>().handle_callback(url.to_string()).await
+                        h.state::<Shell>().handle_link(url.to_string()).await
                     });
                 }
             });
@@ -232,7 +232,7 @@ pub fn run() {
                     }
                 }
                 for url in cold_start_urls {
-                    shell.handle_callback(url).await;
+                    shell.handle_link(url).await;
                 }
             });
             Ok(())

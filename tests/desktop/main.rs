@@ -16,6 +16,7 @@ mod a11y;
 mod gui;
 mod hardening;
 mod installed;
+mod links;
 mod offline;
 mod openers;
 mod signin;

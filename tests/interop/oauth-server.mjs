@@ -92,7 +92,7 @@ async function readBody(req) {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-/** The demo user signs in and consents to what was asked, at once (or the user denies). */
+/** The demo user (or the login_hint's) signs in and consents to what was asked, at once (or denies). */
 async function interaction(req, res) {
   const details = await provider.interactionDetails(req, res);
   if (decision === "deny") {
@@ -102,7 +102,10 @@ async function interaction(req, res) {
     });
   }
   if (details.prompt.name === "login") {
-    return provider.interactionFinished(req, res, { login: { accountId: "demo-user" } });
+    // The user the browser signs in as: the demo user, or the one the request's login_hint names.
+    const hint = String(details.params.login_hint ?? "");
+    const accountId = /^[a-z][a-z0-9-]{0,31}$/.test(hint) ? hint : "demo-user";
+    return provider.interactionFinished(req, res, { login: { accountId } });
   }
   const grant = details.grantId
     ? await provider.Grant.find(details.grantId)

@@ -14,7 +14,7 @@ use tauri::{AppHandle, Manager};
 use ts_rs::TS;
 
 use crate::outbox::EventBatch;
-use crate::state::{EnvChoice, EnvironmentView, KeystoreStatus, Shell};
+use crate::state::{EnvChoice, EnvironmentView, KeystoreStatus, OpenedLink, Shell};
 
 type Result<T> = std::result::Result<T, ErrorInfo>;
 

@@ -8,7 +8,7 @@ use tauri::{AppHandle, Manager};
 use super::{AppInfo, Result, SignInMethod, SignInStarted, SignOutResult};
 use crate::links;
 use crate::outbox::EventBatch;
-use crate::state::{EnvChoice, EnvironmentView, Shell};
+use crate::state::{EnvChoice, EnvironmentView, OpenedLink, Shell};
 
 pub async fn app_info(handle: &AppHandle) -> Result<AppInfo> {
     let shell = handle.state::<Shell>();
@@ -124,4 +124,12 @@ pub async fn open_external(handle: &AppHandle, url: String) -> Result<()> {
         .await
         .unwrap_or_else(|e| Err(e.to_string()))
         .map_err(|e| atom_core::Error::BrowserNotStarted(e).into())
+}
+
+pub async fn take_link(handle: &AppHandle) -> Result<Option<OpenedLink>> {
+    Ok(handle.state::<Shell>().opened.take())
+}
+
+pub async fn skill_link(_handle: &AppHandle, id: String) -> Result<String> {
+    Ok(atom_core::skill_link(&id)?)
 }

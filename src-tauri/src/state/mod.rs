@@ -1,14 +1,17 @@
-//! The shell's state, [`Shell`], in three parts: [`Settings`] (what is remembered between runs),
+//! The shell's state, [`Shell`], in four parts: [`Settings`] (what is remembered between runs),
 //! [`Environments`] (the active environment's catalogue and account, the embedded sandbox, the
-//! catalogue cache's folders) and [`SignIn`] (the loopback listener, the keystore's status, the last
-//! refusal); beside them, the window's outbox (`outbox.rs`) and whether its page is up. `Shell`'s own
-//! methods are what takes more than one part: switching environments, a sign-in's callback.
+//! catalogue cache's folders), [`SignIn`] (the loopback listener, the keystore's status, the last
+//! refusal) and [`Opened`] (what a link asked the window to show, until it takes it); beside them, the
+//! window's outbox (`outbox.rs`) and whether its page is up. `Shell`'s own methods are what takes more
+//! than one part: switching environments, a link, a sign-in's callback.
 
 mod environments;
+mod opened;
 mod settings;
 mod sign_in;
 
 pub use environments::Environments;
+pub use opened::{Opened, OpenedLink};
 pub use settings::Settings;
 pub use sign_in::SignIn;
 
@@ -33,6 +36,8 @@ pub mod events {
     pub const KEYSTORE: &str = "keystore";
     /// `true` when the server answers again, `false` when it cannot be reached.
     pub const CONNECTIVITY: &str = "connectivity";
+    /// A link opened something (or was refused): the window takes it with `take_link`.
+    pub const LINK: &str = "link";
 }
 
 /// Whether the OS keystore could be used, for a notice that stays while the problem does.
@@ -68,6 +73,8 @@ pub struct Shell {
     pub settings: Settings,
     pub environments: Environments,
     pub sign_in: SignIn,
+    /// The last link that opens something in the window, until it takes it.
+    pub opened: Opened,
     /// Set when the window first asks for the app's state: its page is mounted.
     window_up: AtomicBool,
     window_up_now: tokio::sync::Notify,
@@ -93,6 +100,7 @@ impl Shell {
             settings: Settings::new(config_dir),
             environments: Environments::new(store, cache_dir, data_dir),
             sign_in: SignIn::new(outbox.clone()),
+            opened: Opened::new(outbox.clone()),
             window_up: AtomicBool::new(false),
             window_up_now: tokio::sync::Notify::new(),
             outbox,
@@ -110,7 +118,7 @@ impl Shell {
         let account = self.environments.open(&choice).await?;
         let forwarders = vec![
             self.forward(account.state(), events::AUTH_STATE),
-            self.forward(account.catalogue().rate_limits(), events::RATE_LIMIT),
+            self.forward(account.rate_limits(), events::RATE_LIMIT),
             self.forward(account.catalogue().connectivity(), events::CONNECTIVITY),
         ];
         let view = self.environments.view(&account);
@@ -220,6 +228,22 @@ impl Shell {
     /// The events for the window (`outbox.rs`).
     pub fn outbox(&self) -> &Outbox {
         &self.outbox
+    }
+
+    /// A link in the app's scheme, from the OS (a running app's, or a cold start's arguments): a skill's
+    /// opens it in the window; a sign-in's callback finishes the sign-in; anything else is refused with
+    /// a message, and changes nothing.
+    pub async fn handle_link(&self, url: String) {
+        let opened = match atom_core::read_app_link(&url) {
+            Ok(atom_core::AppLink::Callback(callback)) => return self.handle_callback(callback).await,
+            Ok(atom_core::AppLink::Skill(id)) => OpenedLink::Skill { id },
+            Err(e) => {
+                tracing::warn!("link refused: {e}");
+                OpenedLink::Refused { error: e.info() }
+            }
+        };
+        crate::links::focus_main_window(&self.handle);
+        self.opened.offer(opened);
     }
 
     /// A callback URL from the deep link, the loopback listener or a paste: finish the sign-in, and

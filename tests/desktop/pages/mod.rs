@@ -28,6 +28,7 @@ pub mod ids {
     pub const CALLBACK_INPUT: &str = "[data-testid=callback-input]";
     pub const CALLBACK_SUBMIT: &str = "[data-testid=callback-submit]";
     pub const COPY_ADDRESS: &str = "[data-testid=copy-address]";
+    pub const COPY_LINK: &str = "[data-testid=copy-link]";
     pub const CUSTOM_API_BASE: &str = "[data-testid=custom-api-base]";
     pub const CUSTOM_CLIENT_ID: &str = "[data-testid=custom-client-id]";
     pub const CUSTOM_CONNECT: &str = "[data-testid=custom-connect]";
@@ -74,6 +75,7 @@ pub mod ids {
     pub const SUBMIT_STATUS: &str = "[data-testid=submit-status]";
     pub const SUBMIT_SUCCESS: &str = "[data-testid=submit-success]";
     pub const SUBMIT_VIEW: &str = "[data-testid=submit-view]";
+    pub const TOASTS: &str = "[data-testid=toasts]";
     pub const WRITE_DISABLED: &str = "[data-testid=write-disabled]";
 }
 

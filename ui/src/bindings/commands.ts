@@ -2,7 +2,7 @@
 // run `UPDATE_BINDINGS=1 cargo test -p atom-marketplace bindings` after changing a command or a type.
 
 import { invoke } from "@tauri-apps/api/core";
-import type { ApiKeyScope, AppInfo, AuthState, Category, EnvChoice, EnvironmentView, EventBatch, Fetched, Freshness, RateLimitStatus, RateResult, RenderedMarkdown, Review, ReviewPage, ServerMetadata, SignInMethod, SignInStarted, SignOutResult, SkillDetail, SkillPage, SkillQuery, Submission, SubmitResult } from "./types";
+import type { ApiKeyScope, AppInfo, AuthState, Category, EnvChoice, EnvironmentView, EventBatch, Fetched, Freshness, OpenedLink, RateLimitStatus, RateResult, RenderedMarkdown, Review, ReviewPage, ServerMetadata, SignInMethod, SignInStarted, SignOutResult, SkillDetail, SkillPage, SkillQuery, Submission, SubmitResult } from "./types";
 
 /** The app's commands. Each rejects with an `ErrorInfo`. */
 export const commands = {
@@ -26,4 +26,6 @@ export const commands = {
   renderMarkdown: (text: string) => invoke<RenderedMarkdown>("render_markdown", { text }),
   discoverServer: (address: string) => invoke<ServerMetadata>("discover_server", { address }),
   openExternal: (url: string) => invoke<null>("open_external", { url }),
+  takeLink: () => invoke<OpenedLink | null>("take_link"),
+  skillLink: (id: string) => invoke<string>("skill_link", { id }),
 };

@@ -86,7 +86,7 @@ export type EnvironmentView = { kind: EnvironmentKind, name: string, api_base: s
  */
 keystore: string, };
 
-export type ErrorCode = "invalid_api_key" | "token_invalid" | "token_expired" | "insufficient_scope" | "not_found" | "conflict" | "validation" | "rate_limited" | "too_large" | "server_error" | "api_error" | "auth_required" | "token_encoding" | "invalid_grant" | "invalid_client" | "invalid_scope" | "oauth_error" | "network" | "certificate" | "proxy" | "timeout" | "bad_response" | "callback_rejected" | "sign_in_cancelled" | "keystore_unavailable" | "needs_reauth" | "session_expired" | "not_revoked" | "discovery_failed" | "config" | "browser_not_started" | "unsupported_link" | "loopback_unavailable" | "sandbox_unavailable" | "internal";
+export type ErrorCode = "invalid_api_key" | "token_invalid" | "token_expired" | "insufficient_scope" | "not_found" | "conflict" | "validation" | "rate_limited" | "too_large" | "server_error" | "api_error" | "auth_required" | "token_encoding" | "invalid_grant" | "invalid_client" | "invalid_scope" | "oauth_error" | "network" | "certificate" | "proxy" | "timeout" | "bad_response" | "callback_rejected" | "sign_in_cancelled" | "keystore_unavailable" | "needs_reauth" | "session_expired" | "not_revoked" | "discovery_failed" | "config" | "browser_not_started" | "unsupported_link" | "bad_link" | "loopback_unavailable" | "sandbox_unavailable" | "internal";
 
 export type ErrorInfo = { code: ErrorCode, message: string, hint: string, fields?: { [key in string]: string }, retry_after_secs?: number, request_id?: string, };
 
@@ -127,6 +127,8 @@ export type KeystoreStatus = { available: boolean,
 detail: string | null, };
 
 export type MetadataSource = "o_auth" | "open_id";
+
+export type OpenedLink = { "kind": "skill", id: string, } | { "kind": "refused", error: ErrorInfo, };
 
 export type PriceFilter = "free" | "paid";
 

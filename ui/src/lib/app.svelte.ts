@@ -102,10 +102,25 @@ export async function switchEnvironment(kind: "production" | "sandbox"): Promise
 }
 
 /**
- * Starts keeping the state up to date: the events first, then the snapshot (`subscribe.ts` says why).
- * `onSwitch` runs when the user (or a link) makes another environment active. Returns the stop.
+ * What a link in the app's scheme asked for (a skill to show, or why it was refused), taken once: the
+ * event says there is one, and a cold start's link is there before the window listens.
  */
-export function startApp(onSwitch: () => void): () => void {
+async function takeLink(openSkill: (id: string) => void): Promise<void> {
+  try {
+    const link = await commands.takeLink();
+    if (link?.kind === "skill") openSkill(link.id);
+    else if (link?.kind === "refused") notifyError(link.error);
+  } catch (e) {
+    notifyError(toErrorInfo(e));
+  }
+}
+
+/**
+ * Starts keeping the state up to date: the events first, then the snapshot (`subscribe.ts` says why).
+ * `onSwitch` runs when the user (or a link) makes another environment active; `openSkill` when a link
+ * opens a skill. Returns the stop.
+ */
+export function startApp(onSwitch: () => void, openSkill: (id: string) => void): () => void {
   const unlisten = [
     on("auth-state", (s) => {
       const wasIn = isSignedIn(app.auth);
@@ -120,6 +135,7 @@ export function startApp(onSwitch: () => void): () => void {
     }),
     on("rate-limit", (r) => (app.limits = r)),
     on("keystore", (k) => (app.keystore = k)),
+    on("link", () => void takeLink(openSkill)),
     on("connectivity", (online) => {
       connectivityEvents++;
       setOnline(online);
@@ -143,7 +159,10 @@ export function startApp(onSwitch: () => void): () => void {
     void loadCategories();
   });
   // The snapshot (which also tells the app that the page is up) once the listeners are in place.
-  void listenThenAsk(unlisten, refreshInfo);
+  void listenThenAsk(unlisten, async () => {
+    await refreshInfo();
+    await takeLink(openSkill);
+  });
   // Categories painted from the saved ones are revalidated once the first frame is on screen.
   const seed = boot?.categories;
   if (seed) afterPaint(() => void loadCategories("cache_first", Promise.resolve(oneOfEach(seed))));

@@ -1,6 +1,6 @@
 //! An environment's marketplace, shared by every account signed in to it: the environment, the HTTP
-//! client with its catalogue cache and its rate limits (kept per credential kind), and the watch for
-//! the network. An [`Account`](crate::Account) makes its calls through one; a second account of the
+//! client with its catalogue cache and its rate limits (kept per credential: each account's figures
+//! are its own, `Account::rate_limits`), and the watch for the network. An [`Account`](crate::Account) makes its calls through one; a second account of the
 //! same environment is a second `Account` on the same `Catalogue`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,7 +14,6 @@ use crate::env::Environment;
 use crate::error::Result;
 use crate::http::{ApiClient, Fetched};
 use crate::models::{Categories, Category, SkillPage, SkillQuery};
-use crate::ratelimit::RateLimitStatus;
 
 struct Shared {
     env: Environment,
@@ -49,11 +48,6 @@ impl Catalogue {
 
     pub(crate) fn api(&self) -> &ApiClient {
         &self.shared.api
-    }
-
-    /// The server's `X-RateLimit-*` figures and any wait, as the last reply left them.
-    pub fn rate_limits(&self) -> watch::Receiver<RateLimitStatus> {
-        self.shared.api.rate_limits()
     }
 
     /// Whether the server could be reached at the last attempt. While it cannot, a background task

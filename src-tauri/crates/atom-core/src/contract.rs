@@ -19,6 +19,8 @@ pub mod paths {
     pub const SKILLS: &str = "skills";
     pub const CATEGORIES: &str = "categories";
     pub const SUBMIT: &str = "submit";
+    /// (ours) Who the request's credential stands for: `{name, email?}`; the account list's names.
+    pub const ME: &str = "me";
 
     pub fn skill(id: &str) -> String {
         format!("skills/{}", segment(id))
@@ -138,6 +140,9 @@ pub mod limits {
     /// [chosen] The longest id or slug the client sends (a UUID is 36; a slug comes from a name of at most
     /// 100 characters).
     pub const SKILL_ID_MAX: usize = 200;
+    /// [chosen] The longest link in the app's scheme that is read at all (a sign-in's callback, with its
+    /// code, state and issuer, is far shorter).
+    pub const APP_LINK_MAX: usize = 4096;
     /// A list page when the query names no size.
     pub const SKILLS_PAGE_DEFAULT: u32 = 50;
     pub const SKILLS_PAGE_MAX: u32 = 100;

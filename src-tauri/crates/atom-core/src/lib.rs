@@ -37,6 +37,7 @@
 //! ```
 
 pub mod account;
+pub mod applink;
 pub mod cache;
 pub mod catalogue;
 pub mod contract;
@@ -54,8 +55,10 @@ pub mod store;
 pub mod token;
 
 pub use account::{
-    is_api_key_format, store_namespace, Account, AccountId, ApiKeyScope, AuthMethod, AuthState, SignedIn,
+    is_api_key_format, restore_all, store_namespace, Account, AccountId, ApiKeyScope, AuthMethod, AuthState,
+    Identity, SignedIn,
 };
+pub use applink::{read_app_link, skill_link, AppLink};
 pub use catalogue::Catalogue;
 pub use discovery::{discover, MetadataSource, ServerMetadata};
 pub use env::{CustomEnvironment, Environment, EnvironmentKind, RefreshPacing, TokenEncoding};
@@ -66,6 +69,6 @@ pub use models::{
     Category, PriceFilter, RateResult, Review, ReviewPage, Skill, SkillDetail, SkillPage, SkillQuery,
     SkillSort, Submission, SubmitResult,
 };
-pub use ratelimit::{CredentialKind, Quota, Quotas, RateLimitStatus};
+pub use ratelimit::{CredentialKind, Owner, Quota, QuotaKey, Quotas, RateLimitStatus};
 pub use secret::Secret;
 pub use store::{Late, MemoryStore, Patient, SecretStore, StoreError, StoreHandle};

@@ -1,7 +1,10 @@
-//! Client-side rate limiting: stay under the guide's limits per credential kind, and show the
-//! server's `X-RateLimit-*` figures to the user.
+//! Client-side rate limiting: stay under the guide's limits per credential, and show the server's
+//! `X-RateLimit-*` figures to the user. The guide counts anonymous requests per client address (one
+//! quota for every account of this computer), an API key's per key and an OAuth token's per grant: so
+//! each account's credential has a quota of its own ([`QuotaKey`]).
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use parking_lot::Mutex;
@@ -42,6 +45,42 @@ pub enum CredentialKind {
     OAuth,
 }
 
+/// Which account a request is made for, for its quota and its figures: a number the process gives each
+/// account; [`Owner::NOBODY`] for requests made for none (a probe of the network).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Owner(u64);
+
+impl Owner {
+    pub const NOBODY: Owner = Owner(0);
+
+    /// A number no other account of this process has.
+    pub fn new() -> Owner {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        Owner(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+/// Whose quota a request counts against: the client address's for anonymous requests (whoever makes
+/// them), else its account's credential's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct QuotaKey {
+    kind: CredentialKind,
+    owner: Owner,
+}
+
+impl QuotaKey {
+    pub fn new(kind: CredentialKind, owner: Owner) -> QuotaKey {
+        let owner = if kind == CredentialKind::Anonymous { Owner::NOBODY } else { owner };
+        QuotaKey { kind, owner }
+    }
+}
+
+impl From<CredentialKind> for QuotaKey {
+    fn from(kind: CredentialKind) -> QuotaKey {
+        QuotaKey::new(kind, Owner::NOBODY)
+    }
+}
+
 /// What the UI shows: the server's figures from the last reply (all optional: servers may omit
 /// them), and whether a request is waiting for the limit to reset.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -72,10 +111,10 @@ struct Window {
     blocked_until: Option<Instant>,
 }
 
-/// A per-kind limiter: a sliding minute, a UTC-day count, and what the server told us.
+/// A limiter per quota ([`QuotaKey`]): a sliding minute, a UTC-day count, and what the server told us.
 pub struct Limiter {
     quotas: Quotas,
-    windows: Mutex<HashMap<CredentialKind, Window>>,
+    windows: Mutex<HashMap<QuotaKey, Window>>,
 }
 
 impl Limiter {
@@ -92,10 +131,11 @@ impl Limiter {
     }
 
     /// Takes a slot now, or says how long until one frees up.
-    pub fn try_acquire(&self, kind: CredentialKind, now: Instant, unix: u64) -> Result<(), Duration> {
-        let quota = self.quota(kind);
+    pub fn try_acquire(&self, key: impl Into<QuotaKey>, now: Instant, unix: u64) -> Result<(), Duration> {
+        let key = key.into();
+        let quota = self.quota(key.kind);
         let mut windows = self.windows.lock();
-        let w = windows.entry(kind).or_default();
+        let w = windows.entry(key).or_default();
         if let Some(until) = w.blocked_until {
             if until > now {
                 return Err(until - now);
@@ -124,11 +164,11 @@ impl Limiter {
         Ok(())
     }
 
-    /// Gives back the latest slot taken for `kind`: its request never reached a server (the connection
+    /// Gives back the latest slot taken for `key`: its request never reached a server (the connection
     /// failed), so no server counted it. Hours offline do not spend the day's quota.
-    pub fn refund(&self, kind: CredentialKind) {
+    pub fn refund(&self, key: impl Into<QuotaKey>) {
         let mut windows = self.windows.lock();
-        if let Some(w) = windows.get_mut(&kind) {
+        if let Some(w) = windows.get_mut(&key.into()) {
             w.recent.pop_back();
             w.day_count = w.day_count.saturating_sub(1);
         }
@@ -137,13 +177,13 @@ impl Limiter {
     /// Waits for a slot, at most `max_wait`; past that, says how long it would have taken.
     pub async fn acquire(
         &self,
-        kind: CredentialKind,
+        key: impl Into<QuotaKey>,
         max_wait: Duration,
         on_wait: impl Fn(Option<Duration>),
     ) -> Result<(), Duration> {
-        let started = Instant::now();
+        let (key, started) = (key.into(), Instant::now());
         loop {
-            match self.try_acquire(kind, Instant::now(), unix_now()) {
+            match self.try_acquire(key, Instant::now(), unix_now()) {
                 Ok(()) => {
                     if started.elapsed() > Duration::from_millis(5) {
                         on_wait(None);
@@ -161,11 +201,11 @@ impl Limiter {
 
     /// The server says nothing more until `duration` from now (a 429, or `Remaining: 0`), for at most
     /// [`limits::MAX_SERVER_WAIT`].
-    pub fn block_for(&self, kind: CredentialKind, duration: Duration) {
+    pub fn block_for(&self, key: impl Into<QuotaKey>, duration: Duration) {
         let now = Instant::now();
         let Some(until) = now.checked_add(duration.min(limits::MAX_SERVER_WAIT)) else { return };
         let mut windows = self.windows.lock();
-        let w = windows.entry(kind).or_default();
+        let w = windows.entry(key.into()).or_default();
         if w.blocked_until.is_none_or(|b| b < until) {
             w.blocked_until = Some(until);
         }
@@ -192,6 +232,28 @@ mod tests {
         assert_eq!(wait, Duration::from_secs(40));
         assert!(l.try_acquire(CredentialKind::ApiKey, t0 + Duration::from_secs(60), unix).is_ok());
         assert!(l.try_acquire(CredentialKind::OAuth, t0, unix).is_ok(), "kinds are separate");
+    }
+
+    #[test]
+    fn each_accounts_credential_has_its_own_quota_and_anonymous_requests_share_one() {
+        let l = limiter(1, 100);
+        let (t0, unix) = (Instant::now(), 1_000_000);
+        let (a, b) = (Owner::new(), Owner::new());
+        assert!(l.try_acquire(QuotaKey::new(CredentialKind::OAuth, a), t0, unix).is_ok());
+        assert!(l.try_acquire(QuotaKey::new(CredentialKind::OAuth, a), t0, unix).is_err());
+        assert!(
+            l.try_acquire(QuotaKey::new(CredentialKind::OAuth, b), t0, unix).is_ok(),
+            "b's grant is apart"
+        );
+        assert!(
+            l.try_acquire(QuotaKey::new(CredentialKind::ApiKey, a), t0, unix).is_ok(),
+            "a's key is apart"
+        );
+        assert!(l.try_acquire(QuotaKey::new(CredentialKind::Anonymous, a), t0, unix).is_ok());
+        assert!(
+            l.try_acquire(QuotaKey::new(CredentialKind::Anonymous, b), t0, unix).is_err(),
+            "one client address: one anonymous quota"
+        );
     }
 
     #[test]

@@ -133,7 +133,7 @@ async fn client_side_limiter_keeps_under_the_servers_limits() {
     for i in 0..5 {
         session.skills(&SkillQuery { offset: i, limit: Some(1), ..Default::default() }).await.unwrap();
     }
-    let mut status = session.catalogue().rate_limits();
+    let mut status = session.rate_limits();
     let sixth = tokio::time::timeout(
         Duration::from_millis(1500),
         session.skills(&SkillQuery { offset: 99, limit: Some(1), ..Default::default() }),
@@ -358,50 +358,65 @@ async fn ids_that_would_leave_their_path_segment_are_refused_before_any_request(
 }
 
 /// A second account of an environment is a second `Account` on the same `Catalogue`: it signs in and
-/// out on its own, keeps its secrets under its own name in the keystore, and shares the catalogue's
-/// cache, connectivity and rate-limit figures with the first.
+/// out on its own, keeps its secrets under its own name in the keystore, shares the catalogue's cache
+/// and connectivity, and has a quota of its own, as the guide counts them (per key, per grant): one
+/// account's spent quota holds back neither the other's requests nor the figures it is shown.
 #[tokio::test]
 async fn a_second_account_on_one_catalogue_signs_in_apart_and_shares_the_catalogue() {
     use atom_core::{store_namespace, AccountId, CredentialKind, StoreHandle};
-    let limits: RateLimits = "anon=50/1000,key=40/1000".parse().unwrap();
+    let limits: RateLimits = "anon=50/1000,key=3/1000".parse().unwrap();
     let h = Harness::start(Config { rate_limits: Some(limits), ..config() }).await;
-    let env = h.session.environment().clone();
-    let catalogue = h.session.catalogue().clone();
-    let work = AccountId::named("work");
+    let mut env = h.session.environment().clone();
+    env.quotas = Quotas { api_key: Quota { per_minute: 3, per_day: 1000 }, ..Quotas::default() };
+    let catalogue = atom_core::Catalogue::new(env.clone(), atom_core::cache::Cache::in_memory()).unwrap();
     let keystore = || h.store.clone() as Arc<dyn SecretStore>;
-    let second =
-        Account::on(catalogue.clone(), StoreHandle::new(keystore(), store_namespace(&env, &work))).unwrap();
+    let on = |id: &AccountId| {
+        Account::on(catalogue.clone(), StoreHandle::new(keystore(), store_namespace(&env, id))).unwrap()
+    };
+    let work = AccountId::named("work");
+    let (first, second) = (on(&AccountId::FIRST), on(&work));
 
     second.sign_in_with_api_key(RW_KEY, ApiKeyScope::ReadWrite).await.unwrap();
     assert!(second.current_state().is_signed_in());
-    assert!(!h.session.current_state().is_signed_in(), "the first account is not signed in by the second");
+    assert!(!first.current_state().is_signed_in(), "the first account is not signed in by the second");
     assert_eq!(
         h.store.peek(&format!("{}/account/work", env.namespace()), "api_key").as_deref(),
         Some(RW_KEY)
     );
     assert_eq!(h.store.peek(&env.namespace(), "api_key"), None, "the first account's place is untouched");
 
-    // One catalogue: the second account's read is the figure the first account's watch shows.
-    let status = h.session.catalogue().rate_limits();
-    second.skills(&SkillQuery { query: "github".into(), ..Default::default() }).await.unwrap();
-    assert_eq!((status.borrow().credential, status.borrow().limit), (Some(CredentialKind::ApiKey), Some(40)));
-    h.session.skills(&SkillQuery { query: "pdf".into(), ..Default::default() }).await.unwrap();
+    // Two keys, two quotas of 3 a minute. The second account spends its own (the sign-in's check was
+    // one): its fourth request would wait, and its figures say so; the first account's key is not held
+    // back, and the first account is shown its own figures.
+    first.sign_in_with_api_key(READ_KEY, ApiKeyScope::Read).await.unwrap();
+    let (mine, theirs) = (first.rate_limits(), second.rate_limits());
+    for q in ["github", "pdf"] {
+        second.skills(&SkillQuery { query: q.into(), ..Default::default() }).await.unwrap();
+    }
+    assert_eq!(theirs.borrow().remaining, Some(0));
+    let held = tokio::time::timeout(
+        Duration::from_millis(1500),
+        second.skills(&SkillQuery { query: "slack".into(), ..Default::default() }),
+    )
+    .await;
+    assert!(held.is_err(), "the second account's fourth request waits for its own minute");
+    first.skills(&SkillQuery { query: "calendar".into(), ..Default::default() }).await.unwrap();
     assert_eq!(
-        (status.borrow().credential, status.borrow().limit),
-        (Some(CredentialKind::Anonymous), Some(50))
+        (mine.borrow().credential, mine.borrow().remaining),
+        (Some(CredentialKind::ApiKey), Some(1)),
+        "the first account's figures are its own key's (its sign-in's check, then this read)"
     );
+    assert_eq!(h.api_count("GET /skills", 429).await, 0, "the server never had to refuse either");
+    first.sign_out().await.unwrap();
 
     // Each account finds its own secrets at start-up, and only its own.
-    let again = |id: &AccountId| {
-        Account::on(catalogue.clone(), StoreHandle::new(keystore(), store_namespace(&env, id))).unwrap()
-    };
-    assert!(again(&work).restore().await.unwrap().is_signed_in());
-    assert!(!again(&AccountId::FIRST).restore().await.unwrap().is_signed_in());
+    assert!(on(&work).restore().await.unwrap().is_signed_in());
+    assert!(!on(&AccountId::FIRST).restore().await.unwrap().is_signed_in());
 
     // Signing the second out leaves the first as it was, and its own place empty.
-    h.session.sign_in_with_api_key(READ_KEY, ApiKeyScope::Read).await.unwrap();
+    first.sign_in_with_api_key(READ_KEY, ApiKeyScope::Read).await.unwrap();
     second.sign_out().await.unwrap();
-    assert!(h.session.current_state().is_signed_in());
+    assert!(first.current_state().is_signed_in());
     assert_eq!(h.store.peek(&format!("{}/account/work", env.namespace()), "api_key"), None);
     assert_eq!(h.store.peek(&env.namespace(), "api_key").as_deref(), Some(READ_KEY));
 }

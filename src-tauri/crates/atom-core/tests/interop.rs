@@ -56,13 +56,7 @@ impl ThirdParty {
             .strip_prefix("listening on ")
             .unwrap_or_else(|| panic!("server said {first:?}"))
             .to_string();
-        // A browser keeps cookies across the server's sign-in pages and follows no redirect by itself.
-        let http = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        ThirdParty { child, issuer, http }
+        ThirdParty { child, issuer, http: browser() }
     }
 
     fn start() -> ThirdParty {
@@ -89,31 +83,25 @@ impl ThirdParty {
     /// Plays the user's browser: follows the server's pages (sign-in, consent) until it sends the
     /// browser back to the app, and returns that address.
     async fn browse(&self, authorize_url: &url::Url) -> String {
+        browse_with(&self.http, authorize_url).await
+    }
+
+    /// Plays another browser (cookies of its own), whose user signs in as `user` (the server reads
+    /// the request's `login_hint`, as a user typing their name would).
+    async fn browse_as(&self, authorize_url: &url::Url, user: &str) -> String {
         let mut url = authorize_url.clone();
-        for _ in 0..10 {
-            let resp = self.http.get(url.clone()).send().await.unwrap();
-            let status = resp.status();
-            assert!(
-                status.is_redirection(),
-                "{url} answered {status}: {}",
-                resp.text().await.unwrap_or_default()
-            );
-            let location = resp.headers()["location"].to_str().unwrap().to_string();
-            let next = url.join(&location).unwrap();
-            let back_to_app = next.scheme() == "com.atomagentos.marketplace"
-                || next.path() == "/oauth/callback" && next.host_str() == Some("127.0.0.1");
-            if back_to_app {
-                return next.to_string();
-            }
-            url = next;
-        }
-        panic!("the server never sent the browser back to the app");
+        url.query_pairs_mut().append_pair("login_hint", user);
+        browse_with(&browser(), &url).await
     }
 
     /// RFC 7662 introspection at the server, as the app's client: is `token` still active?
     async fn is_active(&self, token: &str) -> bool {
-        let v: Value = self
-            .http
+        self.introspect(token).await["active"] == true
+    }
+
+    /// What the server says of `token` (RFC 7662): `active`, and whose it is (`sub`).
+    async fn introspect(&self, token: &str) -> Value {
+        self.http
             .post(format!("{}/token/introspection", self.issuer))
             .form(&[("token", token), ("client_id", "atom-desktop")])
             .send()
@@ -121,8 +109,7 @@ impl ThirdParty {
             .unwrap()
             .json()
             .await
-            .unwrap();
-        v["active"] == true
+            .unwrap()
     }
 
     /// Settings from discovery, with the marketplace API on the same server; `offline` asks for
@@ -135,6 +122,34 @@ impl ThirdParty {
         }
         c
     }
+}
+
+/// A browser: it keeps cookies across a server's sign-in pages and follows no redirect by itself.
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+/// Follows a server's pages from `authorize_url` until they send the browser back to the app.
+async fn browse_with(http: &reqwest::Client, authorize_url: &url::Url) -> String {
+    let mut url = authorize_url.clone();
+    for _ in 0..10 {
+        let resp = http.get(url.clone()).send().await.unwrap();
+        let status = resp.status();
+        assert!(
+            status.is_redirection(),
+            "{url} answered {status}: {}",
+            resp.text().await.unwrap_or_default()
+        );
+        let location = resp.headers()["location"].to_str().unwrap().to_string();
+        let next = url.join(&location).unwrap();
+        let back_to_app = next.scheme() == "com.atomagentos.marketplace"
+            || next.path() == "/oauth/callback" && next.host_str() == Some("127.0.0.1");
+        if back_to_app {
+            return next.to_string();
+        }
+        url = next;
+    }
+    panic!("the server never sent the browser back to the app");
 }
 
 struct Client {
@@ -363,4 +378,54 @@ async fn a_denial_at_the_server_is_a_cancelled_sign_in() {
     let err = client.session.complete_login(&callback).await.unwrap_err();
     assert_eq!(err.code(), "sign_in_cancelled");
     assert_eq!(server.token_requests("authorization_code").await, 0);
+}
+
+/// Two users of one third-party server, signed in side by side on one catalogue (two accounts, two
+/// keystore entries): each refresh rotates its own account's refresh token only, and the other's
+/// stays active at the server.
+#[tokio::test]
+#[ignore = "needs Node.js and tests/interop's packages (npm ci --prefix tests/interop): scripts/test.sh"]
+async fn two_users_side_by_side_each_refresh_rotates_only_its_own_token() {
+    use atom_core::{store_namespace, AccountId, StoreHandle};
+    let server = ThirdParty::start();
+    let env = Environment::custom(&server.settings(true).await).unwrap();
+    let store = Arc::new(MemoryStore::default());
+    let catalogue = atom_core::Catalogue::new(env.clone(), atom_core::cache::Cache::in_memory()).unwrap();
+    let (first_id, second_id) = (AccountId::FIRST, AccountId::named("sam"));
+    let on = |id: &AccountId| {
+        let handle = StoreHandle::new(store.clone() as Arc<dyn SecretStore>, store_namespace(&env, id));
+        Account::on(catalogue.clone(), handle).unwrap()
+    };
+    let (first, second) = (on(&first_id), on(&second_id));
+    for (account, user) in [(&first, "demo-user"), (&second, "sam")] {
+        let url = account.begin_login(RedirectTarget::Scheme);
+        let callback = server.browse_as(&url, user).await;
+        assert!(account.complete_login(&callback).await.unwrap().is_signed_in());
+    }
+    let stored = |id: &AccountId| {
+        store
+            .get(&store_namespace(&env, id), "refresh_token")
+            .unwrap()
+            .map(|s| s.expose().to_string())
+            .unwrap()
+    };
+    let (first_before, second_before) = (stored(&first_id), stored(&second_id));
+    assert_eq!(server.introspect(&first_before).await["sub"], "demo-user");
+    assert_eq!(server.introspect(&second_before).await["sub"], "sam", "two users, not one twice");
+
+    first.refresh().await.unwrap();
+    let first_after = stored(&first_id);
+    assert_ne!(first_after, first_before, "the first account's token rotated");
+    assert!(!server.is_active(&first_before).await, "and its old one is dead at the server");
+    assert_eq!(stored(&second_id), second_before, "the second account's entry is untouched");
+    assert!(server.is_active(&second_before).await, "and its token still active at the server");
+
+    second.refresh().await.unwrap();
+    assert_ne!(stored(&second_id), second_before);
+    assert_eq!(stored(&first_id), first_after, "the second's refresh left the first's as it was");
+    assert!(server.is_active(&first_after).await);
+    assert!(
+        first.skills(&SkillQuery::default()).await.is_ok()
+            && second.skills(&SkillQuery::default()).await.is_ok()
+    );
 }

@@ -51,6 +51,27 @@ pub async fn get_skill(State(state): State<Arc<AppState>>, Path(id): Path<String
     Ok(Json(detail).into_response())
 }
 
+/// `GET /me` (ours): who the credential stands for, never the credential. Anonymous callers are told to
+/// sign in.
+pub async fn me(Extension(who): Extension<Principal>) -> ApiResult {
+    let body = match &who {
+        Principal::Anonymous => return Err(ApiError::auth_required()),
+        Principal::ApiKey { write, .. } => json!({
+            "kind": "api_key",
+            "name": who.display_name(),
+            "can_write": write,
+        }),
+        Principal::OAuth { user_id, write, .. } => json!({
+            "kind": "user",
+            "id": user_id,
+            "name": who.display_name(),
+            "email": crate::demo::user(user_id).map(|u| u.email),
+            "can_write": write,
+        }),
+    };
+    Ok(Json(body).into_response())
+}
+
 pub async fn categories(State(state): State<Arc<AppState>>) -> ApiResult {
     let catalog = state.catalog.read();
     let list: Vec<Value> = CATEGORIES

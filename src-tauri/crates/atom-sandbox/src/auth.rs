@@ -3,7 +3,6 @@
 use axum::http::{header, HeaderMap};
 
 use crate::contract::SCOPE_WRITE;
-use crate::demo::{DEMO_USER_ID, DEMO_USER_NAME};
 use crate::error::ApiError;
 use crate::oauth::BearerCheck;
 use crate::ratelimit::Bucket;
@@ -84,8 +83,9 @@ impl Principal {
         match self {
             Principal::Anonymous => "Anonymous".into(),
             Principal::ApiKey { tenant_name, .. } => tenant_name.to_string(),
-            Principal::OAuth { user_id, .. } if user_id == DEMO_USER_ID => DEMO_USER_NAME.into(),
-            Principal::OAuth { user_id, .. } => user_id.clone(),
+            Principal::OAuth { user_id, .. } => {
+                crate::demo::user(user_id).map_or(user_id.clone(), |u| u.name.into())
+            }
         }
     }
 

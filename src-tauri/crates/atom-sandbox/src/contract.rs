@@ -20,6 +20,8 @@ pub mod paths {
     pub const RATE: &str = "/skills/{id}/rate";
     /// [chosen]
     pub const REVIEWS: &str = "/skills/{id}/reviews";
+    /// (ours) Who the credential stands for: a display name for the app's account list.
+    pub const ME: &str = "/me";
 
     /// Test hooks, clearly apart from the API.
     pub const HOOKS: &str = "/__sandbox";

@@ -189,10 +189,30 @@ const TAG_POOL: &[&str] = &[
     "no-code",
 ];
 
-/// The demo user who signs in on the consent page.
+/// The demo user, who signs in on the consent page unless another is picked.
 pub const DEMO_USER_ID: &str = "demo-user";
 pub const DEMO_USER_NAME: &str = "Demo User";
 pub const DEMO_USER_EMAIL: &str = "demo@sandbox.atomagentos.invalid";
+
+/// A user of the sandbox's authorization server.
+#[derive(Debug, PartialEq, Eq)]
+pub struct SandboxUser {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub email: &'static str,
+}
+
+/// The sandbox's users: the demo user first, and a second one for several accounts side by side
+/// (picked on the consent page, or with `login_hint`).
+pub const USERS: &[SandboxUser] = &[
+    SandboxUser { id: DEMO_USER_ID, name: DEMO_USER_NAME, email: DEMO_USER_EMAIL },
+    SandboxUser { id: "sam", name: "Sam Okafor", email: "sam@sandbox.atomagentos.invalid" },
+];
+
+/// The user with this id or email.
+pub fn user(id_or_email: &str) -> Option<&'static SandboxUser> {
+    USERS.iter().find(|u| u.id == id_or_email || u.email.eq_ignore_ascii_case(id_or_email))
+}
 
 /// Hostile but valid records, placed at fixed positions of the catalogue.
 struct Hostile {

@@ -330,6 +330,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route(paths::SKILLS, get(api::list_skills))
         .route(paths::SKILL, get(api::get_skill))
         .route(paths::CATEGORIES, get(api::categories))
+        .route(paths::ME, get(api::me))
         .route(paths::SUBMIT, post(api::submit))
         .route(paths::RATE, post(api::rate))
         .route(paths::REVIEWS, get(api::list_reviews).post(api::post_review))

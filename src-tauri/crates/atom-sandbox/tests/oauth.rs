@@ -610,3 +610,67 @@ async fn every_authorization_response_names_the_issuer() {
         assert_eq!(query(&loc).get("iss").map(String::as_str), Some(base.as_str()), "{what}: {loc}");
     }
 }
+
+/// The user the consent page signs in: the demo user unless the page (or a `login_hint`) picks
+/// another; `GET /me` then says who the token stands for, and never the token.
+#[tokio::test]
+async fn the_consent_page_picks_who_signs_in_and_me_says_who() {
+    let sb = Sandbox::unlimited().await;
+    let me = |token: String| {
+        let req = sb.http.get(sb.api("/me")).bearer_auth(token);
+        async move {
+            let resp = req.send().await.unwrap();
+            (resp.status().as_u16(), resp.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    let exchange = |code: String, verifier: String| {
+        sb.token(json!({
+            "grant_type": "authorization_code", "code": code, "client_id": CLIENT,
+            "redirect_uri": SCHEME_REDIRECT, "code_verifier": verifier,
+        }))
+    };
+
+    // The page lists both users, the demo user checked; a login_hint checks another.
+    let pkce = Pkce::new();
+    let html = sb.http.get(sb.authorize_url(&authorize_params(&pkce.challenge, "s"))).send().await.unwrap();
+    let html = html.text().await.unwrap();
+    assert!(html.contains("Sam Okafor") && html.contains(r#"value="demo-user" checked"#), "{html}");
+    let hinted =
+        with(authorize_params(&pkce.challenge, "s"), "login_hint", Some("sam@sandbox.atomagentos.invalid"));
+    let html = sb.http.get(sb.authorize_url(&hinted)).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains(r#"value="sam" checked"#), "{html}");
+
+    // Approving as sam signs sam in.
+    let page = sb.http.get(sb.authorize_url(&authorize_params(&pkce.challenge, "s"))).send().await.unwrap();
+    let html = page.text().await.unwrap();
+    let ticket =
+        html.split("name=\"ticket\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let resp = sb
+        .http
+        .post(sb.url("/oauth/authorize"))
+        .form(&[("ticket", ticket.as_str()), ("decision", "approve"), ("user", "sam")])
+        .send()
+        .await
+        .unwrap();
+    let code = query(&location(&resp))["code"].clone();
+    let (status, tokens) = exchange(code, pkce.verifier.clone()).await;
+    assert_eq!(status, 200, "{tokens}");
+    let access = tokens["access_token"].as_str().unwrap().to_string();
+    let (status, who) = me(access.clone()).await;
+    assert_eq!(status, 200, "{who}");
+    assert_eq!(
+        (who["kind"].as_str(), who["id"].as_str(), who["name"].as_str()),
+        (Some("user"), Some("sam"), Some("Sam Okafor"))
+    );
+    assert!(!who.to_string().contains(&access), "the answer never carries the credential");
+
+    // The demo user by default; an API key is named by its tenant; no credential: sign in first.
+    let demo = sb.login(BOTH_SCOPES).await;
+    assert_eq!(me(demo["access_token"].as_str().unwrap().into()).await.1["name"], "Demo User");
+    let resp = sb.http.get(sb.api("/me")).header("X-API-Key", RW_KEY).send().await.unwrap();
+    let key_who: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!((key_who["kind"].as_str(), key_who["can_write"].as_bool()), (Some("api_key"), Some(true)));
+    assert!(!key_who.to_string().contains(RW_KEY));
+    let (status, body) = sb.get_json("/me").await;
+    assert_eq!((status, error_code(&body)), (401, "AUTH_REQUIRED"));
+}

@@ -16,8 +16,12 @@
 //!   that a sign-out cannot be undone by a refresh already in flight.
 
 mod calls;
+mod identity;
 mod sign_in;
 mod tokens;
+
+pub use identity::Identity;
+pub use sign_in::restore_all;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -35,6 +39,7 @@ use crate::env::Environment;
 use crate::error::{Error, ErrorCode, ErrorInfo, Result};
 use crate::http::Credential;
 use crate::login::PendingLogin;
+use crate::ratelimit::{Owner, RateLimitStatus};
 use crate::secret::Secret;
 use crate::store::{accounts, SecretStore, StoreHandle};
 use crate::token::TokenClient;
@@ -167,6 +172,8 @@ struct Saved {
 
 struct Inner {
     catalogue: Catalogue,
+    /// This account's number: its credential's quota, and the rate-limit figures it is shown.
+    owner: Owner,
     tokens: TokenClient,
     store: StoreHandle,
     auth: Mutex<Auth>,
@@ -260,6 +267,7 @@ impl Account {
             inner: Arc::new(Inner {
                 tokens: TokenClient::new(catalogue.environment())?,
                 catalogue,
+                owner: Owner::new(),
                 store,
                 auth: Mutex::new(Auth::None),
                 pending: Mutex::new(None),
@@ -284,6 +292,16 @@ impl Account {
 
     pub fn environment(&self) -> &Environment {
         self.inner.catalogue.environment()
+    }
+
+    /// The rate-limit figures of this account's credential (the last reply to it), and any wait of
+    /// its requests: two accounts have two quotas.
+    pub fn rate_limits(&self) -> watch::Receiver<RateLimitStatus> {
+        self.inner.catalogue.api().rate_limits(self.inner.owner)
+    }
+
+    pub(crate) fn owner(&self) -> Owner {
+        self.inner.owner
     }
 
     pub fn state(&self) -> watch::Receiver<AuthState> {
@@ -383,20 +401,20 @@ impl Account {
     /// that the first page does not wait for the keystore or the token endpoint.
     async fn read_credential(&self) -> Result<Credential> {
         if matches!(&*self.inner.auth.lock(), Auth::OAuth(o) if o.access.is_none()) {
-            return Ok(Credential::Anonymous);
+            return Ok(Credential::Anonymous(self.owner()));
         }
         self.credential().await
     }
 
     async fn credential(&self) -> Result<Credential> {
         let api_key = match &*self.inner.auth.lock() {
-            Auth::None => return Ok(Credential::Anonymous),
+            Auth::None => return Ok(Credential::Anonymous(self.owner())),
             Auth::ApiKey { key, .. } => Some(key.clone()),
             Auth::OAuth(_) => None,
         };
         match api_key {
-            Some(key) => Ok(Credential::ApiKey(key)),
-            None => Ok(Credential::Bearer(self.access_token(false).await?)),
+            Some(key) => Ok(Credential::ApiKey(key, self.owner())),
+            None => Ok(Credential::Bearer(self.access_token(false).await?, self.owner())),
         }
     }
 
@@ -409,7 +427,7 @@ impl Account {
         Fut: std::future::Future<Output = Result<T>>,
     {
         let credential = if write { self.credential().await? } else { self.read_credential().await? };
-        if write && matches!(credential, Credential::Anonymous) {
+        if write && matches!(credential, Credential::Anonymous(_)) {
             return Err(match self.inner.ended.lock().clone() {
                 Some(cause) => Error::NeedsReauth(Box::new(cause)),
                 None => Error::NotSignedIn,
@@ -417,13 +435,13 @@ impl Account {
         }
         let result = op(credential.clone()).await;
         match (&credential, result) {
-            (Credential::Bearer(refused), Err(e))
+            (Credential::Bearer(refused, _), Err(e))
                 if matches!(e.code(), ErrorCode::TokenExpired | ErrorCode::TokenInvalid) =>
             {
                 let fresh = self.token_instead_of(refused).await?;
-                op(Credential::Bearer(fresh)).await
+                op(Credential::Bearer(fresh, self.owner())).await
             }
-            (Credential::ApiKey(_), Err(e)) if write && e.code() == ErrorCode::InsufficientScope => {
+            (Credential::ApiKey(..), Err(e)) if write && e.code() == ErrorCode::InsufficientScope => {
                 self.correct_key_scope().await;
                 Err(e)
             }

@@ -14,6 +14,23 @@ use crate::models::Categories;
 use crate::secret::Secret;
 use crate::store::{accounts, SecretStore};
 
+/// Start-up with several accounts: each signs in from its own keystore entry, all at once, so that
+/// none waits for another's keystore read or token request; one whose refresh token died ends in
+/// `NeedsReauth` without touching the others. The results are in the order of `accounts`.
+pub async fn restore_all(accounts: &[Account]) -> Vec<Result<AuthState>> {
+    let tasks: Vec<_> =
+        accounts.iter().cloned().map(|a| tokio::spawn(async move { a.restore().await })).collect();
+    let mut results = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        results.push(match task.await {
+            Ok(result) => result,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(_) => Err(Error::Network("the app is closing".into())),
+        });
+    }
+    results
+}
+
 impl Account {
     /// Start-up: a stored API key or refresh token signs in without a browser. A keystore that cannot be
     /// read leaves the user signed out and says why; one that answers late (its unlock prompt was up,
@@ -158,7 +175,7 @@ impl Account {
             .inner
             .catalogue
             .api()
-            .get_from_server(paths::CATEGORIES, &[], &Credential::ApiKey(key.clone()))
+            .get_from_server(paths::CATEGORIES, &[], &Credential::ApiKey(key.clone(), self.owner()))
             .await?;
         let commit = self.inner.commit.lock().await;
         self.new_epoch();

@@ -96,6 +96,11 @@ const HINTS: &[(ErrorCode, &str)] = &[
     ),
     (UnsupportedLink, "Only web pages open from the app. Copy the address if you trust it."),
     (
+        BadLink,
+        "A link to a skill looks like com.atomagentos.marketplace://skill/ followed by the skill's id. \
+        Copy it again with \"Copy link\" on the skill's page.",
+    ),
+    (
         LoopbackUnavailable,
         "Use the browser sign-in's own link instead, or paste the address the browser ended on.",
     ),

@@ -90,6 +90,8 @@ error_codes! {
     BrowserNotStarted = "browser_not_started",
     /// Only http and https addresses open in the browser.
     UnsupportedLink = "unsupported_link",
+    /// A link in the app's scheme that opens nothing: not a skill's, not a sign-in's.
+    BadLink = "bad_link",
     /// The loopback listener for the sign-in could not be started.
     LoopbackUnavailable = "loopback_unavailable",
     /// The embedded sandbox could not start, or this build has none.
@@ -179,6 +181,9 @@ pub enum Error {
     BrowserNotStarted(String),
     #[error("only web addresses (http or https) open in the browser")]
     UnsupportedLink,
+    /// A link in the app's scheme was refused, and changed nothing (`applink.rs`).
+    #[error("this link does not open anything in the app: {0}")]
+    BadAppLink(String),
     #[error("cannot listen on 127.0.0.1: {0}")]
     Loopback(String),
     #[error("{0}")]
@@ -264,6 +269,7 @@ impl Error {
             Error::Config(_) => ErrorCode::Config,
             Error::BrowserNotStarted(_) => ErrorCode::BrowserNotStarted,
             Error::UnsupportedLink => ErrorCode::UnsupportedLink,
+            Error::BadAppLink(_) => ErrorCode::BadLink,
             Error::Loopback(_) => ErrorCode::LoopbackUnavailable,
             Error::SandboxUnavailable(_) => ErrorCode::SandboxUnavailable,
         }

@@ -23,34 +23,47 @@ use crate::contract::limits;
 use crate::env::Environment;
 use crate::error::{Error, Result};
 use crate::models::SkillPage;
-use crate::ratelimit::{unix_now, CredentialKind, Limiter, RateLimitStatus};
+use crate::ratelimit::{unix_now, CredentialKind, Limiter, Owner, QuotaKey, RateLimitStatus};
 use crate::secret::Secret;
 pub(crate) use client::client_for;
 pub use client::{client_built, prewarm, use_desktop_proxy, user_agent, ProxyLookup, PROXY_VARIABLES};
 use reply::{parse_api_error, with_bearer_challenge};
 
-/// What a request is sent with.
+/// What a request is sent with, and for which account (its quota, and the figures it is shown).
 #[derive(Clone, Debug)]
 pub enum Credential {
-    Anonymous,
-    ApiKey(Secret),
-    Bearer(Secret),
+    Anonymous(Owner),
+    ApiKey(Secret, Owner),
+    Bearer(Secret, Owner),
 }
 
 impl Credential {
     pub fn kind(&self) -> CredentialKind {
         match self {
-            Credential::Anonymous => CredentialKind::Anonymous,
-            Credential::ApiKey(_) => CredentialKind::ApiKey,
-            Credential::Bearer(_) => CredentialKind::OAuth,
+            Credential::Anonymous(_) => CredentialKind::Anonymous,
+            Credential::ApiKey(..) => CredentialKind::ApiKey,
+            Credential::Bearer(..) => CredentialKind::OAuth,
         }
+    }
+
+    pub fn owner(&self) -> Owner {
+        match self {
+            Credential::Anonymous(owner) | Credential::ApiKey(_, owner) | Credential::Bearer(_, owner) => {
+                *owner
+            }
+        }
+    }
+
+    /// The quota the request counts against.
+    fn quota(&self) -> QuotaKey {
+        QuotaKey::new(self.kind(), self.owner())
     }
 
     fn apply(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
         match self {
-            Credential::Anonymous => req,
-            Credential::ApiKey(k) => req.header("X-API-Key", k.expose()),
-            Credential::Bearer(t) => req.bearer_auth(t.expose()),
+            Credential::Anonymous(_) => req,
+            Credential::ApiKey(k, _) => req.header("X-API-Key", k.expose()),
+            Credential::Bearer(t, _) => req.bearer_auth(t.expose()),
         }
     }
 }
@@ -193,7 +206,8 @@ impl<T> Fetched<T> {
 pub struct ApiClient {
     base: Url,
     limiter: Limiter,
-    status: watch::Sender<RateLimitStatus>,
+    /// The figures each account is shown (its credential's, as the last reply to it left them).
+    status: Mutex<HashMap<Owner, Arc<watch::Sender<RateLimitStatus>>>>,
     cache: Arc<Cache>,
     online: watch::Sender<bool>,
     /// One fetch per URL at a time: a caller that asks for a reply already on its way waits for it
@@ -224,7 +238,7 @@ impl ApiClient {
         Ok(ApiClient {
             base: env.marketplace_base(),
             limiter: Limiter::new(env.quotas),
-            status: watch::channel(RateLimitStatus::default()).0,
+            status: Mutex::default(),
             cache: Arc::new(cache),
             online: watch::channel(true).0,
             in_flight: Mutex::new(HashMap::new()),
@@ -288,8 +302,17 @@ impl ApiClient {
         }
     }
 
-    pub fn rate_limits(&self) -> watch::Receiver<RateLimitStatus> {
-        self.status.subscribe()
+    /// The figures `owner`'s requests were last answered with, and any wait of theirs.
+    pub fn rate_limits(&self, owner: Owner) -> watch::Receiver<RateLimitStatus> {
+        self.status_of(owner).subscribe()
+    }
+
+    fn status_of(&self, owner: Owner) -> Arc<watch::Sender<RateLimitStatus>> {
+        self.status
+            .lock()
+            .entry(owner)
+            .or_insert_with(|| Arc::new(watch::channel(Default::default()).0))
+            .clone()
     }
 
     /// Whether the server could be reached at the last attempt.
@@ -338,7 +361,7 @@ impl ApiClient {
         if self.limiter.acquire(CredentialKind::Anonymous, Duration::ZERO, |_| {}).await.is_err() {
             return false;
         }
-        self.send_once(Method::GET, &url, &Credential::Anonymous, None, None).await.is_ok()
+        self.send_once(Method::GET, &url, &Credential::Anonymous(Owner::NOBODY), None, None).await.is_ok()
     }
 
     fn url(&self, path: &str, query: &[(&str, String)]) -> Result<Url> {
@@ -349,19 +372,19 @@ impl ApiClient {
         Ok(url)
     }
 
-    fn set_waiting(&self, wait: Option<Duration>) {
-        self.status.send_modify(|s| s.waiting_secs = wait.map(|w| w.as_secs().max(1)));
+    fn set_waiting(&self, owner: Owner, wait: Option<Duration>) {
+        self.status_of(owner).send_modify(|s| s.waiting_secs = wait.map(|w| w.as_secs().max(1)));
     }
 
     /// Records the server's figures; a spent quota holds further requests back until its reset.
-    fn observe(&self, kind: CredentialKind, headers: &HeaderMap) {
+    fn observe(&self, credential: &Credential, headers: &HeaderMap) {
         let ServerLimits { limit, remaining, reset_at, block } = read_limit_headers(headers, unix_now());
         if let Some(wait) = block {
-            self.limiter.block_for(kind, wait);
+            self.limiter.block_for(credential.quota(), wait);
         }
         if limit.is_some() || remaining.is_some() {
-            self.status.send_replace(RateLimitStatus {
-                credential: Some(kind),
+            self.status_of(credential.owner()).send_replace(RateLimitStatus {
+                credential: Some(credential.kind()),
                 limit,
                 remaining,
                 reset_at,
@@ -391,7 +414,7 @@ impl ApiClient {
                 // Never connected: no server counted it, so neither does the limiter (every request
                 // here took a slot first).
                 if e.is_connect() {
-                    self.limiter.refund(credential.kind());
+                    self.limiter.refund(credential.quota());
                 }
                 let error = Error::from_reqwest(e);
                 if matches!(error, Error::Network(_)) {
@@ -404,7 +427,7 @@ impl ApiClient {
         self.set_online(true);
         let status = resp.status();
         let headers = resp.headers().clone();
-        self.observe(credential.kind(), &headers);
+        self.observe(credential, &headers);
         let body = read_body(resp).await?;
         Ok((status, headers, body))
     }
@@ -478,7 +501,7 @@ impl ApiClient {
         credential: &Credential,
         etag: Option<&str>,
     ) -> Result<Option<T>> {
-        let kind = credential.kind();
+        let (quota, owner) = (credential.quota(), credential.owner());
         let started = Instant::now();
         let mut transient = 0;
         // Known to be offline: one attempt (the session's probe notices when the network is back).
@@ -486,7 +509,7 @@ impl ApiClient {
         loop {
             let budget = limits::MAX_RATE_LIMIT_WAIT.saturating_sub(started.elapsed());
             self.limiter
-                .acquire(kind, budget, |w| self.set_waiting(w))
+                .acquire(quota, budget, |w| self.set_waiting(owner, w))
                 .await
                 .map_err(|wait| Error::RateLimited { retry_after: wait })?;
             let outcome = self.send_once(Method::GET, url, credential, None, etag).await;
@@ -516,7 +539,7 @@ impl ApiClient {
             if let Error::RateLimited { retry_after } = error {
                 // A GET is safe to repeat: wait for the window, within the budget.
                 if started.elapsed() + retry_after <= limits::MAX_RATE_LIMIT_WAIT {
-                    self.limiter.block_for(kind, retry_after);
+                    self.limiter.block_for(quota, retry_after);
                     continue;
                 }
             }
@@ -535,7 +558,7 @@ impl ApiClient {
         let body = serde_json::to_value(body)
             .map_err(|e| Error::Config(format!("cannot encode the request: {e}")))?;
         self.limiter
-            .acquire(credential.kind(), limits::MAX_WRITE_WAIT, |w| self.set_waiting(w))
+            .acquire(credential.quota(), limits::MAX_WRITE_WAIT, |w| self.set_waiting(credential.owner(), w))
             .await
             .map_err(|wait| Error::RateLimited { retry_after: wait })?;
         let (status, headers, reply) =
@@ -546,7 +569,7 @@ impl ApiClient {
         }
         let error = api_error(status.as_u16(), &headers, &reply);
         if let Error::RateLimited { retry_after } = &error {
-            self.limiter.block_for(credential.kind(), *retry_after);
+            self.limiter.block_for(credential.quota(), *retry_after);
         }
         Err(error)
     }

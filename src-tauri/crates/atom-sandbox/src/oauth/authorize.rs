@@ -97,6 +97,8 @@ pub async fn authorize(State(state): State<Arc<AppState>>, RawQuery(raw): RawQue
         state: state_param.clone(),
         challenge: challenge.to_string(),
         expires_at_ms: unix_now_ms() + limits::CONSENT_TTL_SECS * 1000,
+        // OpenID Connect's `login_hint`: a known user's id or email picks them; anything else is ignored.
+        user_id: crate::demo::user(get("login_hint")).map_or(DEMO_USER_ID, |u| u.id).to_string(),
     };
     if state.config.auto_approve {
         return approve(&state, consent);
@@ -115,10 +117,12 @@ pub async fn authorize(State(state): State<Arc<AppState>>, RawQuery(raw): RawQue
 pub async fn decide(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
     let mut ticket = String::new();
     let mut decision = String::new();
+    let mut user = None;
     for (k, v) in form_urlencoded::parse(&body) {
         match &*k {
             "ticket" => ticket = v.into_owned(),
             "decision" => decision = v.into_owned(),
+            "user" => user = crate::demo::user(&v),
             _ => {}
         }
     }
@@ -126,9 +130,12 @@ pub async fn decide(State(state): State<Arc<AppState>>, body: Bytes) -> Response
         let mut oauth = state.oauth.lock();
         oauth.consents.remove(&ticket)
     };
-    let Some(consent) = consent.filter(|c| c.expires_at_ms > unix_now_ms()) else {
+    let Some(mut consent) = consent.filter(|c| c.expires_at_ms > unix_now_ms()) else {
         return error_page("This sign-in request has expired or was already answered.");
     };
+    if let Some(user) = user {
+        consent.user_id = user.id.to_string();
+    }
     match decision.as_str() {
         "approve" => approve(&state, consent),
         "deny" => redirect_with(
@@ -157,6 +164,7 @@ fn approve(state: &AppState, consent: Consent) -> Response {
             expires_at_ms: now + state.config.code_ttl_secs * 1000,
             used: false,
             grant_id: None,
+            user_id: consent.user_id,
         },
     );
     redirect_with(state, &consent.redirect_uri, &[("code", code.as_str()), ("state", consent.state.as_str())])

@@ -18,7 +18,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::contract::{limits, SCOPE_READ, SCOPE_WRITE};
-use crate::demo::{DEMO_USER_EMAIL, DEMO_USER_ID, DEMO_USER_NAME};
+use crate::demo::DEMO_USER_ID;
 use crate::error::OAuthError;
 use crate::{db, unix_now_ms, AppState};
 

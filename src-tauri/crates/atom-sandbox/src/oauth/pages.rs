@@ -64,10 +64,22 @@ pub(super) fn consent_html(client: &Client, consent: &Consent, ticket: &str) -> 
             format!("<li><strong>{}</strong>: {}</li>", html_escape(s), what)
         })
         .collect();
+    let users: String = crate::demo::USERS
+        .iter()
+        .map(|u| {
+            let checked = if u.id == consent.user_id { " checked" } else { "" };
+            format!(
+                "<label class=\"user\"><input type=\"radio\" name=\"user\" value=\"{}\"{checked}> <strong>{}</strong> \
+                 <span class=\"muted\">{}</span></label>",
+                html_escape(u.id),
+                html_escape(u.name),
+                html_escape(u.email)
+            )
+        })
+        .collect();
     include_str!("consent.html")
         .replace("{client}", &html_escape(client.name))
-        .replace("{user}", &html_escape(DEMO_USER_NAME))
-        .replace("{email}", &html_escape(DEMO_USER_EMAIL))
+        .replace("{users}", &users)
         .replace("{ticket}", &html_escape(ticket))
         .replace("{scopes}", &scopes)
 }

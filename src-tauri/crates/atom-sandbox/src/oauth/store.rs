@@ -11,6 +11,8 @@ pub(super) struct Consent {
     pub(super) state: String,
     pub(super) challenge: String,
     pub(super) expires_at_ms: u64,
+    /// Who signs in: the demo user, or the one `login_hint` named (the page may pick another).
+    pub(super) user_id: String,
 }
 
 pub(super) struct AuthCode {
@@ -22,6 +24,8 @@ pub(super) struct AuthCode {
     /// Set once the code was presented; the grant it issued, if any.
     pub(super) used: bool,
     pub(super) grant_id: Option<String>,
+    /// Who approved.
+    pub(super) user_id: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -186,7 +186,7 @@ fn exchange_code(
     let grant = Grant {
         id: uuid::Uuid::new_v4().to_string(),
         client_id: client.id.to_string(),
-        user_id: DEMO_USER_ID.to_string(),
+        user_id: entry.user_id.clone(),
         scope: entry.scope.clone(),
         revoked: false,
     };

@@ -1,0 +1,84 @@
+//! Who an account is, for the account list: what its server says about its credential (`GET me`, ours:
+//! ATOM documents no such endpoint, and the sandbox serves it). The answer comes over the account's
+//! own authenticated request, so it is the server's word, not a claim anyone could forge; a server
+//! without it leaves the naming to the user. Nothing of the credential is ever part of a name.
+
+use serde::{Deserialize, Serialize};
+
+use super::Account;
+use crate::contract::paths;
+use crate::error::{ErrorCode, Result};
+
+/// The longest name and email kept; a longer one is cut.
+const NAME_MAX: usize = 100;
+const EMAIL_MAX: usize = 254;
+
+/// Who the account is, as its server says.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Identity {
+    /// A person's name, or an API key's (its tenant's).
+    pub name: String,
+    pub email: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Me {
+    name: Option<serde_json::Value>,
+    email: Option<serde_json::Value>,
+}
+
+/// Printable text only (no control or direction-changing characters), trimmed and bounded.
+fn clean(value: Option<serde_json::Value>, max: usize) -> Option<String> {
+    let text = value?.as_str()?.to_string();
+    let kept: String = text
+        .chars()
+        .filter(|c| {
+            !c.is_control()
+                && !matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+        })
+        .take(max)
+        .collect();
+    let kept = kept.trim().to_string();
+    (!kept.is_empty()).then_some(kept)
+}
+
+impl Account {
+    /// Who this account is, as its server says; `None` when the server does not say (it has no such
+    /// endpoint), so that the app asks the user for a name. Needs a signed-in account.
+    pub async fn identify(&self) -> Result<Option<Identity>> {
+        let api = self.inner.catalogue.api();
+        let reply =
+            self.call(true, |c| async move { api.get_from_server::<Me>(paths::ME, &[], &c).await }).await;
+        match reply {
+            Ok(me) => {
+                let email = clean(me.email, EMAIL_MAX);
+                Ok(clean(me.name, NAME_MAX).or_else(|| email.clone()).map(|name| Identity { name, email }))
+            }
+            // A server without the endpoint (ATOM's documented API has none), or one that keeps it to
+            // itself.
+            Err(e)
+                if matches!(e.code(), ErrorCode::NotFound | ErrorCode::ApiError | ErrorCode::Validation) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_name_is_printable_bounded_text() {
+        assert_eq!(clean(Some(json!("  Sam Okafor ")), NAME_MAX).as_deref(), Some("Sam Okafor"));
+        assert_eq!(clean(Some(json!("Sam\u{202E}rofakO\u{0007}")), NAME_MAX).as_deref(), Some("SamrofakO"));
+        assert_eq!(clean(Some(json!("x".repeat(500))), NAME_MAX).map(|s| s.len()), Some(NAME_MAX));
+        assert_eq!(clean(Some(json!(42)), NAME_MAX), None);
+        assert_eq!(clean(Some(json!("   ")), NAME_MAX), None);
+        assert_eq!(clean(None, NAME_MAX), None);
+    }
+}
