@@ -26,6 +26,10 @@ target="${CARGO_TARGET_DIR:-$PWD/target}"
 bench=0
 if [ -x "$target/release/atom-marketplace" ] || [ "${ATOM_BENCH:-}" = 1 ]; then bench=1; fi
 
+# Line tables only in the test builds: a failing test's backtrace still names files and lines, and the
+# builds (the desktop test binary links all of Tauri and WebKit's bindings) are quicker on a cold cache.
+export CARGO_PROFILE_DEV_DEBUG="${CARGO_PROFILE_DEV_DEBUG:-line-tables-only}"
+
 echo "== format"
 cargo fmt --all -- --check
 
