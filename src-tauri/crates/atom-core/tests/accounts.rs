@@ -20,17 +20,7 @@ fn with_consent() -> atom_sandbox::Config {
 /// Signs `account` in through the consent page, as `user` (a sandbox user's id).
 async fn sign_in_as(h: &Harness, account: &Account, user: &str) {
     let url = account.begin_login(RedirectTarget::Scheme);
-    let html = h.http.get(url.as_str()).send().await.unwrap().text().await.unwrap();
-    let ticket =
-        html.split("name=\"ticket\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
-    let resp = h
-        .http
-        .post(h.url("/oauth/authorize"))
-        .form(&[("ticket", ticket.as_str()), ("decision", "approve"), ("user", user)])
-        .send()
-        .await
-        .unwrap();
-    let callback = resp.headers()["location"].to_str().unwrap().to_string();
+    let callback = h.consent_as(&url, "approve", Some(user)).await;
     let state = account.complete_login(&callback).await.expect("sign-in completes");
     assert!(state.is_signed_in(), "{state:?}");
 }

@@ -176,16 +176,17 @@ impl Harness {
 
     /// Plays the user on a sandbox that shows the consent page: presses `decision`.
     pub async fn consent(&self, authorize_url: &url::Url, decision: &str) -> String {
+        self.consent_as(authorize_url, decision, None).await
+    }
+
+    /// As [`Harness::consent`], having picked `user` (a sandbox user's id) on the page.
+    pub async fn consent_as(&self, authorize_url: &url::Url, decision: &str, user: Option<&str>) -> String {
         let html = self.http.get(authorize_url.as_str()).send().await.unwrap().text().await.unwrap();
         let ticket =
             html.split("name=\"ticket\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
-        let resp = self
-            .http
-            .post(self.url("/oauth/authorize"))
-            .form(&[("ticket", ticket.as_str()), ("decision", decision)])
-            .send()
-            .await
-            .unwrap();
+        let mut form = vec![("ticket", ticket.as_str()), ("decision", decision)];
+        form.extend(user.map(|u| ("user", u)));
+        let resp = self.http.post(self.url("/oauth/authorize")).form(&form).send().await.unwrap();
         resp.headers()["location"].to_str().unwrap().to_string()
     }
 
