@@ -3,6 +3,7 @@
 # runs $BROWSER; this script then does what a person and the OS would do:
 #   FAKE_BROWSER_DECISION=approve|deny  press that button on the sandbox's consent page (default approve)
 #   FAKE_BROWSER_DECISION=ignore        do nothing (the user closed the tab)
+#   FAKE_BROWSER_DECISION=approve:sam   approve as that user of the sandbox (its consent page's choice)
 #   FAKE_BROWSER_DECISION_FILE=FILE     read the decision from FILE (tests change it between steps)
 #   FAKE_BROWSER_LOG=FILE               append each opened URL to FILE
 # It follows the server's redirects with a cookie jar, as a browser does (a third-party server signs the
@@ -21,6 +22,10 @@ decision="${FAKE_BROWSER_DECISION:-approve}"
 if [ -n "${FAKE_BROWSER_DECISION_FILE:-}" ] && [ -s "$FAKE_BROWSER_DECISION_FILE" ]; then
   decision=$(tr -d '[:space:]' <"$FAKE_BROWSER_DECISION_FILE")
 fi
+user=""
+case "$decision" in
+  *:*) user="${decision#*:}"; decision="${decision%%:*}" ;;
+esac
 [ "$decision" = ignore ] && exit 0
 
 page_file=$(mktemp)
@@ -36,7 +41,7 @@ for _ in $(seq 10); do
     [ -n "$ticket" ] || { echo "fake-browser: no consent form at $next" >&2; exit 1; }
     origin=$(printf '%s' "$next" | sed -E 's#^(https?://[^/]+).*#\1#')
     location=$(curl -sS -b "$jar" -c "$jar" -o /dev/null -w '%{redirect_url}' --data-urlencode "ticket=$ticket" \
-      --data-urlencode "decision=$decision" "$origin/oauth/authorize")
+      --data-urlencode "decision=$decision" ${user:+--data-urlencode "user=$user"} "$origin/oauth/authorize")
   fi
   case "$location" in
     http://127.0.0.1:*/oauth/callback*) break ;;

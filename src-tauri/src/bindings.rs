@@ -105,6 +105,7 @@ fn event_payloads() -> Vec<(&'static str, TsType)> {
         (events::KEYSTORE, TsType::of::<KeystoreStatus>()),
         (events::CONNECTIVITY, TsType::of::<bool>()),
         (events::LINK, TsType::of::<OpenedLink>()),
+        (events::ACCOUNTS, TsType::of::<Vec<crate::state::AccountView>>()),
     ]
 }
 

@@ -25,7 +25,14 @@ macro_rules! with_commands {
             sign_in_api_key(key: String, scope: ApiKeyScope) -> AuthState {
                 core |s| s.sign_in_with_api_key(&key, scope)
             }
+            // Signs out of the active account (`sign_out_account` for another).
             sign_out() -> SignOutResult { shell }
+            // Several accounts (`state/accounts.rs`): the list comes with `app_info` and the
+            // `accounts` event.
+            add_account() -> EnvironmentView { shell }
+            switch_account(id: String) -> EnvironmentView { shell }
+            sign_out_account(id: String) -> SignOutResult { shell }
+            sign_out_all() -> SignOutResult { shell }
             switch_environment(choice: EnvChoice) -> EnvironmentView { shell }
             rate_limit_status() -> RateLimitStatus { now |s| s.rate_limits().borrow().clone() }
             // The reads take a `freshness`: `cache_first` paints at once from the saved catalogue (then

@@ -173,7 +173,7 @@ pub fn run() {
             let initial = if sandbox {
                 EnvChoice::Sandbox
             } else {
-                shell.settings.saved_choice().unwrap_or(EnvChoice::Production)
+                shell.accounts.active_choice().unwrap_or(EnvChoice::Production)
             };
 
             // The environment opens now when that needs no server (ATOM, or a saved custom server), so

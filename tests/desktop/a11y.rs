@@ -6,15 +6,10 @@
 
 use std::time::Duration;
 
+use crate::pages::keys::*;
 use crate::pages::{ids, Account, Catalogue, SkillPage, Submit};
 use crate::support::*;
 use serde_json::{json, Value};
-
-const RW_KEY: &str = "atom_pub_00000000-0000-4000-8000-000000000002";
-const TAB: &str = "\u{E004}";
-const ENTER: &str = "\u{E007}";
-const ESCAPE: &str = "\u{E00C}";
-const DOWN: &str = "\u{E015}";
 
 /// Minor findings that stay, with the reason. Anything else minor must be fixed.
 const ACCEPTED_MINOR: &[(&str, &str)] = &[];

@@ -4,17 +4,12 @@
 
 use std::time::Duration;
 
+use crate::pages::keys::*;
 use crate::pages::{ids, Account, Catalogue};
 use crate::support::*;
 use serde_json::json;
 
 const READ_KEY: &str = "atom_pub_00000000-0000-4000-8000-000000000001";
-const RW_KEY: &str = "atom_pub_00000000-0000-4000-8000-000000000002";
-const CONTROL: &str = "\u{E009}";
-const TAB: &str = "\u{E004}";
-const ENTER: &str = "\u{E007}";
-const RIGHT: &str = "\u{E014}";
-const DOWN: &str = "\u{E015}";
 
 /// Signs in with `key` from the settled start-up state, signed out first whatever an earlier start
 /// left in the keystore.

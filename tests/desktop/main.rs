@@ -13,6 +13,7 @@ mod pages;
 mod support;
 
 mod a11y;
+mod accounts;
 mod gui;
 mod hardening;
 mod installed;

@@ -34,6 +34,8 @@ pub struct AppInfo {
     pub keystore: KeystoreStatus,
     /// Whether the server answered the last request (`false`: browsing the saved catalogue).
     pub online: bool,
+    /// Every account, the active one marked (`state/accounts.rs`).
+    pub accounts: Vec<crate::state::AccountView>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]

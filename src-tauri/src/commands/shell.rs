@@ -24,6 +24,7 @@ pub async fn app_info(handle: &AppHandle) -> Result<AppInfo> {
         pending_error: shell.sign_in.take_last_error(),
         keystore: shell.sign_in.keystore_status(),
         online: *account.catalogue().connectivity().borrow(),
+        accounts: shell.accounts.views(),
     })
 }
 
@@ -72,7 +73,7 @@ pub async fn sign_in_browser(handle: &AppHandle, method: SignInMethod) -> Result
 
 pub async fn complete_sign_in(handle: &AppHandle, url: String) -> Result<AuthState> {
     let shell = handle.state::<Shell>();
-    let account = shell.account().await;
+    let account = shell.account_awaiting(&url).await;
     let result = account.complete_login(&url).await;
     // A stray or forged address leaves the sign-in (and its loopback listener) waiting.
     if account.pending_target().is_none() {
@@ -90,8 +91,28 @@ pub async fn cancel_sign_in(handle: &AppHandle) -> Result<()> {
 }
 
 pub async fn sign_out(handle: &AppHandle) -> Result<SignOutResult> {
-    let warning = handle.state::<Shell>().account().await.sign_out().await.err().map(ErrorInfo::from);
-    Ok(SignOutResult { warning })
+    let shell = handle.state::<Shell>();
+    let Some(id) = shell.accounts.active_id() else {
+        let warning = shell.account().await.sign_out().await.err().map(ErrorInfo::from);
+        return Ok(SignOutResult { warning });
+    };
+    Ok(SignOutResult { warning: shell.sign_out_of(&id).await? })
+}
+
+pub async fn add_account(handle: &AppHandle) -> Result<EnvironmentView> {
+    handle.state::<Shell>().add_account().await
+}
+
+pub async fn switch_account(handle: &AppHandle, id: String) -> Result<EnvironmentView> {
+    handle.state::<Shell>().activate(&id).await
+}
+
+pub async fn sign_out_account(handle: &AppHandle, id: String) -> Result<SignOutResult> {
+    Ok(SignOutResult { warning: handle.state::<Shell>().sign_out_of(&id).await? })
+}
+
+pub async fn sign_out_all(handle: &AppHandle) -> Result<SignOutResult> {
+    Ok(SignOutResult { warning: handle.state::<Shell>().sign_out_all().await? })
 }
 
 pub async fn switch_environment(handle: &AppHandle, choice: EnvChoice) -> Result<EnvironmentView> {

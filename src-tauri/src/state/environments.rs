@@ -33,6 +33,8 @@ pub struct Environments {
     /// The catalogue cache, one folder per environment.
     cache_dir: PathBuf,
     active: AsyncMutex<Option<Active>>,
+    /// One catalogue per environment, shared by its accounts.
+    catalogues: parking_lot::Mutex<std::collections::HashMap<String, Catalogue>>,
     ready: watch::Sender<Option<Account>>,
     sandbox: crate::embedded::EmbeddedSandbox,
 }
@@ -43,6 +45,7 @@ impl Environments {
             store,
             cache_dir,
             active: AsyncMutex::new(None),
+            catalogues: Default::default(),
             ready: watch::channel(None).0,
             sandbox: crate::embedded::EmbeddedSandbox::new(sandbox_dir),
         }
@@ -124,13 +127,27 @@ impl Environments {
         Ok(env)
     }
 
-    /// The first account of `choice`'s environment, on its catalogue (cached in the environment's
-    /// folder), not yet active.
-    pub async fn open(&self, choice: &EnvChoice) -> Result<Account, ErrorInfo> {
+    /// The account `id` of `choice`'s environment, on the environment's catalogue (one for all its
+    /// accounts, cached in the environment's folder), not yet active.
+    pub async fn open(&self, choice: &EnvChoice, id: &AccountId) -> Result<Account, ErrorInfo> {
         let env = self.environment_for(choice).await?;
-        let store = StoreHandle::new(self.store.clone(), store_namespace(&env, &AccountId::FIRST));
-        let cache = Cache::on_disk(self.cache_dir.join(cache_folder(&env)));
-        Ok(Account::on(Catalogue::new(env, cache)?, store)?)
+        let store = StoreHandle::new(self.store.clone(), store_namespace(&env, id));
+        let key = format!("{}|{}", env.namespace(), env.api_base);
+        let existing = self.catalogues.lock().get(&key).cloned();
+        let catalogue = match existing {
+            Some(catalogue) => catalogue,
+            None => {
+                let cache = Cache::on_disk(self.cache_dir.join(cache_folder(&env)));
+                let catalogue = Catalogue::new(env, cache)?;
+                self.catalogues.lock().entry(key).or_insert(catalogue).clone()
+            }
+        };
+        Ok(Account::on(catalogue, store)?)
+    }
+
+    /// Whether the embedded sandbox runs (an account of it can be opened without starting it).
+    pub async fn sandbox_runs(&self) -> bool {
+        self.sandbox.base_url().await.is_some()
     }
 
     /// Makes `account` (of `choice`) the active one; `forwarders` end when another replaces it.

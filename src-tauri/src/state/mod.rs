@@ -5,11 +5,13 @@
 //! window's outbox (`outbox.rs`) and whether its page is up. `Shell`'s own methods are what takes more
 //! than one part: switching environments, a link, a sign-in's callback.
 
+mod accounts;
 mod environments;
 mod opened;
 mod settings;
 mod sign_in;
 
+pub use accounts::{AccountView, Accounts, SavedAccount};
 pub use environments::Environments;
 pub use opened::{Opened, OpenedLink};
 pub use settings::Settings;
@@ -38,6 +40,8 @@ pub mod events {
     pub const CONNECTIVITY: &str = "connectivity";
     /// A link opened something (or was refused): the window takes it with `take_link`.
     pub const LINK: &str = "link";
+    /// The accounts changed (one signed in or out, was added, removed or switched to, or was named).
+    pub const ACCOUNTS: &str = "accounts";
 }
 
 /// Whether the OS keystore could be used, for a notice that stays while the problem does.
@@ -71,6 +75,8 @@ pub struct EnvironmentView {
 pub struct Shell {
     handle: AppHandle,
     pub settings: Settings,
+    /// Every account, on any environment, and the active one.
+    pub accounts: Accounts,
     pub environments: Environments,
     pub sign_in: SignIn,
     /// The last link that opens something in the window, until it takes it.
@@ -95,9 +101,12 @@ impl Shell {
         let cache_dir =
             handle.path().app_cache_dir().unwrap_or_else(|_| data_dir.join("cache")).join("catalogue");
         let outbox = Arc::<Outbox>::default();
+        let settings = Settings::new(config_dir);
+        let (saved, active) = settings.saved_accounts();
         Shell {
             handle,
-            settings: Settings::new(config_dir),
+            accounts: Accounts::load(saved, active),
+            settings,
             environments: Environments::new(store, cache_dir, data_dir),
             sign_in: SignIn::new(outbox.clone()),
             opened: Opened::new(outbox.clone()),
@@ -112,10 +121,26 @@ impl Shell {
         self.environments.account().await
     }
 
-    /// Makes `choice` the active environment: its first account, signed in from the keystore in the
-    /// background, with its state, its catalogue's rate limits and connectivity forwarded to the UI.
+    /// Makes `choice` the active environment, with its account: the active one if it is there, else
+    /// the first added there, else a new one (saved unless `remember` is `false`: `--server` is for one
+    /// run). An account being added (never signed in) moves to `choice` instead: the user picked where
+    /// it signs in.
     pub async fn switch(&self, choice: EnvChoice, remember: bool) -> Result<EnvironmentView, ErrorInfo> {
-        let account = self.environments.open(&choice).await?;
+        let moved = self.accounts.active_id().filter(|id| self.accounts.move_fresh(id, &choice));
+        let id = match moved.or_else(|| self.accounts.on_environment(&choice)) {
+            Some(id) => id,
+            None => self.accounts.add(choice, remember, false),
+        };
+        self.activate(&id).await
+    }
+
+    /// Makes account `id` the active one: the catalogue, the rate-limit figures and every write follow
+    /// it. Opened on its environment if it was not yet, and signed in from the keystore in the
+    /// background the first time, with its state, its rate limits and its catalogue's connectivity
+    /// forwarded to the window.
+    pub async fn activate(&self, id: &str) -> Result<EnvironmentView, ErrorInfo> {
+        let saved = self.accounts.saved(id).ok_or_else(|| atom_core::Error::NoSuchAccount.info())?;
+        let account = self.open_account(&saved).await?;
         let forwarders = vec![
             self.forward(account.state(), events::AUTH_STATE),
             self.forward(account.rate_limits(), events::RATE_LIMIT),
@@ -123,15 +148,82 @@ impl Shell {
         ];
         let view = self.environments.view(&account);
         self.sign_in.set_loopback(None);
-        self.environments.activate(choice.clone(), &account, forwarders).await;
-        if choice != EnvChoice::Sandbox {
+        self.environments.activate(saved.environment.clone(), &account, forwarders).await;
+        self.accounts.set_active(id);
+        if saved.environment != EnvChoice::Sandbox && !self.accounts.any_on_sandbox() {
             self.environments.stop_sandbox().await;
         }
-        if remember {
-            self.settings.save_choice(&choice);
-        }
+        self.save_accounts();
+        // The list first: the window tells a switch from a sign-in by the active account's id.
+        self.publish_accounts();
         self.outbox.push(events::ENVIRONMENT, &view);
         self.outbox.push(events::AUTH_STATE, account.current_state());
+        self.outbox.push(events::RATE_LIMIT, account.rate_limits().borrow().clone());
+        if self.accounts.start_restore(id) {
+            self.restore_in_background(account);
+        }
+        Ok(view)
+    }
+
+    /// The account `saved` names, opened on its environment (once; later calls get the same).
+    async fn open_account(&self, saved: &SavedAccount) -> Result<Account, ErrorInfo> {
+        if let Some(account) = self.accounts.opened(&saved.id) {
+            return Ok(account);
+        }
+        let account = self.environments.open(&saved.environment, &saved.account_id()).await?;
+        let watcher = self.watch_account(saved.id.clone(), account.clone());
+        self.accounts.set_opened(&saved.id, account.clone(), watcher);
+        Ok(self.accounts.opened(&saved.id).unwrap_or(account))
+    }
+
+    /// Follows account `id`: each change of its state goes to the window's account list, and a new
+    /// sign-in asks its server who it is (once per sign-in).
+    fn watch_account(&self, id: String, account: Account) -> JoinHandle<()> {
+        let handle = self.handle.clone();
+        tauri::async_runtime::spawn(async move {
+            let shell = handle.state::<Shell>();
+            let mut states = account.state();
+            let mut asked = false;
+            loop {
+                let signed_in = states.borrow_and_update().is_signed_in();
+                if signed_in {
+                    shell.accounts.signed_in(&id);
+                }
+                shell.publish_accounts();
+                if signed_in && !asked {
+                    asked = true;
+                    match account.identify().await {
+                        Ok(Some(who)) => {
+                            if shell.accounts.set_identity(&id, who) {
+                                shell.save_accounts();
+                                shell.publish_accounts();
+                            }
+                        }
+                        Ok(None) => {}
+                        Err(e) => tracing::info!("could not ask who an account is: {e}"),
+                    }
+                }
+                asked &= signed_in;
+                if states.changed().await.is_err() {
+                    return;
+                }
+            }
+        })
+    }
+
+    /// The accounts, as the window shows them.
+    pub fn publish_accounts(&self) {
+        self.outbox.push(events::ACCOUNTS, self.accounts.views());
+    }
+
+    fn save_accounts(&self) {
+        let (accounts, active) = self.accounts.to_save();
+        self.settings.save_accounts(accounts, active);
+    }
+
+    /// Signs the active account in from the keystore once the window is up, and says whether the
+    /// keystore could be used.
+    fn restore_in_background(&self, account: Account) {
         let handle = self.handle.clone();
         tauri::async_runtime::spawn(async move {
             // The keystore (its D-Bus calls, and the key exchange that protects the secret on the
@@ -167,7 +259,105 @@ impl Shell {
             tokio::time::sleep(RELEASE_AFTER_START).await;
             let _ = tauri::async_runtime::spawn_blocking(crate::memory::release_freed).await;
         });
-        Ok(view)
+    }
+
+    /// Start-up: every other saved account signs in from the keystore too, all at once and after the
+    /// window is up, none waiting for another (an account of the sandbox waits until the sandbox
+    /// runs). One whose refresh token died shows "sign in again" on its row; the others are untouched.
+    fn restore_others(&self) {
+        let handle = self.handle.clone();
+        tauri::async_runtime::spawn(async move {
+            let shell = handle.state::<Shell>();
+            let _ = tokio::time::timeout(SIGN_IN_WAITS_FOR_WINDOW, shell.window_is_up()).await;
+            let sandbox_runs = shell.environments.sandbox_runs().await;
+            let mut accounts = Vec::new();
+            for saved in shell.accounts.others() {
+                if saved.environment == EnvChoice::Sandbox && !sandbox_runs {
+                    continue;
+                }
+                match shell.open_account(&saved).await {
+                    Ok(account) if shell.accounts.start_restore(&saved.id) => accounts.push(account),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!("could not open an account: {}", e.message),
+                }
+            }
+            for result in atom_core::restore_all(&accounts).await {
+                if let Err(e) = result {
+                    tracing::info!("an account did not sign in at start-up: {e}");
+                }
+            }
+        });
+    }
+
+    /// Adds an account on the active environment, not signed in, and makes it the active one: the
+    /// Account page then signs it in (choosing another environment there moves it). One being added
+    /// already is reused.
+    pub async fn add_account(&self) -> Result<EnvironmentView, ErrorInfo> {
+        if let Some(active) = self.accounts.active_id() {
+            let choice = self.accounts.active_choice().unwrap_or(EnvChoice::Production);
+            if self.accounts.move_fresh(&active, &choice) {
+                return self.activate(&active).await;
+            }
+        }
+        let choice = match self.environments.active_choice().await {
+            Some(choice) => choice,
+            None => EnvChoice::Production,
+        };
+        let id = self.accounts.add(choice, true, true);
+        let opened = self.activate(&id).await;
+        if opened.is_err() {
+            self.accounts.remove(&id);
+            self.publish_accounts();
+        }
+        opened
+    }
+
+    /// Signs out of account `id`: its token revoked, its keystore entry removed; the other accounts
+    /// keep theirs. It leaves the list unless it was the only one; if it was active, the first of the
+    /// others takes its place. Returns the warning of a server that could not be told.
+    pub async fn sign_out_of(&self, id: &str) -> Result<Option<ErrorInfo>, ErrorInfo> {
+        let saved = self.accounts.saved(id).ok_or_else(|| atom_core::Error::NoSuchAccount.info())?;
+        let account = self.open_account(&saved).await?;
+        let warning = account.sign_out().await.err().map(ErrorInfo::from);
+        if self.accounts.count() > 1 {
+            let was_active = self.accounts.active_id().as_deref() == Some(id);
+            self.accounts.remove(id);
+            let next = self.accounts.ids().into_iter().next();
+            match next {
+                Some(next) if was_active => {
+                    self.activate(&next).await?;
+                }
+                _ => self.save_accounts(),
+            }
+        }
+        self.publish_accounts();
+        Ok(warning)
+    }
+
+    /// Signs out of every account at once; the active one stays, signed out. Returns the first
+    /// warning of a server that could not be told.
+    pub async fn sign_out_all(&self) -> Result<Option<ErrorInfo>, ErrorInfo> {
+        let mut tasks = Vec::new();
+        for id in self.accounts.ids() {
+            let Some(saved) = self.accounts.saved(&id) else { continue };
+            let account = self.open_account(&saved).await?;
+            tasks.push(tauri::async_runtime::spawn(async move { account.sign_out().await }));
+        }
+        let mut warning = None;
+        for task in tasks {
+            if let Ok(Err(e)) = task.await {
+                warning.get_or_insert(ErrorInfo::from(e));
+            }
+        }
+        let active = self.accounts.active_id();
+        for id in self.accounts.ids() {
+            if Some(&id) != active.as_ref() {
+                self.accounts.remove(&id);
+            }
+        }
+        self.save_accounts();
+        self.publish_accounts();
+        Ok(warning)
     }
 
     /// The window's page is mounted (it asked for the app's state).
@@ -185,8 +375,16 @@ impl Shell {
 
     /// Opens the first environment of the run; when `choice` cannot be opened (a saved server whose
     /// settings are no longer valid, a sandbox that does not start), says why and opens ATOM instead.
+    /// The other saved accounts sign in then too, in the background.
     pub async fn open_first(&self, choice: EnvChoice, remember: bool) -> Option<Account> {
-        if let Err(e) = self.switch(choice, remember).await {
+        let saved =
+            self.accounts.active_id().filter(|_| self.accounts.active_choice().as_ref() == Some(&choice));
+        let opened = match saved {
+            Some(id) => self.activate(&id).await,
+            None => self.switch(choice, remember).await,
+        };
+        self.restore_others();
+        if let Err(e) = opened {
             tracing::error!("could not open the environment: {}", e.message);
             self.sign_in.report(e);
             if let Err(e) = self.switch(EnvChoice::Production, false).await {
@@ -246,11 +444,20 @@ impl Shell {
         self.opened.offer(opened);
     }
 
+    /// The account whose sign-in `callback` answers (the user may have switched accounts since it
+    /// began), else the active one (whose checks then refuse it).
+    pub async fn account_awaiting(&self, callback: &str) -> Account {
+        match self.accounts.awaiting(callback) {
+            Some(account) => account,
+            None => self.account().await,
+        }
+    }
+
     /// A callback URL from the deep link, the loopback listener or a paste: finish the sign-in, and
     /// show the reason when it is refused.
     pub async fn handle_callback(&self, url: String) {
         crate::links::focus_main_window(&self.handle);
-        let account = self.account().await;
+        let account = self.account_awaiting(&url).await;
         if let Err(e) = account.complete_login(&url).await {
             tracing::warn!("sign-in callback refused: {e}");
             self.sign_in.report(e.info());

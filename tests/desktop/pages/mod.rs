@@ -77,6 +77,27 @@ pub mod ids {
     pub const SUBMIT_VIEW: &str = "[data-testid=submit-view]";
     pub const TOASTS: &str = "[data-testid=toasts]";
     pub const WRITE_DISABLED: &str = "[data-testid=write-disabled]";
+    pub const ACCOUNT_MENU: &str = "[data-testid=account-menu]";
+    pub const ACCOUNT_MENU_ITEM: &str = "[data-testid=account-menu-item]";
+    pub const MENU_ADD_ACCOUNT: &str = "[data-testid=menu-add-account]";
+    pub const MENU_SIGN_OUT_ALL: &str = "[data-testid=menu-sign-out-all]";
+    pub const ACCOUNT_ROW: &str = "[data-testid=account-row]";
+    pub const ACCOUNT_NAME: &str = "[data-testid=account-name]";
+    pub const ACCOUNT_USE: &str = "[data-testid=account-use]";
+    pub const ACCOUNT_SIGN_OUT: &str = "[data-testid=account-sign-out]";
+    pub const ADDING_ACCOUNT: &str = "[data-testid=adding-account]";
+    pub const ACTING_AS: &str = "[data-testid=acting-as]";
+}
+
+/// The WebDriver codes of the keys the scenarios press, and the read-write API key they sign in with.
+pub mod keys {
+    pub const TAB: &str = "\u{E004}";
+    pub const ENTER: &str = "\u{E007}";
+    pub const CONTROL: &str = "\u{E009}";
+    pub const ESCAPE: &str = "\u{E00C}";
+    pub const RIGHT: &str = "\u{E014}";
+    pub const DOWN: &str = "\u{E015}";
+    pub const RW_KEY: &str = "atom_pub_00000000-0000-4000-8000-000000000002";
 }
 
 /// The catalogue: the search box and the list.
@@ -189,6 +210,59 @@ impl Account<'_> {
         let url = self.0.text(ids::SANDBOX_URL).await;
         self.0.click(ids::FIRST_TAB).await;
         url
+    }
+}
+
+/// The account menu in the top bar, and the accounts listed on the Account page.
+pub struct Accounts<'a>(pub &'a RunningApp);
+
+impl Accounts<'_> {
+    /// Each account's row on the Account page: (id, state, text), in the list's order.
+    pub async fn rows(&self) -> Vec<(String, String, String)> {
+        let rows = self
+            .0
+            .script(
+                "return [...document.querySelectorAll('[data-testid=account-row]')]\
+                 .map(r => [r.dataset.id, r.dataset.state, r.textContent.replace(/\\s+/g, ' ').trim()])",
+            )
+            .await;
+        serde_json::from_value(rows).unwrap_or_default()
+    }
+
+    /// Waits until the Account page lists `n` accounts, all in `state`.
+    pub async fn wait_rows(&self, n: usize, state: &str) -> Vec<(String, String, String)> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let rows = self.rows().await;
+            if rows.len() == n && rows.iter().all(|r| r.1 == state) {
+                return rows;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "wanted {n} accounts {state}, the list has {rows:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+    }
+
+    /// Adds an account from the menu: the Account page then signs it in.
+    pub async fn add(&self) {
+        self.0.click(ids::ACCOUNT_MENU).await;
+        self.0.click(ids::MENU_ADD_ACCOUNT).await;
+        self.0.wait_attribute(ids::AUTH_STATE, "data-state", "signed_out").await;
+        self.0.wait_for(ids::ADDING_ACCOUNT).await;
+    }
+
+    /// Waits for the page to say who the active account is.
+    pub async fn wait_name(&self, name: &str) {
+        let what = format!("the account is {name}");
+        self.0.wait_text(ids::ACCOUNT_NAME, |t| t.contains(name), Duration::from_secs(15), &what).await;
+    }
+
+    /// Waits for the write's "as …" to name `name`.
+    pub async fn wait_acting_as(&self, name: &str) {
+        let what = format!("a write says it is made as {name}");
+        self.0.wait_text(ids::ACTING_AS, |t| t.contains(name), Duration::from_secs(15), &what).await;
     }
 }
 

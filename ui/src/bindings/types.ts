@@ -1,6 +1,16 @@
 // Generated from the Rust sources by src-tauri/src/bindings.rs. Do not edit by hand:
 // run `UPDATE_BINDINGS=1 cargo test -p atom-marketplace bindings` after changing a command or a type.
 
+export type AccountView = { id: string, name: string | null, email: string | null, 
+/**
+ * Its environment's name ("ATOM", "Sandbox", a custom server's).
+ */
+environment: string, environment_kind: EnvironmentKind, auth: AuthState, active: boolean, 
+/**
+ * Its environment's first account (the one versions before several accounts signed in).
+ */
+first: boolean, };
+
 export type ApiKeyScope = "read" | "read_write";
 
 export type AppInfo = { version: string, environment: EnvironmentView, choice: EnvChoice | null, 
@@ -23,7 +33,11 @@ keystore: KeystoreStatus,
 /**
  * Whether the server answered the last request (`false`: browsing the saved catalogue).
  */
-online: boolean, };
+online: boolean, 
+/**
+ * Every account, the active one marked (`state/accounts.rs`).
+ */
+accounts: Array<AccountView>, };
 
 export type AuthMethod = "browser" | "api_key";
 
@@ -86,7 +100,7 @@ export type EnvironmentView = { kind: EnvironmentKind, name: string, api_base: s
  */
 keystore: string, };
 
-export type ErrorCode = "invalid_api_key" | "token_invalid" | "token_expired" | "insufficient_scope" | "not_found" | "conflict" | "validation" | "rate_limited" | "too_large" | "server_error" | "api_error" | "auth_required" | "token_encoding" | "invalid_grant" | "invalid_client" | "invalid_scope" | "oauth_error" | "network" | "certificate" | "proxy" | "timeout" | "bad_response" | "callback_rejected" | "sign_in_cancelled" | "keystore_unavailable" | "needs_reauth" | "session_expired" | "not_revoked" | "discovery_failed" | "config" | "browser_not_started" | "unsupported_link" | "bad_link" | "loopback_unavailable" | "sandbox_unavailable" | "internal";
+export type ErrorCode = "invalid_api_key" | "token_invalid" | "token_expired" | "insufficient_scope" | "not_found" | "conflict" | "validation" | "rate_limited" | "too_large" | "server_error" | "api_error" | "auth_required" | "token_encoding" | "invalid_grant" | "invalid_client" | "invalid_scope" | "oauth_error" | "network" | "certificate" | "proxy" | "timeout" | "bad_response" | "callback_rejected" | "sign_in_cancelled" | "keystore_unavailable" | "needs_reauth" | "session_expired" | "not_revoked" | "discovery_failed" | "config" | "browser_not_started" | "unsupported_link" | "bad_link" | "no_such_account" | "loopback_unavailable" | "sandbox_unavailable" | "internal";
 
 export type ErrorInfo = { code: ErrorCode, message: string, hint: string, fields?: { [key in string]: string }, retry_after_secs?: number, request_id?: string, };
 

@@ -3,6 +3,7 @@
 // snapshot (`app_info`) and its events (`pump.ts`); App.svelte keeps layout and routing only.
 import { commands } from "../bindings/commands";
 import type {
+  AccountView,
   AppInfo,
   AuthState,
   Category,
@@ -30,10 +31,21 @@ class AppState {
   keystore = $state<KeystoreStatus>({ available: true, detail: null });
   signInError = $state<ErrorInfo | null>(null);
   switching = $state(false);
+  /** Every account, the active one marked. */
+  accounts = $state<AccountView[]>([]);
 
-  /** Which environment: drafts are kept per environment. */
-  get envKey(): string {
-    return this.environment?.kind ?? "production";
+  /** The active account (`null` before the first snapshot). */
+  get account(): AccountView | null {
+    return this.accounts.find((a) => a.active) ?? null;
+  }
+
+  /**
+   * Which account: drafts are kept per account. An environment's first account keeps the key drafts had
+   * when they were kept per environment, so that none is lost.
+   */
+  get accountKey(): string {
+    const account = this.account;
+    return account && !account.first ? account.id : (this.environment?.kind ?? "production");
   }
 
   /** Counts the switches to another environment (or server): what shows its data starts again. */
@@ -66,6 +78,7 @@ export async function refreshInfo(): Promise<void> {
     app.environment = info.environment;
     app.auth = info.auth;
     app.keystore = info.keystore;
+    setAccounts(info.accounts);
     // The event wins over a snapshot that crossed it on the way (it would say "online" again).
     if (connectivityEvents === eventsBefore) setOnline(info.online);
     if (info.pending_error) {
@@ -101,6 +114,48 @@ export async function switchEnvironment(kind: "production" | "sandbox"): Promise
   }
 }
 
+/** The id of the active account the last `auth-state` event was about. */
+let authOf: string | null = null;
+
+function setAccounts(accounts: AccountView[]) {
+  app.accounts = accounts;
+}
+
+/** Runs a change of account (switch, add, sign out): its errors are a toast; `true` when it worked. */
+async function accountAction(action: () => Promise<unknown>): Promise<boolean> {
+  app.switching = true;
+  try {
+    await action();
+    await refreshInfo();
+    return true;
+  } catch (e) {
+    notifyError(toErrorInfo(e));
+    return false;
+  } finally {
+    app.switching = false;
+  }
+}
+
+/** Makes account `id` the active one: the catalogue, the quota and every write follow it. */
+export const switchAccount = (id: string) => accountAction(() => commands.switchAccount(id));
+
+/** Adds an account (not signed in yet) on the active environment and makes it active. */
+export const addAccount = () => accountAction(() => commands.addAccount());
+
+/** Signs out of account `id` only; the others stay signed in. */
+export const signOutAccount = (id: string) =>
+  accountAction(async () => {
+    const result = await commands.signOutAccount(id);
+    if (result.warning) notifyError(result.warning);
+  });
+
+/** Signs out of every account. */
+export const signOutAll = () =>
+  accountAction(async () => {
+    const result = await commands.signOutAll();
+    if (result.warning) notifyError(result.warning);
+  });
+
 /**
  * What a link in the app's scheme asked for (a skill to show, or why it was refused), taken once: the
  * event says there is one, and a cold start's link is there before the window listens.
@@ -123,8 +178,13 @@ async function takeLink(openSkill: (id: string) => void): Promise<void> {
 export function startApp(onSwitch: () => void, openSkill: (id: string) => void): () => void {
   const unlisten = [
     on("auth-state", (s) => {
-      const wasIn = isSignedIn(app.auth);
+      // Another account became active: its state is not news (no "Signed in" for a switch).
+      const of = app.account?.id ?? null;
+      const switched = authOf !== null && of !== authOf;
+      authOf = of;
+      const wasIn = isSignedIn(app.auth) || switched;
       app.auth = s;
+      if (switched) return;
       if (s.state === "signed_in") app.signInError = null;
       if (s.state === "signed_in" && !wasIn) notify("success", "Signed in");
       if (s.state === "needs_reauth") notify("error", "Your session has ended", s.reason.hint);
@@ -136,6 +196,7 @@ export function startApp(onSwitch: () => void, openSkill: (id: string) => void):
     on("rate-limit", (r) => (app.limits = r)),
     on("keystore", (k) => (app.keystore = k)),
     on("link", () => void takeLink(openSkill)),
+    on("accounts", setAccounts),
     on("connectivity", (online) => {
       connectivityEvents++;
       setOnline(online);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { canWrite, describeAuth, isApiKeyFormat } from "./auth";
+import { accountLabel, accountStatus, canWrite, describeAuth, isApiKeyFormat } from "./auth";
 import { toErrorInfo } from "./errors";
 
 describe("auth helpers", () => {
@@ -52,5 +52,44 @@ describe("auth helpers", () => {
   it("turns any rejection into an ErrorInfo", () => {
     expect(toErrorInfo({ code: "network", message: "down", hint: "retry" }).code).toBe("network");
     expect(toErrorInfo("boom")).toMatchObject({ code: "internal", message: "boom" });
+  });
+});
+
+describe("account labels", () => {
+  const signedIn = {
+    state: "signed_in" as const,
+    method: "api_key" as const,
+    scopes: ["read_write"],
+    can_write: true,
+    key_hint: "atom_pub_…0002",
+    persisted: true,
+    keystore_error: null,
+    keystore_refused: false,
+    renewable: true,
+    expires_at: null,
+  };
+  const account = {
+    id: "a1",
+    name: null,
+    email: null,
+    environment: "Sandbox",
+    environment_kind: "sandbox" as const,
+    auth: signedIn,
+    active: true,
+    first: true,
+  };
+
+  it("names an account by what its server says, else by its key's hint and scope, never the key", () => {
+    expect(accountLabel({ ...account, name: "Sam Okafor" })).toBe("Sam Okafor");
+    expect(accountLabel(account)).toBe("API key atom_pub_…0002 (read_write)");
+    expect(accountLabel({ ...account, auth: { state: "signed_out" } })).toBe("New account on Sandbox");
+    expect(accountStatus({ ...account, auth: { state: "signed_out" } })).toMatch(/not signed in/);
+    const ended = { state: "needs_reauth" as const, reason: toErrorInfo("x") };
+    expect(accountStatus({ ...account, auth: ended })).toBe("Sandbox · sign in again");
+    expect(accountStatus({ ...account, name: "Tenant" })).toBe(
+      "Sandbox · API key atom_pub_…0002, read_write",
+    );
+    const browser = { ...signedIn, method: "browser" as const, key_hint: null };
+    expect(accountStatus({ ...account, auth: { ...browser, can_write: false } })).toBe("Sandbox · read only");
   });
 });

@@ -1,4 +1,4 @@
-import type { AuthState } from "../bindings/types";
+import type { AccountView, AuthState } from "../bindings/types";
 
 /** A sentence for the account panel. */
 export function describeAuth(state: AuthState): string {
@@ -32,4 +32,34 @@ export function isApiKeyFormat(key: string): boolean {
   return /^atom_pub_[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/.test(
     key.trim(),
   );
+}
+
+/**
+ * What an account is called in the account menu and beside a write ("as …"): who its server says it is;
+ * an API key by its hint and scope (never the key); else where it signs in.
+ */
+export function accountLabel(account: AccountView): string {
+  if (account.name) return account.name;
+  const auth = account.auth;
+  if ((auth.state === "signed_in" || auth.state === "refreshing") && auth.method === "api_key")
+    return `API key ${auth.key_hint ?? "…"} (${auth.scopes.join(", ") || (auth.can_write ? "read_write" : "read")})`;
+  if (auth.state === "signed_out") return `New account on ${account.environment}`;
+  return `Account on ${account.environment}`;
+}
+
+/** The second line of an account's row: where, and whether it is signed in. */
+export function accountStatus(account: AccountView): string {
+  switch (account.auth.state) {
+    case "signed_in":
+    case "refreshing": {
+      const auth = account.auth;
+      if (auth.method === "api_key")
+        return `${account.environment} · API key ${auth.key_hint ?? ""}, ${auth.scopes.join(", ") || (auth.can_write ? "read_write" : "read")}`;
+      return auth.can_write ? account.environment : `${account.environment} · read only`;
+    }
+    case "needs_reauth":
+      return `${account.environment} · sign in again`;
+    case "signed_out":
+      return `${account.environment} · not signed in`;
+  }
 }

@@ -101,6 +101,10 @@ const HINTS: &[(ErrorCode, &str)] = &[
         Copy it again with \"Copy link\" on the skill's page.",
     ),
     (
+        NoSuchAccount,
+        "It was signed out of meanwhile. Pick another account, or add it again from the account menu.",
+    ),
+    (
         LoopbackUnavailable,
         "Use the browser sign-in's own link instead, or paste the address the browser ended on.",
     ),

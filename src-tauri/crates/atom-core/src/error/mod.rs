@@ -92,6 +92,8 @@ error_codes! {
     UnsupportedLink = "unsupported_link",
     /// A link in the app's scheme that opens nothing: not a skill's, not a sign-in's.
     BadLink = "bad_link",
+    /// An account the app no longer has (it was signed out of meanwhile).
+    NoSuchAccount = "no_such_account",
     /// The loopback listener for the sign-in could not be started.
     LoopbackUnavailable = "loopback_unavailable",
     /// The embedded sandbox could not start, or this build has none.
@@ -184,6 +186,8 @@ pub enum Error {
     /// A link in the app's scheme was refused, and changed nothing (`applink.rs`).
     #[error("this link does not open anything in the app: {0}")]
     BadAppLink(String),
+    #[error("this account is no longer in the app")]
+    NoSuchAccount,
     #[error("cannot listen on 127.0.0.1: {0}")]
     Loopback(String),
     #[error("{0}")]
@@ -270,6 +274,7 @@ impl Error {
             Error::BrowserNotStarted(_) => ErrorCode::BrowserNotStarted,
             Error::UnsupportedLink => ErrorCode::UnsupportedLink,
             Error::BadAppLink(_) => ErrorCode::BadLink,
+            Error::NoSuchAccount => ErrorCode::NoSuchAccount,
             Error::Loopback(_) => ErrorCode::LoopbackUnavailable,
             Error::SandboxUnavailable(_) => ErrorCode::SandboxUnavailable,
         }
