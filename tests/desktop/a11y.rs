@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use crate::pages::keys::*;
-use crate::pages::{ids, Account, Catalogue, SkillPage, Submit};
+use crate::pages::{ids, Account, Accounts, Catalogue, SkillPage, Submit};
 use crate::support::*;
 use serde_json::{json, Value};
 
@@ -157,6 +157,20 @@ async fn audit_every_screen(dark: bool) -> Vec<(String, Vec<String>)> {
     app.wait_for(ids::SUBMIT_SUCCESS).await;
     check("submit, success", audit(&app, "submit, success").await);
     app.screenshot(&screenshot_path(&format!("submit-done-{theme}"))).await;
+
+    // Two accounts: the key's and one added through the browser; the menu open, and the list.
+    Accounts(&app).add().await;
+    check("account, adding one", audit(&app, "account, adding one").await);
+    app.click(ids::SIGN_IN_BROWSER).await;
+    Accounts(&app).wait_rows(2, "signed_in").await;
+    Accounts(&app).wait_name("Demo User").await;
+    check("account, two accounts", audit(&app, "account, two accounts").await);
+    app.screenshot(&screenshot_path(&format!("accounts-{theme}"))).await;
+    app.click(ids::ACCOUNT_MENU).await;
+    app.wait_for(ids::ACCOUNT_MENU_ITEM).await;
+    check("account menu", audit(&app, "account menu").await);
+    app.screenshot(&screenshot_path(&format!("account-menu-{theme}"))).await;
+    app.keys(&[ESCAPE]).await;
 
     // An error state: the catalogue cannot be loaded.
     let base = sandbox;
