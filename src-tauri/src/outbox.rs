@@ -114,10 +114,50 @@ impl Outbox {
     }
 }
 
+/// Something the window must see once, even if it was not listening when it happened (a cold start's
+/// link, or a sign-in refused before the page was up): kept until the window takes it (the newest
+/// replaces one not taken), and announced as the event `name` when it arrives.
+pub struct Held<T> {
+    waiting: parking_lot::Mutex<Option<T>>,
+    outbox: std::sync::Arc<Outbox>,
+    name: &'static str,
+}
+
+impl<T: Clone + Serialize> Held<T> {
+    pub fn new(outbox: std::sync::Arc<Outbox>, name: &'static str) -> Held<T> {
+        Held { waiting: parking_lot::Mutex::new(None), outbox, name }
+    }
+
+    /// Keeps `value` for the window, and tells it.
+    pub fn offer(&self, value: T) {
+        *self.waiting.lock() = Some(value.clone());
+        self.outbox.push(self.name, value);
+    }
+
+    /// The value not yet taken, once.
+    pub fn take(&self) -> Option<T> {
+        self.waiting.lock().take()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::sync::Arc;
+
+    #[tokio::test]
+    async fn a_held_value_is_announced_and_taken_once_and_the_newest_wins() {
+        let outbox = Arc::<Outbox>::default();
+        let held = Held::new(outbox.clone(), "link");
+        assert_eq!(held.take(), None);
+        held.offer("a".to_string());
+        held.offer("b".to_string());
+        assert_eq!(held.take().as_deref(), Some("b"));
+        assert_eq!(held.take(), None);
+        let batch = outbox.after(Some(0), Duration::from_millis(10)).await;
+        assert_eq!(batch.events.len(), 2);
+        assert_eq!(batch.events[1].payload, "b");
+    }
 
     const LONG: Duration = Duration::from_secs(10);
 

@@ -74,9 +74,10 @@ async fn a_copied_skill_link_opens_the_skill_in_the_running_app_and_hostile_ones
         .await;
         assert!(app.text(ids::SKILL_NAME).await.starts_with("Web Router"), "{hostile} changed the page");
         app.screenshot(&screenshot_path("skill-link-refused")).await;
-        assert!(app.find(ids::SIGN_IN_ERROR).await.is_none(), "{hostile} was taken for a sign-in");
     }
+    // Where a sign-in's refusal would show: none, and the token endpoint never heard of a code.
     Account(&app).open().await;
+    assert!(app.find(ids::SIGN_IN_ERROR).await.is_none(), "a hostile link was taken for a sign-in");
     let stats = sandbox_stats(&app).await;
     assert_eq!(
         stats["token_requests"]["authorization_code"].as_u64().unwrap_or(0),

@@ -1,9 +1,10 @@
-//! The shell's state, [`Shell`], in four parts: [`Settings`] (what is remembered between runs),
-//! [`Environments`] (the active environment's catalogue and account, the embedded sandbox, the
-//! catalogue cache's folders), [`SignIn`] (the loopback listener, the keystore's status, the last
-//! refusal) and [`Opened`] (what a link asked the window to show, until it takes it); beside them, the
-//! window's outbox (`outbox.rs`) and whether its page is up. `Shell`'s own methods are what takes more
-//! than one part: switching environments, a link, a sign-in's callback.
+//! The shell's state, [`Shell`], in five parts: [`Settings`] (what is remembered between runs),
+//! [`Accounts`] (every account, on any environment, and the active one), [`Environments`] (the active
+//! environment, one catalogue per environment, the embedded sandbox, the catalogue cache's folders),
+//! [`SignIn`] (the loopback listener, the keystore's status, the last refusal) and [`Opened`] (what a
+//! link asked the window to show, until it takes it); beside them, the window's outbox (`outbox.rs`)
+//! and whether its page is up. `Shell`'s own methods are what takes more than one part: switching
+//! accounts and environments, signing out of one or all, a link, a sign-in's callback.
 
 mod accounts;
 mod environments;
@@ -109,7 +110,7 @@ impl Shell {
             settings,
             environments: Environments::new(store, cache_dir, data_dir),
             sign_in: SignIn::new(outbox.clone()),
-            opened: Opened::new(outbox.clone()),
+            opened: Opened::new(outbox.clone(), events::LINK),
             window_up: AtomicBool::new(false),
             window_up_now: tokio::sync::Notify::new(),
             outbox,

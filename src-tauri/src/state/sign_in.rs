@@ -9,11 +9,11 @@ use parking_lot::Mutex;
 
 use super::{events, KeystoreStatus};
 use crate::loopback::Loopback;
-use crate::outbox::Outbox;
+use crate::outbox::{Held, Outbox};
 
 pub struct SignIn {
     loopback: Mutex<Option<Loopback>>,
-    last_error: Mutex<Option<ErrorInfo>>,
+    last_error: Held<ErrorInfo>,
     keystore: Mutex<KeystoreStatus>,
     outbox: Arc<Outbox>,
 }
@@ -22,7 +22,7 @@ impl SignIn {
     pub fn new(outbox: Arc<Outbox>) -> SignIn {
         SignIn {
             loopback: Mutex::new(None),
-            last_error: Mutex::new(None),
+            last_error: Held::new(outbox.clone(), events::SIGN_IN_ERROR),
             keystore: Mutex::new(KeystoreStatus { available: true, detail: None }),
             outbox,
         }
@@ -45,12 +45,11 @@ impl SignIn {
 
     /// Shows a sign-in problem now, and keeps it for a window that opens later.
     pub fn report(&self, error: ErrorInfo) {
-        *self.last_error.lock() = Some(error.clone());
-        self.outbox.push(events::SIGN_IN_ERROR, error);
+        self.last_error.offer(error);
     }
 
     /// The problem not yet shown, once.
     pub fn take_last_error(&self) -> Option<ErrorInfo> {
-        self.last_error.lock().take()
+        self.last_error.take()
     }
 }
