@@ -49,7 +49,8 @@ for name in a_denial_at_the_server_is_a_cancelled_sign_in a_reused_refresh_token
   refresh_rotates_five_racing_callers_make_one_request_and_a_second_session_restores \
   discovery_reads_the_servers_metadata_both_ways sign_out_revokes_at_the_server_or_says_it_could_not \
   sign_in_works_with_both_redirects_and_form_encoded_requests without_offline_access_the_session_ends_when_the_token_does \
-  two_users_side_by_side_each_refresh_rotates_only_its_own_token; do
+  two_users_side_by_side_each_refresh_rotates_only_its_own_token \
+  a_verified_id_token_names_each_user_and_one_from_other_keys_names_nobody; do
   skips+=("wine|$name|the third-party OAuth server runs on Node.js, which a Windows program under Wine cannot start")
 done
 

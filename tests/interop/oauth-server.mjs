@@ -11,6 +11,7 @@
 //
 // Environment: ACCESS_TTL (seconds, default 3600), HIDE_RFC8414=1 (serve only OpenID discovery).
 // Prints "listening on http://127.0.0.1:PORT" when ready.
+import { generateKeyPairSync, randomUUID } from "node:crypto";
 import http from "node:http";
 import { URL } from "node:url";
 
@@ -23,11 +24,23 @@ const stats = { token_requests: {}, token_errors: {} };
 const accessTokens = new Set();
 let decision = "approve";
 
+/** Who the test users are, as the ID token says. */
+const PEOPLE = {
+  "demo-user": { name: "Demo User", email: "demo@interop.example", email_verified: true },
+  sam: { name: "Sam Okafor", email: "sam@interop.example", email_verified: true },
+};
+
 const server = http.createServer();
 await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
 const issuer = `http://127.0.0.1:${server.address().port}`;
 
+// A signing key of its own for each run (oidc-provider's built-in development key is the same for
+// every server, so one server's ID tokens would verify with another's keys).
+const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+const signingKey = { ...privateKey.export({ format: "jwk" }), kid: randomUUID(), alg: "RS256", use: "sig" };
+
 const provider = new Provider(issuer, {
+  jwks: { keys: [signingKey] },
   clients: [
     {
       client_id: "atom-desktop",
@@ -38,8 +51,11 @@ const provider = new Provider(issuer, {
       redirect_uris: ["com.atomagentos.marketplace://oauth/callback", "http://127.0.0.1/oauth/callback"],
     },
   ],
-  scopes: ["openid", "offline_access", "marketplace:read", "marketplace:write"],
-  claims: { openid: ["sub"] },
+  scopes: ["openid", "profile", "email", "offline_access", "marketplace:read", "marketplace:write"],
+  claims: { openid: ["sub"], profile: ["name"], email: ["email", "email_verified"] },
+  // The ID token carries the profile and email claims granted (as many providers' do), not only
+  // userinfo: the app reads who signed in from the verified ID token.
+  conformIdTokenClaims: false,
   pkce: { required: () => true },
   ttl: {
     AccessToken: accessTtl,
@@ -66,7 +82,7 @@ const provider = new Provider(issuer, {
     },
   },
   interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
-  findAccount: (_ctx, sub) => ({ accountId: sub, claims: () => ({ sub }) }),
+  findAccount: (_ctx, sub) => ({ accountId: sub, claims: () => ({ sub, ...(PEOPLE[sub] ?? {}) }) }),
 });
 provider.proxy = false;
 

@@ -88,7 +88,12 @@ scopes: string | null,
  * The server says its authorization responses carry `iss` (RFC 9207): a callback without it is
  * then refused.
  */
-iss_parameter_supported: boolean, };
+iss_parameter_supported: boolean, 
+/**
+ * An OpenID Connect server's signing keys (its discovery's `jwks_uri`): with `openid` among the
+ * scopes, the ID token that comes with a sign-in is verified against them and names the account.
+ */
+jwks_uri: string | null, };
 
 export type EnvChoice = { "kind": "production" } | { "kind": "sandbox" } | { "kind": "custom", settings: CustomEnvironment, };
 
@@ -178,7 +183,11 @@ export type Review = { id: string, skill_id: string, rating: number, review: str
 
 export type ReviewPage = { reviews: Array<Review>, total: number, limit: number, offset: number, has_more: boolean, };
 
-export type ServerMetadata = { issuer: string, authorization_endpoint: string, token_endpoint: string, revocation_endpoint: string | null, scopes_supported: Array<string>, code_challenge_methods_supported: Array<string>, authorization_response_iss_parameter_supported: boolean, source: MetadataSource, };
+export type ServerMetadata = { issuer: string, authorization_endpoint: string, token_endpoint: string, revocation_endpoint: string | null, 
+/**
+ * An OpenID Connect server's signing keys (`jwks_uri`), for its ID tokens.
+ */
+jwks_uri: string | null, scopes_supported: Array<string>, code_challenge_methods_supported: Array<string>, authorization_response_iss_parameter_supported: boolean, source: MetadataSource, };
 
 export type SignInMethod = "deep_link" | "loopback";
 

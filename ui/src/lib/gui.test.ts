@@ -172,6 +172,7 @@ describe("custom server form mirrors the core", () => {
     token_encoding: "json",
     scopes: null,
     iss_parameter_supported: false,
+    jwks_uri: null,
   };
 
   it("allows https anywhere and http only on this computer", () => {
@@ -204,6 +205,7 @@ describe("custom server form mirrors the core", () => {
     authorization_endpoint: "https://login.example.com/tenant/auth",
     token_endpoint: "https://login.example.com/tenant/token",
     revocation_endpoint: null,
+    jwks_uri: null,
     scopes_supported: ["openid", "offline_access"],
     code_challenge_methods_supported: ["S256"],
     authorization_response_iss_parameter_supported: true,
@@ -226,6 +228,18 @@ describe("custom server form mirrors the core", () => {
     expect(fromMetadata(metadata, { ...blank, api_base: "https://api.example.com" }, true).api_base).toBe(
       "https://api.example.com",
     );
+  });
+
+  it("asks an OpenID Connect server for an ID token only when it publishes its signing keys", () => {
+    const oidc = {
+      ...metadata,
+      jwks_uri: "https://login.example.com/tenant/jwks",
+      scopes_supported: ["openid", "email", "offline_access"],
+    };
+    const found = fromMetadata(oidc, blank, true);
+    expect(found.scopes).toBe("marketplace:read marketplace:write offline_access openid email");
+    expect(found.jwks_uri).toBe("https://login.example.com/tenant/jwks");
+    expect(fromMetadata(metadata, blank, true).jwks_uri).toBeNull();
   });
 });
 

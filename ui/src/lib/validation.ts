@@ -154,6 +154,9 @@ export function fromMetadata(
   stayOnline: boolean,
 ): CustomEnvironment {
   const offline = stayOnline && m.scopes_supported.includes(OFFLINE_ACCESS);
+  // An OpenID Connect server: its verified ID token says who signed in (the core's `to_custom`).
+  const openid = m.jwks_uri !== null && m.scopes_supported.includes("openid");
+  const identity = openid ? ["openid", "profile", "email"].filter((s) => m.scopes_supported.includes(s)) : [];
   let origin = m.issuer;
   try {
     origin = new URL(m.issuer).origin;
@@ -168,7 +171,8 @@ export function fromMetadata(
     token_url: m.token_endpoint,
     revoke_url: m.revocation_endpoint,
     token_encoding: "form",
-    scopes: offline ? `${MARKETPLACE_SCOPES} ${OFFLINE_ACCESS}` : MARKETPLACE_SCOPES,
+    scopes: [MARKETPLACE_SCOPES, ...(offline ? [OFFLINE_ACCESS] : []), ...identity].join(" "),
     iss_parameter_supported: m.authorization_response_iss_parameter_supported,
+    jwks_uri: openid ? m.jwks_uri : null,
   };
 }

@@ -36,6 +36,8 @@ pub struct ServerMetadata {
     pub authorization_endpoint: String,
     pub token_endpoint: String,
     pub revocation_endpoint: Option<String>,
+    /// An OpenID Connect server's signing keys (`jwks_uri`), for its ID tokens.
+    pub jwks_uri: Option<String>,
     pub scopes_supported: Vec<String>,
     pub code_challenge_methods_supported: Vec<String>,
     pub authorization_response_iss_parameter_supported: bool,
@@ -48,6 +50,7 @@ struct RawMetadata {
     authorization_endpoint: Option<String>,
     token_endpoint: Option<String>,
     revocation_endpoint: Option<String>,
+    jwks_uri: Option<String>,
     #[serde(default)]
     scopes_supported: Vec<String>,
     #[serde(default)]
@@ -115,6 +118,9 @@ pub fn check_metadata(issuer: &str, source: MetadataSource, body: &[u8]) -> Resu
         Some(r) => Some(endpoint("revocation endpoint", Some(r))?),
         None => None,
     };
+    // Signing keys at an address that is not the server's kind of address are left out: the sign-in
+    // still works, the account's name then comes from elsewhere.
+    let jwks_uri = raw.jwks_uri.filter(|u| issuer_url(u).is_ok());
     if !raw.code_challenge_methods_supported.iter().any(|m| m == "S256") {
         let listed = if raw.code_challenge_methods_supported.is_empty() {
             "it lists none".to_string()
@@ -131,6 +137,7 @@ pub fn check_metadata(issuer: &str, source: MetadataSource, body: &[u8]) -> Resu
         authorization_endpoint,
         token_endpoint,
         revocation_endpoint,
+        jwks_uri,
         scopes_supported: raw.scopes_supported,
         code_challenge_methods_supported: raw.code_challenge_methods_supported,
         authorization_response_iss_parameter_supported: raw.authorization_response_iss_parameter_supported,
@@ -179,6 +186,14 @@ impl ServerMetadata {
         if self.offers_offline_access() {
             scopes.push(OFFLINE_ACCESS.to_string());
         }
+        // An OpenID Connect server: its ID token, verified against its keys, says who signed in (with
+        // a name and an email when it offers those scopes).
+        let offers = |scope: &str| self.scopes_supported.iter().any(|s| s == scope);
+        let jwks_uri = self.jwks_uri.clone().filter(|_| offers("openid"));
+        if jwks_uri.is_some() {
+            scopes
+                .extend(["openid", "profile", "email"].into_iter().filter(|s| offers(s)).map(str::to_string));
+        }
         CustomEnvironment {
             name: name.to_string(),
             api_base,
@@ -191,6 +206,7 @@ impl ServerMetadata {
             token_encoding: TokenEncoding::Form,
             scopes: Some(scopes.join(" ")),
             iss_parameter_supported: self.authorization_response_iss_parameter_supported,
+            jwks_uri,
         }
     }
 }
@@ -265,5 +281,27 @@ mod tests {
         assert!(c.iss_parameter_supported);
         let env = crate::Environment::custom(&c).unwrap();
         assert!(env.require_iss && env.is_own_issuer("https://login.example.com"));
+        assert_eq!(c.jwks_uri, None, "no signing keys, no ID token asked for");
+    }
+
+    #[test]
+    fn an_openid_connect_server_with_signing_keys_is_asked_for_an_id_token() {
+        let body = doc(serde_json::json!({
+            "jwks_uri": "https://login.example.com/jwks",
+            "scopes_supported": ["openid", "email", "offline_access"],
+        }));
+        let m = check_metadata("https://login.example.com", MetadataSource::OpenId, &body).unwrap();
+        let c = m.to_custom("Login", None, "desk");
+        assert_eq!(
+            c.scopes.as_deref(),
+            Some("marketplace:read marketplace:write offline_access openid email")
+        );
+        assert_eq!(c.jwks_uri.as_deref(), Some("https://login.example.com/jwks"));
+        // Keys at a plain-http address off this computer are not used.
+        let body = doc(
+            serde_json::json!({ "jwks_uri": "http://evil.example/jwks", "scopes_supported": ["openid"] }),
+        );
+        let m = check_metadata("https://login.example.com", MetadataSource::OpenId, &body).unwrap();
+        assert_eq!(m.to_custom("Login", None, "desk").jwks_uri, None);
     }
 }

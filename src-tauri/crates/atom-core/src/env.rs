@@ -83,6 +83,10 @@ pub struct CustomEnvironment {
     /// then refused.
     #[serde(default)]
     pub iss_parameter_supported: bool,
+    /// An OpenID Connect server's signing keys (its discovery's `jwks_uri`): with `openid` among the
+    /// scopes, the ID token that comes with a sign-in is verified against them and names the account.
+    #[serde(default)]
+    pub jwks_uri: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -98,6 +102,8 @@ pub struct Environment {
     pub token_url: Url,
     /// RFC 7009; `None` when the server has none (sign-out then warns that the server was not told).
     pub revoke_url: Option<Url>,
+    /// Where an OpenID Connect server publishes its signing keys; set with an issuer only.
+    pub jwks_uri: Option<Url>,
     /// The scopes a sign-in asks for.
     pub scopes: Vec<String>,
     pub client_id: String,
@@ -130,6 +136,7 @@ impl Environment {
             authorize_url: url(paths::PRODUCTION_AUTHORIZE),
             token_url: url(paths::PRODUCTION_TOKEN),
             revoke_url: Some(url(paths::PRODUCTION_REVOKE)),
+            jwks_uri: None,
             scopes: marketplace_scopes(),
             client_id: paths::CLIENT_ID.into(),
             client_secret: None,
@@ -153,6 +160,7 @@ impl Environment {
             authorize_url: join(paths::AUTHORIZE)?,
             token_url: join(paths::TOKEN)?,
             revoke_url: Some(join(paths::REVOKE)?),
+            jwks_uri: None,
             scopes: marketplace_scopes(),
             api_base: base,
             client_id: paths::CLIENT_ID.into(),
@@ -173,6 +181,10 @@ impl Environment {
         let issuer = match c.issuer.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             Some(i) => Some(parse_url("issuer", i)?.as_str().trim_end_matches('/').to_string()),
             None => None,
+        };
+        let jwks_uri = match c.jwks_uri.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(u) if issuer.is_some() => Some(parse_url("signing keys URL", u)?),
+            _ => None,
         };
         let scopes: Vec<String> = match c.scopes.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             Some(s) => s.split_whitespace().map(str::to_string).collect(),
@@ -201,6 +213,7 @@ impl Environment {
             authorize_url: parse_url("authorize URL", &c.authorize_url)?,
             token_url: parse_url("token URL", &c.token_url)?,
             revoke_url,
+            jwks_uri,
             scopes,
             api_base,
             client_id: c.client_id.trim().into(),

@@ -45,6 +45,8 @@ pub struct PendingLogin {
     require_iss: bool,
     created_at: SystemTime,
     authorize_url: Url,
+    /// OpenID Connect's `nonce`, when `openid` is asked for: the ID token must carry it back.
+    nonce: Option<String>,
 }
 
 impl fmt::Debug for PendingLogin {
@@ -77,6 +79,12 @@ impl PendingLogin {
         if scopes.contains(&crate::discovery::OFFLINE_ACCESS) {
             request = request.add_extra_param("prompt", "consent");
         }
+        // OpenID Connect Core §3.1.2.1: a nonce ties the ID token to this sign-in (a token replayed
+        // from another one is refused).
+        let nonce = scopes.contains(&"openid").then(|| CsrfToken::new_random_len(32).secret().clone());
+        if let Some(nonce) = &nonce {
+            request = request.add_extra_param("nonce", nonce.clone());
+        }
         let (authorize_url, state) = request.url();
         PendingLogin {
             state: state.secret().clone(),
@@ -88,7 +96,13 @@ impl PendingLogin {
             require_iss: env.require_iss,
             created_at: SystemTime::now(),
             authorize_url,
+            nonce,
         }
+    }
+
+    /// The nonce the ID token must carry, when `openid` was asked for.
+    pub fn nonce(&self) -> Option<&str> {
+        self.nonce.as_deref()
     }
 
     /// The URL to open in the system browser. It carries no secret: only the challenge and the state.

@@ -41,6 +41,8 @@ pub struct TokenSet {
     pub expires_in: Duration,
     pub scopes: Vec<String>,
     pub received_at: SystemTime,
+    /// An OpenID Connect ID token, unverified (`oidc.rs` verifies it).
+    pub id_token: Option<Secret>,
 }
 
 /// A token reply (RFC 6749 §5.1), read tolerantly.
@@ -54,6 +56,8 @@ pub struct TokenReply {
     refresh_token: Option<RefreshToken>,
     #[serde(default, deserialize_with = "scope_list")]
     scope: Option<Vec<Scope>>,
+    #[serde(default)]
+    id_token: Option<String>,
 }
 
 fn bearer() -> oauth2::basic::BasicTokenType {
@@ -239,6 +243,7 @@ impl TokenClient {
             expires_in: reply.expires_in().unwrap_or(limits::DEFAULT_ACCESS_TTL),
             scopes: reply.scopes().map(|s| s.iter().map(|x| x.to_string()).collect()).unwrap_or_default(),
             received_at: SystemTime::now(),
+            id_token: reply.id_token.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(Secret::new),
         })
     }
 

@@ -429,3 +429,38 @@ async fn two_users_side_by_side_each_refresh_rotates_only_its_own_token() {
             && second.skills(&SkillQuery::default()).await.is_ok()
     );
 }
+
+/// An OpenID Connect server's ID token names who signed in, once it verifies against the keys the
+/// server publishes (this server has no `me` endpoint, so the name can come from nowhere else); the
+/// same sign-in checked against another server's keys names nobody, and still signs in.
+#[tokio::test]
+#[ignore = "needs Node.js and tests/interop's packages (npm ci --prefix tests/interop): scripts/test.sh"]
+async fn a_verified_id_token_names_each_user_and_one_from_other_keys_names_nobody() {
+    let server = ThirdParty::start();
+    let settings = server.settings(true).await;
+    let scopes = settings.scopes.clone().unwrap_or_default();
+    assert!(scopes.split(' ').any(|s| s == "openid") && settings.jwks_uri.is_some(), "{scopes}");
+    for (user, name, email) in
+        [("demo-user", "Demo User", "demo@interop.example"), ("sam", "Sam Okafor", "sam@interop.example")]
+    {
+        let client = Client::new(Environment::custom(&settings).unwrap());
+        let url = client.session.begin_login(RedirectTarget::Scheme);
+        assert!(url.query_pairs().any(|(k, v)| k == "nonce" && v.len() >= 32), "{url}");
+        let callback = server.browse_as(&url, user).await;
+        assert!(client.session.complete_login(&callback).await.unwrap().is_signed_in());
+        let who = client.session.identify().await.unwrap().expect("the ID token names the user");
+        assert_eq!((who.name.as_str(), who.email.as_deref()), (name, Some(email)));
+        // Signing out forgets it.
+        let _ = client.session.sign_out().await;
+        assert_eq!(client.session.identify().await.ok().flatten(), None);
+    }
+
+    // Another server's keys: the ID token does not verify, so it names nobody.
+    let other = ThirdParty::start();
+    let foreign = CustomEnvironment { jwks_uri: other.settings(true).await.jwks_uri, ..settings };
+    let client = Client::new(Environment::custom(&foreign).unwrap());
+    let url = client.session.begin_login(RedirectTarget::Scheme);
+    let callback = server.browse_as(&url, "sam").await;
+    assert!(client.session.complete_login(&callback).await.unwrap().is_signed_in(), "the sign-in stands");
+    assert_eq!(client.session.identify().await.unwrap(), None, "an unverified ID token is not an identity");
+}

@@ -1,5 +1,6 @@
-//! Who an account is, for the account list: what its server says about its credential (`GET me`, ours:
-//! ATOM documents no such endpoint, and the sandbox serves it). The answer comes over the account's
+//! Who an account is, for the account list: what an OpenID Connect server's verified ID token said at
+//! sign-in (`id_token.rs`), else what its server says about its credential (`GET me`, ours: ATOM
+//! documents no such endpoint, and the sandbox serves it). The answer comes over the account's
 //! own authenticated request, so it is the server's word, not a claim anyone could forge; a server
 //! without it leaves the naming to the user. Nothing of the credential is ever part of a name.
 
@@ -29,7 +30,7 @@ struct Me {
 }
 
 /// Printable text only (no control or direction-changing characters), trimmed and bounded.
-fn clean(value: Option<serde_json::Value>, max: usize) -> Option<String> {
+pub(super) fn clean_text(value: Option<serde_json::Value>, max: usize) -> Option<String> {
     let text = value?.as_str()?.to_string();
     let kept: String = text
         .chars()
@@ -47,13 +48,19 @@ impl Account {
     /// Who this account is, as its server says; `None` when the server does not say (it has no such
     /// endpoint), so that the app asks the user for a name. Needs a signed-in account.
     pub async fn identify(&self) -> Result<Option<Identity>> {
+        // An OpenID Connect server's verified ID token said so at sign-in.
+        if let Some(who) = self.inner.verified.lock().clone() {
+            return Ok(Some(who));
+        }
         let api = self.inner.catalogue.api();
         let reply =
             self.call(true, |c| async move { api.get_from_server::<Me>(paths::ME, &[], &c).await }).await;
         match reply {
             Ok(me) => {
-                let email = clean(me.email, EMAIL_MAX);
-                Ok(clean(me.name, NAME_MAX).or_else(|| email.clone()).map(|name| Identity { name, email }))
+                let email = clean_text(me.email, EMAIL_MAX);
+                Ok(clean_text(me.name, NAME_MAX)
+                    .or_else(|| email.clone())
+                    .map(|name| Identity { name, email }))
             }
             // A server without the endpoint (ATOM's documented API has none), or one that keeps it to
             // itself.
@@ -74,11 +81,14 @@ mod tests {
 
     #[test]
     fn a_name_is_printable_bounded_text() {
-        assert_eq!(clean(Some(json!("  Sam Okafor ")), NAME_MAX).as_deref(), Some("Sam Okafor"));
-        assert_eq!(clean(Some(json!("Sam\u{202E}rofakO\u{0007}")), NAME_MAX).as_deref(), Some("SamrofakO"));
-        assert_eq!(clean(Some(json!("x".repeat(500))), NAME_MAX).map(|s| s.len()), Some(NAME_MAX));
-        assert_eq!(clean(Some(json!(42)), NAME_MAX), None);
-        assert_eq!(clean(Some(json!("   ")), NAME_MAX), None);
-        assert_eq!(clean(None, NAME_MAX), None);
+        assert_eq!(clean_text(Some(json!("  Sam Okafor ")), NAME_MAX).as_deref(), Some("Sam Okafor"));
+        assert_eq!(
+            clean_text(Some(json!("Sam\u{202E}rofakO\u{0007}")), NAME_MAX).as_deref(),
+            Some("SamrofakO")
+        );
+        assert_eq!(clean_text(Some(json!("x".repeat(500))), NAME_MAX).map(|s| s.len()), Some(NAME_MAX));
+        assert_eq!(clean_text(Some(json!(42)), NAME_MAX), None);
+        assert_eq!(clean_text(Some(json!("   ")), NAME_MAX), None);
+        assert_eq!(clean_text(None, NAME_MAX), None);
     }
 }

@@ -16,6 +16,7 @@
 //!   that a sign-out cannot be undone by a refresh already in flight.
 
 mod calls;
+mod id_token;
 mod identity;
 mod sign_in;
 mod tokens;
@@ -178,6 +179,8 @@ struct Inner {
     store: StoreHandle,
     auth: Mutex<Auth>,
     pending: Mutex<Option<PendingLogin>>,
+    /// Who the last browser sign-in's verified ID token named (`id_token.rs`), until a sign-out.
+    verified: Mutex<Option<Identity>>,
     /// One refresh at a time.
     refresh_gate: tokio::sync::Mutex<()>,
     /// When the last refresh was sent (see [`crate::RefreshPacing::min_gap`]).
@@ -271,6 +274,7 @@ impl Account {
                 store,
                 auth: Mutex::new(Auth::None),
                 pending: Mutex::new(None),
+                verified: Mutex::new(None),
                 refresh_gate: tokio::sync::Mutex::new(()),
                 state: watch::channel(AuthState::SignedOut).0,
                 refresher: Mutex::new(None),

@@ -139,13 +139,14 @@ impl Account {
     /// Finishes a browser sign-in with the callback URL (from the deep link, the loopback listener or
     /// pasted by the user). A forged or stray URL is refused and leaves the sign-in in progress intact.
     pub async fn complete_login(&self, callback: &str) -> Result<AuthState> {
-        let (code, verifier, redirect_uri) = {
+        let (code, verifier, redirect_uri, nonce) = {
             let mut pending = self.inner.pending.lock();
             let login = pending.as_ref().ok_or(Error::Callback(CallbackError::NoPendingLogin))?;
             match login.validate(callback, SystemTime::now()) {
                 Ok(code) => {
                     let login = pending.take().expect("checked above");
-                    (code, login.verifier().clone(), login.redirect_uri().to_string())
+                    let nonce = login.nonce().map(str::to_string);
+                    (code, login.verifier().clone(), login.redirect_uri().to_string(), nonce)
                 }
                 // The genuine answer to this sign-in, but a refusal: the sign-in is over.
                 Err(
@@ -157,11 +158,30 @@ impl Account {
                 Err(e) => return Err(e.into()),
             }
         };
-        let tokens = self.inner.tokens.exchange_code(&code, &verifier, &redirect_uri).await?;
+        let mut tokens = self.inner.tokens.exchange_code(&code, &verifier, &redirect_uri).await?;
+        // Who signed in is known before the account says it is signed in (its watchers ask then).
+        *self.inner.verified.lock() = None;
+        if let Some(id_token) = tokens.id_token.take().filter(|_| nonce.is_some()) {
+            self.read_id_token(&id_token, nonce.as_deref()).await;
+        }
         self.commit_tokens(tokens, None, None).await?;
         self.inner.catalogue.api().invalidate_cache();
         self.start_refresher();
         Ok(self.current_state())
+    }
+
+    /// Keeps who a sign-in's ID token names, once it verifies against the server's published keys
+    /// (`id_token.rs`); a token that does not verify names nobody, and the sign-in stands.
+    async fn read_id_token(&self, id_token: &Secret, nonce: Option<&str>) {
+        let env = self.environment();
+        let verified = match super::id_token::fetch_keys(env).await {
+            Ok(keys) => super::id_token::verify(env, id_token.expose(), nonce, &keys),
+            Err(e) => Err(e),
+        };
+        match verified {
+            Ok(who) => *self.inner.verified.lock() = Some(who),
+            Err(e) => tracing::warn!("the sign-in's ID token names nobody: {e}"),
+        }
     }
 
     /// Signs in with an API key. The format is checked before anything is sent; the key is then
@@ -216,6 +236,7 @@ impl Account {
         self.new_epoch();
         self.stop_refresher();
         *self.inner.pending.lock() = None;
+        *self.inner.verified.lock() = None;
         let previous = std::mem::replace(&mut *self.inner.auth.lock(), Auth::None);
         self.publish();
         // The refresh tokens stand for the grant; with none, the access token is all there is to end.
