@@ -33,6 +33,8 @@ macro_rules! with_commands {
             switch_account(id: String) -> EnvironmentView { shell }
             sign_out_account(id: String) -> SignOutResult { shell }
             sign_out_all() -> SignOutResult { shell }
+            // The name the user gives an account (empty: none; the server's name shows).
+            rename_account(id: String, name: String) -> () { shell }
             switch_environment(choice: EnvChoice) -> EnvironmentView { shell }
             rate_limit_status() -> RateLimitStatus { now |s| s.rate_limits().borrow().clone() }
             // The reads take a `freshness`: `cache_first` paints at once from the saved catalogue (then

@@ -164,6 +164,43 @@ async fn an_api_key_account_beside_a_browser_one_and_a_dead_token_disturbs_only_
     Account(&app).signed_in().await;
     Accounts(&app).wait_rows(2, "signed_in").await;
 
+    // Two credentials, two quotas: the top bar shows the active account's.
+    app.click(ids::FIRST_TAB).await;
+    Catalogue(&app).search("Router").await;
+    let quota = |limit: &'static str| move |t: &str| t.contains(limit);
+    app.wait_text(ids::RATE_LIMIT, quota("/600"), Duration::from_secs(15), "the browser account's quota")
+        .await;
+    app.click(ids::ACCOUNT_MENU).await;
+    app.click(&format!("{}[data-id='{key}']", ids::ACCOUNT_MENU_ITEM)).await;
+    Catalogue(&app).search("Summarizer").await;
+    app.wait_text(ids::RATE_LIMIT, quota("/300"), Duration::from_secs(15), "the key's quota").await;
+
+    // A name of the user's for the key account: on its row, beside a write, and after a restart.
+    Account(&app).open().await;
+    app.click(&format!("{}[data-id='{key}'] {}", ids::ACCOUNT_ROW, ids::ACCOUNT_RENAME)).await;
+    app.wait_for(ids::ACCOUNT_NAME_INPUT).await;
+    app.script(
+        "const i = document.querySelector('[data-testid=account-name-input]'); i.value = 'Team key';\
+         i.dispatchEvent(new Event('input', { bubbles: true }));",
+    )
+    .await;
+    app.click(ids::ACCOUNT_NAME_SAVE).await;
+    let named =
+        |rows: &[(String, String, String)]| rows.iter().any(|r| r.0 == key && r.2.starts_with("Team key"));
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !named(&Accounts(&app).rows().await) {
+        assert!(std::time::Instant::now() < deadline, "{:?}", Accounts(&app).rows().await);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    app.click(ids::FIRST_TAB).await;
+    Catalogue(&app).open_skill("Web Router").await;
+    Accounts(&app).wait_acting_as("Team key").await;
+    app.quit().await;
+    let app = profile.launch().await;
+    Account(&app).open_when_settled().await;
+    let rows = Accounts(&app).wait_rows(2, "signed_in").await;
+    assert!(named(&rows), "{rows:?}");
+
     // Sign out of all: both entries go.
     app.click(ids::ACCOUNT_MENU).await;
     app.click(ids::MENU_SIGN_OUT_ALL).await;

@@ -111,6 +111,10 @@ pub async fn sign_out_account(handle: &AppHandle, id: String) -> Result<SignOutR
     Ok(SignOutResult { warning: handle.state::<Shell>().sign_out_of(&id).await? })
 }
 
+pub async fn rename_account(handle: &AppHandle, id: String, name: String) -> Result<()> {
+    handle.state::<Shell>().rename_account(&id, &name)
+}
+
 pub async fn sign_out_all(handle: &AppHandle) -> Result<SignOutResult> {
     Ok(SignOutResult { warning: handle.state::<Shell>().sign_out_all().await? })
 }

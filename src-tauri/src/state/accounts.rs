@@ -29,6 +29,9 @@ pub struct SavedAccount {
     pub name: Option<String>,
     #[serde(default)]
     pub email: Option<String>,
+    /// The name the user gave it, shown before the server's.
+    #[serde(default)]
+    pub label: Option<String>,
 }
 
 impl SavedAccount {
@@ -47,6 +50,8 @@ impl SavedAccount {
 #[derive(Clone, Debug, PartialEq, Serialize, TS)]
 pub struct AccountView {
     pub id: String,
+    /// The name the user gave it, if any (shown first).
+    pub label: Option<String>,
     pub name: Option<String>,
     pub email: Option<String>,
     /// Its environment's name ("ATOM", "Sandbox", a custom server's).
@@ -79,6 +84,9 @@ impl Drop for Entry {
         }
     }
 }
+
+/// The longest name a user may give an account.
+const LABEL_MAX: usize = 100;
 
 /// The accounts, in the order they were added, and the active one's id.
 #[derive(Default)]
@@ -183,7 +191,8 @@ impl Accounts {
         let taken: Vec<String> = entries.iter().map(|e| e.saved.id.clone()).collect();
         let first = !entries.iter().any(|e| e.saved.environment == choice && e.saved.first);
         let id = new_id(&taken);
-        let saved = SavedAccount { id: id.clone(), environment: choice, first, name: None, email: None };
+        let saved =
+            SavedAccount { id: id.clone(), environment: choice, first, name: None, email: None, label: None };
         entries.push(Entry { saved, account: None, kept, fresh, restored: false, watcher: None });
         id
     }
@@ -259,6 +268,17 @@ impl Accounts {
         changed
     }
 
+    /// Names `id` as the user asked (printable text, at most 100 characters; empty: no name of the
+    /// user's). `false` if there is no such account.
+    pub fn set_label(&self, id: &str, label: &str) -> bool {
+        let clean: String = label.chars().filter(|c| !c.is_control()).take(LABEL_MAX).collect();
+        let clean = clean.trim();
+        let mut entries = self.entries.lock();
+        let Some(e) = entries.iter_mut().find(|e| e.saved.id == id) else { return false };
+        e.saved.label = (!clean.is_empty()).then(|| clean.to_string());
+        true
+    }
+
     /// `id` signed in: it is no longer a fresh one another environment may take over.
     pub fn signed_in(&self, id: &str) {
         if let Some(e) = self.entries.lock().iter_mut().find(|e| e.saved.id == id) {
@@ -295,6 +315,7 @@ impl Accounts {
                 let (environment, environment_kind) = environment_name(&e.saved.environment);
                 AccountView {
                     id: e.saved.id.clone(),
+                    label: e.saved.label.clone(),
                     name: e.saved.name.clone(),
                     email: e.saved.email.clone(),
                     environment,
@@ -369,6 +390,14 @@ mod tests {
         assert_eq!(again.active_id(), Some(c.clone()));
         assert_eq!(again.saved(&c).unwrap().name.as_deref(), Some("Sam"));
         assert!(again.saved(&b).is_none());
+        // A name the user gives is kept apart from the server's, bounded and printable.
+        assert!(again.set_label(&c, "  Work\u{0007} account  "));
+        assert_eq!(again.views().iter().find(|v| v.id == c).unwrap().label.as_deref(), Some("Work account"));
+        assert!(again.set_label(&c, &"x".repeat(500)));
+        assert_eq!(again.saved(&c).unwrap().label.map(|l| l.len()), Some(LABEL_MAX));
+        assert!(again.set_label(&c, " "));
+        assert_eq!(again.saved(&c).unwrap().label, None);
+        assert!(!again.set_label("gone", "x"));
         // An active id that is no longer listed falls back on the first account.
         assert_eq!(Accounts::load(saved, Some("gone".into())).active_id(), Some(a));
     }

@@ -335,6 +335,16 @@ impl Shell {
         Ok(warning)
     }
 
+    /// Gives account `id` the user's name for it.
+    pub fn rename_account(&self, id: &str, name: &str) -> Result<(), ErrorInfo> {
+        if !self.accounts.set_label(id, name) {
+            return Err(atom_core::Error::NoSuchAccount.info());
+        }
+        self.save_accounts();
+        self.publish_accounts();
+        Ok(())
+    }
+
     /// Signs out of every account at once; the active one stays, signed out. Returns the first
     /// warning of a server that could not be told.
     pub async fn sign_out_all(&self) -> Result<Option<ErrorInfo>, ErrorInfo> {

@@ -41,8 +41,14 @@ impl Settings {
         if file.accounts.is_empty() {
             if let Some(environment) = file.environment {
                 let id = "first".to_string();
-                let first =
-                    SavedAccount { id: id.clone(), environment, first: true, name: None, email: None };
+                let first = SavedAccount {
+                    id: id.clone(),
+                    environment,
+                    first: true,
+                    name: None,
+                    email: None,
+                    label: None,
+                };
                 return (vec![first], Some(id));
             }
         }

@@ -77,6 +77,7 @@ pub mod ids {
     pub const SUBMIT_VIEW: &str = "[data-testid=submit-view]";
     pub const TOASTS: &str = "[data-testid=toasts]";
     pub const WRITE_DISABLED: &str = "[data-testid=write-disabled]";
+    pub const RATE_LIMIT: &str = "[data-testid=rate-limit]";
     pub const ACCOUNT_MENU: &str = "[data-testid=account-menu]";
     pub const ACCOUNT_MENU_ITEM: &str = "[data-testid=account-menu-item]";
     pub const MENU_ADD_ACCOUNT: &str = "[data-testid=menu-add-account]";
@@ -87,6 +88,9 @@ pub mod ids {
     pub const ACCOUNT_SIGN_OUT: &str = "[data-testid=account-sign-out]";
     pub const ADDING_ACCOUNT: &str = "[data-testid=adding-account]";
     pub const ACTING_AS: &str = "[data-testid=acting-as]";
+    pub const ACCOUNT_RENAME: &str = "[data-testid=account-rename]";
+    pub const ACCOUNT_NAME_INPUT: &str = "[data-testid=account-name-input]";
+    pub const ACCOUNT_NAME_SAVE: &str = "[data-testid=account-name-save]";
 }
 
 /// The WebDriver codes of the keys the scenarios press, and the read-write API key they sign in with.

@@ -18,6 +18,7 @@ export const commands = {
   switchAccount: (id: string) => invoke<EnvironmentView>("switch_account", { id }),
   signOutAccount: (id: string) => invoke<SignOutResult>("sign_out_account", { id }),
   signOutAll: () => invoke<SignOutResult>("sign_out_all"),
+  renameAccount: (id: string, name: string) => invoke<null>("rename_account", { id, name }),
   switchEnvironment: (choice: EnvChoice) => invoke<EnvironmentView>("switch_environment", { choice }),
   rateLimitStatus: () => invoke<RateLimitStatus>("rate_limit_status"),
   listSkills: (query: SkillQuery, freshness: Freshness) => invoke<Fetched<SkillPage>>("list_skills", { query, freshness }),

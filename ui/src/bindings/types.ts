@@ -1,7 +1,11 @@
 // Generated from the Rust sources by src-tauri/src/bindings.rs. Do not edit by hand:
 // run `UPDATE_BINDINGS=1 cargo test -p atom-marketplace bindings` after changing a command or a type.
 
-export type AccountView = { id: string, name: string | null, email: string | null, 
+export type AccountView = { id: string, 
+/**
+ * The name the user gave it, if any (shown first).
+ */
+label: string | null, name: string | null, email: string | null, 
 /**
  * Its environment's name ("ATOM", "Sandbox", a custom server's).
  */

@@ -149,6 +149,10 @@ export const signOutAccount = (id: string) =>
     if (result.warning) notifyError(result.warning);
   });
 
+/** Gives account `id` the user's name for it (empty: the server's name shows again). */
+export const renameAccount = (id: string, name: string) =>
+  accountAction(() => commands.renameAccount(id, name));
+
 /** Signs out of every account. */
 export const signOutAll = () =>
   accountAction(async () => {

@@ -70,6 +70,7 @@ describe("account labels", () => {
   };
   const account = {
     id: "a1",
+    label: null,
     name: null,
     email: null,
     environment: "Sandbox",
@@ -81,6 +82,7 @@ describe("account labels", () => {
 
   it("names an account by what its server says, else by its key's hint and scope, never the key", () => {
     expect(accountLabel({ ...account, name: "Sam Okafor" })).toBe("Sam Okafor");
+    expect(accountLabel({ ...account, name: "Sam Okafor", label: "Work" })).toBe("Work");
     expect(accountLabel(account)).toBe("API key atom_pub_…0002 (read_write)");
     expect(accountLabel({ ...account, auth: { state: "signed_out" } })).toBe("New account on Sandbox");
     expect(accountStatus({ ...account, auth: { state: "signed_out" } })).toMatch(/not signed in/);

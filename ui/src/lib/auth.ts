@@ -35,10 +35,12 @@ export function isApiKeyFormat(key: string): boolean {
 }
 
 /**
- * What an account is called in the account menu and beside a write ("as …"): who its server says it is;
- * an API key by its hint and scope (never the key); else where it signs in.
+ * What an account is called in the account menu and beside a write ("as …"): the name the user gave it,
+ * else who its server says it is; an API key by its hint and scope (never the key); else where it signs
+ * in.
  */
 export function accountLabel(account: AccountView): string {
+  if (account.label) return account.label;
   if (account.name) return account.name;
   const auth = account.auth;
   if ((auth.state === "signed_in" || auth.state === "refreshing") && auth.method === "api_key")
