@@ -40,15 +40,21 @@ async fn rate(app: &RunningApp, stars: u8, text: &str) {
     app.script("document.querySelectorAll('[data-testid=toast] button').forEach(b => b.click())").await;
 }
 
+/// A profile's app, signed in through the browser as the sandbox's demo user; and the sandbox's address.
+async fn demo_user_signed_in(profile: &Profile) -> (RunningApp, String) {
+    let app = profile.launch().await;
+    Account(&app).sign_in_with_browser().await;
+    let sandbox = app.text(ids::SANDBOX_URL).await;
+    Accounts(&app).wait_name("Demo User").await;
+    (app, sandbox)
+}
+
 #[tokio::test]
 #[ignore = "needs a desktop session: scripts/test.sh"]
 async fn two_browser_accounts_rate_as_themselves_and_signing_out_of_one_keeps_the_other() {
     let _turn = ONE_AT_A_TIME.lock().await;
     let profile = Profile::new("accounts");
-    let app = profile.launch().await;
-    Account(&app).sign_in_with_browser().await;
-    let sandbox = app.text(ids::SANDBOX_URL).await;
-    Accounts(&app).wait_name("Demo User").await;
+    let (app, sandbox) = demo_user_signed_in(&profile).await;
 
     // A second account: the consent page signs in Sam this time.
     Accounts(&app).add().await;
@@ -91,13 +97,19 @@ async fn two_browser_accounts_rate_as_themselves_and_signing_out_of_one_keeps_th
         assert!(said.iter().any(|(a, t)| a == who && t.starts_with(text)), "{who} in {said:?}");
     }
 
-    // Sign out of Sam only: his token goes, Demo User's stays (in the keystore and at the server).
+    // Sign out of Sam only: his token goes, Demo User's stays (in the keystore and at the server). His
+    // row stays, signed out, until it is removed.
     Account(&app).open().await;
-    app.click(&format!("{}[data-id='{sam}'] {}", ids::ACCOUNT_ROW, ids::ACCOUNT_SIGN_OUT)).await;
-    let rows = Accounts(&app).wait_rows(1, "signed_in").await;
-    assert_eq!(rows[0].0, demo);
+    let sam_sign_out = format!("{}[data-id='{sam}'] {}", ids::ACCOUNT_ROW, ids::ACCOUNT_SIGN_OUT);
+    app.click(&sam_sign_out).await;
+    app.wait_attribute(&format!("{}[data-id='{sam}']", ids::ACCOUNT_ROW), "data-state", "signed_out").await;
     assert_eq!(stored(&namespace_of(&sam), "refresh_token"), None, "Sam's entry is removed");
     assert_eq!(stored("sandbox", "refresh_token").as_deref(), Some(demo_token.as_str()));
+    let rows = Accounts(&app).rows().await;
+    assert_eq!((rows[0].0.as_str(), rows[0].1.as_str()), (demo.as_str(), "signed_in"), "{rows:?}");
+    app.click(&sam_sign_out).await;
+    let rows = Accounts(&app).wait_rows(1, "signed_in").await;
+    assert_eq!(rows[0].0, demo);
 
     // A restart: Demo User is signed in again, and active.
     app.quit().await;
@@ -115,10 +127,7 @@ async fn two_browser_accounts_rate_as_themselves_and_signing_out_of_one_keeps_th
 async fn an_api_key_account_beside_a_browser_one_and_a_dead_token_disturbs_only_its_own_row() {
     let _turn = ONE_AT_A_TIME.lock().await;
     let profile = Profile::new("accounts-key");
-    let app = profile.launch().await;
-    Account(&app).sign_in_with_browser().await;
-    let sandbox = app.text(ids::SANDBOX_URL).await;
-    Accounts(&app).wait_name("Demo User").await;
+    let (app, sandbox) = demo_user_signed_in(&profile).await;
     Accounts(&app).add().await;
     Account(&app).sign_in_with_key(RW_KEY, true).await;
     let rows = Accounts(&app).wait_rows(2, "signed_in").await;

@@ -2,7 +2,7 @@
 //! deep link handed over by the desktop to a second process, single-instance forwarding, the Secret
 //! Service, silent sign-in at the next start, deny, forged links, the loopback fallback and sign-out.
 
-use crate::pages::{ids, Account};
+use crate::pages::{ids, Account, Accounts};
 use crate::support::*;
 
 /// The account view: sign-in, the sandbox's address, errors.
@@ -301,6 +301,8 @@ async fn a_third_party_server_found_by_its_address_signs_in_through_the_app() {
     let text = app.text(ids::AUTH_STATE).await;
     assert!(text.contains("can submit, rate and review"), "{text}");
     assert!(app.find(ids::NOT_RENEWABLE).await.is_none(), "a refresh token was issued");
+    // Who signed in, from the server's ID token, verified against its published keys (it has no `me`).
+    Accounts(&app).wait_name("Demo User").await;
     app.click(ids::SIGN_OUT).await;
     app.wait_attribute(ids::AUTH_STATE, "data-state", "signed_out").await;
     assert!(app.find(ids::SIGN_OUT_WARNING).await.is_none(), "revoked at the server, no warning");

@@ -93,6 +93,9 @@ const LABEL_MAX: usize = 100;
 pub struct Accounts {
     entries: Mutex<Vec<Entry>>,
     active: Mutex<Option<String>>,
+    /// The last active account that is saved: what the next start selects (an account of `--server`,
+    /// for one run, is never it).
+    active_kept: Mutex<Option<String>>,
 }
 
 /// A new account's id: eight hex digits, unlike every id in `taken`.
@@ -134,14 +137,19 @@ impl Accounts {
             .collect();
         let active = active.filter(|id| entries.iter().any(|e| &e.saved.id == id));
         let active = active.or_else(|| entries.first().map(|e| e.saved.id.clone()));
-        Accounts { entries: Mutex::new(entries), active: Mutex::new(active) }
+        Accounts {
+            entries: Mutex::new(entries),
+            active: Mutex::new(active.clone()),
+            active_kept: Mutex::new(active),
+        }
     }
 
     /// What `settings.json` keeps: the accounts and the active one.
     pub fn to_save(&self) -> (Vec<SavedAccount>, Option<String>) {
         let entries = self.entries.lock();
         let kept: Vec<SavedAccount> = entries.iter().filter(|e| e.kept).map(|e| e.saved.clone()).collect();
-        let active = self.active.lock().clone().filter(|id| kept.iter().any(|s| &s.id == id));
+        let active = self.active_kept.lock().clone().filter(|id| kept.iter().any(|s| &s.id == id));
+        let active = active.or_else(|| kept.first().map(|s| s.id.clone()));
         (kept, active)
     }
 
@@ -151,6 +159,9 @@ impl Accounts {
 
     pub fn set_active(&self, id: &str) {
         *self.active.lock() = Some(id.to_string());
+        if self.entries.lock().iter().any(|e| e.saved.id == id && e.kept) {
+            *self.active_kept.lock() = Some(id.to_string());
+        }
     }
 
     /// The active account's environment, as saved.
@@ -300,9 +311,16 @@ impl Accounts {
         entries.iter().filter_map(|e| e.account.as_ref()).find(|a| a.is_pending_callback(callback)).cloned()
     }
 
-    /// Whether an account of the list signs in on the embedded sandbox.
-    pub fn any_on_sandbox(&self) -> bool {
-        self.entries.lock().iter().any(|e| e.saved.environment == EnvChoice::Sandbox)
+    /// Closes the opened accounts of `choice` (their server is going away): each is opened, and signed
+    /// in from the keystore, again when it is next used.
+    pub fn close_on(&self, choice: &EnvChoice) {
+        for e in self.entries.lock().iter_mut().filter(|e| &e.saved.environment == choice) {
+            if let Some(w) = e.watcher.take() {
+                w.abort();
+            }
+            e.account = None;
+            e.restored = false;
+        }
     }
 
     /// What the window shows of each account.
@@ -380,6 +398,8 @@ mod tests {
         let b = accounts.add(custom("Named on the command line"), false, false);
         let c = accounts.add(EnvChoice::Sandbox, true, false);
         accounts.set_active(&c);
+        // A run on `--server` leaves the saved choice as it was.
+        accounts.set_active(&b);
         assert!(accounts.set_identity(&c, Identity { name: "Sam".into(), email: None }));
         assert!(!accounts.set_identity(&c, Identity { name: "Sam".into(), email: None }));
         let (saved, active) = accounts.to_save();

@@ -151,7 +151,10 @@ impl Shell {
         self.sign_in.set_loopback(None);
         self.environments.activate(saved.environment.clone(), &account, forwarders).await;
         self.accounts.set_active(id);
-        if saved.environment != EnvChoice::Sandbox && !self.accounts.any_on_sandbox() {
+        if saved.environment != EnvChoice::Sandbox && self.environments.sandbox_runs().await {
+            // Nothing listens on this computer once the user has left the sandbox: its accounts close
+            // (they sign in from the keystore again when the user comes back).
+            self.accounts.close_on(&EnvChoice::Sandbox);
             self.environments.stop_sandbox().await;
         }
         self.save_accounts();
@@ -314,13 +317,16 @@ impl Shell {
     }
 
     /// Signs out of account `id`: its token revoked, its keystore entry removed; the other accounts
-    /// keep theirs. It leaves the list unless it was the only one; if it was active, the first of the
-    /// others takes its place. Returns the warning of a server that could not be told.
+    /// keep theirs, and its row stays, signed out (the user signs in again there, or removes it). An
+    /// account that was not signed in is removed from the list instead (unless it is the only one);
+    /// if it was active, the first of the others takes its place. Returns the warning of a server that
+    /// could not be told.
     pub async fn sign_out_of(&self, id: &str) -> Result<Option<ErrorInfo>, ErrorInfo> {
         let saved = self.accounts.saved(id).ok_or_else(|| atom_core::Error::NoSuchAccount.info())?;
         let account = self.open_account(&saved).await?;
+        let remove = !account.current_state().is_signed_in() && self.accounts.count() > 1;
         let warning = account.sign_out().await.err().map(ErrorInfo::from);
-        if self.accounts.count() > 1 {
+        if remove {
             let was_active = self.accounts.active_id().as_deref() == Some(id);
             self.accounts.remove(id);
             let next = self.accounts.ids().into_iter().next();
