@@ -208,6 +208,16 @@ impl Accounts {
         id
     }
 
+    /// Whether `id` was added in this run and has never signed in.
+    pub fn is_fresh(&self, id: &str) -> bool {
+        let entries = self.entries.lock();
+        entries.iter().any(|e| {
+            e.saved.id == id
+                && e.fresh
+                && e.account.as_ref().is_none_or(|a| !a.current_state().is_signed_in())
+        })
+    }
+
     /// Moves `id` to `choice` if it was added in this run and never signed in (the user chose where
     /// the account they are adding signs in); `false` otherwise.
     pub fn move_fresh(&self, id: &str, choice: &EnvChoice) -> bool {
@@ -428,11 +438,13 @@ mod tests {
         let old = accounts.add(EnvChoice::Production, true, false);
         let new = accounts.add(EnvChoice::Production, true, true);
         assert!(!accounts.move_fresh(&old, &EnvChoice::Sandbox));
+        assert!(accounts.is_fresh(&new) && !accounts.is_fresh(&old));
         assert!(accounts.move_fresh(&new, &EnvChoice::Sandbox));
         let moved = accounts.saved(&new).unwrap();
         assert_eq!(moved.environment, EnvChoice::Sandbox);
         assert!(moved.first, "the sandbox's entry was free");
         accounts.signed_in(&new);
         assert!(!accounts.move_fresh(&new, &EnvChoice::Production));
+        assert!(!accounts.is_fresh(&new));
     }
 }

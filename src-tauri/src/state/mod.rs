@@ -297,11 +297,8 @@ impl Shell {
     /// Account page then signs it in (choosing another environment there moves it). One being added
     /// already is reused.
     pub async fn add_account(&self) -> Result<EnvironmentView, ErrorInfo> {
-        if let Some(active) = self.accounts.active_id() {
-            let choice = self.accounts.active_choice().unwrap_or(EnvChoice::Production);
-            if self.accounts.move_fresh(&active, &choice) {
-                return self.activate(&active).await;
-            }
+        if let Some(active) = self.accounts.active_id().filter(|id| self.accounts.is_fresh(id)) {
+            return self.activate(&active).await;
         }
         let choice = match self.environments.active_choice().await {
             Some(choice) => choice,
