@@ -204,9 +204,20 @@ pub async fn real_browser_sign_in(kind: Kind, desktop: Desktop, server: Option<&
             rate_limits: None,
             ..Default::default()
         };
-        let server = atom_sandbox::start(config)
-            .await
-            .unwrap_or_else(|e| panic!("the sign-in server needs {FIREFOX_SIGN_IN_ORIGIN} free: {e}"));
+        // The port is fixed (Firefox's policy names the origin), so it can be briefly taken: by the
+        // last scenario's server on its way down, or as the local end of some outgoing connection
+        // (47700 is inside Linux's ephemeral range). Wait for it a little before giving up.
+        let mut tries = 0;
+        let server = loop {
+            match atom_sandbox::start(config.clone()).await {
+                Ok(server) => break server,
+                Err(_) if tries < 40 => {
+                    tries += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+                }
+                Err(e) => panic!("the sign-in server needs {FIREFOX_SIGN_IN_ORIGIN} free for 10 s: {e}"),
+            }
+        };
         let profile = Profile::on_server(&name, &server.base_url());
         _server = server;
         profile
