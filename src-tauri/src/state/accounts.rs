@@ -174,6 +174,11 @@ impl Accounts {
         self.entries.lock().iter().find(|e| e.saved.id == id).map(|e| e.saved.clone())
     }
 
+    /// `id`'s saved account, or why there is none (signed out of and removed meanwhile).
+    pub fn existing(&self, id: &str) -> Result<SavedAccount, atom_core::ErrorInfo> {
+        self.saved(id).ok_or_else(|| atom_core::Error::NoSuchAccount.info())
+    }
+
     /// The account opened for `id`, if it is.
     pub fn opened(&self, id: &str) -> Option<Account> {
         self.entries.lock().iter().find(|e| e.saved.id == id).and_then(|e| e.account.clone())

@@ -140,7 +140,7 @@ impl Shell {
     /// background the first time, with its state, its rate limits and its catalogue's connectivity
     /// forwarded to the window.
     pub async fn activate(&self, id: &str) -> Result<EnvironmentView, ErrorInfo> {
-        let saved = self.accounts.saved(id).ok_or_else(|| atom_core::Error::NoSuchAccount.info())?;
+        let saved = self.accounts.existing(id)?;
         let account = self.open_account(&saved).await?;
         let forwarders = vec![
             self.forward(account.state(), events::AUTH_STATE),
@@ -300,10 +300,7 @@ impl Shell {
         if let Some(active) = self.accounts.active_id().filter(|id| self.accounts.is_fresh(id)) {
             return self.activate(&active).await;
         }
-        let choice = match self.environments.active_choice().await {
-            Some(choice) => choice,
-            None => EnvChoice::Production,
-        };
+        let choice = self.environments.active_choice().await.unwrap_or(EnvChoice::Production);
         let id = self.accounts.add(choice, true, true);
         let opened = self.activate(&id).await;
         if opened.is_err() {
@@ -319,7 +316,7 @@ impl Shell {
     /// if it was active, the first of the others takes its place. Returns the warning of a server that
     /// could not be told.
     pub async fn sign_out_of(&self, id: &str) -> Result<Option<ErrorInfo>, ErrorInfo> {
-        let saved = self.accounts.saved(id).ok_or_else(|| atom_core::Error::NoSuchAccount.info())?;
+        let saved = self.accounts.existing(id)?;
         let account = self.open_account(&saved).await?;
         let remove = !account.current_state().is_signed_in() && self.accounts.count() > 1;
         let warning = account.sign_out().await.err().map(ErrorInfo::from);
@@ -391,12 +388,8 @@ impl Shell {
     /// settings are no longer valid, a sandbox that does not start), says why and opens ATOM instead.
     /// The other saved accounts sign in then too, in the background.
     pub async fn open_first(&self, choice: EnvChoice, remember: bool) -> Option<Account> {
-        let saved =
-            self.accounts.active_id().filter(|_| self.accounts.active_choice().as_ref() == Some(&choice));
-        let opened = match saved {
-            Some(id) => self.activate(&id).await,
-            None => self.switch(choice, remember).await,
-        };
+        // `switch` picks the saved active account when it is on `choice`.
+        let opened = self.switch(choice, remember).await;
         self.restore_others();
         if let Err(e) = opened {
             tracing::error!("could not open the environment: {}", e.message);
