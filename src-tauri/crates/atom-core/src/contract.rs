@@ -91,6 +91,11 @@ pub mod limits {
     /// HTTP.
     pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
     pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+    /// [chosen] A download (an update: megabytes) has no total timeout; a read that waits this long
+    /// for its next bytes ends it.
+    pub const READ_TIMEOUT: Duration = Duration::from_secs(30);
+    /// [chosen] Redirects a download follows (a release host hands the file to its storage: one or two).
+    pub const MAX_DOWNLOAD_REDIRECTS: usize = 5;
     /// [chosen] Largest reply body read; beyond it the reply is refused. The contract's largest reply, a
     /// page of 100 skills with every text at its longest and every character escaped as `\uXXXX`
     /// (100 × (100 + 500 + 10 × 32) characters × 6 bytes), is about 0.6 MB; a skill's detail with a

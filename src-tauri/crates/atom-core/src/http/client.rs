@@ -53,6 +53,41 @@ fn client_builder() -> reqwest::ClientBuilder {
         .redirect(reqwest::redirect::Policy::none())
 }
 
+/// Whether a download may go to `url`: over HTTPS, or over plain HTTP to this computer (a test's
+/// server). A redirect anywhere else is refused.
+pub fn stays_secure(url: &Url) -> bool {
+    url.scheme() == "https" || (url.scheme() == "http" && is_loopback(url))
+}
+
+/// The app's rules for a client that another library builds (the updater's, `src-tauri/src/updates`):
+/// the app's user agent and connect timeout, its proxy (the environment's, the system's or the
+/// desktop's; none when `direct`, for this computer), the OS's trust store (the same TLS stack), and
+/// redirects that stay on HTTPS ([`stays_secure`]), at most [`limits::MAX_DOWNLOAD_REDIRECTS`]. No total
+/// timeout: a download of megabytes on a slow line is not an error, a line that stalls for
+/// [`limits::READ_TIMEOUT`] is.
+pub fn configure_for_downloads(builder: reqwest::ClientBuilder, direct: bool) -> reqwest::ClientBuilder {
+    let builder = builder
+        .user_agent(user_agent())
+        .connect_timeout(limits::CONNECT_TIMEOUT)
+        .read_timeout(limits::READ_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::custom(|attempt| {
+            if attempt.previous().len() >= limits::MAX_DOWNLOAD_REDIRECTS {
+                attempt.error("too many redirects")
+            } else if stays_secure(attempt.url()) {
+                attempt.follow()
+            } else {
+                attempt.error("a redirect left HTTPS")
+            }
+        }));
+    if direct {
+        builder.no_proxy()
+    } else if DESKTOP_PROXY.get().is_some() && !environment_names_a_proxy() {
+        builder.proxy(reqwest::Proxy::custom(|url| DESKTOP_PROXY.get().and_then(|lookup| lookup(url))))
+    } else {
+        builder
+    }
+}
+
 /// The process's one HTTP client (a handle: clones share its connection pool). Building one loads the
 /// OS's trust store (OpenSSL parses the whole CA bundle: about 100 ms of CPU on this 2-core machine),
 /// so it is built once, and only when a request needs it: a session reads its saved catalogue without
@@ -107,4 +142,25 @@ pub fn client_built() -> bool {
 /// request does not wait for the trust store).
 pub fn prewarm() {
     let _ = http_client();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn downloads_stay_on_https_but_for_this_computer() {
+        for ok in ["https://github.com/x", "http://127.0.0.1:4000/f", "http://[::1]/f", "http://localhost/f"]
+        {
+            assert!(stays_secure(&Url::parse(ok).unwrap()), "{ok}");
+        }
+        for bad in [
+            "http://github.com/x",
+            "http://127.0.0.1.example.com/f",
+            "ftp://127.0.0.1/f",
+            "file:///etc/passwd",
+        ] {
+            assert!(!stays_secure(&Url::parse(bad).unwrap()), "{bad}");
+        }
+    }
 }

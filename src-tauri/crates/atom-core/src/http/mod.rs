@@ -26,7 +26,10 @@ use crate::models::SkillPage;
 use crate::ratelimit::{unix_now, CredentialKind, Limiter, Owner, QuotaKey, RateLimitStatus};
 use crate::secret::Secret;
 pub(crate) use client::client_for;
-pub use client::{client_built, prewarm, use_desktop_proxy, user_agent, ProxyLookup, PROXY_VARIABLES};
+pub use client::{
+    client_built, configure_for_downloads, prewarm, stays_secure, use_desktop_proxy, user_agent, ProxyLookup,
+    PROXY_VARIABLES,
+};
 use reply::{parse_api_error, with_bearer_challenge};
 
 /// What a request is sent with, and for which account (its quota, and the figures it is shown).
