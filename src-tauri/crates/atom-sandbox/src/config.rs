@@ -86,6 +86,8 @@ pub struct Config {
     /// Serve HTTPS with this certificate and key (PEM) instead of plain HTTP. Needs the `tls` feature
     /// (the standalone binary has it; the app's embedded sandbox does not).
     pub tls: Option<TlsFiles>,
+    /// Serve an update feed for the app's tests from this folder (`updates.rs`); none when `None`.
+    pub updates_dir: Option<PathBuf>,
 }
 
 /// A PEM certificate chain and its private key.
@@ -121,6 +123,7 @@ impl Default for Config {
             test_hooks: false,
             refresh_tokens: true,
             tls: None,
+            updates_dir: None,
         }
     }
 }
@@ -175,6 +178,10 @@ pub struct Cli {
     /// trust, for example with SSL_CERT_FILE=DIR/ca.pem).
     #[arg(long, value_name = "DIR", conflicts_with = "tls_cert")]
     pub tls_test_ca: Option<PathBuf>,
+    /// Serve an update feed for the app's tests: DIR/latest.json at /updates/latest.json and DIR's
+    /// files at /updates/files/NAME (add ?cut=half to break a download half way).
+    #[arg(long, value_name = "DIR")]
+    pub updates_dir: Option<PathBuf>,
 }
 
 fn parse_skill_count(s: &str) -> Result<usize, String> {
@@ -204,6 +211,7 @@ impl From<Cli> for Config {
                 (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
                 _ => None,
             },
+            updates_dir: cli.updates_dir,
         }
     }
 }

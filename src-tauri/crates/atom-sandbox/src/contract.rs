@@ -23,6 +23,13 @@ pub mod paths {
     /// (ours) Who the credential stands for: a display name for the app's account list.
     pub const ME: &str = "/me";
 
+    /// (ours) The app's update feed, for tests (`updates.rs`): `latest.json` in the folder given with
+    /// `--updates-dir`, or 204 No Content when there is none.
+    pub const UPDATE_FEED: &str = "/updates/latest.json";
+    /// (ours) A file of that folder, for the feed to point at; `?cut=half` sends its first half and
+    /// breaks the connection (a download cut off).
+    pub const UPDATE_FILE: &str = "/updates/files/{name}";
+
     /// Test hooks, clearly apart from the API.
     pub const HOOKS: &str = "/__sandbox";
     pub const HOOK_STATS: &str = "/stats";

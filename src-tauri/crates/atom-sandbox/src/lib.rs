@@ -27,6 +27,7 @@ mod oauth;
 mod ratelimit;
 #[cfg(feature = "tls")]
 pub mod tls;
+mod updates;
 mod validate;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -343,6 +344,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route(paths::METADATA, get(oauth::metadata))
         .layer(from_fn_with_state(state.clone(), oauth_layer));
     let mut app = Router::new().route("/", get(index)).nest(paths::MARKETPLACE, api).merge(oauth);
+    if state.config.updates_dir.is_some() {
+        app = app
+            .route(paths::UPDATE_FEED, get(updates::feed))
+            .route(paths::UPDATE_FILE, get(updates::file));
+    }
     if state.config.test_hooks {
         let hooks = Router::new()
             .route(paths::HOOK_STATS, get(hooks::stats))

@@ -1,4 +1,5 @@
-//! Test hooks (stats, reset, faults) and persistence across restarts with `--data-dir`.
+//! Test hooks (stats, reset, faults), persistence across restarts with `--data-dir`, and the update feed
+//! for the app's tests (`--updates-dir`).
 
 mod common;
 
@@ -257,4 +258,37 @@ async fn fault_can_answer_429_with_retry_after() {
     assert_eq!(error_code(&body), "RATE_LIMIT_EXCEEDED");
     assert_eq!(body["error"]["details"]["retry_after"], 2);
     assert_eq!(sb.get_json("/skills").await.0, 200);
+}
+
+#[tokio::test]
+async fn the_update_feed_serves_the_folders_files_and_can_break_a_download() {
+    let dir = std::env::temp_dir().join(format!("atom-sandbox-updates-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let sb = Sandbox::start(Config { updates_dir: Some(dir.clone()), ..Config::default() }).await;
+    // No feed yet: "no update".
+    let resp = sb.http.get(sb.url("/updates/latest.json")).send().await.unwrap();
+    assert_eq!(resp.status(), 204);
+    // The feed as the test wrote it, good or bad.
+    std::fs::write(dir.join("latest.json"), "{\"version\": \"0.1.1\", not json").unwrap();
+    let resp = sb.http.get(sb.url("/updates/latest.json")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "application/json");
+    assert_eq!(resp.text().await.unwrap(), "{\"version\": \"0.1.1\", not json");
+    // A file whole, then cut off half way: its whole length announced, half sent, the connection broken.
+    let bytes: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(dir.join("app_0.1.1_amd64.deb"), &bytes).unwrap();
+    let resp = sb.http.get(sb.url("/updates/files/app_0.1.1_amd64.deb")).send().await.unwrap();
+    assert_eq!(resp.bytes().await.unwrap().as_ref(), &bytes[..]);
+    let resp = sb.http.get(sb.url("/updates/files/app_0.1.1_amd64.deb?cut=half")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.content_length(), Some(100_000));
+    assert!(resp.bytes().await.is_err(), "a cut-off download must not read as complete");
+    // Nothing outside the folder, nothing hidden.
+    for path in ["/updates/files/..%2Fsecret", "/updates/files/.hidden", "/updates/files/missing.deb"] {
+        assert_eq!(sb.http.get(sb.url(path)).send().await.unwrap().status(), 404, "{path}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+    // A sandbox not asked for a feed has none.
+    let plain = Sandbox::unlimited().await;
+    assert_eq!(plain.http.get(plain.url("/updates/latest.json")).send().await.unwrap().status(), 404);
 }
