@@ -6,16 +6,21 @@
 #   scripts/bench-app.sh               5 runs, 10,000 skills
 #   scripts/bench-app.sh --short       2 runs (what CI runs)
 #   scripts/bench-app.sh --opt-levels  also the app built at opt-level 3, to compare with "s"
+#   scripts/bench-app.sh --built       the app's release build and .deb as they are (CI: those of
+#                                      scripts/test-installed.sh, which differ from a plain build only by
+#                                      the update key's public half)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 runs=5
 opt_levels=0
+built=0
 for arg in "$@"; do
   case "$arg" in
     --short) runs=2 ;;
     --opt-levels) opt_levels=1 ;;
-    *) echo "usage: scripts/bench-app.sh [--short] [--opt-levels]" >&2; exit 2 ;;
+    --built) built=1 ;;
+    *) echo "usage: scripts/bench-app.sh [--short] [--opt-levels] [--built]" >&2; exit 2 ;;
   esac
 done
 
@@ -24,7 +29,7 @@ target="${CARGO_TARGET_DIR:-$PWD/target}"
 tauri="$PWD/ui/node_modules/.bin/tauri"
 
 echo "== release bundles: the app and the floor"
-"$tauri" build --bundles deb
+[ "$built" = 1 ] || "$tauri" build --bundles deb
 (cd src-tauri/crates/floor-app && "$tauri" build --bundles deb)
 cargo build --release --locked -p atom-bench-desktop
 

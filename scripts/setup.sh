@@ -30,7 +30,8 @@ fi
 # gnome-keyring (a real Secret Service), WebKit's WebDriver, the desktop's URL handling, a proxy
 # (tinyproxy) and GNOME's proxy settings with the GIO module that reads them. Then Windows: mingw's
 # C compiler and linker (the Windows target's C code and the Wine shim) and Wine, which runs the
-# Windows test binaries; and Python's venv, for the workflow linter.
+# Windows test binaries; and Python's venv, for the workflow linter. sudo: the installed app's update
+# runs `dpkg -i` through pkexec, a graphical sudo or sudo, as the updater does on a user's desktop.
 packages=(
   build-essential pkg-config file curl libssl-dev
   libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
@@ -40,6 +41,7 @@ packages=(
   chromium chromium-driver firefox-esr
   gcc-mingw-w64-x86-64 wine wine64
   python3-venv
+  sudo
 )
 [ "$want_bench" = 1 ] && packages+=(wrk)
 command -v node >/dev/null 2>&1 || packages+=(nodejs npm)

@@ -93,7 +93,7 @@ scripts/test-installed.sh
 
 if [ "$bench" = 1 ]; then
   echo "== the desktop benchmark, short (release builds of the app and the floor; numbers, not pass/fail)"
-  scripts/bench-app.sh --short
+  scripts/bench-app.sh --short --built
 else
   echo "== the desktop benchmark: not on a cold build cache (it runs from the next run on; ATOM_BENCH=1 forces it)"
 fi

@@ -16,6 +16,7 @@ use ts_rs::{Config, TypeVisitor, TS};
 use crate::commands::{AppInfo, SignInMethod, SignInStarted, SignOutResult};
 use crate::outbox::EventBatch;
 use crate::state::{events, EnvChoice, EnvironmentView, KeystoreStatus, OpenedLink};
+use crate::updates::UpdateStatus;
 
 const HEADER: &str =
     "// Generated from the Rust sources by src-tauri/src/bindings.rs. Do not edit by hand:\n\
@@ -106,6 +107,7 @@ fn event_payloads() -> Vec<(&'static str, TsType)> {
         (events::CONNECTIVITY, TsType::of::<bool>()),
         (events::LINK, TsType::of::<OpenedLink>()),
         (events::ACCOUNTS, TsType::of::<Vec<crate::state::AccountView>>()),
+        (events::UPDATE, TsType::of::<UpdateStatus>()),
     ]
 }
 

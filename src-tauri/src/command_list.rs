@@ -68,6 +68,12 @@ macro_rules! with_commands {
             take_link() -> Option<OpenedLink> { shell }
             // The link to a skill's page in the app, for "Copy link".
             skill_link(id: String) -> String { shell }
+            // Signed updates (`updates/mod.rs`): the state comes with `app_info` and the `update` event.
+            check_for_updates() -> UpdateStatus { shell }
+            install_update() -> UpdateStatus { shell }
+            skip_update(version: String) -> () { shell }
+            set_automatic_updates(on: bool) -> () { shell }
+            dismiss_updated() -> () { shell }
         }
     };
 }

@@ -22,6 +22,7 @@ pub mod scheme;
 pub mod state;
 #[cfg(test)]
 mod structure;
+pub mod updates;
 
 use std::sync::Arc;
 
@@ -151,6 +152,7 @@ pub fn run() {
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_window_state::Builder::default().build())
+        .plugin(tauri_plugin_updater::Builder::new().build())
         .setup(move |tauri_app| {
             let handle = tauri_app.handle().clone();
             init_logging(&handle);
@@ -163,6 +165,9 @@ pub fn run() {
                 Arc::new(keystore::OsKeystore)
             };
             tauri_app.manage(Shell::new(handle.clone(), store));
+            let updates = Arc::new(updates::Updates::new(handle.clone()));
+            tauri_app.manage(updates.clone());
+            updates.start();
             let shell = handle.state::<Shell>();
             if args.sandbox && !embedded::INCLUDED {
                 tracing::warn!(

@@ -21,3 +21,4 @@ mod links;
 mod offline;
 mod openers;
 mod signin;
+mod updates;

@@ -15,6 +15,7 @@ use ts_rs::TS;
 
 use crate::outbox::EventBatch;
 use crate::state::{EnvChoice, EnvironmentView, KeystoreStatus, OpenedLink, Shell};
+use crate::updates::{UpdateInfo, UpdateStatus};
 
 type Result<T> = std::result::Result<T, ErrorInfo>;
 
@@ -36,6 +37,8 @@ pub struct AppInfo {
     pub online: bool,
     /// Every account, the active one marked (`state/accounts.rs`).
     pub accounts: Vec<crate::state::AccountView>,
+    /// The running version, how it was installed, and where an update stands.
+    pub updates: UpdateInfo,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]

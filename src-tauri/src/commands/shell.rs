@@ -9,13 +9,15 @@ use super::{AppInfo, Result, SignInMethod, SignInStarted, SignOutResult};
 use crate::links;
 use crate::outbox::EventBatch;
 use crate::state::{EnvChoice, EnvironmentView, OpenedLink, Shell};
+use crate::updates::{UpdateStatus, Updates};
+use std::sync::Arc;
 
 pub async fn app_info(handle: &AppHandle) -> Result<AppInfo> {
     let shell = handle.state::<Shell>();
     shell.window_up();
     let account = shell.account().await;
     Ok(AppInfo {
-        version: env!("CARGO_PKG_VERSION").into(),
+        version: handle.package_info().version.to_string(),
         environment: shell.environments.view(&account),
         choice: shell.environments.active_choice().await,
         sandbox_url: shell.environments.sandbox_base_url().await,
@@ -25,7 +27,31 @@ pub async fn app_info(handle: &AppHandle) -> Result<AppInfo> {
         keystore: shell.sign_in.keystore_status(),
         online: *account.catalogue().connectivity().borrow(),
         accounts: shell.accounts.views(),
+        updates: handle.state::<Arc<Updates>>().info(),
     })
+}
+
+pub async fn check_for_updates(handle: &AppHandle) -> Result<UpdateStatus> {
+    Ok(handle.state::<Arc<Updates>>().check(false).await)
+}
+
+pub async fn install_update(handle: &AppHandle) -> Result<UpdateStatus> {
+    Ok(handle.state::<Arc<Updates>>().install().await)
+}
+
+pub async fn skip_update(handle: &AppHandle, version: String) -> Result<()> {
+    handle.state::<Arc<Updates>>().skip(version);
+    Ok(())
+}
+
+pub async fn set_automatic_updates(handle: &AppHandle, on: bool) -> Result<()> {
+    handle.state::<Arc<Updates>>().set_automatic(on);
+    Ok(())
+}
+
+pub async fn dismiss_updated(handle: &AppHandle) -> Result<()> {
+    handle.state::<Arc<Updates>>().dismiss_updated();
+    Ok(())
 }
 
 /// The app's events after number `after`, as soon as there is one (`outbox.rs`); `null`: none, at

@@ -43,6 +43,8 @@ pub mod events {
     pub const LINK: &str = "link";
     /// The accounts changed (one signed in or out, was added, removed or switched to, or was named).
     pub const ACCOUNTS: &str = "accounts";
+    /// Where an update check or install stands (`updates::UpdateStatus`).
+    pub const UPDATE: &str = "update";
 }
 
 /// Whether the OS keystore could be used, for a notice that stays while the problem does.
@@ -377,7 +379,7 @@ impl Shell {
         self.window_up_now.notify_waiters();
     }
 
-    async fn window_is_up(&self) {
+    pub(crate) async fn window_is_up(&self) {
         let now = self.window_up_now.notified();
         if !self.window_up.load(Ordering::SeqCst) {
             now.await;

@@ -91,6 +91,22 @@ pub mod ids {
     pub const ACCOUNT_RENAME: &str = "[data-testid=account-rename]";
     pub const ACCOUNT_NAME_INPUT: &str = "[data-testid=account-name-input]";
     pub const ACCOUNT_NAME_SAVE: &str = "[data-testid=account-name-save]";
+    // Signed updates (UpdateNotice.svelte, AppUpdates.svelte).
+    pub const UPDATE_NOTICE: &str = "[data-testid=update-notice]";
+    pub const UPDATE_INSTALL: &str = "[data-testid=update-install]";
+    pub const UPDATE_LATER: &str = "[data-testid=update-later]";
+    pub const UPDATE_SKIP: &str = "[data-testid=update-skip]";
+    pub const UPDATE_PROBLEM: &str = "[data-testid=update-problem]";
+    pub const UPDATE_NOTES_TOGGLE: &str = "[data-testid=update-notes-toggle] summary";
+    pub const UPDATE_NOTES: &str = "[data-testid=update-notes]";
+    pub const UPDATED_NOTICE: &str = "[data-testid=updated-notice]";
+    pub const UPDATED_VERSION: &str = "[data-testid=updated-version]";
+    pub const UPDATED_CLOSE: &str = "[data-testid=updated-close]";
+    pub const APP_UPDATES: &str = "[data-testid=app-updates]";
+    pub const APP_VERSION: &str = "[data-testid=app-version]";
+    pub const CHECK_UPDATES: &str = "[data-testid=check-updates]";
+    pub const UPDATE_ANSWER: &str = "[data-testid=update-answer]";
+    pub const AUTOMATIC_UPDATES: &str = "[data-testid=automatic-updates]";
 }
 
 /// The WebDriver codes of the keys the scenarios press, and the read-write API key they sign in with.

@@ -2,6 +2,7 @@
 //! server, and the WebDriver client (the `atom-webdriver` crate, shared with the desktop benchmark).
 
 pub mod browsers;
+pub mod releases;
 pub use atom_webdriver as webdriver;
 
 use std::path::PathBuf;

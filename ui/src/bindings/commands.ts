@@ -2,7 +2,7 @@
 // run `UPDATE_BINDINGS=1 cargo test -p atom-marketplace bindings` after changing a command or a type.
 
 import { invoke } from "@tauri-apps/api/core";
-import type { ApiKeyScope, AppInfo, AuthState, Category, EnvChoice, EnvironmentView, EventBatch, Fetched, Freshness, OpenedLink, RateLimitStatus, RateResult, RenderedMarkdown, Review, ReviewPage, ServerMetadata, SignInMethod, SignInStarted, SignOutResult, SkillDetail, SkillPage, SkillQuery, Submission, SubmitResult } from "./types";
+import type { ApiKeyScope, AppInfo, AuthState, Category, EnvChoice, EnvironmentView, EventBatch, Fetched, Freshness, OpenedLink, RateLimitStatus, RateResult, RenderedMarkdown, Review, ReviewPage, ServerMetadata, SignInMethod, SignInStarted, SignOutResult, SkillDetail, SkillPage, SkillQuery, Submission, SubmitResult, UpdateStatus } from "./types";
 
 /** The app's commands. Each rejects with an `ErrorInfo`. */
 export const commands = {
@@ -33,4 +33,9 @@ export const commands = {
   openExternal: (url: string) => invoke<null>("open_external", { url }),
   takeLink: () => invoke<OpenedLink | null>("take_link"),
   skillLink: (id: string) => invoke<string>("skill_link", { id }),
+  checkForUpdates: () => invoke<UpdateStatus>("check_for_updates"),
+  installUpdate: () => invoke<UpdateStatus>("install_update"),
+  skipUpdate: (version: string) => invoke<null>("skip_update", { version }),
+  setAutomaticUpdates: (on: boolean) => invoke<null>("set_automatic_updates", { on }),
+  dismissUpdated: () => invoke<null>("dismiss_updated"),
 };

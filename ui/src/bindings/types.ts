@@ -41,7 +41,11 @@ online: boolean,
 /**
  * Every account, the active one marked (`state/accounts.rs`).
  */
-accounts: Array<AccountView>, };
+accounts: Array<AccountView>, 
+/**
+ * The running version, how it was installed, and where an update stands.
+ */
+updates: UpdateInfo, };
 
 export type AuthMethod = "browser" | "api_key";
 
@@ -143,6 +147,8 @@ from_saved_pages: boolean, };
 
 export type Freshness = "live" | "cache_first";
 
+export type InstallKind = { "kind": "development" } | { "kind": "package", format: string, } | { "kind": "managed", by: string, };
+
 export type KeystoreStatus = { available: boolean, 
 /**
  * What the keystore library said, for the technical details.
@@ -151,9 +157,34 @@ detail: string | null, };
 
 export type MetadataSource = "o_auth" | "open_id";
 
+export type Offer = { version: string, 
+/**
+ * The version running now.
+ */
+current: string, 
+/**
+ * The release notes, rendered by the app's safe Markdown renderer (`html: None`: show `notes`).
+ */
+rendered: RenderedMarkdown | null, 
+/**
+ * The notes as the feed wrote them (at most the renderer's limit), for when rendering gave up.
+ */
+notes: string | null, 
+/**
+ * When it was published (RFC 3339), if the feed says.
+ */
+date: string | null, };
+
 export type OpenedLink = { "kind": "skill", id: string, } | { "kind": "refused", error: ErrorInfo, };
 
 export type PriceFilter = "free" | "paid";
+
+export type Problem = { 
+/**
+ * `offline`, `refused` (the download is not the publisher's), `broken` (it broke off),
+ * `feed` (the feed could not be read), `install` (the package manager failed), `unavailable`.
+ */
+kind: string, message: string, hint: string, };
 
 export type PushedEvent = { seq: number, name: string, payload: unknown, };
 
@@ -265,3 +296,23 @@ export type Submission = { name: string, description: string, long_description: 
 export type SubmitResult = { success: boolean, skill_id: string, slug: string, status: string, };
 
 export type TokenEncoding = "json" | "form";
+
+export type UpdateInfo = { 
+/**
+ * The version running (the package's).
+ */
+version: string, kind: InstallKind, 
+/**
+ * Automatic checks.
+ */
+automatic: boolean, status: UpdateStatus, 
+/**
+ * The version skipped by the user, not offered again.
+ */
+skipped: string | null, 
+/**
+ * Set after an update until the user closes the notice: the version it came from.
+ */
+updated_from: string | null, };
+
+export type UpdateStatus = { "state": "idle" } | { "state": "checking" } | { "state": "up_to_date" } | { "state": "available", offer: Offer, } | { "state": "downloading", offer: Offer, received: number, total: number | null, } | { "state": "installing", offer: Offer, } | { "state": "restarting", offer: Offer, } | { "state": "failed", offer: Offer | null, problem: Problem, } | { "state": "managed", by: string, } | { "state": "unavailable", reason: string, };

@@ -22,6 +22,7 @@ import { Resource } from "./resource.svelte";
 import { onReconnect, setOnline } from "./network.svelte";
 import { listenThenAsk } from "./subscribe";
 import { notify, notifyError } from "./toast.svelte";
+import { followUpdates, setUpdateInfo } from "./updates.svelte";
 
 class AppState {
   info = $state<AppInfo | null>(null);
@@ -79,6 +80,7 @@ export async function refreshInfo(): Promise<void> {
     app.auth = info.auth;
     app.keystore = info.keystore;
     setAccounts(info.accounts);
+    setUpdateInfo(info.updates);
     // The event wins over a snapshot that crossed it on the way (it would say "online" again).
     if (connectivityEvents === eventsBefore) setOnline(info.online);
     if (info.pending_error) {
@@ -201,6 +203,7 @@ export function startApp(onSwitch: () => void, openSkill: (id: string) => void):
     on("keystore", (k) => (app.keystore = k)),
     on("link", () => void takeLink(openSkill)),
     on("accounts", setAccounts),
+    followUpdates(),
     on("connectivity", (online) => {
       connectivityEvents++;
       setOnline(online);

@@ -73,6 +73,7 @@ export function debounce<A extends unknown[]>(
   const cancel = () => {
     clearTimeout(timer);
     pending = null;
+    waiting.delete(flush);
   };
   const flush = () => {
     const args = pending;
@@ -82,7 +83,16 @@ export function debounce<A extends unknown[]>(
   const call = (...args: A) => {
     clearTimeout(timer);
     pending = args;
+    waiting.add(flush);
     timer = setTimeout(flush, ms);
   };
   return Object.assign(call, { cancel, flush });
+}
+
+/** The debounced calls still waiting. */
+const waiting = new Set<() => void>();
+
+/** Makes every debounced call still waiting now: before the app restarts (an update), nothing typed is lost. */
+export function flushPending(): void {
+  for (const flush of [...waiting]) flush();
 }

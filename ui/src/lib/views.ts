@@ -8,7 +8,11 @@ export const views = {
   skill: () => import("../components/SkillDetail.svelte"),
   submit: () => import("../components/SubmitForm.svelte"),
   account: () =>
-    Promise.all([import("../components/Account.svelte"), import("../components/CustomServer.svelte")]),
+    Promise.all([
+      import("../components/Account.svelte"),
+      import("../components/CustomServer.svelte"),
+      import("../components/AppUpdates.svelte"),
+    ]),
 };
 
 /** Loads a screen ahead of its opening; a failure is the opening's to show (it asks again). */

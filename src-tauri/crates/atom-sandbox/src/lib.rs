@@ -345,9 +345,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(from_fn_with_state(state.clone(), oauth_layer));
     let mut app = Router::new().route("/", get(index)).nest(paths::MARKETPLACE, api).merge(oauth);
     if state.config.updates_dir.is_some() {
-        app = app
-            .route(paths::UPDATE_FEED, get(updates::feed))
-            .route(paths::UPDATE_FILE, get(updates::file));
+        app = app.route(paths::UPDATE_FEED, get(updates::feed)).route(paths::UPDATE_FILE, get(updates::file));
     }
     if state.config.test_hooks {
         let hooks = Router::new()

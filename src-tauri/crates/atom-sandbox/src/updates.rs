@@ -62,7 +62,8 @@ pub(crate) async fn file(
                     0 => Some((Ok(half), 1)),
                     1 => {
                         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-                        let broken = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "cut off half way");
+                        let broken =
+                            std::io::Error::new(std::io::ErrorKind::ConnectionReset, "cut off half way");
                         Some((Err(broken), 2))
                     }
                     _ => None,
@@ -74,7 +75,10 @@ pub(crate) async fn file(
         Body::from(bytes)
     };
     (
-        [(header::CONTENT_TYPE, "application/octet-stream".to_string()), (header::CONTENT_LENGTH, length.to_string())],
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_string()),
+            (header::CONTENT_LENGTH, length.to_string()),
+        ],
         body,
     )
         .into_response()

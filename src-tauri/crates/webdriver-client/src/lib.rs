@@ -194,6 +194,18 @@ impl RunningApp {
         }
     }
 
+    /// Waits for every element `css` finds to go.
+    pub async fn wait_gone(&self, css: &str, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        while self.find(css).await.is_some() {
+            if Instant::now() >= deadline {
+                self.screenshot(&screenshot_path("failure")).await;
+                panic!("{css} still there after {limit:?} (screenshot: target/screenshots/failure.png)");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Clicks, waiting while the element is disabled (a click on a disabled button does nothing, and
     /// WebDriver says nothing: the app may still be busy with the previous action) and retrying while
     /// something covers it (a toast fading out); fails loudly if the click never lands.

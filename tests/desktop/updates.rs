@@ -1,0 +1,135 @@
+//! Signed updates in the development build (the installed package's install and restart are
+//! `installed::`): the app reads a real feed from a sandbox (`--updates-dir`), the Tauri updater
+//! downloads and verifies each artifact against a throwaway key made by `tauri signer` (the build's
+//! key for this test: `ATOM_UPDATE_PUBKEY`, honoured by development builds only), and the window shows
+//! what happened. A development build never replaces itself, so the good update ends at "verified".
+
+use std::time::Duration;
+
+use crate::pages::ids;
+use crate::support::releases::{Releases, SigningKey};
+use crate::support::*;
+
+/// Clicks "Check for updates" and waits for the answer's state (the marker set first makes a repeat of
+/// the same answer count).
+async fn check(app: &RunningApp, state: &str) {
+    app.script("document.querySelector('[data-testid=update-answer]').dataset.state = 'asked'").await;
+    app.click(ids::CHECK_UPDATES).await;
+    app.wait_attribute(ids::UPDATE_ANSWER, "data-state", state).await;
+}
+
+/// Offers `version`, then installs it from the notice and waits for the refusal of kind `kind`.
+async fn install_is_refused(app: &RunningApp, version: &str, kind: &str) {
+    check(app, "available").await;
+    app.wait_attribute(ids::UPDATE_NOTICE, "data-version", version).await;
+    app.click(ids::UPDATE_INSTALL).await;
+    app.wait_attribute(ids::UPDATE_PROBLEM, "data-kind", kind).await;
+}
+
+const NOTES: &str = "## What's new\n\n**Faster search.**\n\n<script>window.pwned = 1</script>\
+<img src=x onerror=\"window.pwned = 2\"> [a link](javascript:window.pwned=3)";
+
+#[tokio::test]
+#[ignore = "needs the desktop session: scripts/test.sh"]
+async fn updates_are_offered_verified_and_forged_older_or_broken_ones_refused() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let releases = Releases::serve("dev").await;
+    let keys_dir = std::env::temp_dir().join(format!("atom-e2e-keys-{}", std::process::id()));
+    std::fs::create_dir_all(&keys_dir).unwrap();
+    let key = SigningKey::generate(&keys_dir, "release");
+    let other = SigningKey::generate(&keys_dir, "other");
+    let mut profile = Profile::new("updates");
+    profile.extra_env.push(("ATOM_UPDATE_FEED", releases.feed()));
+    profile.extra_env.push(("ATOM_UPDATE_PUBKEY", key.public.clone()));
+    let app = profile.launch().await;
+    app.wait_for(ids::SKILL_ROW).await;
+    app.click(ids::NAV_ACCOUNT).await;
+    app.wait_for(ids::APP_UPDATES).await;
+    assert_eq!(app.text(ids::APP_VERSION).await, "0.1.0");
+    let automatic = "return document.querySelector('[data-testid=automatic-updates]').checked";
+    assert_eq!(app.script(automatic).await, false, "development builds do not check by themselves");
+
+    // No release yet (204), then an older one, validly signed: up to date, no notice.
+    check(&app, "up_to_date").await;
+    assert!(app.text(ids::UPDATE_ANSWER).await.contains("up to date"));
+    let package: Vec<u8> = (0..300_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    let good = releases.put("ATOM_next_amd64.deb", &package);
+    let url = releases.url("ATOM_next_amd64.deb", false);
+    releases.offer("0.0.9", "", &url, &key.sign(&good, "0.0.9"));
+    check(&app, "up_to_date").await;
+    releases.offer("0.1.0", "", &url, &key.sign(&good, "0.1.0"));
+    check(&app, "up_to_date").await;
+    assert!(app.find(ids::UPDATE_NOTICE).await.is_none(), "an older or equal version is no update");
+
+    // A newer one, signed with the build's key: offered with its notes (hostile Markdown made harmless),
+    // downloaded and verified; a development build then stops short of replacing itself.
+    releases.offer("0.1.1", NOTES, &url, &key.sign(&good, "0.1.1"));
+    check(&app, "available").await;
+    app.wait_attribute(ids::UPDATE_NOTICE, "data-version", "0.1.1").await;
+    app.click(ids::UPDATE_NOTES_TOGGLE).await;
+    app.wait_for(&format!("{} strong", ids::UPDATE_NOTES)).await;
+    let unsafe_nodes = app
+        .script(
+            "const n = document.querySelector('[data-testid=update-notes]');
+             return n.querySelectorAll('script, img, [onerror], a[href^=javascript]').length + (window.pwned ?? 0)",
+        )
+        .await;
+    assert_eq!(unsafe_nodes, 0, "the notes' script, image and link were made text");
+    app.screenshot(&screenshot_path("update-available")).await;
+    app.click(ids::UPDATE_INSTALL).await;
+    app.wait_attribute(ids::UPDATE_PROBLEM, "data-kind", "unavailable").await;
+    assert!(app.text(ids::UPDATE_PROBLEM).await.contains("signature verified"));
+
+    // Forged: signed with another key.
+    releases.offer("0.1.2", "", &url, &other.sign(&good, "0.1.2"));
+    install_is_refused(&app, "0.1.2", "refused").await;
+    assert!(app.text(ids::UPDATE_PROBLEM).await.contains("signature does not match"));
+    app.screenshot(&screenshot_path("update-refused")).await;
+    // The right key, but signed for another version than the feed announces (an old release passed
+    // off as new).
+    releases.offer("0.1.3", "", &url, &key.sign(&good, "0.1.1"));
+    install_is_refused(&app, "0.1.3", "refused").await;
+    // Cut off half way.
+    releases.offer("0.1.4", "", &releases.url("ATOM_next_amd64.deb", true), &key.sign(&good, "0.1.4"));
+    install_is_refused(&app, "0.1.4", "broken").await;
+    assert!(app.text(ids::UPDATE_PROBLEM).await.contains("broke off"));
+
+    // A download off HTTPS is refused at the check; a feed that is not JSON, or has nothing for this
+    // platform, says so and offers nothing.
+    releases.offer("0.1.5", "", "http://updates.example.com/app.deb", &key.sign(&good, "0.1.5"));
+    check(&app, "failed").await;
+    assert!(app.text(ids::UPDATE_ANSWER).await.contains("not on HTTPS"));
+    releases.write_feed("{\"version\": \"0.1.6\", \"platforms\": {tru");
+    check(&app, "failed").await;
+    assert!(app.text(ids::UPDATE_ANSWER).await.contains("could not be read"));
+    let windows_only = serde_json::json!({"version": "0.1.6", "platforms": {"windows-x86_64": {"url": url, "signature": "x"}}});
+    releases.write_feed(&windows_only.to_string());
+    check(&app, "failed").await;
+    assert!(app.text(ids::UPDATE_ANSWER).await.contains("no package for this kind of install"));
+    assert!(app.find(ids::UPDATE_NOTICE).await.is_none());
+
+    // Later closes the notice for this run; Check for updates shows it again; Skip this version keeps
+    // it away (and is remembered).
+    releases.offer("0.1.1", NOTES, &url, &key.sign(&good, "0.1.1"));
+    check(&app, "available").await;
+    app.click(ids::UPDATE_LATER).await;
+    app.wait_gone(ids::UPDATE_NOTICE, Duration::from_secs(5)).await;
+    check(&app, "available").await;
+    app.wait_for(ids::UPDATE_NOTICE).await;
+    app.click(ids::UPDATE_SKIP).await;
+    app.wait_gone(ids::UPDATE_NOTICE, Duration::from_secs(5)).await;
+    app.click(ids::AUTOMATIC_UPDATES).await;
+    let settings = profile.dir.join("config/com.atomagentos.marketplace/settings.json");
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let saved = loop {
+        let saved: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&settings).unwrap_or_default()).unwrap_or_default();
+        if saved["updates"]["automatic"] == true || std::time::Instant::now() > deadline {
+            break saved;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(saved["updates"]["skipped"], "0.1.1", "{saved}");
+    assert_eq!(saved["updates"]["automatic"], true, "{saved}");
+    app.quit().await;
+}
