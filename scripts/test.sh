@@ -85,7 +85,7 @@ scripts/with-desktop.sh cargo test -p atom-marketplace --lib --test keystore "${
 scripts/with-desktop.sh cargo test -p atom-marketplace --test desktop "${features[@]}" -- --include-ignored \
   --skip installed::
 
-echo "== Windows: lints, the tests as Windows programs under Wine, the release .exe"
+echo "== Windows: lints, the tests as Windows programs under Wine, the .exe started"
 scripts/test-windows.sh
 
 echo "== the installed package: .deb and .rpm built, the .deb installed, signed in through its scheme, removed"

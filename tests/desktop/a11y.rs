@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crate::pages::keys::*;
 use crate::pages::{ids, Account, Accounts, Catalogue, SkillPage, Submit};
+use crate::support::releases::{Releases, SigningKey};
 use crate::support::*;
 use serde_json::{json, Value};
 
@@ -90,6 +91,16 @@ async fn audit_every_screen(dark: bool) -> Vec<(String, Vec<String>)> {
     let theme = if dark { "dark" } else { "light" };
     let mut profile = Profile::new(&format!("a11y-{theme}"));
     profile.dark = dark;
+    // A release to offer: the update notice and its refusal are audited too.
+    let releases = Releases::serve(&format!("a11y-{theme}")).await;
+    let keys = std::env::temp_dir().join(format!("atom-e2e-a11y-keys-{theme}-{}", std::process::id()));
+    std::fs::create_dir_all(&keys).unwrap();
+    let key = SigningKey::generate(&keys, "release");
+    let package = releases.put("next.deb", &[7u8; 50_000]);
+    let notes = "## What's new\n\n- **Faster search**\n- Signed updates";
+    releases.offer("0.1.1", notes, &releases.url("next.deb", false), &key.sign(&package, "0.1.1"));
+    profile.extra_env.push(("ATOM_UPDATE_FEED", releases.feed()));
+    profile.extra_env.push(("ATOM_UPDATE_PUBKEY", key.public.clone()));
     let app = profile.launch().await;
     let mut found = Vec::new();
     let mut check = |screen: &str, minor: Vec<String>| found.push((format!("{screen} ({theme})"), minor));
@@ -123,6 +134,16 @@ async fn audit_every_screen(dark: bool) -> Vec<(String, Vec<String>)> {
     app.wait_for(ids::AUTH_STATE).await;
     check("account, signed out", audit(&app, "account, signed out").await);
     app.screenshot(&screenshot_path(&format!("account-{theme}"))).await;
+    app.click(ids::CHECK_UPDATES).await;
+    app.wait_attribute(ids::UPDATE_NOTICE, "data-state", "available").await;
+    app.click(ids::UPDATE_NOTES_TOGGLE).await;
+    app.wait_for(&format!("{} li", ids::UPDATE_NOTES)).await;
+    check("update offered", audit(&app, "update offered").await);
+    app.screenshot(&screenshot_path(&format!("update-offered-{theme}"))).await;
+    app.click(ids::UPDATE_INSTALL).await;
+    app.wait_for(ids::UPDATE_PROBLEM).await;
+    check("update not installed", audit(&app, "update not installed").await);
+    app.click(ids::UPDATE_LATER).await;
     app.script(
         "const s = document.querySelector('[data-testid=environment-select]'); s.value = 'custom'; s.dispatchEvent(new Event('change', { bubbles: true }));",
     )

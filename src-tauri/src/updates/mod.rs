@@ -331,11 +331,16 @@ impl Updates {
             return status;
         }
         self.set(UpdateStatus::Installing { offer: offer.clone() });
+        // Said before the install: on Windows the installer takes over and the app exits inside it.
+        let previous = self.shell().settings.updates().updated_from;
+        let from = self.current.to_string();
+        self.shell().settings.change_updates(|saved| saved.updated_from = Some(from));
         let installed = tauri::async_runtime::spawn_blocking(move || update.install(bytes)).await;
+        if !matches!(installed, Ok(Ok(()))) {
+            self.shell().settings.change_updates(|saved| saved.updated_from = previous);
+        }
         match installed {
             Ok(Ok(())) => {
-                let from = self.current.to_string();
-                self.shell().settings.change_updates(|saved| saved.updated_from = Some(from));
                 self.set(UpdateStatus::Restarting { offer });
                 // Give the window a moment to show it, then start the new version.
                 tokio::time::sleep(Duration::from_millis(300)).await;

@@ -12,9 +12,13 @@ use oauth2::{
 
 /// Sends the `oauth2` crate's requests with the workspace's reqwest (its own `reqwest` feature would bring
 /// an older reqwest into every test build).
-async fn send(http: &reqwest::Client, request: oauth2::HttpRequest) -> Result<oauth2::HttpResponse, reqwest::Error> {
+async fn send(
+    http: &reqwest::Client,
+    request: oauth2::HttpRequest,
+) -> Result<oauth2::HttpResponse, reqwest::Error> {
     let (parts, body) = request.into_parts();
-    let reply = http.request(parts.method, parts.uri.to_string()).headers(parts.headers).body(body).send().await?;
+    let reply =
+        http.request(parts.method, parts.uri.to_string()).headers(parts.headers).body(body).send().await?;
     let (status, headers) = (reply.status(), reply.headers().clone());
     let mut response = oauth2::HttpResponse::new(reply.bytes().await?.to_vec());
     *response.status_mut() = status;
