@@ -370,4 +370,48 @@ mod tests {
         assert!(feed_allowed(&Url::parse("http://127.0.0.1:4000/updates/latest.json").unwrap()));
         assert!(!feed_allowed(&Url::parse("http://updates.example.com/latest.json").unwrap()));
     }
+
+    /// The feed as the updater reads it (its own parser, the one `check` runs), and what each way a
+    /// reply can be wrong tells the user.
+    #[test]
+    fn feed_replies_are_read_by_the_updater_and_each_fault_is_said() {
+        use tauri_plugin_updater::{Error, RemoteRelease};
+        let read = |text: &str| -> Result<RemoteRelease, Error> {
+            let value: serde_json::Value = serde_json::from_str(text)?;
+            Ok(serde_json::from_value(value)?)
+        };
+        let platform = r#"{"url": "https://example.com/a.deb", "signature": "c2ln"}"#;
+        let good =
+            format!(r#"{{"version": "v0.2.0", "notes": "n", "platforms": {{"linux-x86_64": {platform}}}}}"#);
+        let release = read(&good).unwrap();
+        assert_eq!(release.version, Version::new(0, 2, 0), "a leading v is read");
+        assert!(release.download_url("linux-x86_64").is_ok());
+        // A platform the feed does not have.
+        let missing = release.download_url("windows-x86_64").unwrap_err();
+        assert_eq!(describe(&missing).kind, "feed");
+        assert!(describe(&Error::TargetsNotFound(vec!["linux-x86_64-deb".into()]))
+            .message
+            .contains("no package"));
+        // Not JSON, not a release, not a version, no URL: the feed's fault, said as such.
+        for bad in [
+            "{\"version\": \"0.2.0\", \"platforms\": {tru".to_string(),
+            "[]".to_string(),
+            format!(r#"{{"version": "soon", "platforms": {{"linux-x86_64": {platform}}}}}"#),
+            r#"{"version": "0.2.0", "platforms": {"linux-x86_64": {"signature": "c2ln"}}}"#.to_string(),
+            r#"{"version": "0.2.0"}"#.to_string(),
+        ] {
+            let error = read(&bad).expect_err(&bad);
+            assert_eq!(describe(&error).kind, "feed", "{bad}: {error}");
+        }
+        // Huge notes are read (the offer bounds them, above).
+        let huge = format!(
+            r#"{{"version": "0.2.0", "notes": "{}", "url": "https://example.com/a.deb", "signature": "c2ln"}}"#,
+            "x".repeat(2_000_000)
+        );
+        assert_eq!(read(&huge).unwrap().notes.map(|n| n.len()), Some(2_000_000));
+        // A signature problem is a refusal, never "try again".
+        let mismatch = Error::SignedVersionMismatch { signed: "0.1.0".into(), announced: "0.2.0".into() };
+        assert_eq!(describe(&mismatch).kind, "refused");
+        assert_eq!(describe(&Error::MissingSignedVersion).kind, "refused");
+    }
 }
