@@ -131,5 +131,16 @@ async fn updates_are_offered_verified_and_forged_older_or_broken_ones_refused() 
     };
     assert_eq!(saved["updates"]["skipped"], "0.1.1", "{saved}");
     assert_eq!(saved["updates"]["automatic"], true, "{saved}");
+    // Skipped, it is still offered when the user asks (a skip quiets the automatic checks only); the
+    // app answers at once (skipping once held the updater's state locked for good).
+    app.wait_text(
+        ids::APP_UPDATES,
+        |t| t.contains("Skipped version: 0.1.1"),
+        Duration::from_secs(5),
+        "skipped",
+    )
+    .await;
+    check(&app, "available").await;
+    app.wait_for(ids::UPDATE_NOTICE).await;
     app.quit().await;
 }

@@ -90,7 +90,7 @@ pub struct Updates {
     pending: parking_lot::Mutex<Option<tauri_plugin_updater::Update>>,
     /// One check or install at a time.
     busy: tokio::sync::Mutex<()>,
-    /// Automatic checks turned on or off, or a check asked for.
+    /// Automatic checks turned on or off, or the status changed.
     wake: tokio::sync::Notify,
 }
 
@@ -147,6 +147,8 @@ impl Updates {
     fn set(&self, status: UpdateStatus) {
         *self.status.lock() = status.clone();
         self.shell().outbox().push(events::UPDATE, status);
+        // The automatic checks wait while an offer is open or a check runs: they look again.
+        self.wake.notify_waiters();
     }
 
     pub fn info(&self) -> UpdateInfo {
@@ -234,8 +236,9 @@ impl Updates {
 
     /// Asks the feed for a newer version. `automatic`: a skipped version stays quiet.
     pub async fn check(&self, automatic: bool) -> UpdateStatus {
-        if let UpdateStatus::Managed { .. } | UpdateStatus::Unavailable { .. } = *self.status.lock() {
-            return self.status.lock().clone();
+        let now = self.status.lock().clone();
+        if let UpdateStatus::Managed { .. } | UpdateStatus::Unavailable { .. } = now {
+            return now;
         }
         let Ok(_one) = self.busy.try_lock() else { return self.status.lock().clone() };
         let Ok(feed) = self.feed.clone() else { return self.status.lock().clone() };
@@ -363,7 +366,9 @@ impl Updates {
     /// The offered version is not offered again by the automatic checks.
     pub fn skip(&self, version: String) {
         self.shell().settings.change_updates(|saved| saved.skipped = Some(version));
-        if let UpdateStatus::Available { .. } = *self.status.lock() {
+        // (The lock is let go before `set` takes it again.)
+        let offered = matches!(*self.status.lock(), UpdateStatus::Available { .. });
+        if offered {
             self.set(UpdateStatus::UpToDate);
         }
     }
