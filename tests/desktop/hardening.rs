@@ -49,19 +49,6 @@ async fn clear_faults(base: &str) {
     reqwest::Client::new().delete(format!("{base}/__sandbox/faults")).send().await.unwrap();
 }
 
-/// Waits until `check` holds, polling every 100 ms for up to `limit`.
-async fn eventually<F: std::future::Future<Output = bool>>(
-    limit: Duration,
-    what: &str,
-    check: impl Fn() -> F,
-) {
-    let deadline = Instant::now() + limit;
-    while !check().await {
-        assert!(Instant::now() < deadline, "{what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 async fn sign_in_with_key(app: &RunningApp) {
     let account = Account(app);
     if app.find(ids::API_KEY_INPUT).await.is_none() {

@@ -117,15 +117,6 @@ fn installed_version(package: &str) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
-/// Waits up to `limit` for `ok`, polling.
-async fn until(limit: std::time::Duration, what: &str, mut ok: impl FnMut() -> bool) {
-    let deadline = std::time::Instant::now() + limit;
-    while !ok() {
-        assert!(std::time::Instant::now() < deadline, "{what} (after {limit:?})");
-        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-    }
-}
-
 /// The notes of the next version, Markdown as a maintainer writes them.
 const NOTES: &str = "## What's new\n\n- **Signed updates**: the app updates itself.\n- Faster search.";
 
@@ -176,12 +167,12 @@ async fn the_installed_app_updates_itself_to_its_signed_next_version_and_refuses
     app.screenshot(&screenshot_path("installed-update-available")).await;
     let old = webdriver::our_apps(&binary);
     app.click(ids::UPDATE_INSTALL).await;
-    until(std::time::Duration::from_secs(180), "dpkg installs the next version", || {
+    eventually(std::time::Duration::from_secs(180), "dpkg installs the next version", || async {
         installed_version(&package) == next
     })
     .await;
     let log = profile.dir.join("data/com.atomagentos.marketplace/logs/atom-marketplace.log");
-    until(std::time::Duration::from_secs(60), "the app restarts into the next version", || {
+    eventually(std::time::Duration::from_secs(60), "the app restarts into the next version", || async {
         let restarted = webdriver::our_apps(&binary).into_iter().any(|pid| !old.contains(&pid));
         let said = std::fs::read_to_string(&log).unwrap_or_default();
         restarted && said.contains(&format!("ATOM Marketplace {next} starting"))
@@ -218,24 +209,16 @@ async fn the_installed_app_updates_itself_to_its_signed_next_version_and_refuses
     let keys = std::env::temp_dir().join(format!("atom-e2e-other-key-{}", std::process::id()));
     std::fs::create_dir_all(&keys).unwrap();
     let other = SigningKey::generate(&keys, "other");
-    let check = |state: &'static str| {
-        let app = &app;
-        async move {
-            app.script("document.querySelector('[data-testid=update-answer]').dataset.state = 'asked'").await;
-            app.click(ids::CHECK_UPDATES).await;
-            app.wait_attribute(ids::UPDATE_ANSWER, "data-state", state).await;
-        }
-    };
     releases.offer(&after, "", &releases.url(name, false), &other.sign(&file, &after));
-    check("available").await;
+    check_for_updates(&app, "available").await;
     app.click(ids::UPDATE_INSTALL).await;
     app.wait_attribute(ids::UPDATE_PROBLEM, "data-kind", "refused").await;
     releases.offer(&after, "", &releases.url(name, true), &key.sign(&file, &after));
-    check("available").await;
+    check_for_updates(&app, "available").await;
     app.click(ids::UPDATE_INSTALL).await;
     app.wait_attribute(ids::UPDATE_PROBLEM, "data-kind", "broken").await;
     releases.offer(&before, "", &releases.url(name, false), &key.sign(&file, &before));
-    check("up_to_date").await;
+    check_for_updates(&app, "up_to_date").await;
     assert_eq!(installed_version(&package), next, "nothing was installed");
     app.quit().await;
 }

@@ -10,17 +10,9 @@ use crate::pages::ids;
 use crate::support::releases::{Releases, SigningKey};
 use crate::support::*;
 
-/// Clicks "Check for updates" and waits for the answer's state (the marker set first makes a repeat of
-/// the same answer count).
-async fn check(app: &RunningApp, state: &str) {
-    app.script("document.querySelector('[data-testid=update-answer]').dataset.state = 'asked'").await;
-    app.click(ids::CHECK_UPDATES).await;
-    app.wait_attribute(ids::UPDATE_ANSWER, "data-state", state).await;
-}
-
 /// Offers `version`, then installs it from the notice and waits for the refusal of kind `kind`.
 async fn install_is_refused(app: &RunningApp, version: &str, kind: &str) {
-    check(app, "available").await;
+    check_for_updates(app, "available").await;
     app.wait_attribute(ids::UPDATE_NOTICE, "data-version", version).await;
     app.click(ids::UPDATE_INSTALL).await;
     app.wait_attribute(ids::UPDATE_PROBLEM, "data-kind", kind).await;
@@ -50,21 +42,21 @@ async fn updates_are_offered_verified_and_forged_older_or_broken_ones_refused() 
     assert_eq!(app.script(automatic).await, false, "development builds do not check by themselves");
 
     // No release yet (204), then an older one, validly signed: up to date, no notice.
-    check(&app, "up_to_date").await;
+    check_for_updates(&app, "up_to_date").await;
     assert!(app.text(ids::UPDATE_ANSWER).await.contains("up to date"));
     let package: Vec<u8> = (0..300_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
     let good = releases.put("ATOM_next_amd64.deb", &package);
     let url = releases.url("ATOM_next_amd64.deb", false);
     releases.offer("0.0.9", "", &url, &key.sign(&good, "0.0.9"));
-    check(&app, "up_to_date").await;
+    check_for_updates(&app, "up_to_date").await;
     releases.offer("0.1.0", "", &url, &key.sign(&good, "0.1.0"));
-    check(&app, "up_to_date").await;
+    check_for_updates(&app, "up_to_date").await;
     assert!(app.find(ids::UPDATE_NOTICE).await.is_none(), "an older or equal version is no update");
 
     // A newer one, signed with the build's key: offered with its notes (hostile Markdown made harmless),
     // downloaded and verified; a development build then stops short of replacing itself.
     releases.offer("0.1.1", NOTES, &url, &key.sign(&good, "0.1.1"));
-    check(&app, "available").await;
+    check_for_updates(&app, "available").await;
     app.wait_attribute(ids::UPDATE_NOTICE, "data-version", "0.1.1").await;
     app.click(ids::UPDATE_NOTES_TOGGLE).await;
     app.wait_for(&format!("{} strong", ids::UPDATE_NOTES)).await;
@@ -97,38 +89,36 @@ async fn updates_are_offered_verified_and_forged_older_or_broken_ones_refused() 
     // A download off HTTPS is refused at the check; a feed that is not JSON, or has nothing for this
     // platform, says so and offers nothing.
     releases.offer("0.1.5", "", "http://updates.example.com/app.deb", &key.sign(&good, "0.1.5"));
-    check(&app, "failed").await;
+    check_for_updates(&app, "failed").await;
     assert!(app.text(ids::UPDATE_ANSWER).await.contains("not on HTTPS"));
     releases.write_feed("{\"version\": \"0.1.6\", \"platforms\": {tru");
-    check(&app, "failed").await;
+    check_for_updates(&app, "failed").await;
     assert!(app.text(ids::UPDATE_ANSWER).await.contains("could not be read"));
     let windows_only = serde_json::json!({"version": "0.1.6", "platforms": {"windows-x86_64": {"url": url, "signature": "x"}}});
     releases.write_feed(&windows_only.to_string());
-    check(&app, "failed").await;
+    check_for_updates(&app, "failed").await;
     assert!(app.text(ids::UPDATE_ANSWER).await.contains("no package for this kind of install"));
     assert!(app.find(ids::UPDATE_NOTICE).await.is_none());
 
     // Later closes the notice for this run; Check for updates shows it again; Skip this version keeps
     // it away (and is remembered).
     releases.offer("0.1.1", NOTES, &url, &key.sign(&good, "0.1.1"));
-    check(&app, "available").await;
+    check_for_updates(&app, "available").await;
     app.click(ids::UPDATE_LATER).await;
     app.wait_gone(ids::UPDATE_NOTICE, Duration::from_secs(5)).await;
-    check(&app, "available").await;
+    check_for_updates(&app, "available").await;
     app.wait_for(ids::UPDATE_NOTICE).await;
     app.click(ids::UPDATE_SKIP).await;
     app.wait_gone(ids::UPDATE_NOTICE, Duration::from_secs(5)).await;
     app.click(ids::AUTOMATIC_UPDATES).await;
     let settings = profile.dir.join("config/com.atomagentos.marketplace/settings.json");
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    let saved = loop {
-        let saved: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&settings).unwrap_or_default()).unwrap_or_default();
-        if saved["updates"]["automatic"] == true || std::time::Instant::now() > deadline {
-            break saved;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let saved =
+        || serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(&settings).unwrap_or_default());
+    eventually(Duration::from_secs(5), "the choice is saved", || async {
+        saved().is_ok_and(|saved| saved["updates"]["automatic"] == true)
+    })
+    .await;
+    let saved = saved().unwrap();
     assert_eq!(saved["updates"]["skipped"], "0.1.1", "{saved}");
     assert_eq!(saved["updates"]["automatic"], true, "{saved}");
     // Skipped, it is still offered when the user asks (a skip quiets the automatic checks only); the
@@ -140,7 +130,7 @@ async fn updates_are_offered_verified_and_forged_older_or_broken_ones_refused() 
         "skipped",
     )
     .await;
-    check(&app, "available").await;
+    check_for_updates(&app, "available").await;
     app.wait_for(ids::UPDATE_NOTICE).await;
     app.quit().await;
 }

@@ -16,6 +16,7 @@ pub use accounts::{AccountView, Accounts, SavedAccount};
 pub use environments::Environments;
 pub use opened::{Opened, OpenedLink};
 pub use settings::Settings;
+pub use settings::UpdateSettings;
 pub use sign_in::SignIn;
 
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -18,10 +18,11 @@ use semver::Version;
 use serde::Serialize;
 use tauri::{AppHandle, Manager};
 use tauri_plugin_updater::UpdaterExt;
+use time::format_description::well_known::Rfc3339;
 use ts_rs::TS;
 use url::Url;
 
-use crate::state::{events, Shell};
+use crate::state::{events, Shell, UpdateSettings};
 use policy::{InstallKind, Offer, Problem};
 
 /// Where the window's update notice stands.
@@ -151,12 +152,23 @@ impl Updates {
         self.wake.notify_waiters();
     }
 
+    /// Sets the status and answers with it.
+    fn settle(&self, status: UpdateStatus) -> UpdateStatus {
+        self.set(status.clone());
+        status
+    }
+
+    /// Whether automatic checks are on: the user's choice, else the install's default.
+    fn automatic(&self, saved: &UpdateSettings) -> bool {
+        saved.automatic.unwrap_or(self.kind.checks_by_default())
+    }
+
     pub fn info(&self) -> UpdateInfo {
         let saved = self.shell().settings.updates();
         UpdateInfo {
             version: self.current.to_string(),
             kind: self.kind.clone(),
-            automatic: saved.automatic.unwrap_or(self.kind.checks_by_default()),
+            automatic: self.automatic(&saved),
             status: self.status.lock().clone(),
             skipped: saved.skipped,
             updated_from: saved.updated_from,
@@ -184,8 +196,7 @@ impl Updates {
         tokio::time::sleep(Duration::from_secs(3)).await;
         loop {
             let saved = self.shell().settings.updates();
-            let on = saved.automatic.unwrap_or(self.kind.checks_by_default());
-            if !on
+            if !self.automatic(&saved)
                 || !matches!(
                     self.status.lock().clone(),
                     UpdateStatus::Idle | UpdateStatus::UpToDate | UpdateStatus::Failed { .. }
@@ -247,33 +258,26 @@ impl Updates {
             Err(problem) => UpdateStatus::Failed { offer: None, problem },
             Ok(updater) => match updater.check().await {
                 Ok(None) => UpdateStatus::UpToDate,
+                Ok(Some(update)) if !policy::feed_allowed(&update.download_url) => UpdateStatus::Failed {
+                    offer: None,
+                    problem: Problem::new(
+                        "refused",
+                        "The update was refused: its download is not on HTTPS.",
+                        "Nothing was installed. The publisher's feed needs fixing.",
+                    ),
+                },
                 Ok(Some(update)) => {
-                    let skipped = self.shell().settings.updates().skipped;
-                    let offer = Offer::new(
-                        &update.current_version,
-                        &update.version,
-                        update.body.as_deref(),
-                        update
-                            .date
-                            .and_then(|d| d.format(&time::format_description::well_known::Rfc3339).ok()),
-                    );
-                    let quiet = automatic && skipped.as_deref() == Some(update.version.as_str());
-                    if !policy::feed_allowed(&update.download_url) {
-                        UpdateStatus::Failed {
-                            offer: None,
-                            problem: Problem::new(
-                                "refused",
-                                "The update was refused: its download is not on HTTPS.",
-                                "Nothing was installed. The publisher's feed needs fixing.",
-                            ),
-                        }
+                    let date = update.date.and_then(|d| d.format(&Rfc3339).ok());
+                    let offer =
+                        Offer::new(&update.current_version, &update.version, update.body.as_deref(), date);
+                    let skipped = automatic
+                        && self.shell().settings.updates().skipped.as_deref()
+                            == Some(update.version.as_str());
+                    *self.pending.lock() = Some(update);
+                    if skipped {
+                        UpdateStatus::UpToDate
                     } else {
-                        *self.pending.lock() = Some(update);
-                        if quiet {
-                            UpdateStatus::UpToDate
-                        } else {
-                            UpdateStatus::Available { offer }
-                        }
+                        UpdateStatus::Available { offer }
                     }
                 }
                 Err(e) => {
@@ -282,8 +286,7 @@ impl Updates {
                 }
             },
         };
-        self.set(status.clone());
-        status
+        self.settle(status)
     }
 
     /// Downloads the offered update, verifies it, installs it and restarts into it. A refusal leaves
@@ -319,30 +322,22 @@ impl Updates {
             Ok(bytes) => bytes,
             Err(e) => {
                 tracing::warn!("update download: {e}");
-                let status = failed(policy::describe(&e));
-                self.set(status.clone());
-                return status;
+                return self.settle(failed(policy::describe(&e)));
             }
         };
         if !self.kind.can_install() {
-            let status = failed(Problem::new(
+            return self.settle(failed(Problem::new(
                 "unavailable",
                 "The update downloaded and its signature verified, but a development build does not replace itself.",
                 "Install the package to get updates.",
-            ));
-            self.set(status.clone());
-            return status;
+            )));
         }
         self.set(UpdateStatus::Installing { offer: offer.clone() });
         // Said before the install: on Windows the installer takes over and the app exits inside it.
-        let previous = self.shell().settings.updates().updated_from;
         let from = self.current.to_string();
-        self.shell().settings.change_updates(|saved| saved.updated_from = Some(from));
-        let installed = tauri::async_runtime::spawn_blocking(move || update.install(bytes)).await;
-        if !matches!(installed, Ok(Ok(()))) {
-            self.shell().settings.change_updates(|saved| saved.updated_from = previous);
-        }
-        match installed {
+        let mut previous = None;
+        self.shell().settings.change_updates(|saved| previous = saved.updated_from.replace(from));
+        let problem = match tauri::async_runtime::spawn_blocking(move || update.install(bytes)).await {
             Ok(Ok(())) => {
                 self.set(UpdateStatus::Restarting { offer });
                 // Give the window a moment to show it, then start the new version.
@@ -351,16 +346,12 @@ impl Updates {
             }
             Ok(Err(e)) => {
                 tracing::warn!("update install: {e}");
-                let status = failed(policy::describe(&e));
-                self.set(status.clone());
-                status
+                policy::describe(&e)
             }
-            Err(_) => {
-                let status = failed(Problem::new("install", "The update could not be installed.", ""));
-                self.set(status.clone());
-                status
-            }
-        }
+            Err(_) => Problem::new("install", "The update could not be installed.", ""),
+        };
+        self.shell().settings.change_updates(|saved| saved.updated_from = previous);
+        self.settle(failed(problem))
     }
 
     /// The offered version is not offered again by the automatic checks.

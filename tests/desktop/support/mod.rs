@@ -240,3 +240,24 @@ pub async fn approve_by_hand(page: &str) -> String {
         .unwrap();
     resp.headers()["location"].to_str().unwrap().to_string()
 }
+
+/// Waits until `check` holds, polling every 100 ms for up to `limit`.
+pub async fn eventually<F: std::future::Future<Output = bool>>(
+    limit: std::time::Duration,
+    what: &str,
+    check: impl Fn() -> F,
+) {
+    let deadline = std::time::Instant::now() + limit;
+    while !check().await {
+        assert!(std::time::Instant::now() < deadline, "{what}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// Clicks "Check for updates" (the Account page) and waits for the answer's state; the marker set first
+/// makes a repeat of the same answer count.
+pub async fn check_for_updates(app: &RunningApp, state: &str) {
+    app.script("document.querySelector('[data-testid=update-answer]').dataset.state = 'asked'").await;
+    app.click(ids::CHECK_UPDATES).await;
+    app.wait_attribute(ids::UPDATE_ANSWER, "data-state", state).await;
+}
