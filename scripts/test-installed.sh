@@ -27,14 +27,14 @@ IFS=. read -r major minor patch <<<"$version"
 next="$major.$minor.$((patch + 1))"
 # First the next version, for the update scenario: the same code, the next patch version (its .deb only).
 echo "== the next version's .deb ($next), signed"
-ui/node_modules/.bin/tauri build --bundles deb --config "{$signed,\"version\":\"$next\"}"
+ui/node_modules/.bin/tauri build --bundles deb --config "{$signed,\"version\":\"$next\"}" -- --no-default-features
 next_deb="$keys/next.deb"
 mv "$target"/release/bundle/deb/ATOM\ Marketplace_"${next}"_*.deb "$next_deb"
 mv "$target"/release/bundle/deb/ATOM\ Marketplace_"${next}"_*.deb.sig "$next_deb.sig"
 # Then this version's packages, last, so that the release build the benchmark reuses is this one (the
 # front end is already built).
 echo "== release bundles (.deb, .rpm), signed for updates"
-ui/node_modules/.bin/tauri build --bundles deb,rpm --config "{$signed,\"build\":{\"beforeBuildCommand\":\"\"}}"
+ui/node_modules/.bin/tauri build --bundles deb,rpm --config "{$signed,\"build\":{\"beforeBuildCommand\":\"\"}}" -- --no-default-features
 deb=$(ls "$target"/release/bundle/deb/ATOM\ Marketplace_"${version}"_*.deb)
 rpm=$(ls -t "$target"/release/bundle/rpm/ATOM\ Marketplace-*.rpm | head -n 1)
 echo "built: $deb ($(du -h "$deb" | cut -f1)), $rpm ($(du -h "$rpm" | cut -f1))"

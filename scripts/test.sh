@@ -41,11 +41,14 @@ npm --prefix ui run --silent build
 echo "== lint"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-echo "== the core stays free of Tauri and webviews"
-if cargo tree -p atom-core -e normal --prefix none --locked | awk '{print $1}' | grep -qE '^(tauri|wry|webkit2gtk|tao)'; then
-  echo "atom-core depends on a Tauri or webview crate" >&2
-  exit 1
-fi
+echo "== the core and the desktop parts stay free of Tauri and webviews"
+for crate in atom-core atom-desktop; do
+  if cargo tree -p "$crate" -e normal --prefix none --locked --target all | awk '{print $1}' \
+    | grep -qE '^(tauri|wry|webkit2gtk|tao)'; then
+    echo "$crate depends on a Tauri or webview crate" >&2
+    exit 1
+  fi
+done
 
 echo "== the HTTP client reads Windows' and macOS' proxy settings (the system-proxy feature)"
 # Not testable on Linux, where there are no such settings to read; without the feature a proxy set in
@@ -70,6 +73,18 @@ if [ "$quick" = 1 ]; then
   exit 0
 fi
 
+# macOS, linted beside the tests: the lint is compiling while the tests mostly wait (on servers, tokens
+# that expire, a window), so it runs in its own build folder at the lowest priority, and the run waits
+# for it before the Windows part. Cold, it compiles every dependency once more for macOS (about 10
+# minutes alone on this machine); beside the tests it takes their idle time instead.
+echo "== macOS: clippy for aarch64-apple-darwin (beside the tests; its output follows them)"
+macos_log="$target/lint-macos.log"
+mkdir -p "$target"
+# A process group of its own (setsid), ended with the run if a test fails first.
+setsid nice -n 19 scripts/lint-macos.sh >"$macos_log" 2>&1 &
+macos_lint=$!
+trap 'kill -- "-$macos_lint" 2>/dev/null || true' EXIT
+
 echo "== tests (in a headless desktop session)"
 export ATOM_E2E=1
 export ATOM_SCREENSHOTS="${ATOM_SCREENSHOTS:-$PWD/target/screenshots}"
@@ -80,10 +95,19 @@ features=(--locked --features atom-marketplace/custom-protocol)
 # run here: the interop tests against the third-party OAuth server (tests/interop, Node.js packages) and
 # the desktop tests (this desktop session).
 scripts/with-desktop.sh cargo test --workspace --exclude atom-marketplace --locked -- --include-ignored
-scripts/with-desktop.sh cargo test -p atom-marketplace --lib --test keystore "${features[@]}" -- --include-ignored
+scripts/with-desktop.sh cargo test -p atom-marketplace --lib "${features[@]}" -- --include-ignored
 # The desktop scenarios (tests/desktop), all but the installed package's, which test-installed.sh runs.
 scripts/with-desktop.sh cargo test -p atom-marketplace --test desktop "${features[@]}" -- --include-ignored \
   --skip installed::
+
+echo "== macOS: clippy for aarch64-apple-darwin (started before the tests)"
+if ! wait "$macos_lint"; then
+  cat "$macos_log"
+  echo "the macOS lint failed (scripts/lint-macos.sh)" >&2
+  exit 1
+fi
+trap - EXIT
+grep -vE '^\s+(Compiling|Checking)' "$macos_log" || true
 
 echo "== Windows: lints, the tests as Windows programs under Wine, the .exe started"
 scripts/test-windows.sh

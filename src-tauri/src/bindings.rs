@@ -8,15 +8,16 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use atom_core::markdown::RenderedMarkdown;
 use atom_core::{
-    ApiKeyScope, AuthState, Category, ErrorInfo, Fetched, Freshness, RateLimitStatus, RateResult, Review,
-    ReviewPage, ServerMetadata, SkillDetail, SkillPage, SkillQuery, Submission, SubmitResult,
+    ApiKeyScope, AuthState, Category, CustomEnvironment, Fetched, Freshness, RateLimitStatus, RateResult,
+    Review, ReviewPage, ServerMetadata, SkillDetail, SkillPage, SkillQuery, Submission, SubmitResult,
 };
 use ts_rs::{Config, TypeVisitor, TS};
 
 use crate::commands::{AppInfo, SignInMethod, SignInStarted, SignOutResult};
-use crate::outbox::EventBatch;
-use crate::state::{events, EnvChoice, EnvironmentView, KeystoreStatus, OpenedLink};
+use crate::state::events::{Connectivity, RateLimits, SignInProblem};
+use crate::state::{EnvChoice, EnvironmentView, KeystoreStatus, OpenedLink};
 use crate::updates::UpdateStatus;
+use atom_desktop::outbox::{Event, EventBatch};
 
 const HEADER: &str =
     "// Generated from the Rust sources by src-tauri/src/bindings.rs. Do not edit by hand:\n\
@@ -96,18 +97,22 @@ pub fn command_sigs() -> Vec<CommandSig> {
     with_commands!(signatures)
 }
 
-/// The events the app sends and their payloads.
+fn event<E: Event + TS + 'static>() -> (&'static str, TsType) {
+    (E::NAME, TsType::of::<E>())
+}
+
+/// The events the app sends: each payload type, whose `impl Event` names it (`state/events.rs`,
+/// `updates/mod.rs`). The test `every_event_is_in_the_bindings` finds a missing one.
 fn event_payloads() -> Vec<(&'static str, TsType)> {
     vec![
-        (events::AUTH_STATE, TsType::of::<AuthState>()),
-        (events::RATE_LIMIT, TsType::of::<RateLimitStatus>()),
-        (events::SIGN_IN_ERROR, TsType::of::<ErrorInfo>()),
-        (events::ENVIRONMENT, TsType::of::<EnvironmentView>()),
-        (events::KEYSTORE, TsType::of::<KeystoreStatus>()),
-        (events::CONNECTIVITY, TsType::of::<bool>()),
-        (events::LINK, TsType::of::<OpenedLink>()),
-        (events::ACCOUNTS, TsType::of::<Vec<crate::state::AccountView>>()),
-        (events::UPDATE, TsType::of::<UpdateStatus>()),
+        event::<RateLimits>(),
+        event::<SignInProblem>(),
+        event::<EnvironmentView>(),
+        event::<KeystoreStatus>(),
+        event::<Connectivity>(),
+        event::<OpenedLink>(),
+        event::<crate::state::AccountsView>(),
+        event::<UpdateStatus>(),
     ]
 }
 
@@ -214,12 +219,49 @@ pub fn contract_ts() -> String {
          export const SKILLS_PAGE = {};\n",
         limits::SKILLS_PAGE_DEFAULT
     ));
+    use atom_core::env::{PRODUCTION_NAME, SANDBOX_NAME, UNNAMED_SERVER};
+    out.push_str(&format!(
+        "\n/** What the app calls ATOM's service, its sandbox, and a custom server the user did not name. */\n\
+         export const ENVIRONMENT_NAMES = {{ production: {PRODUCTION_NAME:?}, sandbox: {SANDBOX_NAME:?}, \
+         custom: {UNNAMED_SERVER:?} }} as const;\n"
+    ));
     out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The names of the app's events: every `const NAME` of an `impl Event for` in src-tauri/src.
+    fn events_declared() -> std::collections::BTreeSet<String> {
+        fn walk(dir: &std::path::Path, out: &mut std::collections::BTreeSet<String>) {
+            for entry in std::fs::read_dir(dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, out);
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                for part in text.split("impl Event for ").skip(1) {
+                    let block = &part[..part.find('}').unwrap_or(part.len())];
+                    if let Some(name) = block.split("const NAME: &'static str = \"").nth(1) {
+                        out.insert(name[..name.find('"').unwrap()].to_string());
+                    }
+                }
+            }
+        }
+        let mut out = std::collections::BTreeSet::new();
+        walk(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src-tauri/src"), &mut out);
+        out
+    }
+
+    #[test]
+    fn every_event_is_in_the_bindings() {
+        let listed: std::collections::BTreeSet<String> =
+            event_payloads().into_iter().map(|(name, _)| name.to_string()).collect();
+        assert_eq!(listed.len(), event_payloads().len(), "an event is listed twice");
+        assert_eq!(listed, events_declared());
+    }
 
     #[test]
     fn every_command_has_a_permission() {

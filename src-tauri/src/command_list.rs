@@ -4,9 +4,13 @@
 // there the lines are only read as tokens, never resolved).
 //
 // What a command does is one of:
-// - `core |s| call`: an async call to the core, on the environment's session `s` (`?` turns its error
-//   into the window's `ErrorInfo`); `core call` when no session is needed;
-// - `now |s| value`: a value read at once from the session;
+// - `core |s| call`: an async call to the core on the active account `s` (reads of the catalogue; `?`
+//   turns its error into the window's `ErrorInfo`); `core call` when no account is needed;
+// - `write account |a| call`: a write made as the account the window named (its `account` argument),
+//   which must still be in the app and signed in, else the write is refused and nothing is sent;
+// - `with account |a| call`: a call on the account the window named, opened if it was not (signing it
+//   in);
+// - `now |s| value`: a value read at once from the active account;
 // - `shell`: real work in the shell, in the function of the same name in `commands/shell.rs`, which
 //   takes the `AppHandle` and then the arguments.
 //
@@ -19,19 +23,20 @@ macro_rules! with_commands {
             app_info() -> AppInfo { shell }
             next_events(after: Option<u64>) -> EventBatch { shell }
             auth_state() -> AuthState { now |s| s.current_state() }
-            sign_in_browser(method: SignInMethod) -> SignInStarted { shell }
+            // Signing in and out: each names the account (the id of the row or page the window shows).
+            sign_in_browser(account: String, method: SignInMethod) -> SignInStarted { shell }
             complete_sign_in(url: String) -> AuthState { shell }
-            cancel_sign_in() -> () { shell }
-            sign_in_api_key(key: String, scope: ApiKeyScope) -> AuthState {
-                core |s| s.sign_in_with_api_key(&key, scope)
+            cancel_sign_in(account: String) -> () { shell }
+            sign_in_api_key(account: String, key: String, scope: ApiKeyScope) -> AuthState {
+                with account |a| a.sign_in_with_api_key(&key, scope)
             }
-            // Signs out of the active account (`sign_out_account` for another).
-            sign_out() -> SignOutResult { shell }
             // Several accounts (`state/accounts.rs`): the list comes with `app_info` and the
             // `accounts` event.
             add_account() -> EnvironmentView { shell }
             switch_account(id: String) -> EnvironmentView { shell }
             sign_out_account(id: String) -> SignOutResult { shell }
+            // Signs out of the account (where it can be) and takes it off the list.
+            remove_account(id: String) -> SignOutResult { shell }
             sign_out_all() -> SignOutResult { shell }
             // The name the user gives an account (empty: none; the server's name shows).
             rename_account(id: String, name: String) -> () { shell }
@@ -41,28 +46,34 @@ macro_rules! with_commands {
             // the window asks `live` when the reply is `stale`); `live` asks the server, and falls back on
             // the cache when it cannot be reached (`offline`).
             list_skills(query: SkillQuery, freshness: Freshness) -> Fetched<SkillPage> {
-                core |s| s.skills_with(&query, freshness)
+                core |s| s.catalogue().skills_with(&s, &query, freshness)
             }
             get_skill(id: String, freshness: Freshness) -> Fetched<SkillDetail> {
-                core |s| s.skill_with(&id, freshness)
+                core |s| s.catalogue().skill_with(&s, &id, freshness)
             }
             list_categories(freshness: Freshness) -> Fetched<Vec<Category>> {
-                core |s| s.categories_with(freshness)
+                core |s| s.catalogue().categories_with(&s, freshness)
             }
             list_reviews(id: String, limit: u32, offset: u32, freshness: Freshness) -> Fetched<ReviewPage> {
-                core |s| s.reviews_with(&id, limit, u64::from(offset), freshness)
+                core |s| s.catalogue().reviews_with(&s, &id, limit, u64::from(offset), freshness)
             }
-            submit_skill(submission: Submission) -> SubmitResult { core |s| s.submit(&submission) }
-            rate_skill(id: String, rating: u8, review: Option<String>) -> RateResult {
-                core |s| s.rate(&id, rating, review.as_deref())
+            // Writes, as the account beside the button ("as …").
+            submit_skill(account: String, submission: Submission) -> SubmitResult {
+                write account |a| a.submit(&submission)
             }
-            post_review(id: String, rating: u8, review: String) -> Review {
-                core |s| s.post_review(&id, rating, &review)
+            rate_skill(account: String, id: String, rating: u8, review: Option<String>) -> RateResult {
+                write account |a| a.rate(&id, rating, review.as_deref())
+            }
+            post_review(account: String, id: String, rating: u8, review: String) -> Review {
+                write account |a| a.post_review(&id, rating, &review)
             }
             render_markdown(text: String) -> RenderedMarkdown { shell }
             // Reads a server's OAuth metadata from its address (RFC 8414, then OpenID Connect discovery),
             // for the custom-server form to fill in its endpoints.
             discover_server(address: String) -> ServerMetadata { core atom_core::discover(&address) }
+            // The redirect URIs the app will use with a custom server, for its administrator to
+            // register (a server known without an issuer has its own: docs/security.md, mix-up).
+            server_redirects(settings: CustomEnvironment) -> Vec<String> { shell }
             open_external(url: String) -> () { shell }
             // What the last link in the app's scheme asked the window to show, once (`state/opened.rs`).
             take_link() -> Option<OpenedLink> { shell }

@@ -1,35 +1,43 @@
-//! The ATOM Marketplace desktop app: Tauri wiring only. Behaviour lives in `atom-core`; this crate
-//! adds the plugins, the OS keystore, the loopback listener, the commands and the embedded sandbox.
+//! The ATOM Marketplace desktop app: the Tauri wiring. What the app does lives in `atom-core` (the
+//! marketplace, accounts, sign-in) and `atom-desktop` (the keystores, the loopback listener, settings,
+//! the scheme's entry: no window needed); this crate adds the window, its commands and events, the
+//! plugins, the updater, the OS differences that need Tauri (`platform`) and the embedded sandbox.
 
 #[macro_use]
 mod command_list;
 
-pub mod args;
 pub mod bindings;
 pub mod boot;
 pub mod commands;
-#[cfg(target_os = "linux")]
-pub mod desktop_proxy;
 pub mod embedded;
-pub mod keystore;
+pub mod error;
 pub mod links;
-pub mod logfile;
-pub mod loopback;
-pub mod memory;
-pub mod outbox;
-#[cfg(target_os = "linux")]
-pub mod scheme;
+pub mod platform;
 pub mod state;
 #[cfg(test)]
 mod structure;
+#[cfg(test)]
+mod tests {
+    /// The identifier the Tauri-free parts use (the single-instance plugin's D-Bus name, say) is
+    /// tauri.conf.json's.
+    #[test]
+    fn the_identifier_is_tauri_confs() {
+        let conf: serde_json::Value =
+            serde_json::from_str(include_str!("../../tauri.conf.json")).expect("tauri.conf.json");
+        assert_eq!(conf["identifier"].as_str(), Some(super::IDENTIFIER));
+    }
+}
+mod test_hooks;
 pub mod updates;
-
-use std::sync::Arc;
 
 use tauri::Manager;
 use tauri_plugin_deep_link::DeepLinkExt;
 
-use crate::state::{EnvChoice, Environments, Shell};
+pub use atom_desktop::IDENTIFIER;
+use atom_desktop::{args, logfile};
+pub use platform::register_scheme;
+
+use crate::state::{EnvChoice, Servers, Shell};
 
 /// Every command the app defines, by name (what `build.rs` turns into permissions).
 pub const COMMANDS: &[&str] = with_commands!(command_names);
@@ -57,90 +65,37 @@ fn init_logging(handle: &tauri::AppHandle) {
     };
 }
 
-/// Makes this executable the handler of the app's URL scheme for the user. On Linux the entry is
-/// written by `scheme.rs`, which every opener can read (the plugin's quoted `Exec` defeats the generic
-/// `xdg-open`); on Windows the deep-link plugin writes the user's registry
-/// (`HKCU\Software\Classes\<scheme>`, tested in `tests/windows_scheme.rs`).
-#[cfg(any(target_os = "linux", windows))]
-pub fn register_scheme<R: tauri::Runtime>(handle: &tauri::AppHandle<R>) -> Result<(), String> {
-    #[cfg(target_os = "linux")]
-    {
-        let _ = handle;
-        let program = std::env::var_os("APPIMAGE")
-            .map(std::path::PathBuf::from)
-            .or_else(|| std::env::current_exe().ok());
-        match (program, scheme::xdg_homes()) {
-            (Some(exe), Some((data, config))) => scheme::register(
-                "ATOM Marketplace",
-                &exe,
-                atom_core::contract::paths::REDIRECT_SCHEME,
-                &data,
-                &config,
-            )
-            .map(|_| ())
-            .map_err(|e| e.to_string()),
-            _ => Err("no home folder".into()),
-        }
-    }
-    #[cfg(windows)]
-    {
-        handle.deep_link().register_all().map_err(|e| e.to_string())
-    }
-}
-
-/// Whether this executable was installed by a system package (a .deb or .rpm puts it under /usr).
-#[cfg(any(target_os = "linux", all(debug_assertions, windows)))]
-fn installed_by_package() -> bool {
-    std::env::current_exe().is_ok_and(|exe| exe.starts_with("/usr/") || exe.starts_with("/opt/"))
-}
-
 /// Builds the HTTP client (which loads the OS's trust store, about 100 ms of CPU) on a thread of its
 /// own from the first moment, while Tauri and GTK start on the main thread; at a low priority, so that
 /// it never takes the CPU from the window and its web processes. The first request waits for it if it
 /// must; a start that paints from the saved catalogue needs it only afterwards.
 fn prewarm_http() {
     let _ = std::thread::Builder::new().name("trust-store".into()).spawn(|| {
-        #[cfg(target_os = "linux")]
-        // SAFETY: setpriority on the calling thread (Linux threads have their own nice value).
-        unsafe {
-            let _ = libc::setpriority(libc::PRIO_PROCESS, 0, 10);
-        }
+        platform::lower_thread_priority();
         atom_core::http::prewarm();
     });
 }
 
-/// The window could not be made. On Windows that is nearly always a missing WebView2 runtime (Windows
-/// 11 has it and the installers bring it; a copied `.exe` on an older Windows may not): say so where
-/// the user sees it and end, rather than panic in Tauri's setup and leave a process with no window.
+/// The window could not be made: say so where the user sees it, with the platform's likely cause
+/// (`platform::WINDOW_FAILED_CAUSE`), and end, rather than panic in Tauri's setup and leave a process with no
+/// window.
 fn cannot_open_window(e: &tauri::Error) -> ! {
-    let text = if cfg!(windows) {
-        format!(
-            "ATOM Marketplace could not open its window ({e}).\n\nIt needs the Microsoft Edge WebView2 \
-             Runtime. Install it from https://developer.microsoft.com/microsoft-edge/webview2/ and start \
-             the app again."
-        )
-    } else {
-        format!("ATOM Marketplace could not open its window ({e}).")
-    };
+    let mut text = format!("ATOM Marketplace could not open its window ({e}).");
+    if let Some(cause) = platform::WINDOW_FAILED_CAUSE {
+        text = format!("{text}\n\n{cause}");
+    }
     tracing::error!("{text}");
     eprintln!("{text}");
-    #[cfg(windows)]
-    {
-        use windows_sys::Win32::UI::WindowsAndMessaging::{MessageBoxW, MB_ICONERROR, MB_OK};
-        let wide = |s: &str| s.encode_utf16().chain(Some(0)).collect::<Vec<u16>>();
-        let (body, title) = (wide(&text), wide("ATOM Marketplace"));
-        // SAFETY: both strings are NUL-terminated UTF-16 that outlive the call; no owner window.
-        unsafe { MessageBoxW(std::ptr::null_mut(), body.as_ptr(), title.as_ptr(), MB_OK | MB_ICONERROR) };
-    }
+    platform::tell_window_failed(&text);
     std::process::exit(1)
 }
 
 pub fn run() {
-    // Before any thread starts: it sets the environment the web processes inherit.
-    memory::tune_web_engine();
-    // Before the HTTP client is built.
-    #[cfg(target_os = "linux")]
-    desktop_proxy::install();
+    // A second start that only hands its link to the running app does that, and nothing else; then
+    // what must come before any thread starts.
+    if platform::prepare_process(&std::env::args().collect::<Vec<_>>()) == platform::Start::Forwarded {
+        return;
+    }
     prewarm_http();
     let args = args::Args::parse(std::env::args().skip(1), atom_core::contract::paths::REDIRECT_SCHEME);
     tauri::Builder::default()
@@ -156,16 +111,8 @@ pub fn run() {
         .setup(move |tauri_app| {
             let handle = tauri_app.handle().clone();
             init_logging(&handle);
-            let store: Arc<dyn atom_core::SecretStore> = if !keystore::OsKeystore::is_supported() {
-                // No OS store on this platform: say so, keep secrets in memory for this session, and
-                // show it on the Account page.
-                tracing::error!("this build has no native keystore; secrets are kept for this session only");
-                Arc::new(atom_core::MemoryStore::default())
-            } else {
-                Arc::new(keystore::OsKeystore)
-            };
-            tauri_app.manage(Shell::new(handle.clone(), store));
-            let updates = Arc::new(updates::Updates::new(handle.clone()));
+            tauri_app.manage(Shell::new(handle.clone(), platform::keystore()));
+            let updates = std::sync::Arc::new(updates::Updates::new(handle.clone()));
             tauri_app.manage(updates.clone());
             updates.start();
             let shell = handle.state::<Shell>();
@@ -175,11 +122,7 @@ pub fn run() {
                 );
             }
             let sandbox = args.sandbox && embedded::INCLUDED;
-            let initial = if sandbox {
-                EnvChoice::Sandbox
-            } else {
-                shell.accounts.active_choice().unwrap_or(EnvChoice::Production)
-            };
+            let initial = if sandbox { EnvChoice::Sandbox } else { shell.first_choice() };
 
             // The environment opens now when that needs no server (ATOM, or a saved custom server), so
             // that the window paints its saved catalogue as it loads; the embedded sandbox and
@@ -188,7 +131,7 @@ pub fn run() {
             let boot = if opens_now {
                 let account = tauri::async_runtime::block_on(shell.open_first(initial.clone(), false));
                 account.map(|account| {
-                    let boot = boot::Boot::saved(shell.environments.view(&account), account.catalogue());
+                    let boot = boot::Boot::saved(shell.servers.view(&account), account.catalogue());
                     if boot.first_page.is_none() {
                         // A first run: ask for the first screen while the window is being made.
                         shell.prefetch_first_screen(&account);
@@ -202,10 +145,8 @@ pub fn run() {
                 cannot_open_window(&e);
             }
 
-            // Development builds and AppImages register the URL scheme for this user; packages (even a
-            // debug one) do it at install time, and their own .desktop entry must stay the handler.
-            #[cfg(any(target_os = "linux", all(debug_assertions, windows)))]
-            if (cfg!(debug_assertions) && !installed_by_package()) || std::env::var_os("APPIMAGE").is_some() {
+            // Builds that no package or bundle registered register the URL scheme for this user.
+            if platform::registers_scheme_itself() {
                 if let Err(e) = register_scheme(&handle) {
                     tracing::warn!("could not register the URL scheme: {e}");
                 }
@@ -229,7 +170,7 @@ pub fn run() {
                 if !opens_now {
                     // `--server URL` is for this run: it is not remembered.
                     let (initial, remember) = match server {
-                        Some(url) => (Environments::choice_for_server(&url).await, false),
+                        Some(url) => (Servers::choice_for_server(&url).await, false),
                         None => (initial, sandbox),
                     };
                     if let Some(account) = shell.open_first(initial, remember).await {

@@ -12,8 +12,8 @@ use crate::pages::{ids, Account, Accounts, Catalogue};
 use crate::support::*;
 
 /// The refresh token (or API key) the OS keystore holds under `namespace`.
-fn stored(namespace: &str, entry: &str) -> Option<String> {
-    let store = atom_marketplace::keystore::OsKeystore;
+pub(crate) fn stored(namespace: &str, entry: &str) -> Option<String> {
+    let store = atom_desktop::keystore::OsKeystore;
     atom_core::SecretStore::get(&store, namespace, entry).ok().flatten().map(|s| s.expose().to_string())
 }
 
@@ -23,7 +23,7 @@ fn namespace_of(id: &str) -> String {
 }
 
 /// The reviews the sandbox holds for `slug`, read anonymously: (author, text).
-async fn reviews(sandbox: &str, slug: &str) -> Vec<(String, String)> {
+pub(crate) async fn reviews(sandbox: &str, slug: &str) -> Vec<(String, String)> {
     let env = atom_core::Environment::sandbox(sandbox).unwrap();
     let reader =
         atom_core::Account::new(env, std::sync::Arc::new(atom_core::MemoryStore::default())).unwrap();
@@ -41,7 +41,7 @@ async fn rate(app: &RunningApp, stars: u8, text: &str) {
 }
 
 /// A profile's app, signed in through the browser as the sandbox's demo user; and the sandbox's address.
-async fn demo_user_signed_in(profile: &Profile) -> (RunningApp, String) {
+pub(crate) async fn demo_user_signed_in(profile: &Profile) -> (RunningApp, String) {
     let app = profile.launch().await;
     Account(&app).sign_in_with_browser().await;
     let sandbox = app.text(ids::SANDBOX_URL).await;

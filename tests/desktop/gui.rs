@@ -112,6 +112,7 @@ async fn rate_and_review_then_see_the_new_average() {
     let profile = Profile::new("review");
     let app = profile.launch().await;
     sign_in_with_key(&app, RW_KEY, true).await;
+    let base = Account(&app).sandbox_url().await;
     app.click("nav.tabs button").await;
     Catalogue(&app).open_skill("Web Router").await;
     let before: u64 = app
@@ -126,6 +127,8 @@ async fn rate_and_review_then_see_the_new_average() {
     app.click("[data-testid=star-rating] [data-star='5']").await;
     app.type_into(ids::REVIEW_TEXT, "Five stars from the end-to-end test.").await;
     assert_eq!(app.text(ids::REVIEW_COUNTER).await, "36/1000");
+    count_ipc_calls(&app).await;
+    let requests = api_requests(&base).await;
     app.click(ids::POST_REVIEW).await;
     app.wait_for("[data-kind=success]").await;
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
@@ -147,7 +150,42 @@ async fn rate_and_review_then_see_the_new_average() {
     }
     assert!(app.text(ids::REVIEWS).await.contains("Five stars from the end-to-end test."));
     assert!(app.text(ids::MY_RATING).await.contains("5 ★"));
+    // The screen was patched from the write's own reply: one command, one request, nothing read again.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(api_requests(&base).await, requests + 1, "one HTTP request for the rating and review");
+    // (`next_events` is the window's standing wait for the app's events, not the click's.)
+    let calls: Vec<String> = ipc_calls(&app).await.into_iter().filter(|c| c != "next_events").collect();
+    assert_eq!(calls, ["post_review"], "one IPC call for the rating and review");
     app.quit().await;
+}
+
+/// Every request the sandbox has answered on the marketplace API.
+async fn api_requests(sandbox: &str) -> u64 {
+    let stats: serde_json::Value =
+        reqwest::get(format!("{sandbox}/__sandbox/stats")).await.unwrap().json().await.unwrap();
+    let by_endpoint = stats["api_requests"].as_object().cloned().unwrap_or_default();
+    by_endpoint
+        .values()
+        .flat_map(|by_status| by_status.as_object().cloned().unwrap_or_default())
+        .map(|(_, n)| n.as_u64().unwrap_or(0))
+        .sum()
+}
+
+/// From now on, the window's commands are recorded: Tauri sends each as a `fetch` of an `ipc:` URL
+/// naming the command (WebKitGTK keeps no resource timing for that scheme).
+async fn count_ipc_calls(app: &RunningApp) {
+    app.script(
+        "const f = window.fetch; window.__calls = []; \
+         window.fetch = (url, ...rest) => { const u = String(url); \
+           if (u.startsWith('ipc:')) window.__calls.push(decodeURIComponent(u.split('/').pop())); \
+           return f(url, ...rest); }",
+    )
+    .await;
+}
+
+/// The commands called since [`count_ipc_calls`], in order.
+async fn ipc_calls(app: &RunningApp) -> Vec<String> {
+    serde_json::from_value(app.script("return window.__calls").await).unwrap_or_default()
 }
 
 #[tokio::test]

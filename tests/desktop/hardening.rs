@@ -24,13 +24,6 @@ async fn server(access_ttl_secs: u64) -> atom_sandbox::SandboxHandle {
     .expect("the test's sandbox starts")
 }
 
-/// A profile on a sandbox whose tokens live seconds: the development build takes their lifetimes at
-/// their word (`ATOM_TEST_REFRESH_PACING=none`) instead of planning them as a minute.
-fn with_short_tokens(mut profile: Profile) -> Profile {
-    profile.extra_env.push(("ATOM_TEST_REFRESH_PACING", "none".into()));
-    profile
-}
-
 async fn stats(base: &str) -> Value {
     reqwest::get(format!("{base}/__sandbox/stats")).await.unwrap().json().await.unwrap()
 }
@@ -293,7 +286,7 @@ async fn a_keystore_locked_then_unlocked_mid_session_loses_no_token() {
     // Six-second tokens: a refresh every three seconds.
     let sandbox = server(6).await;
     let base = sandbox.base_url();
-    let profile = with_short_tokens(Profile::on_server("keystore-locks", &base));
+    let profile = Profile::on_server("keystore-locks", &base);
     let app = profile.launch().await;
     Account(&app).sign_in_with_browser().await;
     let stored = profile.stored_refresh_token().expect("stored at sign-in");
@@ -333,7 +326,7 @@ async fn a_failing_token_endpoint_during_a_submit_keeps_the_draft_and_sends_once
     let _turn = ONE_AT_A_TIME.lock().await;
     let sandbox = server(4).await;
     let base = sandbox.base_url();
-    let profile = with_short_tokens(Profile::on_server("submit-fault", &base));
+    let profile = Profile::on_server("submit-fault", &base);
     let app = profile.launch().await;
     Account(&app).sign_in_with_browser().await;
     // From now on the token endpoint fails; past the refresh point, the submit must refresh first.
@@ -401,7 +394,7 @@ async fn no_secret_is_left_in_logs_files_storage_or_the_command_line() {
     let _turn = ONE_AT_A_TIME.lock().await;
     let sandbox = server(4).await;
     let base = sandbox.base_url();
-    let mut profile = with_short_tokens(Profile::on_server("secrets", &base));
+    let mut profile = Profile::on_server("secrets", &base);
     // As much logging as a user could turn on.
     profile.extra_env.push(("ATOM_LOG", "debug".into()));
     let app = profile.launch().await;

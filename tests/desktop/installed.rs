@@ -212,11 +212,11 @@ async fn the_installed_app_updates_itself_to_its_signed_next_version_and_refuses
     releases.offer(&after, "", &releases.url(name, false), &other.sign(&file, &after));
     check_for_updates(&app, "available").await;
     app.click(ids::UPDATE_INSTALL).await;
-    app.wait_attribute(ids::UPDATE_PROBLEM, "data-kind", "refused").await;
+    app.wait_attribute(ids::UPDATE_PROBLEM, "data-code", "update_refused").await;
     releases.offer(&after, "", &releases.url(name, true), &key.sign(&file, &after));
     check_for_updates(&app, "available").await;
     app.click(ids::UPDATE_INSTALL).await;
-    app.wait_attribute(ids::UPDATE_PROBLEM, "data-kind", "broken").await;
+    app.wait_attribute(ids::UPDATE_PROBLEM, "data-code", "update_broken").await;
     releases.offer(&before, "", &releases.url(name, false), &key.sign(&file, &before));
     check_for_updates(&app, "up_to_date").await;
     assert_eq!(installed_version(&package), next, "nothing was installed");

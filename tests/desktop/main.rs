@@ -16,6 +16,7 @@ mod a11y;
 mod accounts;
 mod gui;
 mod hardening;
+mod identity;
 mod installed;
 mod links;
 mod offline;

@@ -262,9 +262,12 @@ async fn a_proxy_set_in_gnomes_settings_is_the_way_the_app_goes() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-/// What the app saved for a server: the first page and the categories, in its catalogue cache folder.
-fn save_first_screen(profile: &Profile, folder: &str, names: &[&str]) {
-    let dir = profile.dir.join("cache/com.atomagentos.marketplace/catalogue").join(folder);
+/// What the app saved for a server: the first page and the categories, in its catalogue cache folder
+/// (named by the server's key).
+fn save_first_screen(profile: &Profile, names: &[&str]) {
+    let server = profile.server.as_deref().expect("a profile on a server");
+    let key = atom_core::Environment::custom(&server_settings(server)).unwrap().server_key();
+    let dir = profile.dir.join("cache/com.atomagentos.marketplace/catalogue").join(key.folder_name());
     let cache = atom_core::cache::Cache::on_disk(dir);
     let skills: Vec<_> = names
         .iter()
@@ -296,8 +299,7 @@ async fn the_saved_first_page_is_in_the_first_frame_and_hostile_names_stay_text(
         "<img src=x onerror=\"window.pwned = 4\">",
         "Plain Saved Skill",
     ];
-    // The folder of a custom server: its address without the scheme (state.rs, cache_folder).
-    save_first_screen(&profile, "custom-127.0.0.1_9", &names);
+    save_first_screen(&profile, &names);
     let app = profile.launch().await;
     app.wait_for(ids::SKILL_ROW).await;
     let painted = app
@@ -403,7 +405,7 @@ async fn the_web_engine_keeps_its_optimising_compilers_for_hot_code_and_a_users_
     let pages = app.web_processes();
     assert!(!pages.is_empty(), "the window's web process is under the app");
     for pid in pages {
-        for (name, value) in atom_marketplace::memory::ENGINE_TUNING {
+        for (name, value) in atom_desktop::memory::ENGINE_TUNING {
             let expected = if *name == USERS.0 { USERS.1 } else { value };
             assert_eq!(environment_of(pid, name).as_deref(), Some(expected), "{name} in web process {pid}");
         }

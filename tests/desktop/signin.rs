@@ -21,8 +21,7 @@ async fn deep_link_sign_in_then_silent_sign_in_at_next_start() {
     assert_eq!(profile.opened_pages().len(), 1, "the browser opened the sign-in page once");
     assert!(profile.opened_pages()[0].contains("code_challenge_method=S256"));
     // The refresh token is in the Secret Service, not in a file.
-    let stored =
-        atom_core::SecretStore::get(&atom_marketplace::keystore::OsKeystore, "sandbox", "refresh_token");
+    let stored = atom_core::SecretStore::get(&atom_desktop::keystore::OsKeystore, "sandbox", "refresh_token");
     assert!(matches!(stored, Ok(Some(_))), "{stored:?}");
     app.screenshot(&screenshot_path("signed-in")).await;
     app.quit().await;
@@ -116,8 +115,7 @@ async fn loopback_fallback_signs_in_and_sign_out_revokes() {
     app.wait_attribute(ids::AUTH_STATE, "data-state", "signed_out").await;
     let stats = sandbox_stats(&app).await;
     assert_eq!(stats["revocations"], 1, "the sandbox saw the revocation");
-    let stored =
-        atom_core::SecretStore::get(&atom_marketplace::keystore::OsKeystore, "sandbox", "refresh_token");
+    let stored = atom_core::SecretStore::get(&atom_desktop::keystore::OsKeystore, "sandbox", "refresh_token");
     assert!(matches!(stored, Ok(None)), "the keystore entry is gone: {stored:?}");
     app.quit().await;
 }

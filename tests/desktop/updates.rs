@@ -10,12 +10,12 @@ use crate::pages::ids;
 use crate::support::releases::{Releases, SigningKey};
 use crate::support::*;
 
-/// Offers `version`, then installs it from the notice and waits for the refusal of kind `kind`.
-async fn install_is_refused(app: &RunningApp, version: &str, kind: &str) {
+/// Offers `version`, then installs it from the notice and waits for the refusal with the error code `code`.
+async fn install_is_refused(app: &RunningApp, version: &str, code: &str) {
     check_for_updates(app, "available").await;
     app.wait_attribute(ids::UPDATE_NOTICE, "data-version", version).await;
     app.click(ids::UPDATE_INSTALL).await;
-    app.wait_attribute(ids::UPDATE_PROBLEM, "data-kind", kind).await;
+    app.wait_attribute(ids::UPDATE_PROBLEM, "data-code", code).await;
 }
 
 const NOTES: &str = "## What's new\n\n**Faster search.**\n\n<script>window.pwned = 1</script>\
@@ -69,21 +69,21 @@ async fn updates_are_offered_verified_and_forged_older_or_broken_ones_refused() 
     assert_eq!(unsafe_nodes, 0, "the notes' script, image and link were made text");
     app.screenshot(&screenshot_path("update-available")).await;
     app.click(ids::UPDATE_INSTALL).await;
-    app.wait_attribute(ids::UPDATE_PROBLEM, "data-kind", "unavailable").await;
+    app.wait_attribute(ids::UPDATE_PROBLEM, "data-code", "update_unavailable").await;
     assert!(app.text(ids::UPDATE_PROBLEM).await.contains("signature verified"));
 
     // Forged: signed with another key.
     releases.offer("0.1.2", "", &url, &other.sign(&good, "0.1.2"));
-    install_is_refused(&app, "0.1.2", "refused").await;
+    install_is_refused(&app, "0.1.2", "update_refused").await;
     assert!(app.text(ids::UPDATE_PROBLEM).await.contains("signature does not match"));
     app.screenshot(&screenshot_path("update-refused")).await;
     // The right key, but signed for another version than the feed announces (an old release passed
     // off as new).
     releases.offer("0.1.3", "", &url, &key.sign(&good, "0.1.1"));
-    install_is_refused(&app, "0.1.3", "refused").await;
+    install_is_refused(&app, "0.1.3", "update_refused").await;
     // Cut off half way.
     releases.offer("0.1.4", "", &releases.url("ATOM_next_amd64.deb", true), &key.sign(&good, "0.1.4"));
-    install_is_refused(&app, "0.1.4", "broken").await;
+    install_is_refused(&app, "0.1.4", "update_broken").await;
     assert!(app.text(ids::UPDATE_PROBLEM).await.contains("broke off"));
 
     // A download off HTTPS is refused at the check; a feed that is not JSON, or has nothing for this
@@ -133,4 +133,52 @@ async fn updates_are_offered_verified_and_forged_older_or_broken_ones_refused() 
     check_for_updates(&app, "available").await;
     app.wait_for(ids::UPDATE_NOTICE).await;
     app.quit().await;
+}
+
+/// A feed that never ends (a hostile or broken update host): the app reads at most 4 MiB of it, then
+/// says the feed was refused, and the window answers all along.
+#[tokio::test]
+#[ignore = "needs the desktop session: scripts/test.sh"]
+async fn a_feed_that_never_ends_is_refused_and_the_window_keeps_answering() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let feed = format!("http://127.0.0.1:{}/latest.json", listener.local_addr().unwrap().port());
+    let sent = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counted = sent.clone();
+    let server = tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else { return };
+            let counted = counted.clone();
+            tokio::spawn(async move {
+                let mut head = [0u8; 4096];
+                let _ = socket.read(&mut head).await;
+                let _ = socket
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\r\n{\"notes\":\"")
+                    .await;
+                let chunk = vec![b'x'; 64 * 1024];
+                while socket.write_all(&chunk).await.is_ok() {
+                    counted.fetch_add(chunk.len() as u64, std::sync::atomic::Ordering::SeqCst);
+                }
+            });
+        }
+    });
+    let mut profile = Profile::new("endless-feed");
+    profile.extra_env.push(("ATOM_UPDATE_FEED", feed));
+    let app = profile.launch().await;
+    app.wait_for(ids::SKILL_ROW).await;
+    app.click(ids::NAV_ACCOUNT).await;
+    app.wait_for(ids::APP_UPDATES).await;
+    let started = std::time::Instant::now();
+    check_for_updates(&app, "failed").await;
+    let said = app.text(ids::UPDATE_ANSWER).await;
+    assert!(said.contains("larger than any feed"), "{said}");
+    assert!(started.elapsed() < Duration::from_secs(30), "said in {:?}", started.elapsed());
+    // The window answered while it was read, and after.
+    app.click(ids::FIRST_TAB).await;
+    app.wait_for(ids::SKILL_ROW).await;
+    let read = sent.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(read < 16 * 1024 * 1024, "the host got {read} bytes out before the app stopped reading");
+    app.quit().await;
+    server.abort();
 }

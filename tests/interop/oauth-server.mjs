@@ -6,7 +6,8 @@
 // Around it, the little a test needs and a real deployment has elsewhere:
 // - /interaction/:uid signs the demo user in and consents at once (or denies, see /test/decision);
 // - /api/public/v1/marketplace/... is a resource server for its tokens, answering RFC 6750 challenges;
-// - /test/stats counts token requests by grant type; /test/decision sets what the user answers;
+// - /test/stats counts token requests by grant type and the marketplace's answers by status;
+//   /test/decision sets what the user answers;
 //   /test/revoke-access-tokens ends every access token, as an administrator would.
 //
 // Environment: ACCESS_TTL (seconds, default 3600), HIDE_RFC8414=1 (serve only OpenID discovery).
@@ -20,7 +21,9 @@ import Provider from "oidc-provider";
 const accessTtl = Number(process.env.ACCESS_TTL ?? 3600);
 const API = "/api/public/v1/marketplace";
 const RESOURCE = "https://marketplace.example.test";
-const stats = { token_requests: {}, token_errors: {} };
+// token_requests: by grant type; api: the marketplace's answers, by "METHOD path status" (the path with
+// any skill's id as {id}), so that a test sees every 401 a client met.
+const stats = { token_requests: {}, token_errors: {}, api: {} };
 const accessTokens = new Set();
 let decision = "approve";
 
@@ -172,7 +175,14 @@ server.on("request", async (req, res) => {
   const url = new URL(req.url, issuer);
   try {
     if (url.pathname.startsWith("/interaction/")) return await interaction(req, res);
-    if (url.pathname.startsWith(API)) return await api(req, res, url);
+    if (url.pathname.startsWith(API)) {
+      res.on("finish", () => {
+        const path = url.pathname.slice(API.length).replace(/^\/skills\/[^/]+/, "/skills/{id}");
+        const key = `${req.method} ${path} ${res.statusCode}`;
+        stats.api[key] = (stats.api[key] ?? 0) + 1;
+      });
+      return await api(req, res, url);
+    }
     if (url.pathname === "/test/stats") return json(res, 200, stats);
     if (url.pathname === "/test/revoke-access-tokens" && req.method === "POST") {
       // What an administrator does when ending sessions: every access token issued so far is destroyed.

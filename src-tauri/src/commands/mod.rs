@@ -6,16 +6,17 @@ pub mod shell;
 
 use atom_core::markdown::RenderedMarkdown;
 use atom_core::{
-    ApiKeyScope, AuthState, Category, ErrorInfo, Fetched, Freshness, RateLimitStatus, RateResult, Review,
-    ReviewPage, ServerMetadata, SkillDetail, SkillPage, SkillQuery, Submission, SubmitResult,
+    ApiKeyScope, AuthState, Category, CustomEnvironment, ErrorInfo, Fetched, Freshness, RateLimitStatus,
+    RateResult, Review, ReviewPage, ServerMetadata, SkillDetail, SkillPage, SkillQuery, Submission,
+    SubmitResult,
 };
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Manager};
 use ts_rs::TS;
 
-use crate::outbox::EventBatch;
 use crate::state::{EnvChoice, EnvironmentView, KeystoreStatus, OpenedLink, Shell};
 use crate::updates::{UpdateInfo, UpdateStatus};
+use atom_desktop::outbox::EventBatch;
 
 type Result<T> = std::result::Result<T, ErrorInfo>;
 
@@ -23,20 +24,20 @@ type Result<T> = std::result::Result<T, ErrorInfo>;
 pub struct AppInfo {
     pub version: String,
     pub environment: EnvironmentView,
+    /// The active account's server, as chosen.
     pub choice: Option<EnvChoice>,
     /// The embedded sandbox's address, when it runs.
     pub sandbox_url: Option<String>,
     /// Whether this build has the embedded sandbox (development builds; not the packages).
     pub has_sandbox: bool,
-    pub auth: AuthState,
     /// A sign-in problem that happened before the window was listening (a cold start with a link).
     pub pending_error: Option<ErrorInfo>,
     /// Whether the OS keystore could be used at start-up.
     pub keystore: KeystoreStatus,
     /// Whether the server answered the last request (`false`: browsing the saved catalogue).
     pub online: bool,
-    /// Every account, the active one marked (`state/accounts.rs`).
-    pub accounts: Vec<crate::state::AccountView>,
+    /// Every account with its state, and the active one (`state/accounts.rs`).
+    pub accounts: crate::state::AccountsView,
     /// The running version, how it was installed, and where an update stands.
     pub updates: UpdateInfo,
 }
@@ -90,6 +91,15 @@ macro_rules! command_body {
     };
     ($handle:ident, $name:ident($($arg:ident),*) core |$s:ident| $call:expr) => {{
         let $s = $handle.state::<Shell>().account().await;
+        Ok($call.await?)
+    }};
+    ($handle:ident, $name:ident($($arg:ident),*) write $account:ident |$a:ident| $call:expr) => {{
+        crate::test_hooks::hold(stringify!($name)).await;
+        let $a = $handle.state::<Shell>().signed_in_account(&$account)?;
+        Ok($call.await?)
+    }};
+    ($handle:ident, $name:ident($($arg:ident),*) with $account:ident |$a:ident| $call:expr) => {{
+        let $a = $handle.state::<Shell>().account_for(&$account).await?;
         Ok($call.await?)
     }};
     ($handle:ident, $name:ident($($arg:ident),*) core $call:expr) => {{

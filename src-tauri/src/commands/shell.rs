@@ -2,27 +2,28 @@
 //! `AppHandle`, then the command's arguments, in the list's order.
 
 use atom_core::markdown::RenderedMarkdown;
-use atom_core::{AuthState, ErrorInfo, RedirectTarget};
+use atom_core::{AuthState, RedirectTarget};
 use tauri::{AppHandle, Manager};
 
 use super::{AppInfo, Result, SignInMethod, SignInStarted, SignOutResult};
+use crate::error::ShellError;
 use crate::links;
-use crate::outbox::EventBatch;
 use crate::state::{EnvChoice, EnvironmentView, OpenedLink, Shell};
 use crate::updates::{UpdateStatus, Updates};
+use atom_desktop::outbox::EventBatch;
 use std::sync::Arc;
 
 pub async fn app_info(handle: &AppHandle) -> Result<AppInfo> {
     let shell = handle.state::<Shell>();
     shell.window_up();
     let account = shell.account().await;
+    let choice = shell.active().and_then(|a| shell.accounts.saved(&a.id)).map(|s| s.environment);
     Ok(AppInfo {
         version: handle.package_info().version.to_string(),
-        environment: shell.environments.view(&account),
-        choice: shell.environments.active_choice().await,
-        sandbox_url: shell.environments.sandbox_base_url().await,
+        environment: shell.servers.view(&account),
+        choice,
+        sandbox_url: shell.servers.sandbox_base_url().await,
         has_sandbox: crate::embedded::INCLUDED,
-        auth: account.current_state(),
         pending_error: shell.sign_in.take_last_error(),
         keystore: shell.sign_in.keystore_status(),
         online: *account.catalogue().connectivity().borrow(),
@@ -57,12 +58,16 @@ pub async fn dismiss_updated(handle: &AppHandle) -> Result<()> {
 /// The app's events after number `after`, as soon as there is one (`outbox.rs`); `null`: none, at
 /// once, with the latest number.
 pub async fn next_events(handle: &AppHandle, after: Option<u64>) -> Result<EventBatch> {
-    Ok(handle.state::<Shell>().outbox().after(after, crate::outbox::WAIT).await)
+    Ok(handle.state::<Shell>().outbox().after(after, atom_desktop::outbox::WAIT).await)
 }
 
-pub async fn sign_in_browser(handle: &AppHandle, method: SignInMethod) -> Result<SignInStarted> {
+pub async fn sign_in_browser(
+    handle: &AppHandle,
+    account: String,
+    method: SignInMethod,
+) -> Result<SignInStarted> {
     let shell = handle.state::<Shell>();
-    let account = shell.account().await;
+    let account = shell.account_for(&account).await?;
     let target = match method {
         SignInMethod::DeepLink => {
             shell.sign_in.set_loopback(None);
@@ -71,14 +76,14 @@ pub async fn sign_in_browser(handle: &AppHandle, method: SignInMethod) -> Result
         SignInMethod::Loopback => {
             let h = handle.clone();
             let pending = account.clone();
-            let listener = crate::loopback::listen(
+            let listener = atom_desktop::loopback::listen(
                 move |url| pending.is_pending_callback(url),
                 move |url| {
                     tauri::async_runtime::spawn(async move { h.state::<Shell>().handle_callback(url).await });
                 },
             )
             .await
-            .map_err(|e| atom_core::Error::Loopback(e.to_string()))?;
+            .map_err(|e| ShellError::Loopback(e.to_string()))?;
             let port = listener.port();
             shell.sign_in.set_loopback(Some(listener));
             RedirectTarget::Loopback { port }
@@ -90,7 +95,7 @@ pub async fn sign_in_browser(handle: &AppHandle, method: SignInMethod) -> Result
     // The opener is watched for a moment (did a browser start?), off the async workers.
     let opened = safe && {
         let (h, u) = (handle.clone(), url.clone());
-        tauri::async_runtime::spawn_blocking(move || links::open_in_browser(&h, &u).is_ok())
+        tauri::async_runtime::spawn_blocking(move || crate::platform::open_in_browser(&h, &u).is_ok())
             .await
             .unwrap_or(false)
     };
@@ -109,36 +114,33 @@ pub async fn complete_sign_in(handle: &AppHandle, url: String) -> Result<AuthSta
     Ok(account.current_state())
 }
 
-pub async fn cancel_sign_in(handle: &AppHandle) -> Result<()> {
+pub async fn cancel_sign_in(handle: &AppHandle, account: String) -> Result<()> {
     let shell = handle.state::<Shell>();
-    shell.account().await.cancel_login();
+    if let Some(account) = shell.accounts.opened(&account) {
+        account.cancel_login();
+    }
     shell.sign_in.set_loopback(None);
     Ok(())
 }
 
-pub async fn sign_out(handle: &AppHandle) -> Result<SignOutResult> {
-    let shell = handle.state::<Shell>();
-    let Some(id) = shell.accounts.active_id() else {
-        let warning = shell.account().await.sign_out().await.err().map(ErrorInfo::from);
-        return Ok(SignOutResult { warning });
-    };
-    Ok(SignOutResult { warning: shell.sign_out_of(&id).await? })
-}
-
 pub async fn add_account(handle: &AppHandle) -> Result<EnvironmentView> {
-    handle.state::<Shell>().add_account().await
+    Ok(handle.state::<Shell>().add_account().await?)
 }
 
 pub async fn switch_account(handle: &AppHandle, id: String) -> Result<EnvironmentView> {
-    handle.state::<Shell>().activate(&id).await
+    Ok(handle.state::<Shell>().activate(&id).await?)
 }
 
 pub async fn sign_out_account(handle: &AppHandle, id: String) -> Result<SignOutResult> {
     Ok(SignOutResult { warning: handle.state::<Shell>().sign_out_of(&id).await? })
 }
 
+pub async fn remove_account(handle: &AppHandle, id: String) -> Result<SignOutResult> {
+    Ok(SignOutResult { warning: handle.state::<Shell>().remove_account(&id).await? })
+}
+
 pub async fn rename_account(handle: &AppHandle, id: String, name: String) -> Result<()> {
-    handle.state::<Shell>().rename_account(&id, &name)
+    Ok(handle.state::<Shell>().rename_account(&id, &name)?)
 }
 
 pub async fn sign_out_all(handle: &AppHandle) -> Result<SignOutResult> {
@@ -146,7 +148,7 @@ pub async fn sign_out_all(handle: &AppHandle) -> Result<SignOutResult> {
 }
 
 pub async fn switch_environment(handle: &AppHandle, choice: EnvChoice) -> Result<EnvironmentView> {
-    handle.state::<Shell>().switch(choice, true).await
+    Ok(handle.state::<Shell>().switch(choice, true).await?)
 }
 
 /// Markdown from the marketplace (or the user's draft) as sanitised HTML. Rendering runs off the main
@@ -168,13 +170,13 @@ pub async fn render_markdown(_: &AppHandle, text: String) -> Result<RenderedMark
 /// browser. Only http(s).
 pub async fn open_external(handle: &AppHandle, url: String) -> Result<()> {
     let Some(web) = links::web_address(&url) else {
-        return Err(atom_core::Error::UnsupportedLink.into());
+        return Err(ShellError::UnsupportedLink.into());
     };
     let handle = handle.clone();
-    tauri::async_runtime::spawn_blocking(move || links::open_in_browser(&handle, &web))
+    tauri::async_runtime::spawn_blocking(move || crate::platform::open_in_browser(&handle, &web))
         .await
         .unwrap_or_else(|e| Err(e.to_string()))
-        .map_err(|e| atom_core::Error::BrowserNotStarted(e).into())
+        .map_err(|e| ShellError::BrowserNotStarted(e).into())
 }
 
 pub async fn take_link(handle: &AppHandle) -> Result<Option<OpenedLink>> {
@@ -183,4 +185,8 @@ pub async fn take_link(handle: &AppHandle) -> Result<Option<OpenedLink>> {
 
 pub async fn skill_link(_handle: &AppHandle, id: String) -> Result<String> {
     Ok(atom_core::skill_link(&id)?)
+}
+
+pub async fn server_redirects(_: &AppHandle, settings: atom_core::CustomEnvironment) -> Result<Vec<String>> {
+    Ok(atom_core::Environment::custom(&settings)?.redirect_uris())
 }

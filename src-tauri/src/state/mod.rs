@@ -1,52 +1,47 @@
 //! The shell's state, [`Shell`], in five parts: [`Settings`] (what is remembered between runs),
-//! [`Accounts`] (every account, on any environment, and the active one), [`Environments`] (the active
-//! environment, one catalogue per environment, the embedded sandbox, the catalogue cache's folders),
-//! [`SignIn`] (the loopback listener, the keystore's status, the last refusal) and [`Opened`] (what a
-//! link asked the window to show, until it takes it); beside them, the window's outbox (`outbox.rs`)
-//! and whether its page is up. `Shell`'s own methods are what takes more than one part: switching
-//! accounts and environments, signing out of one or all, a link, a sign-in's callback.
+//! [`Registry`] (every account, on any server, and the active one), [`Servers`] (one catalogue per
+//! server key, the embedded sandbox), [`SignIn`] (the loopback listener, the keystore's status, the
+//! last problem) and [`Opened`] (what a link asked the window to show, until it takes it); beside
+//! them, the window's outbox (`outbox.rs`) and whether its page is up. `Shell`'s own methods are what
+//! takes more than one part: switching accounts and servers, signing out of one or all, removing one,
+//! a link, a sign-in's callback, and resolving the account a command names.
+//!
+//! ```text
+//!   command (account: "1f2e3d4c") ──▶ Shell::signed_in_account ──▶ Registry: entry "1f2e3d4c"
+//!                                                                     │ Life::Open { Account }
+//!                                                                     ▼
+//!   ServerKey ("custom:host:client:tag") ──▶ Servers: its Catalogue ◀── Account::on(catalogue, entry)
+//!         │                                     └ cache folder named by the key
+//!         └▶ keystore entry: key (first account) or key/account/<id>
+//! ```
 
 mod accounts;
-mod environments;
+pub mod events;
 mod opened;
-mod settings;
+mod servers;
 mod sign_in;
+mod sign_out;
+mod start_up;
 
-pub use accounts::{AccountView, Accounts, SavedAccount};
-pub use environments::Environments;
+pub use accounts::{AccountView, AccountsView, Active, Handle, Registry};
+pub use atom_desktop::settings::{write_private, EnvChoice, SavedAccount, Settings, UpdateSettings};
 pub use opened::{Opened, OpenedLink};
-pub use settings::Settings;
-pub use settings::UpdateSettings;
+pub use servers::Servers;
 pub use sign_in::SignIn;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use atom_core::{Account, CustomEnvironment, EnvironmentKind, ErrorInfo, SecretStore};
-use serde::{Deserialize, Serialize};
+use atom_core::{Account, AuthState, EnvironmentKind, ErrorCode, ErrorInfo, SecretStore, ServerKey};
+use serde::Serialize;
 use tauri::async_runtime::JoinHandle;
 use tauri::{AppHandle, Manager};
 use tokio::sync::watch;
 use ts_rs::TS;
 
-use crate::outbox::Outbox;
+use atom_desktop::outbox::{Event, Outbox};
 
-/// Event names for the UI (`outbox.rs`; `ui/src/bindings/events.ts`).
-pub mod events {
-    pub const AUTH_STATE: &str = "auth-state";
-    pub const RATE_LIMIT: &str = "rate-limit";
-    pub const SIGN_IN_ERROR: &str = "sign-in-error";
-    pub const ENVIRONMENT: &str = "environment";
-    pub const KEYSTORE: &str = "keystore";
-    /// `true` when the server answers again, `false` when it cannot be reached.
-    pub const CONNECTIVITY: &str = "connectivity";
-    /// A link opened something (or was refused): the window takes it with `take_link`.
-    pub const LINK: &str = "link";
-    /// The accounts changed (one signed in or out, was added, removed or switched to, or was named).
-    pub const ACCOUNTS: &str = "accounts";
-    /// Where an update check or install stands (`updates::UpdateStatus`).
-    pub const UPDATE: &str = "update";
-}
+use crate::error::ShellError;
 
 /// Whether the OS keystore could be used, for a notice that stays while the problem does.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, TS)]
@@ -54,15 +49,6 @@ pub struct KeystoreStatus {
     pub available: bool,
     /// What the keystore library said, for the technical details.
     pub detail: Option<String>,
-}
-
-/// Which environment the user picked.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum EnvChoice {
-    Production,
-    Sandbox,
-    Custom { settings: Box<CustomEnvironment> },
 }
 
 /// What the UI shows about the active environment.
@@ -79,12 +65,16 @@ pub struct EnvironmentView {
 pub struct Shell {
     handle: AppHandle,
     pub settings: Settings,
-    /// Every account, on any environment, and the active one.
-    pub accounts: Accounts,
-    pub environments: Environments,
+    /// Every account, on any server, and the active one.
+    pub accounts: Registry,
+    pub servers: Servers,
     pub sign_in: SignIn,
     /// The last link that opens something in the window, until it takes it.
     pub opened: Opened,
+    /// Accounts are opened one at a time (two opens of one account would both claim its entry).
+    opening: tokio::sync::Mutex<()>,
+    /// The tasks that forward the active account's rate limits and its catalogue's connectivity.
+    forwarders: parking_lot::Mutex<Vec<JoinHandle<()>>>,
     /// Set when the window first asks for the app's state: its page is mounted.
     window_up: AtomicBool,
     window_up_now: tokio::sync::Notify,
@@ -97,6 +87,15 @@ const RELEASE_AFTER_START: std::time::Duration = std::time::Duration::from_secs(
 /// How long the silent sign-in waits for the window before it starts anyway.
 const SIGN_IN_WAITS_FOR_WINDOW: std::time::Duration = std::time::Duration::from_millis(1500);
 
+/// How an account is named in a message: the user's name for it, its server's, or where it is.
+fn describe(saved: &SavedAccount) -> String {
+    saved
+        .label
+        .clone()
+        .or_else(|| saved.name.clone())
+        .unwrap_or_else(|| format!("the account on {}", saved.environment.name()))
+}
+
 impl Shell {
     pub fn new(handle: AppHandle, store: Arc<dyn SecretStore>) -> Shell {
         let data_dir =
@@ -106,80 +105,133 @@ impl Shell {
             handle.path().app_cache_dir().unwrap_or_else(|_| data_dir.join("cache")).join("catalogue");
         let outbox = Arc::<Outbox>::default();
         let settings = Settings::new(config_dir);
-        let (saved, active) = settings.saved_accounts();
+        let mut loaded = settings.take_loaded();
+        // Files of earlier versions name no server key: it is computed once, where it can be.
+        for saved in loaded.accounts.iter_mut().filter(|s| s.server.is_none()) {
+            saved.server = saved.environment.server_key().ok();
+        }
+        let sign_in = SignIn::new(outbox.clone());
+        if !loaded.problems.is_empty() {
+            sign_in.report(ErrorInfo::new(ErrorCode::SettingsUnreadable, loaded.problems.join(" ")));
+        }
         Shell {
             handle,
-            accounts: Accounts::load(saved, active),
+            accounts: Registry::load(loaded.accounts, loaded.active),
             settings,
-            environments: Environments::new(store, cache_dir, data_dir),
-            sign_in: SignIn::new(outbox.clone()),
-            opened: Opened::new(outbox.clone(), events::LINK),
+            servers: Servers::new(store, cache_dir, data_dir),
+            sign_in,
+            opened: Opened::new(outbox.clone()),
+            opening: tokio::sync::Mutex::new(()),
+            forwarders: Default::default(),
             window_up: AtomicBool::new(false),
             window_up_now: tokio::sync::Notify::new(),
             outbox,
         }
     }
 
-    /// The active environment's account, waiting for start-up to choose one.
+    /// The active account, waiting for start-up to choose one: what reads of the catalogue go with.
     pub async fn account(&self) -> Account {
-        self.environments.account().await
+        let mut rx = self.accounts.watch_active();
+        loop {
+            if let Some(active) = rx.borrow_and_update().clone() {
+                return active.account;
+            }
+            if rx.changed().await.is_err() {
+                // The sender lives as long as the app; this cannot happen while it runs.
+                std::future::pending::<()>().await;
+            }
+        }
     }
 
-    /// Makes `choice` the active environment, with its account: the active one if it is there, else
-    /// the first added there, else a new one (saved unless `remember` is `false`: `--server` is for one
-    /// run). An account being added (never signed in) moves to `choice` instead: the user picked where
-    /// it signs in.
-    pub async fn switch(&self, choice: EnvChoice, remember: bool) -> Result<EnvironmentView, ErrorInfo> {
-        let moved = self.accounts.active_id().filter(|id| self.accounts.move_fresh(id, &choice));
-        let id = match moved.or_else(|| self.accounts.on_environment(&choice)) {
+    /// The active account, if start-up has chosen one.
+    pub fn active(&self) -> Option<Active> {
+        self.accounts.active()
+    }
+
+    /// Account `id`, opened (on its server) if it was not: for a command that signs it in or out.
+    pub async fn account_for(&self, id: &str) -> Result<Account, ShellError> {
+        let saved = self.accounts.existing(id)?;
+        self.open_account(&saved).await
+    }
+
+    /// Account `id` for a write, as the window named it: it must still be in the app and signed in,
+    /// else the write is refused and nothing is sent. So "as <account>" beside a button is what is
+    /// sent, whatever became active meanwhile.
+    pub fn signed_in_account(&self, id: &str) -> Result<Account, ShellError> {
+        self.accounts.existing(id)?;
+        let Some(account) = self.accounts.opened(id) else {
+            return Err(atom_core::Error::NotSignedIn.into());
+        };
+        match account.current_state() {
+            state if state.is_signed_in() => Ok(account),
+            AuthState::NeedsReauth { reason } => Err(ShellError::SessionEnded(reason)),
+            _ => Err(atom_core::Error::NotSignedIn.into()),
+        }
+    }
+
+    /// Makes `choice` the active server, with its account: the active one if it is there, else the
+    /// first added there, else a new one (saved unless `remember` is `false`: `--server` is for one
+    /// run). A known server connected again with other settings (a new name, scopes, a corrected
+    /// authorize page) keeps its accounts and takes the settings, when they are to be remembered. An
+    /// account being added (never signed in) moves to `choice` instead: the user picked where it signs in.
+    pub async fn switch(&self, choice: EnvChoice, remember: bool) -> Result<EnvironmentView, ShellError> {
+        let key = choice.server_key()?;
+        if remember {
+            if let Some(known) = self.accounts.server_settings(&key).filter(|known| known != &choice) {
+                tracing::info!("{} is connected again with new settings", known.name());
+                self.accounts.update_server(&key, &choice);
+                self.save_accounts();
+            }
+        }
+        let moved = self.accounts.active_id().filter(|id| self.accounts.move_adding(id, &choice, &key));
+        let id = match moved.or_else(|| self.accounts.on_server(&key)) {
             Some(id) => id,
-            None => self.accounts.add(choice, remember, false),
+            None => self.accounts.add(choice, key, remember, false),
         };
         self.activate(&id).await
     }
 
-    /// Makes account `id` the active one: the catalogue, the rate-limit figures and every write follow
-    /// it. Opened on its environment if it was not yet, and signed in from the keystore in the
-    /// background the first time, with its state, its rate limits and its catalogue's connectivity
-    /// forwarded to the window.
-    pub async fn activate(&self, id: &str) -> Result<EnvironmentView, ErrorInfo> {
+    /// Makes account `id` the active one: the catalogue, the rate-limit figures and every write the
+    /// window offers follow it. Opened on its server if it was not yet, and signed in from the
+    /// keystore in the background the first time.
+    pub async fn activate(&self, id: &str) -> Result<EnvironmentView, ShellError> {
         let saved = self.accounts.existing(id)?;
         let account = self.open_account(&saved).await?;
-        let forwarders = vec![
-            self.forward(account.state(), events::AUTH_STATE),
-            self.forward(account.rate_limits(), events::RATE_LIMIT),
-            self.forward(account.catalogue().connectivity(), events::CONNECTIVITY),
-        ];
-        let view = self.environments.view(&account);
+        let view = self.servers.view(&account);
         self.sign_in.set_loopback(None);
-        self.environments.activate(saved.environment.clone(), &account, forwarders).await;
-        self.accounts.set_active(id);
-        if saved.environment != EnvChoice::Sandbox && self.environments.sandbox_runs().await {
+        let forwarders = vec![
+            self.forward(account.rate_limits(), events::RateLimits),
+            self.forward(account.catalogue().connectivity(), events::Connectivity),
+        ];
+        for old in std::mem::replace(&mut *self.forwarders.lock(), forwarders) {
+            old.abort();
+        }
+        self.accounts.set_active(id, account.clone());
+        if saved.environment != EnvChoice::Sandbox && self.servers.sandbox_runs().await {
             // Nothing listens on this computer once the user has left the sandbox: its accounts close
             // (they sign in from the keystore again when the user comes back).
-            self.accounts.close_on(&EnvChoice::Sandbox);
-            self.environments.stop_sandbox().await;
+            self.accounts.close_on(&ServerKey::sandbox());
+            self.servers.stop_sandbox().await;
         }
         self.save_accounts();
-        // The list first: the window tells a switch from a sign-in by the active account's id.
         self.publish_accounts();
-        self.outbox.push(events::ENVIRONMENT, &view);
-        self.outbox.push(events::AUTH_STATE, account.current_state());
-        self.outbox.push(events::RATE_LIMIT, account.rate_limits().borrow().clone());
+        self.outbox.push(view.clone());
+        self.outbox.push(events::RateLimits(account.rate_limits().borrow().clone()));
         if self.accounts.start_restore(id) {
             self.restore_in_background(account);
         }
         Ok(view)
     }
 
-    /// The account `saved` names, opened on its environment (once; later calls get the same).
-    async fn open_account(&self, saved: &SavedAccount) -> Result<Account, ErrorInfo> {
+    /// The account `saved` names, opened on its server (once; later calls get the same).
+    async fn open_account(&self, saved: &SavedAccount) -> Result<Account, ShellError> {
+        let _one_at_a_time = self.opening.lock().await;
         if let Some(account) = self.accounts.opened(&saved.id) {
             return Ok(account);
         }
-        let account = self.environments.open(&saved.environment, &saved.account_id()).await?;
+        let account = self.servers.open(&saved.environment, &saved.account_id()).await?;
         let watcher = self.watch_account(saved.id.clone(), account.clone());
-        self.accounts.set_opened(&saved.id, account.clone(), watcher);
+        self.accounts.set_opened(&saved.id, Handle::new(account.clone(), watcher));
         Ok(self.accounts.opened(&saved.id).unwrap_or(account))
     }
 
@@ -218,9 +270,9 @@ impl Shell {
         })
     }
 
-    /// The accounts, as the window shows them.
+    /// The accounts, each with its state, and the active one: the window's one event about accounts.
     pub fn publish_accounts(&self) {
-        self.outbox.push(events::ACCOUNTS, self.accounts.views());
+        self.outbox.push(self.accounts.views());
     }
 
     fn save_accounts(&self) {
@@ -228,150 +280,25 @@ impl Shell {
         self.settings.save_accounts(accounts, active);
     }
 
-    /// Signs the active account in from the keystore once the window is up, and says whether the
-    /// keystore could be used.
-    fn restore_in_background(&self, account: Account) {
-        let handle = self.handle.clone();
-        tauri::async_runtime::spawn(async move {
-            // The keystore (its D-Bus calls, and the key exchange that protects the secret on the
-            // way) would compete with the window's first paint for the CPU: it starts once the page
-            // is up. Reads go out anonymously until it is done.
-            let shell = handle.state::<Shell>();
-            let _ = tokio::time::timeout(SIGN_IN_WAITS_FOR_WINDOW, shell.window_is_up()).await;
-            let status = match account.restore().await {
-                Err(atom_core::Error::Keystore(e)) => {
-                    tracing::warn!("silent sign-in did not complete: {e}");
-                    // A keystore that answers late (the user unlocked it) signs in then: the warning
-                    // goes with it.
-                    let mut states = account.state();
-                    let later = handle.clone();
-                    tauri::async_runtime::spawn(async move {
-                        let kept = |s: &atom_core::AuthState| matches!(s, atom_core::AuthState::SignedIn(me) if me.persisted);
-                        if states.wait_for(kept).await.is_ok() {
-                            let available = KeystoreStatus { available: true, detail: None };
-                            later.state::<Shell>().sign_in.set_keystore_status(available);
-                        }
-                    });
-                    KeystoreStatus { available: false, detail: Some(e.to_string()) }
-                }
-                Err(e) => {
-                    tracing::warn!("silent sign-in did not complete: {e}");
-                    KeystoreStatus { available: true, detail: None }
-                }
-                Ok(_) => KeystoreStatus { available: true, detail: None },
-            };
-            shell.sign_in.set_keystore_status(status);
-            // The last of start-up (or of the switch): what it freed goes back to the OS once the
-            // first page's requests are done too.
-            tokio::time::sleep(RELEASE_AFTER_START).await;
-            let _ = tauri::async_runtime::spawn_blocking(crate::memory::release_freed).await;
-        });
-    }
-
-    /// Start-up: every other saved account signs in from the keystore too, all at once and after the
-    /// window is up, none waiting for another (an account of the sandbox waits until the sandbox
-    /// runs). One whose refresh token died shows "sign in again" on its row; the others are untouched.
-    fn restore_others(&self) {
-        let handle = self.handle.clone();
-        tauri::async_runtime::spawn(async move {
-            let shell = handle.state::<Shell>();
-            let _ = tokio::time::timeout(SIGN_IN_WAITS_FOR_WINDOW, shell.window_is_up()).await;
-            let sandbox_runs = shell.environments.sandbox_runs().await;
-            let mut accounts = Vec::new();
-            for saved in shell.accounts.others() {
-                if saved.environment == EnvChoice::Sandbox && !sandbox_runs {
-                    continue;
-                }
-                match shell.open_account(&saved).await {
-                    Ok(account) if shell.accounts.start_restore(&saved.id) => accounts.push(account),
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!("could not open an account: {}", e.message),
-                }
-            }
-            for result in atom_core::restore_all(&accounts).await {
-                if let Err(e) = result {
-                    tracing::info!("an account did not sign in at start-up: {e}");
-                }
-            }
-        });
-    }
-
-    /// Adds an account on the active environment, not signed in, and makes it the active one: the
-    /// Account page then signs it in (choosing another environment there moves it). One being added
-    /// already is reused.
-    pub async fn add_account(&self) -> Result<EnvironmentView, ErrorInfo> {
-        if let Some(active) = self.accounts.active_id().filter(|id| self.accounts.is_fresh(id)) {
+    /// Adds an account on the active server, not signed in, and makes it the active one: the Account
+    /// page then signs it in (choosing another server there moves it). One being added already is
+    /// reused.
+    pub async fn add_account(&self) -> Result<EnvironmentView, ShellError> {
+        if let Some(active) = self.accounts.active_id().filter(|id| self.accounts.is_adding(id)) {
             return self.activate(&active).await;
         }
-        let choice = self.environments.active_choice().await.unwrap_or(EnvChoice::Production);
-        let id = self.accounts.add(choice, true, true);
+        let choice = match self.active().and_then(|a| self.accounts.saved(&a.id)) {
+            Some(saved) => saved.environment,
+            None => EnvChoice::Production,
+        };
+        let key = choice.server_key()?;
+        let id = self.accounts.add(choice, key, true, true);
         let opened = self.activate(&id).await;
         if opened.is_err() {
             self.accounts.remove(&id);
             self.publish_accounts();
         }
         opened
-    }
-
-    /// Signs out of account `id`: its token revoked, its keystore entry removed; the other accounts
-    /// keep theirs, and its row stays, signed out (the user signs in again there, or removes it). An
-    /// account that was not signed in is removed from the list instead (unless it is the only one);
-    /// if it was active, the first of the others takes its place. Returns the warning of a server that
-    /// could not be told.
-    pub async fn sign_out_of(&self, id: &str) -> Result<Option<ErrorInfo>, ErrorInfo> {
-        let saved = self.accounts.existing(id)?;
-        let account = self.open_account(&saved).await?;
-        let remove = !account.current_state().is_signed_in() && self.accounts.count() > 1;
-        let warning = account.sign_out().await.err().map(ErrorInfo::from);
-        if remove {
-            let was_active = self.accounts.active_id().as_deref() == Some(id);
-            self.accounts.remove(id);
-            let next = self.accounts.ids().into_iter().next();
-            match next {
-                Some(next) if was_active => {
-                    self.activate(&next).await?;
-                }
-                _ => self.save_accounts(),
-            }
-        }
-        self.publish_accounts();
-        Ok(warning)
-    }
-
-    /// Gives account `id` the user's name for it.
-    pub fn rename_account(&self, id: &str, name: &str) -> Result<(), ErrorInfo> {
-        if !self.accounts.set_label(id, name) {
-            return Err(atom_core::Error::NoSuchAccount.info());
-        }
-        self.save_accounts();
-        self.publish_accounts();
-        Ok(())
-    }
-
-    /// Signs out of every account at once; the active one stays, signed out. Returns the first
-    /// warning of a server that could not be told.
-    pub async fn sign_out_all(&self) -> Result<Option<ErrorInfo>, ErrorInfo> {
-        let mut tasks = Vec::new();
-        for id in self.accounts.ids() {
-            let Some(saved) = self.accounts.saved(&id) else { continue };
-            let account = self.open_account(&saved).await?;
-            tasks.push(tauri::async_runtime::spawn(async move { account.sign_out().await }));
-        }
-        let mut warning = None;
-        for task in tasks {
-            if let Ok(Err(e)) = task.await {
-                warning.get_or_insert(ErrorInfo::from(e));
-            }
-        }
-        let active = self.accounts.active_id();
-        for id in self.accounts.ids() {
-            if Some(&id) != active.as_ref() {
-                self.accounts.remove(&id);
-            }
-        }
-        self.save_accounts();
-        self.publish_accounts();
-        Ok(warning)
     }
 
     /// The window's page is mounted (it asked for the app's state).
@@ -387,21 +314,30 @@ impl Shell {
         }
     }
 
-    /// Opens the first environment of the run; when `choice` cannot be opened (a saved server whose
+    /// Opens the first server of the run; when `choice` cannot be opened (a saved server whose
     /// settings are no longer valid, a sandbox that does not start), says why and opens ATOM instead.
     /// The other saved accounts sign in then too, in the background.
     pub async fn open_first(&self, choice: EnvChoice, remember: bool) -> Option<Account> {
-        // `switch` picks the saved active account when it is on `choice`.
-        let opened = self.switch(choice, remember).await;
+        // The remembered account when it is on `choice`, else that server's first.
+        let remembered = self.accounts.remembered().filter(|s| s.environment == choice);
+        let opened = match remembered {
+            Some(saved) => self.activate(&saved.id).await,
+            None => self.switch(choice, remember).await,
+        };
         self.restore_others();
         if let Err(e) = opened {
-            tracing::error!("could not open the environment: {}", e.message);
-            self.sign_in.report(e);
+            tracing::error!("could not open the environment: {e}");
+            self.sign_in.report(e.into());
             if let Err(e) = self.switch(EnvChoice::Production, false).await {
-                tracing::error!("could not open ATOM either: {}", e.message);
+                tracing::error!("could not open ATOM either: {e}");
             }
         }
-        self.environments.opened()
+        self.active().map(|a| a.account)
+    }
+
+    /// The server the next start opens first: the remembered account's.
+    pub fn first_choice(&self) -> EnvChoice {
+        self.accounts.remembered().map_or(EnvChoice::Production, |s| s.environment)
     }
 
     /// Asks for what the first screen shows (the first catalogue page and the categories) now, so
@@ -409,26 +345,26 @@ impl Shell {
     pub fn prefetch_first_screen(&self, account: &Account) {
         let (list, categories) = (account.clone(), account.clone());
         tauri::async_runtime::spawn(async move {
-            let _ = list
-                .skills_with(&atom_core::SkillQuery::first_page(), atom_core::Freshness::CacheFirst)
-                .await;
+            let first = atom_core::SkillQuery::first_page();
+            let _ = list.catalogue().skills_with(&list, &first, atom_core::Freshness::CacheFirst).await;
         });
         tauri::async_runtime::spawn(async move {
-            let _ = categories.categories_with(atom_core::Freshness::CacheFirst).await;
+            let _ =
+                categories.catalogue().categories_with(&categories, atom_core::Freshness::CacheFirst).await;
         });
     }
 
     /// Sends every change of a watched value to the UI as `event`.
-    fn forward<T: Clone + Serialize + Send + Sync + 'static>(
+    fn forward<T: Clone + Send + Sync + 'static, E: Event + 'static>(
         &self,
         mut rx: watch::Receiver<T>,
-        event: &'static str,
+        event: fn(T) -> E,
     ) -> JoinHandle<()> {
         let outbox = self.outbox.clone();
         tauri::async_runtime::spawn(async move {
             while rx.changed().await.is_ok() {
                 let value = rx.borrow_and_update().clone();
-                outbox.push(event, value);
+                outbox.push(event(value));
             }
         })
     }
@@ -458,7 +394,7 @@ impl Shell {
     /// began), else the active one (whose checks then refuse it).
     pub async fn account_awaiting(&self, callback: &str) -> Account {
         match self.accounts.awaiting(callback) {
-            Some(account) => account,
+            Some((_, account)) => account,
             None => self.account().await,
         }
     }
@@ -468,9 +404,14 @@ impl Shell {
     pub async fn handle_callback(&self, url: String) {
         crate::links::focus_main_window(&self.handle);
         let account = self.account_awaiting(&url).await;
-        if let Err(e) = account.complete_login(&url).await {
-            tracing::warn!("sign-in callback refused: {e}");
-            self.sign_in.report(e.info());
+        match account.complete_login(&url).await {
+            // Signed out (or removed) while it completed: what the user asked for last stands.
+            Err(atom_core::Error::Overtaken) => {}
+            Err(e) => {
+                tracing::warn!("sign-in callback refused: {e}");
+                self.sign_in.report(e.info());
+            }
+            Ok(_) => {}
         }
         // A forged or stray link leaves the sign-in in progress, and its loopback listener, waiting.
         if account.pending_target().is_none() {

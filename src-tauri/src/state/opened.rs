@@ -6,7 +6,7 @@ use atom_core::ErrorInfo;
 use serde::Serialize;
 use ts_rs::TS;
 
-use crate::outbox::Held;
+use atom_desktop::outbox::Held;
 
 /// What a link asked the window to do.
 #[derive(Clone, Debug, PartialEq, Serialize, TS)]
@@ -18,5 +18,5 @@ pub enum OpenedLink {
     Refused { error: ErrorInfo },
 }
 
-/// The link not yet taken by the window (`state::events::LINK` announces it).
+/// The link not yet taken by the window (its event, `link`, announces it: `state/events.rs`).
 pub type Opened = Held<OpenedLink>;

@@ -7,13 +7,14 @@ use std::sync::Arc;
 use atom_core::ErrorInfo;
 use parking_lot::Mutex;
 
-use super::{events, KeystoreStatus};
-use crate::loopback::Loopback;
-use crate::outbox::{Held, Outbox};
+use super::events::SignInProblem;
+use super::KeystoreStatus;
+use atom_desktop::loopback::Loopback;
+use atom_desktop::outbox::{Held, Outbox};
 
 pub struct SignIn {
     loopback: Mutex<Option<Loopback>>,
-    last_error: Held<ErrorInfo>,
+    last_error: Held<SignInProblem>,
     keystore: Mutex<KeystoreStatus>,
     outbox: Arc<Outbox>,
 }
@@ -22,7 +23,7 @@ impl SignIn {
     pub fn new(outbox: Arc<Outbox>) -> SignIn {
         SignIn {
             loopback: Mutex::new(None),
-            last_error: Held::new(outbox.clone(), events::SIGN_IN_ERROR),
+            last_error: Held::new(outbox.clone()),
             keystore: Mutex::new(KeystoreStatus { available: true, detail: None }),
             outbox,
         }
@@ -40,16 +41,16 @@ impl SignIn {
 
     pub fn set_keystore_status(&self, status: KeystoreStatus) {
         *self.keystore.lock() = status.clone();
-        self.outbox.push(events::KEYSTORE, status);
+        self.outbox.push(status);
     }
 
     /// Shows a sign-in problem now, and keeps it for a window that opens later.
     pub fn report(&self, error: ErrorInfo) {
-        self.last_error.offer(error);
+        self.last_error.offer(SignInProblem(error));
     }
 
     /// The problem not yet shown, once.
     pub fn take_last_error(&self) -> Option<ErrorInfo> {
-        self.last_error.take()
+        self.last_error.take().map(|p| p.0)
     }
 }

@@ -22,10 +22,16 @@ use time::format_description::well_known::Rfc3339;
 use ts_rs::TS;
 use url::Url;
 
-use crate::state::{events, Shell, UpdateSettings};
-use policy::{InstallKind, Offer, Problem};
+use atom_core::contract::limits;
+use atom_core::http::download::{self, Bounds, DownloadError};
 
-/// Where the window's update notice stands.
+use crate::state::{Shell, UpdateSettings};
+use atom_core::{ErrorCode, ErrorInfo};
+use atom_desktop::outbox::Event;
+use atom_desktop::progress::Progress;
+use policy::{InstallKind, Offer};
+
+/// Where an update check or install stands, as the window's update notice shows it (its event: `update`).
 #[derive(Clone, Debug, PartialEq, Serialize, TS)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum UpdateStatus {
@@ -38,10 +44,7 @@ pub enum UpdateStatus {
     },
     Downloading {
         offer: Offer,
-        #[ts(type = "number")]
-        received: u64,
-        #[ts(type = "number | null")]
-        total: Option<u64>,
+        progress: Progress,
     },
     /// Verified, and being installed (the system may ask for an administrator's password).
     Installing {
@@ -53,7 +56,7 @@ pub enum UpdateStatus {
     /// The last check or install failed; `offer` is still there to try again when it was an install.
     Failed {
         offer: Option<Offer>,
-        problem: Problem,
+        problem: ErrorInfo,
     },
     /// Someone else updates this install; the check was not made.
     Managed {
@@ -63,6 +66,10 @@ pub enum UpdateStatus {
     Unavailable {
         reason: String,
     },
+}
+
+impl Event for UpdateStatus {
+    const NAME: &'static str = "update";
 }
 
 /// The updater's part of `app_info`.
@@ -99,8 +106,15 @@ fn now_secs() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
-/// The feed this build reads: `ATOM_UPDATE_FEED` (tests, a mirror), else the one in the app's
-/// configuration (`plugins.updater.endpoints`); HTTPS only, or plain HTTP on this computer.
+/// The feed this build reads: `ATOM_UPDATE_FEED`, else the one in the app's configuration
+/// (`plugins.updater.endpoints`); HTTPS only, or plain HTTP on this computer.
+///
+/// Why a release build honours `ATOM_UPDATE_FEED`: a company that mirrors the project's releases (no
+/// way out to GitHub from its network) points its installs at the mirror, and the installed-package
+/// test points the installed app at its own feed. It cannot make the app install anything the project
+/// did not sign: every package is verified against the public key built into the app (which only a
+/// development build lets a variable replace), bound to the announced version, and only a greater
+/// version is installed. Who can set the app's environment can already run code as the user.
 fn feed_url(handle: &AppHandle) -> Result<Url, String> {
     let named = std::env::var("ATOM_UPDATE_FEED").ok().filter(|s| !s.is_empty());
     let configured =
@@ -147,7 +161,7 @@ impl Updates {
 
     fn set(&self, status: UpdateStatus) {
         *self.status.lock() = status.clone();
-        self.shell().outbox().push(events::UPDATE, status);
+        self.shell().outbox().push(status);
         // The automatic checks wait while an offer is open or a check runs: they look again.
         self.wake.notify_waiters();
     }
@@ -216,26 +230,30 @@ impl Updates {
                 let _ = tokio::time::timeout(Duration::from_secs(300), self.wake.notified()).await;
                 continue;
             }
+            // Saved before the check: a check that takes the app down (it was killed for its memory,
+            // say) is not run again at the next start.
+            self.shell().settings.change_updates(|saved| saved.last_check = Some(now));
             let status = self.check(true).await;
-            let last = match status {
-                UpdateStatus::Failed { ref problem, .. } if problem.kind == "offline" => {
-                    now.saturating_sub(policy::CHECK_EVERY.as_secs()) + policy::RETRY_AFTER.as_secs()
+            if let UpdateStatus::Failed { ref problem, .. } = status {
+                if problem.code == ErrorCode::UpdateOffline {
+                    // Could not reach the feed: again in an hour, not a day.
+                    let retry =
+                        now.saturating_sub(policy::CHECK_EVERY.as_secs()) + policy::RETRY_AFTER.as_secs();
+                    self.shell().settings.change_updates(|saved| saved.last_check = Some(retry));
                 }
-                _ => now,
-            };
-            self.shell().settings.change_updates(|saved| saved.last_check = Some(last));
+            }
         }
     }
 
-    fn updater(&self, feed: &Url) -> Result<tauri_plugin_updater::Updater, Problem> {
-        let direct = atom_core::env::is_loopback(feed);
+    /// The plugin, for what it does with a release the app has read: choose this install's package,
+    /// apply the version rule, verify the signature and install. It makes no request of its own: the
+    /// app reads the feed and the package (`download.rs`), so no endpoint of plain HTTP ever reaches
+    /// it, and the configuration needs no `dangerousInsecureTransportProtocol`.
+    fn updater(&self) -> Result<tauri_plugin_updater::Updater, ErrorInfo> {
         let mut builder = self
             .handle
             .updater_builder()
-            .endpoints(vec![feed.clone()])
-            .map_err(|e| Problem::new("feed", format!("The update feed cannot be used ({e})."), ""))?
-            .version_comparator(|current, release| policy::is_update(&current, &release.version))
-            .configure_client(move |client| atom_core::http::configure_for_downloads(client, direct));
+            .version_comparator(|current, release| policy::is_update(&current, &release.version));
         // Development builds (the tests) may verify with a throwaway key; packages only with theirs.
         if cfg!(debug_assertions) {
             if let Some(key) = std::env::var("ATOM_UPDATE_PUBKEY").ok().filter(|k| !k.is_empty()) {
@@ -245,7 +263,18 @@ impl Updates {
         builder.build().map_err(|e| policy::describe(&e))
     }
 
-    /// Asks the feed for a newer version. `automatic`: a skipped version stays quiet.
+    /// The app's own client for the feed and the package: the rules the plugin's gets (user agent,
+    /// proxy, trust store, redirects that stay on HTTPS), reading within bounds (`download.rs`).
+    fn client(feed: &Url) -> Result<reqwest::Client, ErrorInfo> {
+        let direct = atom_core::env::is_loopback(feed);
+        atom_core::http::configure_for_downloads(reqwest::Client::builder(), direct).build().map_err(|e| {
+            ErrorInfo::new(ErrorCode::UpdateFeed, format!("The update feed cannot be used ({e})."))
+        })
+    }
+
+    /// Asks the feed for a newer version. `automatic`: a skipped version stays quiet. The feed is read
+    /// by the app (at most 4 MiB, within a minute) and handed to the plugin, which reads the release
+    /// from it as its own check would.
     pub async fn check(&self, automatic: bool) -> UpdateStatus {
         let now = self.status.lock().clone();
         if let UpdateStatus::Managed { .. } | UpdateStatus::Unavailable { .. } = now {
@@ -254,39 +283,51 @@ impl Updates {
         let Ok(_one) = self.busy.try_lock() else { return self.status.lock().clone() };
         let Ok(feed) = self.feed.clone() else { return self.status.lock().clone() };
         self.set(UpdateStatus::Checking);
-        let status = match self.updater(&feed) {
+        let status = match self.read_feed(&feed).await {
             Err(problem) => UpdateStatus::Failed { offer: None, problem },
-            Ok(updater) => match updater.check().await {
-                Ok(None) => UpdateStatus::UpToDate,
-                Ok(Some(update)) if !policy::feed_allowed(&update.download_url) => UpdateStatus::Failed {
+            Ok(None) => UpdateStatus::UpToDate,
+            Ok(Some(update)) if !policy::download_allowed(&feed, &update.download_url) => {
+                UpdateStatus::Failed {
                     offer: None,
-                    problem: Problem::new(
-                        "refused",
+                    problem: ErrorInfo::new(
+                        ErrorCode::UpdateRefused,
                         "The update was refused: its download is not on HTTPS.",
-                        "Nothing was installed. The publisher's feed needs fixing.",
-                    ),
-                },
-                Ok(Some(update)) => {
-                    let date = update.date.and_then(|d| d.format(&Rfc3339).ok());
-                    let offer =
-                        Offer::new(&update.current_version, &update.version, update.body.as_deref(), date);
-                    let skipped = automatic
-                        && self.shell().settings.updates().skipped.as_deref()
-                            == Some(update.version.as_str());
-                    *self.pending.lock() = Some(update);
-                    if skipped {
-                        UpdateStatus::UpToDate
-                    } else {
-                        UpdateStatus::Available { offer }
-                    }
+                    )
+                    .with_hint("Nothing was installed. The publisher's feed needs fixing."),
                 }
-                Err(e) => {
-                    tracing::warn!("update check: {e}");
-                    UpdateStatus::Failed { offer: None, problem: policy::describe_check(&e) }
+            }
+            Ok(Some(update)) => {
+                let date = update.date.and_then(|d| d.format(&Rfc3339).ok());
+                let offer =
+                    Offer::new(&update.current_version, &update.version, update.body.as_deref(), date);
+                let skipped = automatic
+                    && self.shell().settings.updates().skipped.as_deref() == Some(update.version.as_str());
+                *self.pending.lock() = Some(update);
+                if skipped {
+                    UpdateStatus::UpToDate
+                } else {
+                    UpdateStatus::Available { offer }
                 }
-            },
+            }
         };
         self.settle(status)
+    }
+
+    /// The release the feed announces, if it is an update for this install.
+    async fn read_feed(&self, feed: &Url) -> Result<Option<tauri_plugin_updater::Update>, ErrorInfo> {
+        let updater = self.updater()?;
+        let bounds = Bounds { max_bytes: limits::UPDATE_FEED_MAX, deadline: limits::UPDATE_FEED_DEADLINE };
+        let body = download::fetch(&Self::client(feed)?, feed, bounds, |_, _| {}).await.map_err(|e| {
+            tracing::warn!("update check: {e}");
+            policy::describe_feed(&e)
+        })?;
+        let Some(body) = body else { return Ok(None) };
+        let json: serde_json::Value = serde_json::from_slice(&body)
+            .map_err(|_| policy::describe(&tauri_plugin_updater::Error::ReleaseNotFound))?;
+        updater.restore_update(json).map_err(|e| {
+            tracing::warn!("update check: {e}");
+            policy::describe_check(&e)
+        })
     }
 
     /// Downloads the offered update, verifies it, installs it and restarts into it. A refusal leaves
@@ -300,37 +341,43 @@ impl Updates {
             UpdateStatus::Available { offer } | UpdateStatus::Failed { offer: Some(offer), .. } => offer,
             other => return other,
         };
-        let failed = |problem: Problem| UpdateStatus::Failed { offer: Some(offer.clone()), problem };
-        self.set(UpdateStatus::Downloading { offer: offer.clone(), received: 0, total: None });
-        let mut received = 0u64;
-        let mut shown = 0u64;
-        let downloaded = update
-            .download(
-                |chunk, total| {
-                    received += chunk as u64;
-                    // A step per 2 % (or per 256 KiB when the size is unknown).
-                    let step = total.map_or(256 * 1024, |t| (t / 50).max(1));
-                    if received - shown >= step {
-                        shown = received;
-                        self.set(UpdateStatus::Downloading { offer: offer.clone(), received, total });
-                    }
-                },
-                || {},
-            )
-            .await;
+        let failed = |problem: ErrorInfo| UpdateStatus::Failed { offer: Some(offer.clone()), problem };
+        let mut told = Progress::default();
+        self.set(UpdateStatus::Downloading { offer: offer.clone(), progress: told });
+        let bounds =
+            Bounds { max_bytes: limits::UPDATE_PACKAGE_MAX, deadline: limits::UPDATE_PACKAGE_DEADLINE };
+        let client = match self
+            .feed
+            .as_ref()
+            .map_err(|e| ErrorInfo::new(ErrorCode::UpdateFeed, e.clone()))
+            .and_then(Self::client)
+        {
+            Ok(client) => client,
+            Err(problem) => return self.settle(failed(problem)),
+        };
+        let downloaded = download::fetch(&client, &update.download_url, bounds, |received, total| {
+            let progress = Progress::new(received, total);
+            if told.worth_telling(&progress) {
+                told = progress;
+                self.set(UpdateStatus::Downloading { offer: offer.clone(), progress });
+            }
+        })
+        .await;
         let bytes = match downloaded {
-            Ok(bytes) => bytes,
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => return self.settle(failed(policy::describe_download(&DownloadError::Status(204)))),
             Err(e) => {
                 tracing::warn!("update download: {e}");
-                return self.settle(failed(policy::describe(&e)));
+                return self.settle(failed(policy::describe_download(&e)));
             }
         };
+        // The signature, bound to the announced version, before anything else (`install` checks again).
+        if let Err(e) = update.verify(&bytes) {
+            tracing::warn!("update download: {e}");
+            return self.settle(failed(policy::describe(&e)));
+        }
         if !self.kind.can_install() {
-            return self.settle(failed(Problem::new(
-                "unavailable",
-                "The update downloaded and its signature verified, but a development build does not replace itself.",
-                "Install the package to get updates.",
-            )));
+            return self.settle(failed(ErrorInfo::new(ErrorCode::UpdateUnavailable, "The update downloaded and its signature verified, but a development build does not replace itself.").with_hint("Install the package to get updates.")));
         }
         self.set(UpdateStatus::Installing { offer: offer.clone() });
         // Said before the install: on Windows the installer takes over and the app exits inside it.
@@ -348,7 +395,7 @@ impl Updates {
                 tracing::warn!("update install: {e}");
                 policy::describe(&e)
             }
-            Err(_) => Problem::new("install", "The update could not be installed.", ""),
+            Err(_) => ErrorInfo::new(ErrorCode::UpdateInstall, "The update could not be installed."),
         };
         self.shell().settings.change_updates(|saved| saved.updated_from = previous);
         self.settle(failed(problem))

@@ -6,10 +6,12 @@
 use std::time::Duration;
 
 use atom_core::markdown::{render_within, RenderedMarkdown, RENDER_BUDGET};
+use atom_core::{ErrorCode, ErrorInfo};
 use semver::Version;
 use serde::Serialize;
 use ts_rs::TS;
 use url::Url;
+use ErrorCode::*;
 
 /// [chosen] Automatic checks: at most one per this interval, kept across restarts.
 pub const CHECK_EVERY: Duration = Duration::from_secs(24 * 3600);
@@ -49,9 +51,67 @@ impl Offer {
     }
 }
 
-/// Whether the app may fetch a feed or an update from `url` (HTTPS; plain HTTP only on this computer).
+/// Whether the app may read a feed at `url` (HTTPS; plain HTTP only on this computer).
 pub fn feed_allowed(url: &Url) -> bool {
-    atom_core::http::stays_secure(url)
+    atom_core::http::stays_secure(url, url)
+}
+
+/// Whether a feed at `feed` may send the app to download `url`: HTTPS, or plain HTTP on this computer
+/// for a feed on this computer (a test's). A feed elsewhere cannot point the app at this computer.
+pub fn download_allowed(feed: &Url, url: &Url) -> bool {
+    atom_core::http::stays_secure(feed, url)
+}
+
+/// What a feed that could not be read means to the user.
+pub fn describe_feed(error: &atom_core::http::download::DownloadError) -> ErrorInfo {
+    use atom_core::http::download::DownloadError as E;
+    match error {
+        E::Unreachable(_) => ErrorInfo::new(UpdateOffline, "The update server could not be reached."),
+        E::TooLarge { max } => ErrorInfo::new(
+            UpdateFeed,
+            format!(
+                "The update feed was refused: it is larger than any feed ({} MiB) and was not read.",
+                max / (1024 * 1024)
+            ),
+        ),
+        E::TooSlow(after) => ErrorInfo::new(
+            UpdateFeed,
+            format!("The update feed was not read: it was still arriving after {} s.", after.as_secs()),
+        ),
+        E::Redirected => {
+            ErrorInfo::new(UpdateRefused, "The update feed was refused: it was redirected away from HTTPS.")
+        }
+        E::Status(_) | E::Broken(_) => ErrorInfo::new(UpdateFeed, "The update feed could not be read."),
+    }
+}
+
+/// What a package that could not be downloaded means to the user.
+pub fn describe_download(error: &atom_core::http::download::DownloadError) -> ErrorInfo {
+    use atom_core::http::download::DownloadError as E;
+    match error {
+        E::Unreachable(_) => ErrorInfo::new(UpdateOffline, "The update server could not be reached."),
+        E::TooLarge { max } => ErrorInfo::new(
+            UpdateRefused,
+            format!(
+                "The update was refused: it is larger than any release of the app ({} MiB).",
+                max / (1024 * 1024)
+            ),
+        ),
+        E::Redirected => ErrorInfo::new(
+            UpdateRefused,
+            "The update was refused: the download was redirected away from HTTPS.",
+        ),
+        E::TooSlow(after) => ErrorInfo::new(
+            UpdateBroken,
+            format!("The download took longer than {} minutes and was stopped.", after.as_secs() / 60),
+        )
+        .with_hint("Nothing was installed. Try again when the connection is steadier."),
+        E::Broken(_) => {
+            ErrorInfo::new(UpdateBroken, "The download broke off before it was complete, and was refused.")
+        }
+        E::Status(_) => ErrorInfo::new(UpdateBroken, "The update could not be downloaded.")
+            .with_hint("Nothing was installed. Try again later."),
+    }
 }
 
 /// How this copy of the app was installed, and so who updates it.
@@ -158,26 +218,10 @@ pub fn next_check(now: u64, last: Option<u64>) -> u64 {
     }
 }
 
-/// What went wrong, for the window: a sentence, and what the user can do.
-#[derive(Clone, Debug, PartialEq, Serialize, TS)]
-pub struct Problem {
-    /// `offline`, `refused` (the download is not the publisher's), `broken` (it broke off),
-    /// `feed` (the feed could not be read), `install` (the package manager failed), `unavailable`.
-    pub kind: String,
-    pub message: String,
-    pub hint: String,
-}
-
-impl Problem {
-    pub fn new(kind: &str, message: impl Into<String>, hint: &str) -> Problem {
-        Problem { kind: kind.into(), message: message.into(), hint: hint.into() }
-    }
-}
-
 const NOTHING_INSTALLED: &str = "Nothing was installed: this version keeps running as it was.";
 
 /// What a failure of a check means: a reply that is not a feed is the feed's fault.
-pub fn describe_check(error: &tauri_plugin_updater::Error) -> Problem {
+pub fn describe_check(error: &tauri_plugin_updater::Error) -> ErrorInfo {
     match error {
         tauri_plugin_updater::Error::Reqwest(e) if e.is_decode() || e.is_body() => {
             describe(&tauri_plugin_updater::Error::ReleaseNotFound)
@@ -187,52 +231,20 @@ pub fn describe_check(error: &tauri_plugin_updater::Error) -> Problem {
 }
 
 /// What a failure of the updater library means to the user.
-pub fn describe(error: &tauri_plugin_updater::Error) -> Problem {
+pub fn describe(error: &tauri_plugin_updater::Error) -> ErrorInfo {
     use tauri_plugin_updater::Error as E;
     match error {
         E::Minisign(_) | E::SignedVersionMismatch { .. } | E::MissingSignedVersion | E::Base64(_) | E::SignatureUtf8(_) => {
-            Problem::new(
-                "refused",
-                "The update was refused: its signature does not match this app's release key, so it is not from the app's publisher or was changed on the way.",
-                NOTHING_INSTALLED,
-            )
+            ErrorInfo::new(UpdateRefused, "The update was refused: its signature does not match this app's release key, so it is not from the app's publisher or was changed on the way.")
         }
-        E::Reqwest(e) if e.is_body() || e.is_decode() => Problem::new(
-            "broken",
-            "The download broke off before it was complete, and was refused.",
-            "Nothing was installed. Try again when the connection is steady.",
-        ),
-        E::Reqwest(e) if e.is_redirect() => Problem::new(
-            "refused",
-            "The update was refused: the download was redirected away from HTTPS.",
-            NOTHING_INSTALLED,
-        ),
-        E::Reqwest(e) if e.is_connect() || e.is_timeout() => Problem::new(
-            "offline",
-            "The update server could not be reached.",
-            "Check your connection; the app checks again later.",
-        ),
-        E::Reqwest(_) | E::Network(_) => Problem::new(
-            "broken",
-            "The update could not be downloaded.",
-            "Nothing was installed. Try again later.",
-        ),
-        E::Serialization(_) | E::ReleaseNotFound | E::Semver(_) | E::UrlParse(_) => Problem::new(
-            "feed",
-            "The update feed could not be read.",
-            "This is the update server's fault, not yours; the app checks again later.",
-        ),
-        E::TargetNotFound(_) | E::TargetsNotFound(_) => Problem::new(
-            "feed",
-            "The latest release has no package for this kind of install.",
-            "Download it from the project's releases page, or wait for the next release.",
-        ),
-        E::InvalidUpdaterFormat | E::PackageInstallFailed | E::Io(_) | E::TempDirNotFound => Problem::new(
-            "install",
-            format!("The update was downloaded and verified, but could not be installed ({error})."),
-            "Nothing was changed. Install the package by hand, or try again.",
-        ),
-        other => Problem::new("install", format!("The update could not be installed ({other})."), NOTHING_INSTALLED),
+        E::Reqwest(e) if e.is_body() || e.is_decode() => ErrorInfo::new(UpdateBroken, "The download broke off before it was complete, and was refused."),
+        E::Reqwest(e) if e.is_redirect() => ErrorInfo::new(UpdateRefused, "The update was refused: the download was redirected away from HTTPS."),
+        E::Reqwest(e) if e.is_connect() || e.is_timeout() => ErrorInfo::new(UpdateOffline, "The update server could not be reached."),
+        E::Reqwest(_) | E::Network(_) => ErrorInfo::new(UpdateBroken, "The update could not be downloaded.").with_hint("Nothing was installed. Try again later."),
+        E::Serialization(_) | E::ReleaseNotFound | E::Semver(_) | E::UrlParse(_) => ErrorInfo::new(UpdateFeed, "The update feed could not be read."),
+        E::TargetNotFound(_) | E::TargetsNotFound(_) => ErrorInfo::new(UpdateNoPackage, "The latest release has no package for this kind of install."),
+        E::InvalidUpdaterFormat | E::PackageInstallFailed | E::Io(_) | E::TempDirNotFound => ErrorInfo::new(UpdateInstall, format!("The update was downloaded and verified, but could not be installed ({error}).")),
+        other => ErrorInfo::new(UpdateInstall, format!("The update could not be installed ({other}).")).with_hint(NOTHING_INSTALLED),
     }
 }
 
@@ -369,6 +381,32 @@ mod tests {
         ));
         assert!(feed_allowed(&Url::parse("http://127.0.0.1:4000/updates/latest.json").unwrap()));
         assert!(!feed_allowed(&Url::parse("http://updates.example.com/latest.json").unwrap()));
+        // A feed elsewhere cannot send the download to this computer's ports; one here can.
+        let (here, there) = (
+            Url::parse("http://127.0.0.1:4000/latest.json").unwrap(),
+            Url::parse("https://releases.example.com/latest.json").unwrap(),
+        );
+        let local_package = Url::parse("http://127.0.0.1:631/app.deb").unwrap();
+        assert!(download_allowed(&here, &local_package));
+        assert!(!download_allowed(&there, &local_package));
+        assert!(download_allowed(&there, &Url::parse("https://objects.example.net/app.deb").unwrap()));
+    }
+
+    /// Each way a bounded read can end says what it is: a feed too big or too slow is the server's
+    /// fault; a package too big is refused for good (no "Try again"), one too slow or broken may be tried
+    /// again.
+    #[test]
+    fn feeds_and_packages_that_do_not_fit_their_bounds_are_said() {
+        use atom_core::http::download::DownloadError as E;
+        let big = E::TooLarge { max: 4 * 1024 * 1024 };
+        assert_eq!(describe_feed(&big).code, UpdateFeed);
+        assert!(describe_feed(&big).message.contains("4 MiB"), "{}", describe_feed(&big).message);
+        assert_eq!(describe_feed(&E::TooSlow(Duration::from_secs(60))).code, UpdateFeed);
+        assert_eq!(describe_feed(&E::Unreachable("refused".into())).code, UpdateOffline);
+        assert_eq!(describe_download(&E::TooLarge { max: 64 * 1024 * 1024 }).code, UpdateRefused);
+        assert_eq!(describe_download(&E::TooSlow(Duration::from_secs(1800))).code, UpdateBroken);
+        assert_eq!(describe_download(&E::Broken("eof".into())).code, UpdateBroken);
+        assert_eq!(describe_download(&E::Redirected).code, UpdateRefused);
     }
 
     /// The feed as the updater reads it (its own parser, the one `check` runs), and what each way a
@@ -388,7 +426,7 @@ mod tests {
         assert!(release.download_url("linux-x86_64").is_ok());
         // A platform the feed does not have.
         let missing = release.download_url("windows-x86_64").unwrap_err();
-        assert_eq!(describe(&missing).kind, "feed");
+        assert_eq!(describe(&missing).code, UpdateNoPackage);
         assert!(describe(&Error::TargetsNotFound(vec!["linux-x86_64-deb".into()]))
             .message
             .contains("no package"));
@@ -401,7 +439,7 @@ mod tests {
             r#"{"version": "0.2.0"}"#.to_string(),
         ] {
             let error = read(&bad).expect_err(&bad);
-            assert_eq!(describe(&error).kind, "feed", "{bad}: {error}");
+            assert_eq!(describe(&error).code, UpdateFeed, "{bad}: {error}");
         }
         // Huge notes are read (the offer bounds them, above).
         let huge = format!(
@@ -411,7 +449,7 @@ mod tests {
         assert_eq!(read(&huge).unwrap().notes.map(|n| n.len()), Some(2_000_000));
         // A signature problem is a refusal, never "try again".
         let mismatch = Error::SignedVersionMismatch { signed: "0.1.0".into(), announced: "0.2.0".into() };
-        assert_eq!(describe(&mismatch).kind, "refused");
-        assert_eq!(describe(&Error::MissingSignedVersion).kind, "refused");
+        assert_eq!(describe(&mismatch).code, UpdateRefused);
+        assert_eq!(describe(&Error::MissingSignedVersion).code, UpdateRefused);
     }
 }

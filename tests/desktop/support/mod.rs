@@ -47,7 +47,7 @@ impl Profile {
             std::fs::create_dir_all(dir.join(sub)).unwrap();
         }
         // The keystore is shared by the desktop session: start from a clean sandbox namespace.
-        let store = atom_marketplace::keystore::OsKeystore;
+        let store = atom_desktop::keystore::OsKeystore;
         for account in ["refresh_token", "api_key", "api_key_scope"] {
             let _ = atom_core::SecretStore::delete(&store, "sandbox", account);
         }
@@ -87,7 +87,7 @@ impl Profile {
         std::fs::write(dir.join("settings.json"), saved.to_string()).unwrap();
         profile.server = Some(base.trim_end_matches('/').to_string());
         // The keystore is shared by the desktop session: start from a clean namespace for this server.
-        let store = atom_marketplace::keystore::OsKeystore;
+        let store = atom_desktop::keystore::OsKeystore;
         for account in ["refresh_token", "api_key", "api_key_scope"] {
             let _ = atom_core::SecretStore::delete(&store, &profile.namespace(), account);
         }
@@ -104,7 +104,7 @@ impl Profile {
 
     /// The refresh token the OS keystore holds for the profile's environment.
     pub fn stored_refresh_token(&self) -> Option<String> {
-        let store = atom_marketplace::keystore::OsKeystore;
+        let store = atom_desktop::keystore::OsKeystore;
         atom_core::SecretStore::get(&store, &self.namespace(), "refresh_token")
             .ok()
             .flatten()
@@ -164,12 +164,13 @@ impl Profile {
     }
 }
 
-/// The settings of an ATOM-shaped server at `base` (the sandbox's layout), as the custom-server form
-/// saves them.
+/// The settings of an ATOM-shaped server at `base` (the sandbox's layout, and its issuer, which names
+/// itself in every callback), as the custom-server form saves them once it has found the server.
 pub fn server_settings(base: &str) -> atom_core::CustomEnvironment {
     let base = base.trim_end_matches('/');
     atom_core::CustomEnvironment {
         name: "Test server".into(),
+        issuer: Some(base.into()),
         api_base: base.into(),
         authorize_url: format!("{base}/oauth/authorize"),
         token_url: format!("{base}/oauth/token"),

@@ -2,21 +2,21 @@
 // run `UPDATE_BINDINGS=1 cargo test -p atom-marketplace bindings` after changing a command or a type.
 
 import { invoke } from "@tauri-apps/api/core";
-import type { ApiKeyScope, AppInfo, AuthState, Category, EnvChoice, EnvironmentView, EventBatch, Fetched, Freshness, OpenedLink, RateLimitStatus, RateResult, RenderedMarkdown, Review, ReviewPage, ServerMetadata, SignInMethod, SignInStarted, SignOutResult, SkillDetail, SkillPage, SkillQuery, Submission, SubmitResult, UpdateStatus } from "./types";
+import type { ApiKeyScope, AppInfo, AuthState, Category, CustomEnvironment, EnvChoice, EnvironmentView, EventBatch, Fetched, Freshness, OpenedLink, RateLimitStatus, RateResult, RenderedMarkdown, Review, ReviewPage, ServerMetadata, SignInMethod, SignInStarted, SignOutResult, SkillDetail, SkillPage, SkillQuery, Submission, SubmitResult, UpdateStatus } from "./types";
 
 /** The app's commands. Each rejects with an `ErrorInfo`. */
 export const commands = {
   appInfo: () => invoke<AppInfo>("app_info"),
   nextEvents: (after: number | null) => invoke<EventBatch>("next_events", { after }),
   authState: () => invoke<AuthState>("auth_state"),
-  signInBrowser: (method: SignInMethod) => invoke<SignInStarted>("sign_in_browser", { method }),
+  signInBrowser: (account: string, method: SignInMethod) => invoke<SignInStarted>("sign_in_browser", { account, method }),
   completeSignIn: (url: string) => invoke<AuthState>("complete_sign_in", { url }),
-  cancelSignIn: () => invoke<null>("cancel_sign_in"),
-  signInApiKey: (key: string, scope: ApiKeyScope) => invoke<AuthState>("sign_in_api_key", { key, scope }),
-  signOut: () => invoke<SignOutResult>("sign_out"),
+  cancelSignIn: (account: string) => invoke<null>("cancel_sign_in", { account }),
+  signInApiKey: (account: string, key: string, scope: ApiKeyScope) => invoke<AuthState>("sign_in_api_key", { account, key, scope }),
   addAccount: () => invoke<EnvironmentView>("add_account"),
   switchAccount: (id: string) => invoke<EnvironmentView>("switch_account", { id }),
   signOutAccount: (id: string) => invoke<SignOutResult>("sign_out_account", { id }),
+  removeAccount: (id: string) => invoke<SignOutResult>("remove_account", { id }),
   signOutAll: () => invoke<SignOutResult>("sign_out_all"),
   renameAccount: (id: string, name: string) => invoke<null>("rename_account", { id, name }),
   switchEnvironment: (choice: EnvChoice) => invoke<EnvironmentView>("switch_environment", { choice }),
@@ -25,11 +25,12 @@ export const commands = {
   getSkill: (id: string, freshness: Freshness) => invoke<Fetched<SkillDetail>>("get_skill", { id, freshness }),
   listCategories: (freshness: Freshness) => invoke<Fetched<Array<Category>>>("list_categories", { freshness }),
   listReviews: (id: string, limit: number, offset: number, freshness: Freshness) => invoke<Fetched<ReviewPage>>("list_reviews", { id, limit, offset, freshness }),
-  submitSkill: (submission: Submission) => invoke<SubmitResult>("submit_skill", { submission }),
-  rateSkill: (id: string, rating: number, review: string | null) => invoke<RateResult>("rate_skill", { id, rating, review }),
-  postReview: (id: string, rating: number, review: string) => invoke<Review>("post_review", { id, rating, review }),
+  submitSkill: (account: string, submission: Submission) => invoke<SubmitResult>("submit_skill", { account, submission }),
+  rateSkill: (account: string, id: string, rating: number, review: string | null) => invoke<RateResult>("rate_skill", { account, id, rating, review }),
+  postReview: (account: string, id: string, rating: number, review: string) => invoke<Review>("post_review", { account, id, rating, review }),
   renderMarkdown: (text: string) => invoke<RenderedMarkdown>("render_markdown", { text }),
   discoverServer: (address: string) => invoke<ServerMetadata>("discover_server", { address }),
+  serverRedirects: (settings: CustomEnvironment) => invoke<Array<string>>("server_redirects", { settings }),
   openExternal: (url: string) => invoke<null>("open_external", { url }),
   takeLink: () => invoke<OpenedLink | null>("take_link"),
   skillLink: (id: string) => invoke<string>("skill_link", { id }),

@@ -18,3 +18,6 @@ export const SKILL_TYPES = ["api", "function", "script", "docker", "container"] 
 
 /** The catalogue list's page size: the first page is the one saved for the next start. */
 export const SKILLS_PAGE = 50;
+
+/** What the app calls ATOM's service, its sandbox, and a custom server the user did not name. */
+export const ENVIRONMENT_NAMES = { production: "ATOM", sandbox: "Sandbox", custom: "Custom" } as const;

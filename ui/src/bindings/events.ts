@@ -1,17 +1,16 @@
 // Generated from the Rust sources by src-tauri/src/bindings.rs. Do not edit by hand:
 // run `UPDATE_BINDINGS=1 cargo test -p atom-marketplace bindings` after changing a command or a type.
 
-import type { AccountView, AuthState, EnvironmentView, ErrorInfo, KeystoreStatus, OpenedLink, RateLimitStatus, UpdateStatus } from "./types";
+import type { AccountsView, Connectivity, EnvironmentView, KeystoreStatus, OpenedLink, RateLimits, SignInProblem, UpdateStatus } from "./types";
 
 /** Events the app sends, with their payloads (the window takes them with `on`, ui/src/lib/pump.ts). */
 export type Events = {
-  "auth-state": AuthState;
-  "rate-limit": RateLimitStatus;
-  "sign-in-error": ErrorInfo;
+  "rate-limit": RateLimits;
+  "sign-in-error": SignInProblem;
   "environment": EnvironmentView;
   "keystore": KeystoreStatus;
-  "connectivity": boolean;
+  "connectivity": Connectivity;
   "link": OpenedLink;
-  "accounts": Array<AccountView>;
+  "accounts": AccountsView;
   "update": UpdateStatus;
 };

@@ -7,17 +7,27 @@ export type AccountView = { id: string,
  */
 label: string | null, name: string | null, email: string | null, 
 /**
- * Its environment's name ("ATOM", "Sandbox", a custom server's).
+ * Its server's name ("ATOM", "Sandbox", a custom server's), as the core names it.
  */
 environment: string, environment_kind: EnvironmentKind, auth: AuthState, active: boolean, 
 /**
- * Its environment's first account (the one versions before several accounts signed in).
+ * Its server's first account (the one versions before several accounts signed in).
  */
 first: boolean, };
 
+export type AccountsView = { 
+/**
+ * The active account's id (`None` only before start-up chose one).
+ */
+active: string | null, accounts: Array<AccountView>, };
+
 export type ApiKeyScope = "read" | "read_write";
 
-export type AppInfo = { version: string, environment: EnvironmentView, choice: EnvChoice | null, 
+export type AppInfo = { version: string, environment: EnvironmentView, 
+/**
+ * The active account's server, as chosen.
+ */
+choice: EnvChoice | null, 
 /**
  * The embedded sandbox's address, when it runs.
  */
@@ -25,7 +35,7 @@ sandbox_url: string | null,
 /**
  * Whether this build has the embedded sandbox (development builds; not the packages).
  */
-has_sandbox: boolean, auth: AuthState, 
+has_sandbox: boolean, 
 /**
  * A sign-in problem that happened before the window was listening (a cold start with a link).
  */
@@ -39,9 +49,9 @@ keystore: KeystoreStatus,
  */
 online: boolean, 
 /**
- * Every account, the active one marked (`state/accounts.rs`).
+ * Every account with its state, and the active one (`state/accounts.rs`).
  */
-accounts: Array<AccountView>, 
+accounts: AccountsView, 
 /**
  * The running version, how it was installed, and where an update stands.
  */
@@ -51,7 +61,11 @@ export type AuthMethod = "browser" | "api_key";
 
 export type AuthState = { "state": "signed_out" } | { "state": "signed_in" } & SignedIn | { "state": "refreshing" } & SignedIn | { "state": "needs_reauth", reason: ErrorInfo, };
 
-export type Author = { name: string, };
+export type Author = { 
+/**
+ * Cleaned as every shown name is (`text.rs`); none: empty.
+ */
+name: string, };
 
 export type Boot = { environment: EnvironmentView, 
 /**
@@ -62,6 +76,8 @@ first_page: BootPage | null, categories: Fetched<Array<Category>> | null, };
 export type BootPage = { query: SkillQuery, page: Fetched<SkillPage>, };
 
 export type Category = { slug: string, name: string, description: string, skill_count: number, };
+
+export type Connectivity = boolean;
 
 export type CredentialKind = "anonymous" | "api_key" | "o_auth";
 
@@ -113,7 +129,7 @@ export type EnvironmentView = { kind: EnvironmentKind, name: string, api_base: s
  */
 keystore: string, };
 
-export type ErrorCode = "invalid_api_key" | "token_invalid" | "token_expired" | "insufficient_scope" | "not_found" | "conflict" | "validation" | "rate_limited" | "too_large" | "server_error" | "api_error" | "auth_required" | "token_encoding" | "invalid_grant" | "invalid_client" | "invalid_scope" | "oauth_error" | "network" | "certificate" | "proxy" | "timeout" | "bad_response" | "callback_rejected" | "sign_in_cancelled" | "keystore_unavailable" | "needs_reauth" | "session_expired" | "not_revoked" | "discovery_failed" | "config" | "browser_not_started" | "unsupported_link" | "bad_link" | "no_such_account" | "loopback_unavailable" | "sandbox_unavailable" | "internal";
+export type ErrorCode = "invalid_api_key" | "token_invalid" | "token_expired" | "insufficient_scope" | "not_found" | "conflict" | "validation" | "rate_limited" | "too_large" | "server_error" | "api_error" | "auth_required" | "token_encoding" | "invalid_grant" | "invalid_client" | "invalid_scope" | "oauth_error" | "network" | "certificate" | "proxy" | "timeout" | "bad_response" | "callback_rejected" | "sign_in_cancelled" | "keystore_unavailable" | "needs_reauth" | "session_expired" | "tokens_unusable" | "not_revoked" | "discovery_failed" | "config" | "browser_not_started" | "unsupported_link" | "bad_link" | "no_such_account" | "account_in_use" | "loopback_unavailable" | "sandbox_unavailable" | "settings_unreadable" | "update_offline" | "update_feed" | "update_no_package" | "update_refused" | "update_broken" | "update_install" | "update_unavailable" | "internal";
 
 export type ErrorInfo = { code: ErrorCode, message: string, hint: string, fields?: { [key in string]: string }, retry_after_secs?: number, request_id?: string, };
 
@@ -179,12 +195,7 @@ export type OpenedLink = { "kind": "skill", id: string, } | { "kind": "refused",
 
 export type PriceFilter = "free" | "paid";
 
-export type Problem = { 
-/**
- * `offline`, `refused` (the download is not the publisher's), `broken` (it broke off),
- * `feed` (the feed could not be read), `install` (the package manager failed), `unavailable`.
- */
-kind: string, message: string, hint: string, };
+export type Progress = { done: number, total: number | null, };
 
 export type PushedEvent = { seq: number, name: string, payload: unknown, };
 
@@ -197,6 +208,8 @@ reset_at: number | null,
  * Set while a request waits for the limit (after a 429 or on the local limiter).
  */
 waiting_secs: number | null, };
+
+export type RateLimits = RateLimitStatus;
 
 export type RateResult = { success: boolean, 
 /**
@@ -225,6 +238,8 @@ export type ServerMetadata = { issuer: string, authorization_endpoint: string, t
 jwks_uri: string | null, scopes_supported: Array<string>, code_challenge_methods_supported: Array<string>, authorization_response_iss_parameter_supported: boolean, source: MetadataSource, };
 
 export type SignInMethod = "deep_link" | "loopback";
+
+export type SignInProblem = ErrorInfo;
 
 export type SignInStarted = { method: SignInMethod, 
 /**
@@ -315,4 +330,4 @@ skipped: string | null,
  */
 updated_from: string | null, };
 
-export type UpdateStatus = { "state": "idle" } | { "state": "checking" } | { "state": "up_to_date" } | { "state": "available", offer: Offer, } | { "state": "downloading", offer: Offer, received: number, total: number | null, } | { "state": "installing", offer: Offer, } | { "state": "restarting", offer: Offer, } | { "state": "failed", offer: Offer | null, problem: Problem, } | { "state": "managed", by: string, } | { "state": "unavailable", reason: string, };
+export type UpdateStatus = { "state": "idle" } | { "state": "checking" } | { "state": "up_to_date" } | { "state": "available", offer: Offer, } | { "state": "downloading", offer: Offer, progress: Progress, } | { "state": "installing", offer: Offer, } | { "state": "restarting", offer: Offer, } | { "state": "failed", offer: Offer | null, problem: ErrorInfo, } | { "state": "managed", by: string, } | { "state": "unavailable", reason: string, };

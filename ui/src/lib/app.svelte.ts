@@ -4,6 +4,7 @@
 import { commands } from "../bindings/commands";
 import type {
   AccountView,
+  AccountsView,
   AppInfo,
   AuthState,
   Category,
@@ -15,6 +16,7 @@ import type {
 } from "../bindings/types";
 import { isSignedIn } from "./auth";
 import { afterPaint, boot } from "./boot";
+import { drafts } from "./drafts";
 import { toErrorInfo } from "./errors";
 import { uniqueBy } from "./lists";
 import { on, onMissed } from "./pump";
@@ -26,7 +28,6 @@ import { followUpdates, setUpdateInfo } from "./updates.svelte";
 
 class AppState {
   info = $state<AppInfo | null>(null);
-  auth = $state<AuthState>({ state: "signed_out" });
   environment = $state<EnvironmentView | null>(boot?.environment ?? null);
   limits = $state<RateLimitStatus | null>(null);
   keystore = $state<KeystoreStatus>({ available: true, detail: null });
@@ -38,6 +39,11 @@ class AppState {
   /** The active account (`null` before the first snapshot). */
   get account(): AccountView | null {
     return this.accounts.find((a) => a.active) ?? null;
+  }
+
+  /** The active account's state: what the window offers (writes, sign-in), from the accounts alone. */
+  get auth(): AuthState {
+    return this.account?.auth ?? { state: "signed_out" };
   }
 
   /**
@@ -77,7 +83,6 @@ export async function refreshInfo(): Promise<void> {
     app.info = info;
     if (!performance.getEntriesByName("app-info").length) performance.mark("app-info");
     app.environment = info.environment;
-    app.auth = info.auth;
     app.keystore = info.keystore;
     setAccounts(info.accounts);
     setUpdateInfo(info.updates);
@@ -116,11 +121,29 @@ export async function switchEnvironment(kind: "production" | "sandbox"): Promise
   }
 }
 
-/** The id of the active account the last `auth-state` event was about. */
-let authOf: string | null = null;
+/**
+ * The accounts and their states, from the snapshot or the `accounts` event: the one source of who is
+ * signed in. The active account's own change of state is news (signed in, session ended); another
+ * account becoming active, or start-up's first list, is not.
+ */
+export function setAccounts(view: AccountsView) {
+  const before = app.account;
+  app.accounts = view.accounts;
+  const now = app.account;
+  if (!before || !now || before.id !== now.id) return;
+  const [was, is] = [before.auth, now.auth];
+  if (isSignedIn(is)) app.signInError = null;
+  if (is.state === "signed_in" && !isSignedIn(was)) notify("success", "Signed in");
+  if (is.state === "needs_reauth" && was.state !== "needs_reauth")
+    notify("error", "Your session has ended", is.reason.hint);
+}
 
-function setAccounts(accounts: AccountView[]) {
-  app.accounts = accounts;
+/** The active account's id, for a command that acts on it (the one the window shows). */
+export function activeAccountId(): string {
+  const id = app.account?.id;
+  if (!id)
+    throw { code: "no_such_account", message: "no account is active yet", hint: "Try again in a moment." };
+  return id;
 }
 
 /** Runs a change of account (switch, add, sign out): its errors are a toast; `true` when it worked. */
@@ -144,10 +167,21 @@ export const switchAccount = (id: string) => accountAction(() => commands.switch
 /** Adds an account (not signed in yet) on the active environment and makes it active. */
 export const addAccount = () => accountAction(() => commands.addAccount());
 
-/** Signs out of account `id` only; the others stay signed in. */
+/** Signs out of account `id` only; the others stay signed in, and its row stays. */
 export const signOutAccount = (id: string) =>
   accountAction(async () => {
     const result = await commands.signOutAccount(id);
+    if (result.warning) notifyError(result.warning);
+  });
+
+/** Takes account `id` off the list (signed out first, where it still was); its drafts go with it. */
+export const removeAccount = (id: string) =>
+  accountAction(async () => {
+    const account = app.accounts.find((a) => a.id === id);
+    // The key its drafts are kept under (`accountKey`): a server's first account keeps its kind's.
+    const key = account ? (account.first ? account.environment_kind : account.id) : null;
+    const result = await commands.removeAccount(id);
+    if (key) drafts.clearAccount(key);
     if (result.warning) notifyError(result.warning);
   });
 
@@ -183,18 +217,6 @@ async function takeLink(openSkill: (id: string) => void): Promise<void> {
  */
 export function startApp(onSwitch: () => void, openSkill: (id: string) => void): () => void {
   const unlisten = [
-    on("auth-state", (s) => {
-      // Another account became active: its state is not news (no "Signed in" for a switch).
-      const of = app.account?.id ?? null;
-      const switched = authOf !== null && of !== authOf;
-      authOf = of;
-      const wasIn = isSignedIn(app.auth) || switched;
-      app.auth = s;
-      if (switched) return;
-      if (s.state === "signed_in") app.signInError = null;
-      if (s.state === "signed_in" && !wasIn) notify("success", "Signed in");
-      if (s.state === "needs_reauth") notify("error", "Your session has ended", s.reason.hint);
-    }),
     on("sign-in-error", (e) => {
       app.signInError = e;
       notifyError(e);

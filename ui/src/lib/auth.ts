@@ -23,7 +23,10 @@ export function canWrite(state: AuthState): boolean {
   return (state.state === "signed_in" || state.state === "refreshing") && state.can_write;
 }
 
-export function isSignedIn(state: AuthState): boolean {
+/** Signed in (or refreshing its tokens): the account's details are there to read. */
+export function isSignedIn(
+  state: AuthState,
+): state is Extract<AuthState, { state: "signed_in" | "refreshing" }> {
   return state.state === "signed_in" || state.state === "refreshing";
 }
 

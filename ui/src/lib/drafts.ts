@@ -6,6 +6,8 @@ export interface KeyValue {
   getItem(key: string): string | null;
   setItem(key: string, value: string): void;
   removeItem(key: string): void;
+  /** Every key it holds (localStorage: `length` and `key(i)`). */
+  keys?(): string[];
 }
 
 const memory = new Map<string, string>();
@@ -13,11 +15,19 @@ const memoryStore: KeyValue = {
   getItem: (k) => memory.get(k) ?? null,
   setItem: (k, v) => void memory.set(k, v),
   removeItem: (k) => void memory.delete(k),
+  keys: () => [...memory.keys()],
 };
 
 function defaultStore(): KeyValue {
   try {
-    return globalThis.localStorage ?? memoryStore;
+    const storage = globalThis.localStorage;
+    if (!storage) return memoryStore;
+    return {
+      getItem: (k) => storage.getItem(k),
+      setItem: (k, v) => storage.setItem(k, v),
+      removeItem: (k) => storage.removeItem(k),
+      keys: () => Array.from({ length: storage.length }, (_, i) => storage.key(i)).filter((k) => k !== null),
+    };
   } catch {
     return memoryStore;
   }
@@ -54,6 +64,24 @@ export class Drafts {
       // nothing to do
     }
     memoryStore.removeItem(PREFIX + key);
+  }
+
+  /**
+   * Removes every draft of the account whose drafts are kept under `account` (its review, rating and
+   * submission drafts): what an account wrote goes with it when it is removed.
+   */
+  clearAccount(account: string): void {
+    const mine = (key: string) =>
+      ["review", "mine", "submit"].some(
+        (kind) => key === `${PREFIX}${kind}:${account}` || key.startsWith(`${PREFIX}${kind}:${account}:`),
+      );
+    for (const store of [this.store, memoryStore]) {
+      try {
+        for (const key of store.keys?.() ?? []) if (mine(key)) store.removeItem(key);
+      } catch {
+        // nothing to do
+      }
+    }
   }
 }
 

@@ -80,8 +80,26 @@ describe("drafts", () => {
       getItem: (k) => data.get(k) ?? null,
       setItem: (k, v) => void data.set(k, v),
       removeItem: (k) => void data.delete(k),
+      keys: () => [...data.keys()],
     };
   }
+
+  it("go with the account they belong to, and only with it", () => {
+    const store = fakeStore();
+    const d = new Drafts(store);
+    d.save("review:1f2e3d4c:web-router", { stars: 2, text: "mine" });
+    d.save("mine:1f2e3d4c:web-router", 2);
+    d.save("submit:1f2e3d4c", { name: "x" });
+    d.save("review:1f2e3d4cff:web-router", { stars: 5, text: "another account's" });
+    d.save("submit:sandbox", { name: "the sandbox's first account's" });
+    d.save("custom-environment", { name: "not an account's" });
+    d.clearAccount("1f2e3d4c");
+    expect([...store.data.keys()].sort()).toEqual([
+      "atom.draft.custom-environment",
+      "atom.draft.review:1f2e3d4cff:web-router",
+      "atom.draft.submit:sandbox",
+    ]);
+  });
 
   it("survives a reload of the store", () => {
     const store = fakeStore();

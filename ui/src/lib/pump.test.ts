@@ -48,23 +48,23 @@ describe("the window takes the app's events", () => {
 
   it("delivers every event sent once it listens, in order, to each of its handlers", async () => {
     const { on } = await import("./pump");
-    outbox.push("auth-state", { state: "signed_out" }); // before listening: in the snapshot instead
+    outbox.push("keystore", { available: true, detail: null }); // before listening: in the snapshot instead
     const seen: string[] = [];
-    const stop = await on("auth-state", (s) => seen.push(`a:${s.state}`));
-    await on("auth-state", () => {
+    const stop = await on("keystore", (k) => seen.push(`k:${k.available}`));
+    await on("keystore", () => {
       throw new Error("a broken handler");
     });
     await on("connectivity", (online) => seen.push(`c:${online}`));
     outbox.push("connectivity", false);
-    outbox.push("auth-state", { state: "signed_in" });
+    outbox.push("keystore", { available: false, detail: "locked" });
     await tick();
-    expect(seen).toEqual(["c:false", "a:signed_in"]);
+    expect(seen).toEqual(["c:false", "k:false"]);
 
     stop();
-    outbox.push("auth-state", { state: "signed_out" });
+    outbox.push("keystore", { available: true, detail: null });
     outbox.push("connectivity", true);
     await tick();
-    expect(seen).toEqual(["c:false", "a:signed_in", "c:true"]);
+    expect(seen).toEqual(["c:false", "k:false", "c:true"]);
     // One question to start (`null`), then one at a time after the latest seen.
     expect(outbox.state.asked.slice(0, 3)).toEqual([null, 1, 3]);
   });

@@ -85,6 +85,16 @@ export class Resource<T> {
     }
   }
 
+  /** Shows `data`, made here from a write's own reply (the user's rating in a skill's average): what
+   * the server now has, without asking it again. A load on its way is dropped. */
+  patch(data: T): void {
+    this.#asked++;
+    this.data = data;
+    this.error = null;
+    this.loading = false;
+    this.revalidating = false;
+  }
+
   /** Forgets what it showed (it is about to show something else); a load on its way is dropped. */
   clear(): void {
     this.#asked++;

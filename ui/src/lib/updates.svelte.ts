@@ -42,8 +42,8 @@ export function showsNotice(status: UpdateStatus, later: string | null): boolean
 
 /** The download's progress, 0 to 100, or `null` while its size is unknown. */
 export function percent(status: UpdateStatus): number | null {
-  if (status.state !== "downloading" || !status.total) return null;
-  return Math.min(100, Math.floor((status.received / status.total) * 100));
+  if (status.state !== "downloading" || !status.progress.total) return null;
+  return Math.min(100, Math.floor((status.progress.done / status.progress.total) * 100));
 }
 
 /** Who updates this install, in words (the Account page). */
@@ -68,7 +68,7 @@ export function answer(status: UpdateStatus): string | null {
     case "available":
       return `Version ${status.offer.version} is available.`;
     case "failed":
-      return status.problem.kind === "offline"
+      return status.problem.code === "update_offline"
         ? "You're offline, or the update server cannot be reached. The app checks again later."
         : `${status.problem.message} ${status.problem.hint}`.trim();
     case "managed":

@@ -1,4 +1,4 @@
-//! The catalogue cache: every successful GET reply, kept in memory and (when the session has a folder
+//! The catalogue cache: every successful GET reply, kept in memory and (when its catalogue has a folder
 //! for it) on disk, so that the app paints the last catalogue at once, revalidates it cheaply, and
 //! keeps browsing offline.
 //!
@@ -95,7 +95,7 @@ fn file_name(url: &str) -> String {
 }
 
 impl Cache {
-    /// Memory only (tests, and a session that was given no folder).
+    /// Memory only (tests, and a catalogue given no folder).
     pub fn in_memory() -> Cache {
         Cache { dir: None, memory: Mutex::new(Memory::default()), disk_bytes: Mutex::new(None) }
     }
@@ -177,6 +177,23 @@ impl Cache {
     pub fn invalidate(&self) {
         for slot in self.memory.lock().slots.values_mut() {
             slot.checked = None;
+        }
+    }
+
+    /// The entries `stale` names must be revalidated before they are served as current (after a write
+    /// that changed them); the others stay as fresh as they were.
+    pub fn invalidate_where(&self, stale: impl Fn(&str) -> bool) {
+        for (url, slot) in self.memory.lock().slots.iter_mut() {
+            if stale(url) {
+                slot.checked = None;
+            }
+        }
+    }
+
+    /// Calls `f` with each entry in memory (key, body); never touches the disk.
+    pub fn each_in_memory(&self, mut f: impl FnMut(&str, &str)) {
+        for (url, slot) in self.memory.lock().slots.iter() {
+            f(url, &slot.entry.body);
         }
     }
 

@@ -3,15 +3,20 @@
 //! are its own, `Account::rate_limits`), and the watch for the network. An [`Account`](crate::Account) makes its calls through one; a second account of the
 //! same environment is a second `Account` on the same `Catalogue`.
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+
+use parking_lot::Mutex;
 
 use tokio::sync::watch;
 
 use crate::cache::Cache;
 use crate::contract::{limits, paths};
 use crate::env::Environment;
-use crate::error::Result;
+use crate::error::{Error, Result};
+#[allow(unused_imports)] // Named in the reads' docs.
+use crate::http::Topic;
 use crate::http::{ApiClient, Fetched};
 use crate::models::{Categories, Category, SkillPage, SkillQuery};
 
@@ -20,6 +25,20 @@ struct Shared {
     api: ApiClient,
     /// Whether a task is waiting for the server to be reachable again.
     probing: AtomicBool,
+    /// The keystore entries of the accounts open on it: one account per entry.
+    entries: Arc<Mutex<HashSet<String>>>,
+}
+
+/// An open account's hold on its keystore entry, given back when the account is dropped.
+pub(crate) struct EntryClaim {
+    entries: Arc<Mutex<HashSet<String>>>,
+    name: String,
+}
+
+impl Drop for EntryClaim {
+    fn drop(&mut self) {
+        self.entries.lock().remove(&self.name);
+    }
 }
 
 /// One environment's marketplace. Cheap to clone: clones share it.
@@ -39,7 +58,18 @@ impl Catalogue {
     /// of its own; [`Cache::in_memory`] keeps them for the process).
     pub fn new(env: Environment, cache: Cache) -> Result<Catalogue> {
         let api = ApiClient::new(&env, cache)?;
-        Ok(Catalogue { shared: Arc::new(Shared { env, api, probing: AtomicBool::new(false) }) })
+        let entries = Arc::default();
+        Ok(Catalogue { shared: Arc::new(Shared { env, api, probing: AtomicBool::new(false), entries }) })
+    }
+
+    /// Holds keystore entry `namespace` for an account; refused while another account open on this
+    /// catalogue holds it (two accounts on one entry would adopt each other's tokens and revoke each
+    /// other's sign-ins).
+    pub(crate) fn claim(&self, namespace: &str) -> Result<EntryClaim> {
+        if !self.shared.entries.lock().insert(namespace.to_string()) {
+            return Err(Error::AccountInUse);
+        }
+        Ok(EntryClaim { entries: self.shared.entries.clone(), name: namespace.to_string() })
     }
 
     pub fn environment(&self) -> &Environment {

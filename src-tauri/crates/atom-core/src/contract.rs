@@ -71,15 +71,23 @@ pub mod limits {
     /// [guide] Access tokens last an hour when the server does not say.
     pub const DEFAULT_ACCESS_TTL: Duration = Duration::from_secs(3600);
     /// Refresh at 80 % of the lifetime or 5 minutes before expiry, whichever is earlier, but never
-    /// before half of it has passed (so that very short tokens do not refresh in a loop).
+    /// before half of it has passed (`account/pacing.rs` has the whole rule).
     pub const REFRESH_AT_FRACTION: f64 = 0.8;
     pub const REFRESH_MARGIN: Duration = Duration::from_secs(300);
     pub const REFRESH_NOT_BEFORE_FRACTION: f64 = 0.5;
-    /// [chosen] A token said to live less than this is planned as if it lived this long.
-    pub const REFRESH_LIFETIME_FLOOR: Duration = Duration::from_secs(60);
-    /// [chosen] The least time between two refreshes: at most six token requests a minute, whatever
-    /// the server says.
-    pub const REFRESH_MIN_GAP: Duration = Duration::from_secs(10);
+    /// [chosen] The shortest lifetime the app plans refreshes for: below it a token is unusable.
+    pub const MIN_USABLE_LIFETIME: Duration = Duration::from_secs(2);
+    /// [chosen] How many round trips of its grant a usable token must outlive.
+    pub const ROUND_TRIPS_PER_LIFETIME: u32 = 4;
+    /// [chosen] Grants in a row that brought no usable token, after which a server's tokens are
+    /// unusable.
+    pub const MAX_WASTED_GRANTS: u32 = 3;
+    /// [chosen] How long the app waits before asking a server whose tokens are unusable again.
+    pub const UNUSABLE_PAUSE: Duration = Duration::from_secs(60);
+    /// [chosen] Refreshes asked for before the token is due that go at once...
+    pub const EARLY_REFRESH_BURST: f64 = 3.0;
+    /// [chosen] ...and one more each this long (six a minute).
+    pub const EARLY_REFRESH_REFILL: Duration = Duration::from_secs(10);
     /// The refresh task looks at the wall clock at least this often, which also catches a wake from sleep.
     pub const REFRESH_CHECK_INTERVAL: Duration = Duration::from_secs(30);
     /// How often a refresh token that only memory holds (the keystore failed) is written again.
@@ -96,6 +104,14 @@ pub mod limits {
     pub const READ_TIMEOUT: Duration = Duration::from_secs(30);
     /// [chosen] Redirects a download follows (a release host hands the file to its storage: one or two).
     pub const MAX_DOWNLOAD_REDIRECTS: usize = 5;
+    /// [chosen] The largest update feed read (`latest.json`: versions, addresses, signatures and release
+    /// notes; the notes are cut to 20,000 characters when shown), and how long reading it may take.
+    pub const UPDATE_FEED_MAX: u64 = 4 * 1024 * 1024;
+    pub const UPDATE_FEED_DEADLINE: Duration = Duration::from_secs(60);
+    /// [chosen] The largest update package read (the app's packages are 4 to 10 MB), and how long
+    /// downloading it may take (64 MiB at 40 KB/s).
+    pub const UPDATE_PACKAGE_MAX: u64 = 64 * 1024 * 1024;
+    pub const UPDATE_PACKAGE_DEADLINE: Duration = Duration::from_secs(30 * 60);
     /// [chosen] Largest reply body read; beyond it the reply is refused. The contract's largest reply, a
     /// page of 100 skills with every text at its longest and every character escaped as `\uXXXX`
     /// (100 × (100 + 500 + 10 × 32) characters × 6 bytes), is about 0.6 MB; a skill's detail with a

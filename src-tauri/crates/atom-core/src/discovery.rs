@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::env::{marketplace_scopes, CustomEnvironment, TokenEncoding};
+use crate::env::{is_loopback, marketplace_scopes, may_reach, CustomEnvironment, TokenEncoding};
 use crate::error::{Error, Result};
 use crate::http::{client_for, read_body};
 
@@ -105,11 +105,17 @@ pub fn check_metadata(issuer: &str, source: MetadataSource, body: &[u8]) -> Resu
              the endpoints by hand"
         )));
     }
+    // Plain http on this computer only for a server on this computer: a server elsewhere must not have
+    // the app reach this computer's ports (`env::may_reach`).
+    let local = Url::parse(issuer.trim()).is_ok_and(|u| is_loopback(&u));
+    let allowed = |value: &str| Url::parse(value.trim()).is_ok_and(|u| may_reach(&u, local));
     let endpoint = |name: &str, value: Option<String>| -> Result<String> {
         let value = value.ok_or_else(|| Error::Discovery(format!("the server's metadata has no {name}")))?;
-        issuer_url(&value).map_err(|_| {
-            Error::Discovery(format!("the server's {name} must use https (plain http only on this computer)"))
-        })?;
+        if !allowed(&value) {
+            return Err(Error::Discovery(format!(
+                "the server's {name} must use https (plain http only for a server on this computer)"
+            )));
+        }
         Ok(value)
     };
     let authorization_endpoint = endpoint("authorization endpoint", raw.authorization_endpoint)?;
@@ -120,7 +126,7 @@ pub fn check_metadata(issuer: &str, source: MetadataSource, body: &[u8]) -> Resu
     };
     // Signing keys at an address that is not the server's kind of address are left out: the sign-in
     // still works, the account's name then comes from elsewhere.
-    let jwks_uri = raw.jwks_uri.filter(|u| issuer_url(u).is_ok());
+    let jwks_uri = raw.jwks_uri.filter(|u| allowed(u));
     if !raw.code_challenge_methods_supported.iter().any(|m| m == "S256") {
         let listed = if raw.code_challenge_methods_supported.is_empty() {
             "it lists none".to_string()
@@ -262,6 +268,30 @@ mod tests {
     fn plain_http_endpoints_off_this_computer_are_refused() {
         let body = doc(serde_json::json!({ "token_endpoint": "http://login.example.com/token" }));
         assert!(check_metadata("https://login.example.com", MetadataSource::OAuth, &body).is_err());
+    }
+
+    /// A server elsewhere whose metadata names this computer's ports (a printer's, a database's) is
+    /// refused; its signing keys there are left out. A server on this computer may name its own.
+    #[test]
+    fn a_server_elsewhere_cannot_name_this_computers_ports() {
+        for (field, url) in [
+            ("token_endpoint", "http://127.0.0.1:631/token"),
+            ("authorization_endpoint", "http://localhost:8080/authorize"),
+            ("revocation_endpoint", "http://localhost:9200/_all"),
+        ] {
+            let body = doc(serde_json::json!({ field: url }));
+            let err = check_metadata("https://login.example.com", MetadataSource::OAuth, &body).unwrap_err();
+            assert!(err.to_string().contains("server on this computer"), "{field}: {err}");
+        }
+        let keys = doc(serde_json::json!({ "jwks_uri": "http://127.0.0.1:5000/keys" }));
+        let m = check_metadata("https://login.example.com", MetadataSource::OpenId, &keys).unwrap();
+        assert_eq!(m.jwks_uri, None, "signing keys on this computer for a server elsewhere: left out");
+        let here = serde_json::json!({
+            "issuer": "http://127.0.0.1:4000", "authorization_endpoint": "http://127.0.0.1:4000/authorize",
+            "token_endpoint": "http://127.0.0.1:4000/token", "code_challenge_methods_supported": ["S256"]
+        });
+        let body = serde_json::to_vec(&here).unwrap();
+        assert!(check_metadata("http://127.0.0.1:4000", MetadataSource::OAuth, &body).is_ok());
     }
 
     #[test]

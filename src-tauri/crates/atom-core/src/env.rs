@@ -1,11 +1,9 @@
 //! Environments: which servers the client talks to, as which OAuth client, within which limits.
 
-use std::time::Duration;
-
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::contract::{limits, paths};
+use crate::contract::paths;
 use crate::error::Error;
 use crate::ratelimit::Quotas;
 use crate::secret::Secret;
@@ -28,28 +26,6 @@ pub enum TokenEncoding {
     #[default]
     Json,
     Form,
-}
-
-/// How often the session may ask for tokens, whatever lifetimes the server states: a server that says
-/// its tokens live a nanosecond (or half a second, or none) must not get a refresh storm.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RefreshPacing {
-    /// A lifetime shorter than this is planned as if it were this long: the refresh is scheduled from
-    /// it, while the token's real expiry stands (a call the server refuses brings a refresh then).
-    pub lifetime_floor: Duration,
-    /// The least time between two refreshes of one session; a refresh asked for sooner waits for it.
-    pub min_gap: Duration,
-}
-
-impl Default for RefreshPacing {
-    fn default() -> Self {
-        RefreshPacing { lifetime_floor: limits::REFRESH_LIFETIME_FLOOR, min_gap: limits::REFRESH_MIN_GAP }
-    }
-}
-
-impl RefreshPacing {
-    /// No floor and no gap: every lifetime taken at its word (tests of seconds-long tokens).
-    pub const NONE: RefreshPacing = RefreshPacing { lifetime_floor: Duration::ZERO, min_gap: Duration::ZERO };
 }
 
 /// What a user types in (or discovery fills in) to point the app at another ATOM-compatible server.
@@ -111,16 +87,87 @@ pub struct Environment {
     pub redirect_scheme: String,
     pub token_encoding: TokenEncoding,
     pub quotas: Quotas,
-    pub pacing: RefreshPacing,
 }
 
-fn parse_url(field: &str, s: &str) -> Result<Url, Error> {
-    let url = Url::parse(s.trim()).map_err(|_| Error::Config(format!("{field} is not a valid URL")))?;
-    match url.scheme() {
-        "https" => Ok(url),
-        "http" if is_loopback(&url) => Ok(url),
-        _ => Err(Error::Config(format!("{field} must use https (plain http only on this computer)"))),
+/// What the app calls ATOM's service, its sandbox, and a custom server the user did not name.
+pub const PRODUCTION_NAME: &str = "ATOM";
+pub const SANDBOX_NAME: &str = "Sandbox";
+pub const UNNAMED_SERVER: &str = "Custom";
+
+impl CustomEnvironment {
+    /// The name the app shows for this server: the user's, cleaned as every shown name is
+    /// (`text.rs`), or "Custom".
+    pub fn display_name(&self) -> String {
+        crate::text::clean_name(&self.name, crate::text::NAME_MAX).unwrap_or_else(|| UNNAMED_SERVER.into())
     }
+}
+
+/// Which server an environment is: computed once by [`Environment::server_key`], and what decides its
+/// keystore entries, its first account, its catalogue and its cache folder.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ServerKey(String);
+
+impl ServerKey {
+    /// ATOM's service's key, without building its environment.
+    pub fn production() -> ServerKey {
+        ServerKey("production".into())
+    }
+
+    /// The embedded sandbox's key, whatever port it listens on this run.
+    pub fn sandbox() -> ServerKey {
+        ServerKey("sandbox".into())
+    }
+
+    /// The key as it was saved (`settings.json` keeps each account's), for an account whose
+    /// environment cannot be opened now: its keystore entries can still be found by name.
+    pub fn saved(key: &str) -> ServerKey {
+        ServerKey(key.to_string())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// A folder name for it (`custom:host:port:client:tag` → `custom_host_port_client_tag`): letters,
+    /// digits, `.`, `-` and `_` only, never `.` or `..` alone.
+    pub fn folder_name(&self) -> String {
+        let name: String = self
+            .0
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || "-_".contains(c) { c } else { '_' })
+            .collect();
+        name
+    }
+}
+
+impl std::fmt::Display for ServerKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Whether the app may send a request to `url` for a server that is (`local`) or is not on this
+/// computer: HTTPS anywhere; plain HTTP only to this computer, and only for a server that is itself
+/// here (the sandbox, a server the user runs). A server elsewhere can name this computer's ports in its
+/// settings or metadata (`http://127.0.0.1:631/token`), and would have the app reach them for it.
+pub fn may_reach(url: &Url, local: bool) -> bool {
+    url.scheme() == "https" || (url.scheme() == "http" && local && is_loopback(url))
+}
+
+fn parse_url(field: &str, s: &str, local: bool) -> Result<Url, Error> {
+    let url = Url::parse(s.trim()).map_err(|_| Error::Config(format!("{field} is not a valid URL")))?;
+    if may_reach(&url, local) {
+        return Ok(url);
+    }
+    Err(Error::Config(if url.scheme() == "http" && is_loopback(&url) {
+        format!(
+            "{field} is plain http on this computer, and the server is not on this computer: the app \
+             does not reach this computer's ports for a server elsewhere"
+        )
+    } else {
+        format!("{field} must use https (plain http only for a server on this computer)")
+    }))
 }
 
 impl Environment {
@@ -129,7 +176,7 @@ impl Environment {
         let url = |s: &str| Url::parse(s).expect("built-in URL");
         Environment {
             kind: EnvironmentKind::Production,
-            name: "ATOM".into(),
+            name: PRODUCTION_NAME.into(),
             api_base: url(paths::PRODUCTION_API),
             issuer: None,
             require_iss: false,
@@ -143,18 +190,17 @@ impl Environment {
             redirect_scheme: paths::REDIRECT_SCHEME.into(),
             token_encoding: TokenEncoding::Json,
             quotas: Quotas::default(),
-            pacing: RefreshPacing::default(),
         }
     }
 
     /// A sandbox server at `base_url` (for example `http://127.0.0.1:PORT`), which serves every path.
     /// It is its own issuer and names itself in every callback (RFC 9207), as its metadata says.
     pub fn sandbox(base_url: &str) -> Result<Environment, Error> {
-        let base = parse_url("the sandbox URL", base_url)?;
+        let base = parse_url("the sandbox URL", base_url, true)?;
         let join = |p: &str| base.join(p).map_err(|_| Error::Config("the sandbox URL is not a base".into()));
         Ok(Environment {
             kind: EnvironmentKind::Sandbox,
-            name: "Sandbox".into(),
+            name: SANDBOX_NAME.into(),
             issuer: Some(base.as_str().trim_end_matches('/').to_string()),
             require_iss: true,
             authorize_url: join(paths::AUTHORIZE)?,
@@ -168,22 +214,24 @@ impl Environment {
             redirect_scheme: paths::REDIRECT_SCHEME.into(),
             token_encoding: TokenEncoding::Json,
             quotas: Quotas::default(),
-            pacing: RefreshPacing::default(),
         })
     }
 
     pub fn custom(c: &CustomEnvironment) -> Result<Environment, Error> {
-        let api_base = parse_url("API URL", &c.api_base)?;
+        // A server on this computer is one whose API is here: only then may its addresses be plain
+        // http on this computer.
+        let local = Url::parse(c.api_base.trim()).is_ok_and(|u| is_loopback(&u));
+        let api_base = parse_url("API URL", &c.api_base, local)?;
         let revoke_url = match c.revoke_url.as_deref().filter(|s| !s.trim().is_empty()) {
-            Some(u) => Some(parse_url("revocation URL", u)?),
+            Some(u) => Some(parse_url("revocation URL", u, local)?),
             None => None,
         };
         let issuer = match c.issuer.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            Some(i) => Some(parse_url("issuer", i)?.as_str().trim_end_matches('/').to_string()),
+            Some(i) => Some(parse_url("issuer", i, local)?.as_str().trim_end_matches('/').to_string()),
             None => None,
         };
         let jwks_uri = match c.jwks_uri.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            Some(u) if issuer.is_some() => Some(parse_url("signing keys URL", u)?),
+            Some(u) if issuer.is_some() => Some(parse_url("signing keys URL", u, local)?),
             _ => None,
         };
         let scopes: Vec<String> = match c.scopes.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
@@ -207,11 +255,11 @@ impl Environment {
         }
         Ok(Environment {
             kind: EnvironmentKind::Custom,
-            name: if c.name.trim().is_empty() { "Custom".into() } else { c.name.trim().into() },
+            name: c.display_name(),
             require_iss: c.iss_parameter_supported && issuer.is_some(),
             issuer,
-            authorize_url: parse_url("authorize URL", &c.authorize_url)?,
-            token_url: parse_url("token URL", &c.token_url)?,
+            authorize_url: parse_url("authorize URL", &c.authorize_url, local)?,
+            token_url: parse_url("token URL", &c.token_url, local)?,
             revoke_url,
             jwks_uri,
             scopes,
@@ -221,7 +269,6 @@ impl Environment {
             redirect_scheme: scheme,
             token_encoding: c.token_encoding,
             quotas: Quotas::default(),
-            pacing: RefreshPacing::default(),
         })
     }
 
@@ -241,20 +288,18 @@ impl Environment {
         url
     }
 
-    /// The custom-scheme redirect URI: `com.atomagentos.marketplace://oauth/callback`.
-    pub fn scheme_redirect_uri(&self) -> String {
-        format!("{}://{}{}", self.redirect_scheme, paths::REDIRECT_HOST, paths::REDIRECT_PATH)
-    }
-
-    /// Keystore entries are namespaced per environment, so that a sandbox sign-in can never
-    /// overwrite a production token. A custom server's name is bound to the endpoints that would
-    /// receive its secrets (issuer, token and revocation endpoints): change one, and the stored refresh
-    /// token is not found, so it is never sent to the new address.
-    pub fn namespace(&self) -> String {
+    /// Which server this is, as everything that depends on "which server" sees it: its keystore
+    /// entries, its first account, its catalogue and the catalogue's cache folder. A sandbox sign-in
+    /// can never overwrite a production token. A custom server's key is bound to the endpoints that
+    /// would receive its secrets (issuer, token and revocation endpoints) and to its API's host and
+    /// client ID: change one, and it is another server, whose stored refresh token is not found, so
+    /// it is never sent to the new address. Its name, scopes and authorize page are settings of the
+    /// same server.
+    pub fn server_key(&self) -> ServerKey {
         match self.kind {
-            EnvironmentKind::Production => "production".into(),
-            EnvironmentKind::Sandbox => "sandbox".into(),
-            EnvironmentKind::Custom => {
+            EnvironmentKind::Production => ServerKey::production(),
+            EnvironmentKind::Sandbox => ServerKey::sandbox(),
+            EnvironmentKind::Custom => ServerKey({
                 use sha2::{Digest, Sha256};
                 let host = self.api_base.host_str().unwrap_or("unknown");
                 let port = self.api_base.port().map(|p| format!(":{p}")).unwrap_or_default();
@@ -267,7 +312,60 @@ impl Environment {
                 let digest = Sha256::digest(endpoints.as_bytes());
                 let tag: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
                 format!("custom:{host}{port}:{}:{tag}", self.client_id)
-            }
+            }),
+        }
+    }
+
+    /// The keystore namespace of the environment's first account: its [`ServerKey`].
+    pub fn namespace(&self) -> String {
+        self.server_key().0
+    }
+
+    /// The last part of this server's redirect URIs, when it needs one of its own (RFC 9700 §4.4):
+    /// a server whose callbacks do not name their issuer (RFC 9207) could otherwise bounce the browser
+    /// to another server's authorize page and receive the code that server sends back to the one
+    /// redirect URI every environment shared. ATOM's service keeps the guide's redirect URI, and a
+    /// server that names itself in every callback (the sandbox, a custom server with RFC 9207) needs
+    /// none: its `iss` is checked.
+    pub fn redirect_tag(&self) -> Option<String> {
+        if self.kind != EnvironmentKind::Custom || self.require_iss {
+            return None;
+        }
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(self.server_key().0.as_bytes());
+        Some(digest[..4].iter().map(|b| format!("{b:02x}")).collect())
+    }
+
+    /// The custom-scheme redirect URI: `com.atomagentos.marketplace://oauth/callback`, or
+    /// `…/oauth/callback/<tag>` for a server with a [`Environment::redirect_tag`].
+    pub fn scheme_redirect_uri(&self) -> String {
+        format!(
+            "{}://{}{}",
+            self.redirect_scheme,
+            paths::REDIRECT_HOST,
+            self.redirect_path(paths::REDIRECT_PATH)
+        )
+    }
+
+    /// The loopback redirect URI on `port` (RFC 8252 §7.3), with the server's tag as the scheme's.
+    pub fn loopback_redirect_uri(&self, port: u16) -> String {
+        format!("http://127.0.0.1:{port}{}", self.redirect_path(paths::LOOPBACK_PATH))
+    }
+
+    /// The redirect URIs this app uses with the server, as its administrator registers them (the
+    /// loopback one on any port, RFC 8252 §7.3).
+    pub fn redirect_uris(&self) -> Vec<String> {
+        vec![
+            self.scheme_redirect_uri(),
+            format!("http://127.0.0.1{}", self.redirect_path(paths::LOOPBACK_PATH)),
+        ]
+    }
+
+    /// `path`, then `/<tag>` when the server has a redirect of its own.
+    pub fn redirect_path(&self, path: &str) -> String {
+        match self.redirect_tag() {
+            Some(tag) => format!("{path}/{tag}"),
+            None => path.to_string(),
         }
     }
 
@@ -340,6 +438,42 @@ mod tests {
         assert_eq!(env.scopes, ["marketplace:read", "marketplace:write"]);
         c.redirect_scheme = Some("bad scheme".into());
         assert!(Environment::custom(&c).is_err());
+    }
+
+    /// A server elsewhere cannot point the app at this computer's ports: not its token, revocation,
+    /// signing-keys or authorize address, nor its issuer. A server on this computer can.
+    #[test]
+    fn plain_http_to_this_computer_only_for_a_server_on_this_computer() {
+        let remote = CustomEnvironment {
+            api_base: "https://api.example.com".into(),
+            issuer: Some("https://api.example.com".into()),
+            authorize_url: "https://api.example.com/authorize".into(),
+            token_url: "https://api.example.com/token".into(),
+            client_id: "desk".into(),
+            ..Default::default()
+        };
+        assert!(Environment::custom(&remote).is_ok());
+        for local_port in [
+            CustomEnvironment { token_url: "http://127.0.0.1:631/token".into(), ..remote.clone() },
+            CustomEnvironment { revoke_url: Some("http://localhost:9200/_delete".into()), ..remote.clone() },
+            CustomEnvironment { jwks_uri: Some("http://[::1]:8080/keys".into()), ..remote.clone() },
+            CustomEnvironment { authorize_url: "http://127.0.0.2/authorize".into(), ..remote.clone() },
+            CustomEnvironment { issuer: Some("http://127.0.0.1:3000".into()), ..remote.clone() },
+        ] {
+            let Err(Error::Config(why)) = Environment::custom(&local_port) else { panic!("{local_port:?}") };
+            assert!(why.contains("this computer's ports"), "{why}");
+        }
+        let here = CustomEnvironment {
+            api_base: "http://127.0.0.1:8080".into(),
+            issuer: Some("http://127.0.0.1:8080".into()),
+            authorize_url: "http://127.0.0.1:8080/authorize".into(),
+            token_url: "http://127.0.0.1:8080/token".into(),
+            revoke_url: Some("http://localhost:8080/revoke".into()),
+            client_id: "desk".into(),
+            ..Default::default()
+        };
+        assert!(Environment::custom(&here).is_ok(), "a server the user runs here");
+        assert!(may_reach(&Url::parse("https://127.0.0.1/x").unwrap(), false), "https is https");
     }
 
     #[test]

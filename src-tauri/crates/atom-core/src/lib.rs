@@ -52,16 +52,17 @@ pub mod offline;
 pub mod ratelimit;
 pub mod secret;
 pub mod store;
+pub mod text;
 pub mod token;
 
 pub use account::{
-    is_api_key_format, restore_all, store_namespace, Account, AccountId, ApiKeyScope, AuthMethod, AuthState,
-    Identity, SignedIn,
+    account_namespace, is_api_key_format, restore_all, store_namespace, Account, AccountId, ApiKeyScope,
+    AuthMethod, AuthState, Identity, SignedIn,
 };
 pub use applink::{read_app_link, skill_link, AppLink};
 pub use catalogue::Catalogue;
 pub use discovery::{discover, MetadataSource, ServerMetadata};
-pub use env::{CustomEnvironment, Environment, EnvironmentKind, RefreshPacing, TokenEncoding};
+pub use env::{CustomEnvironment, Environment, EnvironmentKind, ServerKey, TokenEncoding};
 pub use error::{Error, ErrorCode, ErrorInfo, OAuthStep, Result};
 pub use http::{Fetched, Freshness};
 pub use login::{CallbackError, PendingLogin, RedirectTarget};

@@ -40,9 +40,16 @@ pub struct PendingLogin {
     redirect_uri: String,
     target: RedirectTarget,
     scheme: String,
+    /// The path the callback must have: the scheme's (`/callback`) or the loopback's
+    /// (`/oauth/callback`), with the server's own tag when it has one (`Environment::redirect_tag`).
+    path: String,
     /// The issuer a callback must name, when the environment knows it (RFC 9207).
     issuer: Option<String>,
     require_iss: bool,
+    /// Refuse a callback naming an issuer when `issuer` is unknown: a server the user described (a
+    /// custom one), whose answers the app cannot otherwise tell from another server's. ATOM's own
+    /// service, built in, names no issuer in its guide; its answers are taken whatever `iss` says.
+    vouch_for_iss: bool,
     created_at: SystemTime,
     authorize_url: Url,
     /// OpenID Connect's `nonce`, when `openid` is asked for: the ID token must carry it back.
@@ -61,9 +68,11 @@ impl fmt::Debug for PendingLogin {
 
 impl PendingLogin {
     pub fn new(env: &Environment, target: RedirectTarget, scopes: &[&str]) -> PendingLogin {
-        let redirect_uri = match target {
-            RedirectTarget::Scheme => env.scheme_redirect_uri(),
-            RedirectTarget::Loopback { port } => format!("http://127.0.0.1:{port}{}", paths::LOOPBACK_PATH),
+        let (redirect_uri, path) = match target {
+            RedirectTarget::Scheme => (env.scheme_redirect_uri(), env.redirect_path(paths::REDIRECT_PATH)),
+            RedirectTarget::Loopback { port } => {
+                (env.loopback_redirect_uri(port), env.redirect_path(paths::LOOPBACK_PATH))
+            }
         };
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let redirect =
@@ -92,8 +101,10 @@ impl PendingLogin {
             redirect_uri,
             target,
             scheme: env.redirect_scheme.to_ascii_lowercase(),
+            path,
             issuer: env.issuer.clone(),
             require_iss: env.require_iss,
+            vouch_for_iss: env.kind == crate::env::EnvironmentKind::Custom,
             created_at: SystemTime::now(),
             authorize_url,
             nonce,
@@ -155,7 +166,7 @@ impl PendingLogin {
                 if url.port().is_some() {
                     return Err(CallbackError::WrongPort);
                 }
-                if url.path() != paths::REDIRECT_PATH {
+                if url.path() != self.path {
                     return Err(CallbackError::WrongPath);
                 }
             }
@@ -169,7 +180,7 @@ impl PendingLogin {
                 if url.port() != Some(port) {
                     return Err(CallbackError::WrongPort);
                 }
-                if url.path() != paths::LOOPBACK_PATH {
+                if url.path() != self.path {
                     return Err(CallbackError::WrongPath);
                 }
             }
@@ -182,10 +193,16 @@ impl PendingLogin {
         if !constant_time_eq(&state, &self.state) {
             return Err(CallbackError::StateMismatch);
         }
-        // RFC 9207, before anything else of the answer is believed: it must come from this server.
+        // RFC 9207, before anything else of the answer is believed: it must come from this server. An
+        // answer that names an issuer when the app knows none for this server is refused too: an
+        // honest server that names itself was reached through another one (a mix-up, RFC 9700 §4.4),
+        // or the server's settings lack its issuer.
         match (&params.iss, &self.issuer) {
             (Some(iss), Some(mine)) if iss.trim_end_matches('/') != mine => {
                 return Err(CallbackError::IssuerMismatch)
+            }
+            (Some(iss), None) if self.vouch_for_iss => {
+                return Err(CallbackError::IssuerUnknown { iss: iss.clone() })
             }
             (None, _) if self.require_iss => return Err(CallbackError::MissingIssuer),
             _ => {}
@@ -393,10 +410,31 @@ mod tests {
             p.state
         );
         assert_eq!(p.validate(&denied, now), Err(CallbackError::IssuerMismatch));
-        // A server whose issuer is unknown (ATOM's guide names none) cannot be checked.
+        // ATOM's own service names no issuer in its guide: its answers cannot be checked, and are not
+        // refused for naming one.
         let prod = PendingLogin::new(&Environment::production(), RedirectTarget::Scheme, &[]);
         let url = format!("com.atomagentos.marketplace://oauth/callback?code=c&state={}&iss=x", prod.state);
         assert!(prod.validate(&url, now).is_ok());
+        // A server the user described without an issuer: an answer that names one is refused (a
+        // mix-up: RFC 9700 §4.4), before any token request.
+        let custom = Environment::custom(&crate::CustomEnvironment {
+            api_base: "https://api.example.com".into(),
+            authorize_url: "https://api.example.com/authorize".into(),
+            token_url: "https://api.example.com/token".into(),
+            client_id: "desk".into(),
+            ..Default::default()
+        })
+        .unwrap();
+        let typed = PendingLogin::new(&custom, RedirectTarget::Scheme, &[]);
+        let tag = custom.redirect_tag().unwrap();
+        let url = format!("com.atomagentos.marketplace://oauth/callback/{tag}?code=c&state={}", typed.state);
+        assert!(typed.validate(&url, now).is_ok());
+        assert_eq!(
+            typed.validate(&format!("{url}&iss=https%3A%2F%2Fhonest.example"), now),
+            Err(CallbackError::IssuerUnknown { iss: "https://honest.example".into() })
+        );
+        let shared = format!("com.atomagentos.marketplace://oauth/callback?code=c&state={}", typed.state);
+        assert_eq!(typed.validate(&shared, now), Err(CallbackError::WrongPath), "its own redirect only");
     }
 
     #[test]

@@ -34,6 +34,8 @@ pub struct Skill {
 #[serde(default)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Author {
+    /// Cleaned as every shown name is (`text.rs`); none: empty.
+    #[serde(deserialize_with = "name")]
     pub name: String,
 }
 
@@ -98,6 +100,7 @@ pub struct Review {
     #[serde(deserialize_with = "stars")]
     pub rating: u8,
     pub review: String,
+    #[serde(deserialize_with = "name")]
     pub author_name: String,
     pub created_at: Option<String>,
     pub updated_at: Option<String>,
@@ -358,6 +361,12 @@ fn stars<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u8, D::Error> {
     Ok(value.as_f64().map(|n| n.round().clamp(1.0, 5.0) as u8).unwrap_or(0))
 }
 
+/// A person's name from the server, by the one rule every shown name follows; anything else: empty.
+fn name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let value = serde_json::Value::deserialize(d)?;
+    Ok(crate::text::clean_json_name(Some(value), crate::text::NAME_MAX).unwrap_or_default())
+}
+
 /// An average from the server, kept to 0 to 5 stars; not a number: 0.
 fn average_stars<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     let value = serde_json::Value::deserialize(d)?;
@@ -410,6 +419,12 @@ mod tests {
         let d: SkillDetail =
             serde_json::from_str(r#"{"id":"x","author":{"name":"A","url":"u"},"version":"1.0.0"}"#).unwrap();
         assert_eq!(d.author.name, "A");
+        let d: SkillDetail =
+            serde_json::from_str("{\"id\":\"x\",\"author\":{\"name\":\"Mallory\\u202e\\u200b\\u2028Evil\"}}")
+                .unwrap();
+        assert_eq!(d.author.name, "MalloryEvil", "an author's name is cleaned as every name is");
+        let r: Review = serde_json::from_str("{\"author_name\":\"\\u0000\\ufeffPriya\"}").unwrap();
+        assert_eq!(r.author_name, "Priya");
         assert_eq!(d.skill.id, "x");
         let p: SkillPage = serde_json::from_str("{}").unwrap();
         assert!(p.skills.is_empty());

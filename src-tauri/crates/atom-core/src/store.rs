@@ -1,6 +1,6 @@
 //! Where long-lived secrets live: the refresh token and the API key. The OS keystore implementation
 //! lives in the app shell; this module has the trait, an in-memory store for tests, and the bounded
-//! async wrapper the session uses.
+//! async wrapper an account uses.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -30,12 +30,12 @@ pub enum StoreError {
     #[error("the keystore failed ({0})")]
     Failed(String),
     /// The store will not keep this secret however often it is asked (too long for it, say): the
-    /// session keeps it in memory and does not ask again until it has another secret to keep.
+    /// account keeps it in memory and does not ask again until it has another secret to keep.
     #[error("the keystore refused the secret ({0})")]
     Refused(String),
 }
 
-/// A keystore. Calls may block (an OS keystore may wait on an unlock prompt); the session always
+/// A keystore. Calls may block (an OS keystore may wait on an unlock prompt); an account always
 /// calls through [`StoreHandle`], on a blocking thread with a timeout.
 pub trait SecretStore: Send + Sync + 'static {
     fn get(&self, namespace: &str, account: &str) -> Result<Option<Secret>, StoreError>;
@@ -46,7 +46,7 @@ pub trait SecretStore: Send + Sync + 'static {
     fn kind(&self) -> &'static str;
 }
 
-/// Secrets in process memory: for tests, and the session-only mode when no keystore can be used.
+/// Secrets in process memory: for tests, and the memory-only mode when no keystore can be used.
 #[derive(Default)]
 pub struct MemoryStore {
     entries: Mutex<HashMap<(String, String), Secret>>,
@@ -169,6 +169,11 @@ impl StoreHandle {
     pub fn with_timeout(mut self, timeout: Duration) -> StoreHandle {
         self.timeout = timeout;
         self
+    }
+
+    /// The entry's name in the keystore (`store_namespace`).
+    pub fn namespace(&self) -> &str {
+        &self.namespace
     }
 
     pub fn kind(&self) -> &'static str {

@@ -38,9 +38,15 @@ pub struct TokenSet {
     pub access_token: Secret,
     /// `None` when the server did not rotate it (the old one stays valid) or issued none.
     pub refresh_token: Option<Secret>,
+    /// The lifetime the server stated; zero for a zero or negative one (an unusable token), an hour
+    /// when it stated none.
     pub expires_in: Duration,
     pub scopes: Vec<String>,
-    pub received_at: SystemTime,
+    /// When the request that brought it was sent: its life is counted from then, so that the app's
+    /// idea of its expiry is never later than the server's.
+    pub sent_at: SystemTime,
+    /// How long that request took.
+    pub round_trip: Duration,
     /// An OpenID Connect ID token, unverified (`oidc.rs` verifies it).
     pub id_token: Option<Secret>,
 }
@@ -89,10 +95,11 @@ impl oauth2::TokenResponse for TokenReply {
     fn token_type(&self) -> &Self::TokenType {
         &self.token_type
     }
+    /// A zero or negative lifetime is a token already over, not an unstated one.
     fn expires_in(&self) -> Option<Duration> {
         self.expires_in
-            .filter(|s| s.is_finite() && *s > 0.0)
-            .map(|s| Duration::from_secs_f64(s.min(365.0 * 86_400.0)))
+            .filter(|s| s.is_finite())
+            .map(|s| Duration::from_secs_f64(s.clamp(0.0, 365.0 * 86_400.0)))
     }
     fn refresh_token(&self) -> Option<&RefreshToken> {
         self.refresh_token.as_ref()
@@ -221,7 +228,7 @@ impl TokenClient {
         }
     }
 
-    fn token_set(reply: TokenReply) -> Result<TokenSet> {
+    fn token_set(reply: TokenReply, sent_at: SystemTime, round_trip: Duration) -> Result<TokenSet> {
         use oauth2::TokenResponse;
         let access = reply.access_token().secret().trim();
         if access.is_empty() {
@@ -242,7 +249,8 @@ impl TokenClient {
                 .map(Secret::new),
             expires_in: reply.expires_in().unwrap_or(limits::DEFAULT_ACCESS_TTL),
             scopes: reply.scopes().map(|s| s.iter().map(|x| x.to_string()).collect()).unwrap_or_default(),
-            received_at: SystemTime::now(),
+            sent_at,
+            round_trip,
             id_token: reply.id_token.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(Secret::new),
         })
     }
@@ -258,6 +266,7 @@ impl TokenClient {
         let redirect = url::Url::parse(redirect_uri)
             .map_err(|_| Error::Config("the redirect URI is not a valid URL".into()))?;
         let transport = self.transport().await?;
+        let (sent_at, started) = (SystemTime::now(), std::time::Instant::now());
         let reply = self
             .oauth
             .exchange_code(AuthorizationCode::new(code.expose().to_string()))
@@ -266,19 +275,20 @@ impl TokenClient {
             .request_async(&transport)
             .await
             .map_err(|e| Self::error(&transport, e, OAuthStep::SignIn))?;
-        Self::token_set(reply)
+        Self::token_set(reply, sent_at, started.elapsed())
     }
 
     pub async fn refresh(&self, refresh_token: &Secret) -> Result<TokenSet> {
         let token = RefreshToken::new(refresh_token.expose().to_string());
         let transport = self.transport().await?;
+        let (sent_at, started) = (SystemTime::now(), std::time::Instant::now());
         let reply = self
             .oauth
             .exchange_refresh_token(&token)
             .request_async(&transport)
             .await
             .map_err(|e| Self::error(&transport, e, OAuthStep::Refresh))?;
-        Self::token_set(reply)
+        Self::token_set(reply, sent_at, started.elapsed())
     }
 
     /// RFC 7009. Only a 200 counts: a server with no such endpoint (none configured, or a 404) was not
@@ -325,7 +335,7 @@ impl TokenClient {
 pub fn parse_token_set(body: &[u8]) -> Result<TokenSet> {
     let reply: TokenReply = serde_json::from_slice(body)
         .map_err(|_| Error::BadResponse("the token reply is not what an OAuth server sends".into()))?;
-    TokenClient::token_set(reply)
+    TokenClient::token_set(reply, SystemTime::now(), Duration::ZERO)
 }
 
 #[cfg(test)]
@@ -350,7 +360,9 @@ mod tests {
         assert_eq!(t.expires_in, Duration::from_secs(120));
         assert!(t.refresh_token.is_none());
         let t = parse_token_set(br#"{"access_token":"a","expires_in":-5}"#).unwrap();
-        assert_eq!(t.expires_in, limits::DEFAULT_ACCESS_TTL);
+        assert_eq!(t.expires_in, Duration::ZERO, "a token already over");
+        let t = parse_token_set(br#"{"access_token":"a","expires_in":"soon"}"#).unwrap();
+        assert_eq!(t.expires_in, limits::DEFAULT_ACCESS_TTL, "unstated");
         for bad in [
             &b"{}"[..],
             b"not json",

@@ -29,10 +29,12 @@ fn refresh_token(h: &Harness, namespace: &str) -> Option<String> {
     h.store.peek(namespace, "refresh_token")
 }
 
-/// The environment of a second server, as a custom one (its own keystore namespace).
+/// The environment of a second server, as a custom one (its own keystore namespace), with its issuer
+/// as discovery finds it.
 fn custom_env(base: &str) -> Environment {
     Environment::custom(&CustomEnvironment {
         name: "Staging".into(),
+        issuer: Some(base.trim_end_matches('/').into()),
         api_base: base.into(),
         authorize_url: format!("{base}/oauth/authorize"),
         token_url: format!("{base}/oauth/token"),
@@ -134,7 +136,8 @@ async fn accounts_on_two_environments_are_apart() {
 async fn start_up_restores_every_account_at_once_and_one_dead_token_disturbs_no_other() {
     let h = Harness::start(with_consent()).await;
     let env = h.session.environment().clone();
-    let catalogue = h.session.catalogue().clone();
+    // The app's own catalogue (the harness's account holds the first entry of its own).
+    let catalogue = Catalogue::new(env.clone(), atom_core::cache::Cache::in_memory()).unwrap();
     let keystore = h.store.clone() as Arc<dyn SecretStore>;
     let ids = [AccountId::FIRST, AccountId::named("sam"), AccountId::named("keys")];
     let open = |id: &AccountId| {

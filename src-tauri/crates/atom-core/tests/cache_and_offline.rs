@@ -40,17 +40,33 @@ fn files_in(dir: &Path) -> Vec<(PathBuf, String)> {
 async fn a_write_makes_the_cache_revalidate_with_its_etag() {
     let h = Harness::start(config()).await;
     h.session.sign_in_with_api_key(RW_KEY, ApiKeyScope::ReadWrite).await.unwrap();
-    // The sign-in checked the key with GET /categories, and a sign-in makes the cache stale.
-    let before = h.api_count("GET /categories", 200).await;
     h.session.categories().await.unwrap();
+    let (got, checked) =
+        (h.api_count("GET /categories", 200).await, h.api_count("GET /categories", 304).await);
     h.session.categories().await.unwrap();
-    assert_eq!(h.api_count("GET /categories", 200).await, before, "not downloaded again");
-    assert_eq!(h.api_count("GET /categories", 304).await, 1, "revalidated once, then fresh");
+    assert_eq!(
+        (h.api_count("GET /categories", 200).await, h.api_count("GET /categories", 304).await),
+        (got, checked),
+        "fresh: served from the cache without a request"
+    );
 
-    h.session.rate("web-router", 4, None).await.unwrap();
-    let categories = h.session.categories_with(Freshness::Live).await.unwrap();
+    // A submission adds to a category's count: the categories are asked again, with their ETag.
+    let submission = atom_core::Submission {
+        name: "Cache Test Skill".into(),
+        description: "A skill submitted by the cache's tests.".into(),
+        category: "automation".into(),
+        kind: "script".into(),
+        version: "1.0.0".into(),
+        ..Default::default()
+    };
+    h.session.submit(&submission).await.unwrap();
+    let categories = h.session.catalogue().categories_with(&h.session, Freshness::Live).await.unwrap();
     assert!(!categories.stale, "confirmed by the server");
-    assert_eq!(h.api_count("GET /categories", 304).await, 2, "the write made it ask again");
+    assert_eq!(
+        h.api_count("GET /categories", 200).await + h.api_count("GET /categories", 304).await,
+        got + checked + 1
+    );
+    assert_eq!(h.api_count("GET /categories", 200).await, got, "revalidated, not downloaded again");
 }
 
 #[tokio::test]
@@ -65,12 +81,12 @@ async fn a_new_run_paints_from_disk_at_once_then_revalidates() {
 
     let again = session_on(&env, Arc::new(MemoryStore::default()), &dir);
     let requests = h.api_total().await;
-    let painted = again.skills_with(&query, Freshness::CacheFirst).await.unwrap();
+    let painted = again.catalogue().skills_with(&again, &query, Freshness::CacheFirst).await.unwrap();
     assert_eq!(painted.data, page, "the last catalogue, from disk");
     assert!(painted.stale && !painted.offline, "marked as saved, not as current");
     assert_eq!(h.api_total().await, requests, "painted without asking the server");
 
-    let current = again.skills_with(&query, Freshness::Live).await.unwrap();
+    let current = again.catalogue().skills_with(&again, &query, Freshness::Live).await.unwrap();
     assert!(!current.stale);
     assert_eq!(h.api_count("GET /skills", 304).await, 1, "the revalidation cost no body");
     let _ = std::fs::remove_dir_all(dir);
@@ -91,7 +107,10 @@ async fn offline_the_saved_catalogue_is_browsed_and_searched_and_the_network_is_
 
     // The network goes: the server stops answering (connections are refused).
     sandbox.shutdown().await;
-    let offline = session.skills_with(&SkillQuery { offset: 0, ..all.clone() }, Freshness::Live).await;
+    let offline = session
+        .catalogue()
+        .skills_with(&session, &SkillQuery { offset: 0, ..all.clone() }, Freshness::Live)
+        .await;
     // Fresh within the TTL: served as it is, no request.
     assert_eq!(offline.unwrap().data, page);
     let other_page = SkillQuery { sort: atom_core::SkillSort::Name, ..all.clone() };
@@ -99,12 +118,13 @@ async fn offline_the_saved_catalogue_is_browsed_and_searched_and_the_network_is_
     assert_eq!(err.code(), "network", "never saved, so nothing to show: {err:?}");
     assert!(!*online.borrow_and_update(), "the session knows it is offline");
 
-    let sorted = session.skills_with(&other_page, Freshness::Live).await.unwrap();
+    let sorted = session.catalogue().skills_with(&session, &other_page, Freshness::Live).await.unwrap();
     assert!(sorted.offline && sorted.from_saved_pages, "a query never asked is answered from saved pages");
     assert_eq!(sorted.data.total, page.skills.len() as u64);
     let term = page.skills[0].name.split_whitespace().next().unwrap().to_lowercase();
     let found = session
-        .skills_with(&SkillQuery { query: term.clone(), ..all.clone() }, Freshness::Live)
+        .catalogue()
+        .skills_with(&session, &SkillQuery { query: term.clone(), ..all.clone() }, Freshness::Live)
         .await
         .unwrap();
     assert!(found.from_saved_pages && found.data.total >= 1);
@@ -121,7 +141,7 @@ async fn offline_the_saved_catalogue_is_browsed_and_searched_and_the_network_is_
         .await
         .expect("noticed within the probe's schedule")
         .unwrap();
-    let live = session.skills_with(&other_page, Freshness::Live).await.unwrap();
+    let live = session.catalogue().skills_with(&session, &other_page, Freshness::Live).await.unwrap();
     assert!(!live.offline && !live.from_saved_pages);
     back.shutdown().await;
     let _ = std::fs::remove_dir_all(dir);
@@ -142,7 +162,7 @@ async fn no_secret_reaches_the_cache_folder() {
     let callback = h.browser(&url).await;
     session.complete_login(&callback).await.unwrap();
     session.reviews("web-router", 10, 0).await.unwrap();
-    session.categories_with(Freshness::Live).await.unwrap();
+    session.catalogue().categories_with(&session, Freshness::Live).await.unwrap();
 
     let files = files_in(&dir);
     assert!(files.len() >= 3, "{} files", files.len());
@@ -221,15 +241,65 @@ async fn two_reads_of_a_page_on_its_way_share_one_request() {
     h.arm_fault(json!({"endpoint": "GET /skills", "pass": true, "delay_ms": 400})).await;
     let query = SkillQuery::first_page();
     let (prefetch, window) = tokio::join!(
-        session.skills_with(&query, Freshness::CacheFirst),
-        session.skills_with(&query, Freshness::CacheFirst)
+        session.catalogue().skills_with(&session, &query, Freshness::CacheFirst),
+        session.catalogue().skills_with(&session, &query, Freshness::CacheFirst)
     );
     let (prefetch, window) = (prefetch.unwrap(), window.unwrap());
     assert_eq!(prefetch.data, window.data);
     assert!(!window.stale, "the reply that just arrived");
     assert_eq!(h.api_count("GET /skills", 200).await, 1, "one request for both");
     // Another page is another request.
-    session.skills_with(&SkillQuery { offset: 50, ..query }, Freshness::CacheFirst).await.unwrap();
+    session
+        .catalogue()
+        .skills_with(&session, &SkillQuery { offset: 50, ..query }, Freshness::CacheFirst)
+        .await
+        .unwrap();
     assert_eq!(h.api_count("GET /skills", 200).await, 2);
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A rating is one request, and it makes stale only what it changed: the rated skill (cached by its
+/// slug, rated by its id) and the list pages that show its average. Another skill's page and the
+/// categories stay fresh, for the account that rated and for another account of the same server, and
+/// are served without a request.
+#[tokio::test]
+async fn a_rating_is_one_request_and_makes_stale_only_what_it_changed() {
+    use atom_core::{store_namespace, Account, AccountId, StoreHandle};
+    let h = Harness::start(config()).await;
+    h.sign_in().await;
+    let env = h.session.environment().clone();
+    let other = Account::on(
+        h.session.catalogue().clone(),
+        StoreHandle::new(
+            h.store.clone() as std::sync::Arc<dyn atom_core::SecretStore>,
+            store_namespace(&env, &AccountId::named("b")),
+        ),
+    )
+    .unwrap();
+    let first = SkillQuery { limit: Some(5), ..Default::default() };
+    let page = h.session.skills(&first).await.unwrap();
+    let (x, y) = (page.skills[0].clone(), page.skills[1].clone());
+    h.session.skill(&x.slug).await.unwrap();
+    h.session.skill(&y.slug).await.unwrap();
+    h.session.categories().await.unwrap();
+    let before = h.api_total().await;
+
+    let rated = h.session.rate(&x.id, 4, None).await.unwrap();
+    assert_eq!(h.api_total().await, before + 1, "one request for one rating");
+
+    // Untouched: from the cache, no request, for either account.
+    h.session.skill(&y.slug).await.unwrap();
+    other.skill(&y.slug).await.unwrap();
+    h.session.categories().await.unwrap();
+    other.categories().await.unwrap();
+    assert_eq!(h.api_total().await, before + 1, "another skill and the categories stayed fresh");
+
+    // Changed: asked again, and the server's numbers are the rating's reply.
+    let detail = other.skill(&x.slug).await.unwrap();
+    assert_eq!(h.api_total().await, before + 2, "the rated skill was revalidated");
+    assert_eq!((detail.skill.rating, detail.skill.rating_count), (rated.average_rating, rated.rating_count));
+    let listed = h.session.skills(&first).await.unwrap();
+    assert_eq!(h.api_total().await, before + 3, "the list that shows its average was revalidated");
+    let shown = listed.skills.iter().find(|s| s.id == x.id).unwrap();
+    assert_eq!(shown.rating_count, rated.rating_count);
 }

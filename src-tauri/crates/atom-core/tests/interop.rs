@@ -9,7 +9,7 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use atom_core::{
     discover, Account, AuthState, CallbackError, CustomEnvironment, Environment, Error, MemoryStore,
@@ -69,6 +69,18 @@ impl ThirdParty {
 
     async fn token_requests(&self, grant: &str) -> u64 {
         self.stats().await["token_requests"][grant].as_u64().unwrap_or(0)
+    }
+
+    /// How many times the marketplace answered `what` ("POST /skills/{id}/rate 200").
+    async fn api_count(&self, what: &str) -> u64 {
+        self.stats().await["api"][what].as_u64().unwrap_or(0)
+    }
+
+    /// Every 401 the marketplace answered.
+    async fn api_401s(&self) -> u64 {
+        let stats = self.stats().await;
+        let api = stats["api"].as_object().cloned().unwrap_or_default();
+        api.iter().filter(|(k, _)| k.ends_with(" 401")).map(|(_, v)| v.as_u64().unwrap_or(0)).sum()
     }
 
     async fn set_decision(&self, decision: &str) {
@@ -463,4 +475,117 @@ async fn a_verified_id_token_names_each_user_and_one_from_other_keys_names_nobod
     let callback = server.browse_as(&url, "sam").await;
     assert!(client.session.complete_login(&callback).await.unwrap().is_signed_in(), "the sign-in stands");
     assert_eq!(client.session.identify().await.unwrap(), None, "an unverified ID token is not an identity");
+}
+
+/// A server whose access tokens live 10 s (security-sensitive deployments use minutes, some seconds):
+/// the background refresh runs at half the token's life, before it ends; the refresh token rotates;
+/// a write after the first token's lifetime goes out once, with the renewed token (no 401 on the
+/// way); five racing refreshes make one grant; and 15 s of five calls at a time meet no 401 and draw
+/// no grant beyond the background's one per 5 s.
+#[tokio::test]
+#[ignore = "needs Node.js and tests/interop's packages (npm ci --prefix tests/interop): scripts/test.sh"]
+async fn ten_second_tokens_are_renewed_before_they_expire_and_never_sent_expired() {
+    let server = ThirdParty::start_with(&[("ACCESS_TTL", "10")]);
+    let started = Instant::now();
+    let client = signed_in(&server, true).await;
+    let first = client.stored_refresh_token().unwrap();
+    tokio::time::sleep_until((started + Duration::from_secs(8)).into()).await;
+    assert_eq!(server.token_requests("refresh_token").await, 1, "the background refresh ran before expiry");
+    let second = client.stored_refresh_token().unwrap();
+    assert_ne!(first, second, "rotated");
+    assert!(!server.is_active(&first).await, "the old refresh token is dead at the server");
+
+    tokio::time::sleep_until((started + Duration::from_secs(11)).into()).await;
+    let before = Instant::now();
+    client.session.rate("any-skill", 4, None).await.expect("the write goes through");
+    assert!(before.elapsed() < Duration::from_secs(2), "not held: {:?}", before.elapsed());
+    assert_eq!(server.api_count("POST /skills/{id}/rate 200").await, 1, "sent once");
+    assert_eq!(server.api_401s().await, 0, "no 401 on the way");
+
+    let grants = server.token_requests("refresh_token").await;
+    let racing: Vec<_> = (0..5)
+        .map(|_| {
+            let session = client.session.clone();
+            tokio::spawn(async move { session.refresh().await })
+        })
+        .collect();
+    for r in racing {
+        r.await.unwrap().expect("every caller gets a token");
+    }
+    assert_eq!(server.token_requests("refresh_token").await, grants + 1, "five racing refreshes, one grant");
+
+    let (grants, calls_started) = (server.token_requests("refresh_token").await, Instant::now());
+    let mut offset = 0;
+    while calls_started.elapsed() < Duration::from_secs(15) {
+        let calls: Vec<_> = (0..5)
+            .map(|_| {
+                offset += 1;
+                let (session, q) = (client.session.clone(), SkillQuery { offset, ..Default::default() });
+                tokio::spawn(async move { session.skills(&q).await })
+            })
+            .collect();
+        for call in calls {
+            call.await.unwrap().expect("answered");
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let drawn = server.token_requests("refresh_token").await - grants;
+    assert!((2..=4).contains(&drawn), "{drawn} grants in 15 s of 10-second tokens");
+    assert_eq!(server.api_401s().await, 0, "no call met an expired token");
+    assert_eq!(server.stats().await["token_errors"], serde_json::json!({}), "no refresh was refused");
+}
+
+/// The mix-up (RFC 9700 §4.4) between two real servers: the app knows server B without an issuer (its
+/// endpoints typed by hand). A sign-in started with B is bounced to server A's authorize page with the
+/// app's `state` and PKCE challenge; A refuses B's own redirect (not registered with it), and answers
+/// the one every server shared before with a code and its own `iss`: the app refuses that answer for
+/// B's sign-in before any token request, and neither server redeems a code.
+#[tokio::test]
+#[ignore = "needs Node.js and tests/interop's packages (npm ci --prefix tests/interop): scripts/test.sh"]
+async fn a_sign_in_started_with_a_server_known_without_an_issuer_is_not_completed_by_another() {
+    let (a, b) = (ThirdParty::start(), ThirdParty::start());
+    let typed = CustomEnvironment {
+        name: "Typed by hand".into(),
+        api_base: b.issuer.clone(),
+        authorize_url: format!("{}/auth", b.issuer),
+        token_url: format!("{}/token", b.issuer),
+        client_id: "atom-desktop".into(),
+        token_encoding: atom_core::TokenEncoding::Form,
+        ..Default::default()
+    };
+    let client = Client::new(Environment::custom(&typed).unwrap());
+    let started = client.session.begin_login(RedirectTarget::Scheme);
+    let own_redirect = started.query_pairs().find(|(k, _)| k == "redirect_uri").unwrap().1.into_owned();
+    assert!(own_redirect.starts_with("com.atomagentos.marketplace://oauth/callback/"), "{own_redirect}");
+    // What B's authorize page would do: the same request, at A.
+    let bounce = |redirect: &str| {
+        let mut to = url::Url::parse(&format!("{}/auth", a.issuer)).unwrap();
+        let pairs = started.query_pairs().map(|(k, v)| {
+            let v = if k == "redirect_uri" { redirect.to_string() } else { v.into_owned() };
+            (k.into_owned(), v)
+        });
+        to.query_pairs_mut().extend_pairs(pairs);
+        to
+    };
+    let refused = a.http.get(bounce(&own_redirect)).send().await.unwrap();
+    assert!(!refused.status().is_redirection(), "A does not know B's redirect: {}", refused.status());
+    let callback = a.browse(&bounce("com.atomagentos.marketplace://oauth/callback")).await;
+    assert!(callback.contains("code=") && callback.contains("iss="), "A answered: {callback}");
+    match client.session.complete_login(&callback).await {
+        Err(Error::Callback(CallbackError::WrongPath)) => {}
+        other => panic!("{callback}: {other:?}"),
+    }
+    // The same answer on B's own redirect (a browser that was steered there) names A: refused too.
+    let steered = callback.replacen(
+        "/oauth/callback?",
+        &format!("/oauth/callback/{}?", own_redirect.rsplit('/').next().unwrap()),
+        1,
+    );
+    match client.session.complete_login(&steered).await {
+        Err(Error::Callback(CallbackError::IssuerUnknown { iss })) => assert_eq!(iss, a.issuer),
+        other => panic!("{steered}: {other:?}"),
+    }
+    assert_eq!(a.token_requests("authorization_code").await, 0, "A redeemed nothing");
+    assert_eq!(b.token_requests("authorization_code").await, 0, "B was sent no code");
+    assert_eq!(client.session.current_state(), AuthState::SignedOut);
 }

@@ -270,19 +270,49 @@ async fn a_failing_token_endpoint_during_a_write_loses_nothing_and_sends_nothing
     assert_eq!(h.api_count("POST /submit", 201).await, 1);
 }
 
+/// The background refresh of a 10-second token starts at 5 s and its reply takes 2 s. A write at 5.5 s
+/// does not wait for it: its token is still alive (it may be sent until 7.5 s), so it goes at once,
+/// once, and is accepted; the refresh stays one.
 #[tokio::test]
-async fn a_slow_token_endpoint_during_a_write_delays_it_but_sends_it_once() {
-    let h = Harness::start(short_tokens(2)).await;
+async fn a_slow_token_endpoint_during_a_write_does_not_hold_it_while_its_token_is_alive() {
+    let h = Harness::start(short_tokens(10)).await;
     h.sign_in().await;
-    // The next refresh (the background one, at half the token's life) takes 5 s; the submit, past the
-    // refresh point, waits for it rather than starting a second one.
-    h.arm_fault(json!({"endpoint": "POST /oauth/token", "pass": true, "delay_ms": 5000})).await;
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    h.arm_fault(json!({"endpoint": "POST /oauth/token", "pass": true, "delay_ms": 2000})).await;
+    tokio::time::sleep(Duration::from_millis(5500)).await;
     let started = std::time::Instant::now();
     h.session.submit(&submission("Patient Skill")).await.unwrap();
-    assert!(started.elapsed() >= Duration::from_secs(3), "the submit waited for the refresh");
+    assert!(
+        started.elapsed() < Duration::from_millis(1000),
+        "the submit went at once: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(h.api_count("POST /submit", 201).await, 1);
+    assert_eq!(h.api_count("POST /submit", 401).await, 0, "its token was alive");
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    assert_eq!(h.token_requests("refresh_token").await, 1, "one refresh, in the background");
+    assert!(h.session.skills(&SkillQuery::default()).await.is_ok());
+    assert_eq!(h.token_requests("refresh_token").await, 1);
+}
+
+/// A write that finds the token past the time it may be sent (here: the silent sign-in at start-up,
+/// whose refresh is slow) waits for the refresh already on its way instead of starting another or
+/// trying its luck: one refresh, the write sent once, never with a token the app knows is over.
+#[tokio::test]
+async fn a_write_that_finds_no_live_token_waits_for_the_refresh_on_its_way() {
+    let h = Harness::start(short_tokens(10)).await;
+    h.sign_in().await;
+    let next_launch = h.second_instance();
+    h.arm_fault(json!({"endpoint": "POST /oauth/token", "pass": true, "delay_ms": 1500})).await;
+    let restoring = tokio::spawn({
+        let a = next_launch.clone();
+        async move { a.restore().await }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = std::time::Instant::now();
+    next_launch.submit(&submission("Waiting Skill")).await.unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(900), "it waited: {:?}", started.elapsed());
+    assert!(restoring.await.unwrap().unwrap().is_signed_in());
     assert_eq!(h.token_requests("refresh_token").await, 1, "one refresh, shared");
     assert_eq!(h.api_count("POST /submit", 201).await, 1);
     assert_eq!(h.api_count("POST /submit", 401).await, 0);
-    assert!(h.session.skills(&SkillQuery::default()).await.is_ok());
 }

@@ -32,6 +32,7 @@ async fn form_encoded_token_requests_work_for_standard_servers() {
     let base = sandbox.base_url();
     let env = Environment::custom(&CustomEnvironment {
         name: "Form server".into(),
+        issuer: Some(base.trim_end_matches('/').to_string()),
         api_base: base.clone(),
         authorize_url: format!("{base}/oauth/authorize"),
         token_url: format!("{base}/oauth/token"),
@@ -266,6 +267,8 @@ async fn a_server_with_no_revocation_endpoint_is_reported_at_sign_out() {
     let sandbox = atom_sandbox::start(config()).await.unwrap();
     let base = sandbox.base_url();
     let env = Environment::custom(&CustomEnvironment {
+        // As discovery would find it (the sandbox names itself in every callback).
+        issuer: Some(base.trim_end_matches('/').to_string()),
         api_base: base.clone(),
         authorize_url: format!("{base}/oauth/authorize"),
         token_url: format!("{base}/oauth/token"),

@@ -120,6 +120,8 @@ async fn the_scopes_of_a_custom_server_are_the_ones_asked_for() {
     let sandbox = atom_sandbox::start(config()).await.unwrap();
     let base = sandbox.base_url();
     let env = Environment::custom(&CustomEnvironment {
+        // As discovery would find it (the sandbox names itself in every callback).
+        issuer: Some(base.trim_end_matches('/').to_string()),
         api_base: base.clone(),
         authorize_url: format!("{base}/oauth/authorize"),
         token_url: format!("{base}/oauth/token"),

@@ -21,6 +21,8 @@
 // and lints for Windows as a whole.
 #[cfg(unix)]
 mod bench;
+#[cfg(unix)]
+mod scripts;
 
 #[cfg(unix)]
 fn main() {

@@ -25,9 +25,6 @@ pub use processes::{
 };
 use serde_json::{json, Value};
 
-/// The W3C element reference's key, for the real browsers' own small client (`tests/desktop`).
-pub const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
-
 /// What every app start in a test or benchmark profile gets: data, config and cache folders under `dir`,
 /// the fake browser (`tests/fake-browser.sh` under `repo`, logging to `dir/browser.log`), and WebKitGTK
 /// set up for a display without a GPU.
@@ -171,6 +168,11 @@ impl RunningApp {
             .await
             .unwrap_or_else(|e| panic!("the app did not start under WebDriver: {e}"));
         RunningApp { binary: binary.to_path_buf(), launched_at_ms, driver, client }
+    }
+
+    /// Makes the window `width` × `height` (its outer size), as a user dragging its corner would.
+    pub async fn resize(&self, width: u32, height: u32) {
+        self.client.set_window_size(width, height).await.expect("the window takes the size");
     }
 
     /// The first element `css` finds, if any.

@@ -2,7 +2,9 @@
 //! sign-in (`id_token.rs`), else what its server says about its credential (`GET me`, ours: ATOM
 //! documents no such endpoint, and the sandbox serves it). The answer comes over the account's
 //! own authenticated request, so it is the server's word, not a claim anyone could forge; a server
-//! without it leaves the naming to the user. Nothing of the credential is ever part of a name.
+//! without it leaves the naming to the user. Nothing of the credential is ever part of a name, and the
+//! answer is never written to the catalogue cache (shared by the server's accounts, and kept after a
+//! sign-out): who an account is lives in `settings.json` with the account, and goes with it.
 
 use serde::{Deserialize, Serialize};
 
@@ -29,19 +31,9 @@ struct Me {
     email: Option<serde_json::Value>,
 }
 
-/// Printable text only (no control or direction-changing characters), trimmed and bounded.
+/// A name or email from the server, by the one rule every shown name follows (`text.rs`).
 pub(super) fn clean_text(value: Option<serde_json::Value>, max: usize) -> Option<String> {
-    let text = value?.as_str()?.to_string();
-    let kept: String = text
-        .chars()
-        .filter(|c| {
-            !c.is_control()
-                && !matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-        })
-        .take(max)
-        .collect();
-    let kept = kept.trim().to_string();
-    (!kept.is_empty()).then_some(kept)
+    crate::text::clean_json_name(value, max)
 }
 
 impl Account {
@@ -53,8 +45,7 @@ impl Account {
             return Ok(Some(who));
         }
         let api = self.inner.catalogue.api();
-        let reply =
-            self.call(true, |c| async move { api.get_from_server::<Me>(paths::ME, &[], &c).await }).await;
+        let reply = self.call(true, |c| async move { api.get_private::<Me>(paths::ME, &[], &c).await }).await;
         match reply {
             Ok(me) => {
                 let email = clean_text(me.email, EMAIL_MAX);

@@ -18,6 +18,8 @@
 mod calls;
 mod id_token;
 mod identity;
+pub mod pacing;
+mod reads;
 mod sign_in;
 mod tokens;
 
@@ -26,7 +28,7 @@ pub use sign_in::restore_all;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
@@ -35,7 +37,7 @@ use tokio::task::JoinHandle;
 
 use crate::cache::Cache;
 use crate::catalogue::Catalogue;
-use crate::contract::{limits, paths};
+use crate::contract::paths;
 use crate::env::Environment;
 use crate::error::{Error, ErrorCode, ErrorInfo, Result};
 use crate::http::Credential;
@@ -123,8 +125,8 @@ struct OAuth {
     access: Option<Secret>,
     refresh: Option<Secret>,
     scopes: Vec<String>,
-    expires_at: SystemTime,
-    refresh_at: SystemTime,
+    /// When `access` expires, is refreshed, and may be sent until (`pacing.rs`).
+    plan: pacing::TokenPlan,
     /// The keystore holds `refresh`. `false` after a failed write: then the keystore's token (if any)
     /// is older, already rotated at the server, and must never be sent.
     persisted: bool,
@@ -140,21 +142,6 @@ enum Auth {
 
 fn unix(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
-}
-
-/// When to refresh a token of lifetime `ttl` received at `at`: at 80 % of the lifetime or 5 minutes
-/// before expiry, whichever is earlier, but not before half of it.
-pub fn refresh_due(at: SystemTime, ttl: Duration) -> SystemTime {
-    let by_fraction = ttl.mul_f64(limits::REFRESH_AT_FRACTION);
-    let by_margin = ttl.saturating_sub(limits::REFRESH_MARGIN);
-    let floor = ttl.mul_f64(limits::REFRESH_NOT_BEFORE_FRACTION);
-    at + by_fraction.min(by_margin.max(floor))
-}
-
-/// When to refresh a token the server says lives `ttl`: by [`refresh_due`], from at least the pacing's
-/// floor (a lifetime of a nanosecond is not a refresh a nanosecond later).
-pub fn planned_refresh(at: SystemTime, ttl: Duration, pacing: crate::RefreshPacing) -> SystemTime {
-    refresh_due(at, ttl.max(pacing.lifetime_floor))
 }
 
 /// Memory's and the keystore's refresh tokens, each once.
@@ -173,6 +160,8 @@ struct Saved {
 
 struct Inner {
     catalogue: Catalogue,
+    /// Its keystore entry, which no other account on the catalogue may open.
+    _entry: crate::catalogue::EntryClaim,
     /// This account's number: its credential's quota, and the rate-limit figures it is shown.
     owner: Owner,
     tokens: TokenClient,
@@ -183,20 +172,20 @@ struct Inner {
     verified: Mutex<Option<Identity>>,
     /// One refresh at a time.
     refresh_gate: tokio::sync::Mutex<()>,
-    /// When the last refresh was sent (see [`crate::RefreshPacing::min_gap`]).
-    last_refresh: Mutex<Option<std::time::Instant>>,
+    /// How many token requests the server may draw, whatever lifetimes it states (`pacing.rs`).
+    pacer: Mutex<pacing::Pacer>,
     state: watch::Sender<AuthState>,
     refresher: Mutex<Option<JoinHandle<()>>>,
     generation: AtomicU64,
     /// Which sign-in the in-memory credentials belong to (see the module's docs). Shared with the
-    /// keystore's queue, which drops a write whose session has ended before its turn came.
+    /// keystore's queue, which drops a write whose sign-in has ended before its turn came.
     epoch: Arc<AtomicU64>,
     /// Held while the keystore and the in-memory credentials change together, so that a sign-out and
     /// a refresh that lands at the same moment cannot interleave.
     commit: tokio::sync::Mutex<()>,
     /// Wakes the background task early (a keystore write failed and is to be retried soon).
     wake: Arc<tokio::sync::Notify>,
-    /// Why the last session ended at the server, until a new one starts: a write is told that, not
+    /// Why the last sign-in ended at the server, until a new one starts: a write is told that, not
     /// just "not signed in".
     ended: Mutex<Option<Error>>,
     /// The last keystore write's failure, until a write succeeds.
@@ -230,9 +219,15 @@ impl AccountId {
 /// The keystore namespace of `account` in `env`: the environment's own for its first account,
 /// `<environment>/account/<name>` for the others, so that no account reads another's secrets.
 pub fn store_namespace(env: &Environment, account: &AccountId) -> String {
+    account_namespace(&env.server_key(), account)
+}
+
+/// As [`store_namespace`], from the server's key alone (an account whose environment cannot be
+/// opened can still have its entries found and deleted).
+pub fn account_namespace(server: &crate::ServerKey, account: &AccountId) -> String {
     match &account.0 {
-        None => env.namespace(),
-        Some(name) => format!("{}/account/{name}", env.namespace()),
+        None => server.as_str().to_string(),
+        Some(name) => format!("{server}/account/{name}"),
     }
 }
 
@@ -264,10 +259,13 @@ impl Account {
     }
 
     /// An account on `catalogue`, its secrets in `store` (a handle on the namespace
-    /// [`store_namespace`] gives it).
+    /// [`store_namespace`] gives it). Refused (`account_in_use`) while another account on the
+    /// catalogue has that keystore entry open.
     pub fn on(catalogue: Catalogue, store: StoreHandle) -> Result<Account> {
+        let entry = catalogue.claim(store.namespace())?;
         Ok(Account {
             inner: Arc::new(Inner {
+                _entry: entry,
                 tokens: TokenClient::new(catalogue.environment())?,
                 catalogue,
                 owner: Owner::new(),
@@ -278,7 +276,7 @@ impl Account {
                 refresh_gate: tokio::sync::Mutex::new(()),
                 state: watch::channel(AuthState::SignedOut).0,
                 refresher: Mutex::new(None),
-                last_refresh: Mutex::new(None),
+                pacer: Mutex::new(pacing::Pacer::new(std::time::Instant::now())),
                 generation: AtomicU64::new(0),
                 epoch: Arc::new(AtomicU64::new(0)),
                 commit: tokio::sync::Mutex::new(()),
@@ -342,7 +340,7 @@ impl Account {
                 keystore_error: self.keystore_error(),
                 keystore_refused: self.keystore_refused(),
                 renewable: o.refresh.is_some(),
-                expires_at: o.access.as_ref().map(|_| unix(o.expires_at)),
+                expires_at: o.access.as_ref().map(|_| unix(o.plan.expires_at)),
             }),
             Auth::ApiKey { key, scope, persisted } => Some(SignedIn {
                 method: AuthMethod::ApiKey,
@@ -395,7 +393,6 @@ impl Account {
         self.stop_refresher();
         let reason = error.info();
         self.inner.state.send_replace(AuthState::NeedsReauth { reason: reason.clone() });
-        self.inner.catalogue.api().invalidate_cache();
         *self.inner.ended.lock() = Some(error.clone());
         Error::NeedsReauth(Box::new(error.clone()))
     }
@@ -443,13 +440,40 @@ impl Account {
                 if matches!(e.code(), ErrorCode::TokenExpired | ErrorCode::TokenInvalid) =>
             {
                 let fresh = self.token_instead_of(refused).await?;
-                op(Credential::Bearer(fresh, self.owner())).await
+                let replay = op(Credential::Bearer(fresh.clone(), self.owner())).await;
+                self.note_use(&fresh, &replay, true);
+                replay
+            }
+            (Credential::Bearer(token, _), result) => {
+                self.note_use(token, &result, false);
+                result
             }
             (Credential::ApiKey(..), Err(e)) if write && e.code() == ErrorCode::InsufficientScope => {
                 self.correct_key_scope().await;
                 Err(e)
             }
             (_, result) => result,
+        }
+    }
+
+    /// Tells the pacer what the marketplace made of `token`: a usable current token it accepted ends a
+    /// run of wasted grants; a token just refreshed that it refused (`after_refresh`) adds to one.
+    fn note_use<T>(&self, token: &Secret, result: &Result<T>, after_refresh: bool) {
+        let refused = match result {
+            Ok(_) => false,
+            Err(e) if matches!(e.code(), ErrorCode::TokenExpired | ErrorCode::TokenInvalid) => true,
+            Err(Error::Api { status, .. }) if *status != 401 => false,
+            Err(_) => return,
+        };
+        let usable = match &*self.inner.auth.lock() {
+            Auth::OAuth(o) if o.access.as_ref() == Some(token) => o.plan.usable,
+            _ => return,
+        };
+        let mut pacer = self.inner.pacer.lock();
+        match (refused, after_refresh) {
+            (true, true) => pacer.refused(),
+            (false, _) if usable => pacer.used(),
+            _ => {}
         }
     }
 
@@ -485,6 +509,7 @@ pub fn is_api_key_format(key: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn the_first_account_keeps_the_environments_place_in_the_keystore_and_others_their_own() {
@@ -494,7 +519,7 @@ mod tests {
         assert_eq!(store_namespace(&env, &AccountId::named("../a b")), "production/account/___a_b");
     }
 
-    mod pacing {
+    mod lifetimes {
         use super::*;
         use proptest::prelude::*;
 
@@ -525,29 +550,23 @@ mod tests {
             #![proptest_config(ProptestConfig::with_cases(2000))]
 
             /// Whatever the lifetime, the reply is read without panic, and the refresh is planned no
-            /// sooner than half the floor (30 s) and no later than a year.
+            /// later than the expiry (before it for a usable token) and no later than a year.
             #[test]
-            fn any_stated_lifetime_plans_a_sane_refresh(value in expires_in()) {
+            fn any_stated_lifetime_plans_a_refresh_no_later_than_expiry(value in expires_in()) {
                 let body = format!(r#"{{"access_token":"a","token_type":"Bearer","expires_in":{value}}}"#);
                 if let Ok(tokens) = crate::token::parse_token_set(body.as_bytes()) {
                     let at = UNIX_EPOCH + Duration::from_secs(1_000_000);
-                    let due = planned_refresh(at, tokens.expires_in, crate::RefreshPacing::default());
-                    let after = due.duration_since(at).unwrap();
-                    prop_assert!(after >= Duration::from_secs(30), "{value}: {after:?}");
+                    let plan = pacing::plan(at, tokens.expires_in, Duration::from_millis(20), true);
+                    prop_assert!(plan.refresh_at <= plan.expires_at, "{value}");
+                    prop_assert!(plan.send_until <= plan.expires_at, "{value}");
+                    if plan.usable {
+                        prop_assert!(plan.refresh_at < plan.expires_at, "{value}");
+                    }
+                    let after = plan.refresh_at.duration_since(at).unwrap();
                     prop_assert!(after <= Duration::from_secs(366 * 86_400), "{value}: {after:?}");
                 }
             }
         }
-    }
-
-    #[test]
-    fn refresh_timing_follows_the_rule() {
-        let t0 = UNIX_EPOCH + Duration::from_secs(1_000_000);
-        let at =
-            |ttl: u64| refresh_due(t0, Duration::from_secs(ttl)).duration_since(t0).unwrap().as_secs_f64();
-        assert_eq!(at(3600), 2880.0, "80 % of an hour comes before 5 minutes to go");
-        assert_eq!(at(1200), 900.0, "5 minutes before expiry comes before 80 % of 20 minutes");
-        assert_eq!(at(2), 1.0, "short tokens refresh at half their life, never in a loop");
     }
 
     #[test]

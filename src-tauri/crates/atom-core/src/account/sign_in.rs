@@ -92,8 +92,7 @@ impl Account {
             access: None,
             refresh: Some(refresh),
             scopes: Vec::new(),
-            expires_at: SystemTime::now(),
-            refresh_at: SystemTime::now(),
+            plan: super::pacing::plan(SystemTime::now(), std::time::Duration::ZERO, Default::default(), true),
             persisted: true,
             generation: 0,
         });
@@ -138,7 +137,11 @@ impl Account {
 
     /// Finishes a browser sign-in with the callback URL (from the deep link, the loopback listener or
     /// pasted by the user). A forged or stray URL is refused and leaves the sign-in in progress intact.
+    ///
+    /// A sign-out (or Remove, or another sign-in) while the code is exchanged wins: the tokens are
+    /// revoked, nothing is stored, and the sign-in ends as cancelled.
     pub async fn complete_login(&self, callback: &str) -> Result<AuthState> {
+        let epoch = self.epoch();
         let (code, verifier, redirect_uri, nonce) = {
             let mut pending = self.inner.pending.lock();
             let login = pending.as_ref().ok_or(Error::Callback(CallbackError::NoPendingLogin))?;
@@ -164,9 +167,15 @@ impl Account {
         if let Some(id_token) = tokens.id_token.take().filter(|_| nonce.is_some()) {
             self.read_id_token(&id_token, nonce.as_deref()).await;
         }
-        self.commit_tokens(tokens, None, None).await?;
-        self.inner.catalogue.api().invalidate_cache();
+        // Signed in even when the server's first token is over before it can be used: the refresh token
+        // is kept, and the refresher asks again as the pacer allows.
+        let committed = self.commit_tokens(tokens, None, super::tokens::Grant::SignIn { epoch }).await;
+        if matches!(committed, Err(Error::Overtaken)) {
+            *self.inner.verified.lock() = None;
+            return Err(Error::Overtaken);
+        }
         self.start_refresher();
+        committed?;
         Ok(self.current_state())
     }
 
@@ -214,7 +223,6 @@ impl Account {
         let stale =
             if let Auth::OAuth(o) = previous { self.forget_refresh_tokens(o.refresh).await } else { vec![] };
         drop(commit);
-        self.inner.catalogue.api().invalidate_cache();
         let state = self.publish();
         for rt in stale {
             let _ = self.inner.tokens.revoke(&rt, "refresh_token").await;
@@ -222,7 +230,7 @@ impl Account {
         Ok(state)
     }
 
-    /// Deletes the stored refresh token; returns every distinct refresh token of the session (memory's
+    /// Deletes the stored refresh token; returns every distinct refresh token of the account (memory's
     /// and the keystore's), to be revoked. Called with the commit lock held.
     pub(super) async fn forget_refresh_tokens(&self, in_memory: Option<Secret>) -> Vec<Secret> {
         let stored = self.inner.store.take_and_clear(accounts::REFRESH_TOKEN, &[]).await.ok().flatten();
@@ -264,7 +272,6 @@ impl Account {
             _ => Vec::new(),
         };
         drop(commit);
-        self.inner.catalogue.api().invalidate_cache();
         for (token, hint) in &to_revoke {
             if let Err(e) = self.inner.tokens.revoke(token, hint).await {
                 outcome = outcome.and(Err(e));

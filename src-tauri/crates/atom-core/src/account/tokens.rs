@@ -3,53 +3,75 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
-use super::{planned_refresh, Account, Auth, AuthState, Inner, OAuth};
+use super::pacing;
+use super::{Account, Auth, AuthState, Inner, OAuth};
 use crate::contract::{limits, paths};
 use crate::error::{Error, ErrorCode, Result};
 use crate::secret::Secret;
 use crate::store::accounts;
 use crate::token::TokenSet;
 
+/// What brought the tokens, and the account's epoch when it was asked for.
+pub(super) enum Grant {
+    /// A refresh; `early`: asked before the token it replaces was due.
+    Refresh { epoch: u64, early: bool },
+    /// A browser sign-in's code exchange.
+    SignIn { epoch: u64 },
+}
+
 impl Account {
-    /// Stores the new refresh token first, then makes the new access token current.
+    /// Stores the new refresh token first, then makes the new access token current, and tells the
+    /// pacer of the grant.
     ///
-    /// `started_in` is the epoch a refresh started in: if the session ended or was replaced since, the
-    /// tokens are dropped and the new refresh token revoked, never stored. `None` starts a new session
-    /// (a browser sign-in), which replaces whatever was signed in.
+    /// Whatever the grant, if the account's epoch moved since it was asked for (a sign-out, a Remove,
+    /// an API-key sign-in, another sign-in), the tokens are dropped and revoked, never stored: the later
+    /// action wins. A browser sign-in then starts a new session, replacing whatever was signed in.
+    ///
+    /// A token over before it could be sent (the server said it lives less than the round trip) is
+    /// the `tokens_unusable` error, its refresh token kept all the same.
     pub(super) async fn commit_tokens(
         &self,
         tokens: TokenSet,
         previous_refresh: Option<Secret>,
-        started_in: Option<u64>,
+        grant: Grant,
     ) -> Result<Secret> {
         let commit = self.inner.commit.lock().await;
-        match started_in {
-            Some(epoch) if epoch != self.epoch() => {
-                drop(commit);
-                tracing::info!(
-                    "a refresh landed after the session it was for had ended; dropping its tokens"
-                );
-                if let Some(stale) = &tokens.refresh_token {
-                    if let Err(e) = self.inner.tokens.revoke(stale, "refresh_token").await {
-                        tracing::warn!("could not revoke the dropped refresh token: {e}");
-                    }
-                }
-                return Err(Error::NotSignedIn);
+        let (asked_in, early) = match grant {
+            Grant::Refresh { epoch, early } => (epoch, early),
+            Grant::SignIn { epoch } => (epoch, false),
+        };
+        if asked_in != self.epoch() {
+            drop(commit);
+            tracing::info!("tokens landed after the session they were for had ended; dropping them");
+            // The refresh token stands for the grant; without one the access token is all there is.
+            let (stale, hint) = match &tokens.refresh_token {
+                Some(rt) => (rt, "refresh_token"),
+                None => (&tokens.access_token, "access_token"),
+            };
+            if let Err(e) = self.inner.tokens.revoke(stale, hint).await {
+                tracing::warn!("could not revoke the dropped tokens: {e}");
             }
-            Some(_) => {}
-            None => {
-                self.new_epoch();
-                // One method at a time: a browser sign-in replaces an API key.
-                if matches!(*self.inner.auth.lock(), Auth::ApiKey { .. }) {
-                    let _ = self.inner.store.delete(accounts::API_KEY).await;
-                    let _ = self.inner.store.delete(accounts::API_KEY_SCOPE).await;
-                }
-                // A new sign-in without a refresh token must not leave an older one to be found.
-                if tokens.refresh_token.is_none() {
-                    let _ = self.inner.store.delete(accounts::REFRESH_TOKEN).await;
-                }
+            return Err(match grant {
+                Grant::SignIn { .. } => Error::Overtaken,
+                Grant::Refresh { .. } => Error::NotSignedIn,
+            });
+        }
+        let started_in = match grant {
+            Grant::Refresh { epoch, .. } => Some(epoch),
+            Grant::SignIn { .. } => None,
+        };
+        if started_in.is_none() {
+            self.new_epoch();
+            // One method at a time: a browser sign-in replaces an API key.
+            if matches!(*self.inner.auth.lock(), Auth::ApiKey { .. }) {
+                let _ = self.inner.store.delete(accounts::API_KEY).await;
+                let _ = self.inner.store.delete(accounts::API_KEY_SCOPE).await;
+            }
+            // A new sign-in without a refresh token must not leave an older one to be found.
+            if tokens.refresh_token.is_none() {
+                let _ = self.inner.store.delete(accounts::REFRESH_TOKEN).await;
             }
         }
         let refresh = tokens.refresh_token.clone().or(previous_refresh);
@@ -69,19 +91,20 @@ impl Account {
             tokens.scopes.clone()
         };
         // Without a refresh token there is nothing to renew early with: the token is used to its end.
-        let refresh_at = if refresh.is_some() {
-            // Planned from at least the floor: a lifetime of a nanosecond is not a refresh a nanosecond.
-            planned_refresh(tokens.received_at, tokens.expires_in, self.environment().pacing)
-        } else {
-            tokens.received_at + tokens.expires_in
-        };
+        let plan = pacing::plan(tokens.sent_at, tokens.expires_in, tokens.round_trip, refresh.is_some());
+        {
+            let mut pacer = self.inner.pacer.lock();
+            if started_in.is_none() {
+                pacer.reset(Instant::now());
+            }
+            pacer.granted(Instant::now(), early, plan.usable, tokens.expires_in);
+        }
         let generation = self.inner.generation.fetch_add(1, Ordering::SeqCst) + 1;
         *self.inner.auth.lock() = Auth::OAuth(OAuth {
             access: Some(tokens.access_token.clone()),
             refresh,
             scopes,
-            expires_at: tokens.received_at + tokens.expires_in,
-            refresh_at,
+            plan,
             persisted,
             generation,
         });
@@ -90,6 +113,10 @@ impl Account {
             self.inner.wake.notify_one();
         }
         self.publish();
+        if SystemTime::now() >= plan.send_until {
+            // Over before it could be sent: the refresh token is kept, the access token never used.
+            return Err(Error::TokensUnusable(pacing::Waste::ShortLived(tokens.expires_in).describe()));
+        }
         Ok(tokens.access_token)
     }
 
@@ -137,30 +164,64 @@ impl Account {
         true
     }
 
-    /// The current access token, refreshed first if it is due (or if `force`). Single-flight.
+    /// The current access token, refreshed first if it is due (or if `force`). Single-flight: one
+    /// refresh at a time, and a caller that finds one on its way uses the token it has while that may
+    /// still be sent (`pacing.rs`), or waits for the new one. No token past its `send_until` is given.
     pub(super) async fn access_token(&self, force: bool) -> Result<Secret> {
-        let seen = {
-            let auth = self.inner.auth.lock();
-            let Auth::OAuth(o) = &*auth else { return Err(Error::NotSignedIn) };
-            if let (false, Some(access)) = (force, &o.access) {
-                if SystemTime::now() < o.refresh_at {
-                    return Ok(access.clone());
+        loop {
+            let now = SystemTime::now();
+            let (seen, held) = {
+                let auth = self.inner.auth.lock();
+                let Auth::OAuth(o) = &*auth else { return Err(Error::NotSignedIn) };
+                if let (false, Some(access)) = (force, &o.access) {
+                    if now < o.plan.refresh_at {
+                        return Ok(access.clone());
+                    }
                 }
+                (o.generation, o.access.clone().filter(|_| !force && now < o.plan.send_until))
+            };
+            let gate = match &held {
+                Some(access) => match self.inner.refresh_gate.try_lock() {
+                    Ok(gate) => gate,
+                    // A refresh is on its way and this token is still alive: no need to wait for it.
+                    Err(_) => return Ok(access.clone()),
+                },
+                None => self.inner.refresh_gate.lock().await,
+            };
+            if let Some(fresh) = self.refreshed_since(seen) {
+                return Ok(fresh);
             }
-            o.generation
-        };
-        let _gate = self.inner.refresh_gate.lock().await;
-        {
-            let auth = self.inner.auth.lock();
-            let Auth::OAuth(o) = &*auth else { return Err(Error::NotSignedIn) };
-            // Someone refreshed while this caller waited: use their result.
-            if let (true, Some(access)) = (o.generation != seen, &o.access) {
-                if SystemTime::now() < o.expires_at {
-                    return Ok(access.clone());
+            let early = self.is_early();
+            let turn = self.inner.pacer.lock().turn(Instant::now(), early);
+            match (turn.for_caller(), held) {
+                (None, _) => return self.refresh_now(early).await,
+                // Held back by the pacer: the token the caller has, while it may still be sent.
+                (Some(_), Some(access)) => return Ok(access),
+                (Some(Err(why)), None) => return Err(Error::TokensUnusable(why.describe())),
+                (Some(Ok(at)), None) => {
+                    drop(gate);
+                    tracing::info!("the server's last token was refused; the next refresh waits a moment");
+                    tokio::time::sleep_until(at.into()).await;
                 }
             }
         }
-        self.refresh_now().await
+    }
+
+    /// The current access token if a refresh has happened since generation `seen`, while it may be sent.
+    fn refreshed_since(&self, seen: u64) -> Option<Secret> {
+        match &*self.inner.auth.lock() {
+            Auth::OAuth(OAuth { access: Some(access), generation, plan, .. })
+                if *generation != seen && SystemTime::now() < plan.send_until =>
+            {
+                Some(access.clone())
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether a refresh now would come before the current token is due (a 401, a forced refresh).
+    fn is_early(&self) -> bool {
+        matches!(&*self.inner.auth.lock(), Auth::OAuth(o) if o.access.is_some() && SystemTime::now() < o.plan.refresh_at)
     }
 
     /// A token to replace `refused`, which the server turned down: the current one if a refresh has
@@ -168,17 +229,32 @@ impl Account {
     /// 401 would start), else a new one. One refresh for any number of such calls.
     pub(super) async fn token_instead_of(&self, refused: &Secret) -> Result<Secret> {
         let newer = || match &*self.inner.auth.lock() {
-            Auth::OAuth(OAuth { access: Some(access), .. }) if access != refused => Some(access.clone()),
+            Auth::OAuth(OAuth { access: Some(access), plan, .. })
+                if access != refused && SystemTime::now() < plan.send_until =>
+            {
+                Some(access.clone())
+            }
             _ => None,
         };
-        if let Some(access) = newer() {
-            return Ok(access);
+        loop {
+            if let Some(access) = newer() {
+                return Ok(access);
+            }
+            let gate = self.inner.refresh_gate.lock().await;
+            if let Some(access) = newer() {
+                return Ok(access);
+            }
+            let early = self.is_early();
+            let turn = self.inner.pacer.lock().turn(Instant::now(), early);
+            match turn.for_caller() {
+                None => return self.refresh_now(early).await,
+                Some(Err(why)) => return Err(Error::TokensUnusable(why.describe())),
+                Some(Ok(at)) => {
+                    drop(gate);
+                    tokio::time::sleep_until(at.into()).await;
+                }
+            }
         }
-        let _gate = self.inner.refresh_gate.lock().await;
-        if let Some(access) = newer() {
-            return Ok(access);
-        }
-        self.refresh_now().await
     }
 
     /// Refreshes now, whatever the token's age: for a wake from sleep, or a user's "reconnect".
@@ -187,15 +263,8 @@ impl Account {
         Ok(self.current_state())
     }
 
-    /// Runs one refresh. Called with the gate held. Not sooner than the pacing's gap after the last
-    /// one: callers wait for it (and then share its result).
-    pub(super) async fn refresh_now(&self) -> Result<Secret> {
-        let ready = self.inner.last_refresh.lock().map(|at| at + self.environment().pacing.min_gap);
-        if let Some(wait) = ready.and_then(|at| at.checked_duration_since(std::time::Instant::now())) {
-            tracing::info!("the last refresh was moments ago; the next waits {wait:?}");
-            tokio::time::sleep(wait).await;
-        }
-        *self.inner.last_refresh.lock() = Some(std::time::Instant::now());
+    /// Runs one refresh. Called with the gate held, once the pacer has given its turn.
+    pub(super) async fn refresh_now(&self, early: bool) -> Result<Secret> {
         let epoch = self.epoch();
         let (in_memory, persisted) = match &*self.inner.auth.lock() {
             Auth::OAuth(o) => (o.refresh.clone(), o.persisted),
@@ -217,7 +286,7 @@ impl Account {
             return Err(self.needs_reauth(&Error::SessionExpired));
         };
         match self.inner.tokens.refresh(&current).await {
-            Ok(tokens) => self.commit_tokens(tokens, Some(current), Some(epoch)).await,
+            Ok(tokens) => self.commit_tokens(tokens, Some(current), Grant::Refresh { epoch, early }).await,
             // The session ended while the refresh was out: its failure is no one's concern now.
             Err(_) if self.epoch() != epoch => Err(Error::NotSignedIn),
             Err(e) if matches!(e.code(), ErrorCode::InvalidGrant | ErrorCode::InvalidClient) => {
@@ -226,7 +295,9 @@ impl Account {
                     if let Ok(Some(newer)) = self.inner.store.get(accounts::REFRESH_TOKEN).await {
                         if newer != current {
                             if let Ok(tokens) = self.inner.tokens.refresh(&newer).await {
-                                return self.commit_tokens(tokens, Some(newer), Some(epoch)).await;
+                                return self
+                                    .commit_tokens(tokens, Some(newer), Grant::Refresh { epoch, early })
+                                    .await;
                             }
                         }
                     }
@@ -265,35 +336,45 @@ impl Account {
             let mut backoff = limits::REFRESH_RETRY_MIN;
             loop {
                 let Some(inner) = weak.upgrade() else { return };
-                let session = Account { inner };
-                let (due, unsaved) = match &*session.inner.auth.lock() {
-                    Auth::OAuth(o) if o.access.is_some() => {
-                        (o.refresh_at, !o.persisted && o.refresh.is_some() && !session.keystore_refused())
-                    }
+                let account = Account { inner };
+                let (due, unsaved) = match &*account.inner.auth.lock() {
+                    Auth::OAuth(o) if o.access.is_some() => (
+                        o.plan.refresh_at,
+                        !o.persisted && o.refresh.is_some() && !account.keystore_refused(),
+                    ),
                     Auth::OAuth(_) => (SystemTime::now(), false),
                     _ => return,
                 };
-                let unsaved = unsaved && !session.save_unsaved().await;
+                // Not before the pacer allows (after wasted grants; a server whose tokens are unusable).
+                let held_back = account
+                    .inner
+                    .pacer
+                    .lock()
+                    .ready_at()
+                    .map(|at| SystemTime::now() + at.saturating_duration_since(Instant::now()));
+                let due = held_back.map_or(due, |at| at.max(due));
+                let unsaved = unsaved && !account.save_unsaved().await;
                 let now = SystemTime::now();
                 if now < due {
                     let check =
                         if unsaved { limits::STORE_RETRY_INTERVAL } else { limits::REFRESH_CHECK_INTERVAL };
                     let wait = due.duration_since(now).unwrap_or_default().min(check);
-                    // Only the waker is held while asleep, so that a dropped session ends this task.
-                    let wake = session.inner.wake.clone();
-                    drop(session);
+                    // Only the waker is held while asleep, so that a dropped account ends this task.
+                    let wake = account.inner.wake.clone();
+                    drop(account);
                     tokio::select! {
                         _ = tokio::time::sleep(wait) => {}
                         _ = wake.notified() => {}
                     }
                     continue;
                 }
-                match session.access_token(false).await {
-                    Ok(_) => backoff = limits::REFRESH_RETRY_MIN,
+                match account.access_token(false).await {
+                    // A token over before it could be sent: the pacer says when to ask again.
+                    Ok(_) | Err(Error::TokensUnusable(_)) => backoff = limits::REFRESH_RETRY_MIN,
                     Err(Error::NeedsReauth(_) | Error::NotSignedIn) => return,
                     Err(e) => {
                         tracing::info!("background refresh failed, retrying in {backoff:?}: {e}");
-                        drop(session);
+                        drop(account);
                         tokio::time::sleep(backoff).await;
                         backoff = (backoff * 2).min(limits::REFRESH_RETRY_MAX);
                     }

@@ -27,6 +27,11 @@ pub enum CallbackError {
     IssuerMismatch,
     /// RFC 9207: the server says its callbacks carry `iss`, and this one does not.
     MissingIssuer,
+    /// The callback names an issuer, and the app knows none for the server the sign-in was started
+    /// with: it cannot vouch for the answer (RFC 9700 §4.4, a mix-up).
+    IssuerUnknown {
+        iss: String,
+    },
     MissingCode,
     Expired,
     Denied,
@@ -56,6 +61,12 @@ impl fmt::Display for CallbackError {
             StateMismatch => f.write_str("the link belongs to another sign-in (state mismatch)"),
             IssuerMismatch => f.write_str("the link comes from another server than the one you signed in to"),
             MissingIssuer => f.write_str("the link does not say which server sent it (no iss)"),
+            IssuerUnknown { iss } => write!(
+                f,
+                "the link comes from a server that names itself {}, and the server you signed in to has no \
+                 issuer in its settings: the app cannot tell that they are the same",
+                iss.chars().filter(|c| !c.is_control()).take(200).collect::<String>()
+            ),
             MissingCode => f.write_str("the link has no authorization code"),
             Expired => f.write_str("the sign-in took more than 10 minutes"),
             Denied => f.write_str("access was denied in the browser"),

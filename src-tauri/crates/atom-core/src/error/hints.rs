@@ -74,6 +74,12 @@ const HINTS: &[(ErrorCode, &str)] = &[
     ),
     (NeedsReauth, "Your session has ended. Sign in again."),
     (
+        TokensUnusable,
+        "Ask the server's administrator to issue access tokens that live at least a few seconds and \
+        that its marketplace accepts. The app asks the server again in a minute, or at once if you \
+        sign in again.",
+    ),
+    (
         SessionExpired,
         "Sign in again. To stay signed in longer, ask for offline access in the server settings, if \
         the server offers it.",
@@ -104,6 +110,7 @@ const HINTS: &[(ErrorCode, &str)] = &[
         NoSuchAccount,
         "It was signed out of meanwhile. Pick another account, or add it again from the account menu.",
     ),
+    (AccountInUse, "Use the account that is already open for this server, or sign out of it first."),
     (
         LoopbackUnavailable,
         "Use the browser sign-in's own link instead, or paste the address the browser ended on.",
@@ -113,6 +120,18 @@ const HINTS: &[(ErrorCode, &str)] = &[
         "Run the standalone sandbox (atom-sandbox) and connect to it as a custom server, or start the \
         app with --server URL.",
     ),
+    (
+        SettingsUnreadable,
+        "Nothing was deleted: the accounts' secrets are still in the system keystore. Sign in again where \
+        an account is missing.",
+    ),
+    (UpdateOffline, "Check your connection; the app checks again later."),
+    (UpdateFeed, "This is the update server's fault, not yours; the app checks again later."),
+    (UpdateNoPackage, "Download it from the project's releases page, or wait for the next release."),
+    (UpdateRefused, "Nothing was installed: this version keeps running as it was."),
+    (UpdateBroken, "Nothing was installed. Try again when the connection is steady."),
+    (UpdateInstall, "Nothing was changed. Install the package by hand, or try again."),
+    (UpdateUnavailable, "Install the package to get updates."),
     (Internal, "Try again."),
 ];
 
@@ -169,6 +188,12 @@ impl Error {
                      300/min, browser sign-in 600/min).",
                     retry_after.as_secs().max(1)
                 )
+            }
+            Error::Callback(crate::error::CallbackError::IssuerUnknown { .. }) => {
+                return "If this server is yours, add its issuer (the address it names itself by) to its \
+                        settings, or connect to it by its address so that the app reads it; then sign in \
+                        again. Otherwise do not: another server may be trying to take over the sign-in."
+                    .into()
             }
             Error::ProxyWantsPassword => {
                 return "Start the app with them in the proxy's address \

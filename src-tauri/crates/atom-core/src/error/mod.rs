@@ -30,7 +30,9 @@ pub enum OAuthStep {
     Revoke,
 }
 
-/// Declares [`ErrorCode`] once: each variant with the stable string the UI and the tests see.
+/// Declares [`ErrorCode`] once: each variant with the stable string the UI and the tests see. The
+/// desktop shell's codes (its `ShellError`, the updater's) are here too, marked so, so that every code
+/// the window meets and its hint are in one table.
 macro_rules! error_codes {
     ($($(#[doc = $doc:literal])* $variant:ident = $code:literal,)*) => {
         /// A stable, lower-case error code: what the UI branches on (a union of strings in TypeScript).
@@ -83,21 +85,42 @@ error_codes! {
     KeystoreUnavailable = "keystore_unavailable",
     NeedsReauth = "needs_reauth",
     SessionExpired = "session_expired",
+    /// The server's access tokens cannot be used: they expire before they can be, or its
+    /// marketplace refuses them (`account/pacing.rs`).
+    TokensUnusable = "tokens_unusable",
     NotRevoked = "not_revoked",
     DiscoveryFailed = "discovery_failed",
     Config = "config",
-    /// The system browser (or the desktop's opener) could not be started.
+    /// The system browser (or the desktop's opener) could not be started (the shell's).
     BrowserNotStarted = "browser_not_started",
-    /// Only http and https addresses open in the browser.
+    /// Only http and https addresses open in the browser (the shell's).
     UnsupportedLink = "unsupported_link",
     /// A link in the app's scheme that opens nothing: not a skill's, not a sign-in's.
     BadLink = "bad_link",
-    /// An account the app no longer has (it was signed out of meanwhile).
+    /// An account the app no longer has (it was signed out of meanwhile; the shell's).
     NoSuchAccount = "no_such_account",
-    /// The loopback listener for the sign-in could not be started.
+    /// Another account of the app already has this account's keystore entry open.
+    AccountInUse = "account_in_use",
+    /// The loopback listener for the sign-in could not be started (the shell's).
     LoopbackUnavailable = "loopback_unavailable",
-    /// The embedded sandbox could not start, or this build has none.
+    /// The embedded sandbox could not start, or this build has none (the shell's).
     SandboxUnavailable = "sandbox_unavailable",
+    /// The app's settings (or one saved account) could not be read; nothing was deleted.
+    SettingsUnreadable = "settings_unreadable",
+    /// The update server could not be reached.
+    UpdateOffline = "update_offline",
+    /// The update feed could not be read, or was not a feed.
+    UpdateFeed = "update_feed",
+    /// The latest release has no package for this kind of install.
+    UpdateNoPackage = "update_no_package",
+    /// An update was refused: its signature, its version, its size or where it came from.
+    UpdateRefused = "update_refused",
+    /// An update's download broke off or failed.
+    UpdateBroken = "update_broken",
+    /// An update was verified but could not be installed.
+    UpdateInstall = "update_install",
+    /// This copy of the app does not install updates itself (a development build).
+    UpdateUnavailable = "update_unavailable",
     /// Made by the window for a failure outside the command layer (a bug, a lost IPC call).
     Internal = "internal",
 }
@@ -159,6 +182,10 @@ pub enum Error {
     Callback(CallbackError),
     #[error("sign-in was cancelled in the browser")]
     Cancelled,
+    /// A sign-out (or another sign-in) came while this sign-in's code was exchanged: it stands, and
+    /// this sign-in's tokens were revoked.
+    #[error("the sign-in was cancelled: the account was signed out while it completed")]
+    Overtaken,
     #[error("system keystore: {0}")]
     Keystore(StoreError),
     /// The session ended at the server (a refresh was refused): the user must sign in again.
@@ -167,6 +194,9 @@ pub enum Error {
     /// The server issued no refresh token, and the access token has expired.
     #[error("your session with this server has ended: it did not let the app stay signed in")]
     SessionExpired,
+    /// The server's tokens cannot be used (why, in the user's words): the app stops asking it for a while.
+    #[error("{0}")]
+    TokensUnusable(String),
     /// Signed out on this computer, but the server was not told (no revocation endpoint, or it failed).
     #[error("signed out on this computer, but the server was not told: {0}")]
     NotRevoked(String),
@@ -179,19 +209,11 @@ pub enum Error {
     InvalidApiKeyFormat,
     #[error("{0}")]
     Config(String),
-    #[error("the browser could not be started: {0}")]
-    BrowserNotStarted(String),
-    #[error("only web addresses (http or https) open in the browser")]
-    UnsupportedLink,
     /// A link in the app's scheme was refused, and changed nothing (`applink.rs`).
     #[error("this link does not open anything in the app: {0}")]
     BadAppLink(String),
-    #[error("this account is no longer in the app")]
-    NoSuchAccount,
-    #[error("cannot listen on 127.0.0.1: {0}")]
-    Loopback(String),
-    #[error("{0}")]
-    SandboxUnavailable(String),
+    #[error("another account of the app already uses this account's place in the keystore")]
+    AccountInUse,
 }
 
 /// What the UI receives: `{code, message, hint, fields}`.
@@ -262,21 +284,18 @@ impl Error {
             Error::BadResponse(_) => ErrorCode::BadResponse,
             Error::Invalid { .. } => ErrorCode::Validation,
             Error::Callback(_) => ErrorCode::CallbackRejected,
-            Error::Cancelled => ErrorCode::SignInCancelled,
+            Error::Cancelled | Error::Overtaken => ErrorCode::SignInCancelled,
             Error::Keystore(_) => ErrorCode::KeystoreUnavailable,
             Error::NeedsReauth(_) => ErrorCode::NeedsReauth,
             Error::SessionExpired => ErrorCode::SessionExpired,
+            Error::TokensUnusable(_) => ErrorCode::TokensUnusable,
             Error::NotRevoked(_) => ErrorCode::NotRevoked,
             Error::Discovery(_) => ErrorCode::DiscoveryFailed,
             Error::NotSignedIn => ErrorCode::AuthRequired,
             Error::InvalidApiKeyFormat => ErrorCode::InvalidApiKey,
             Error::Config(_) => ErrorCode::Config,
-            Error::BrowserNotStarted(_) => ErrorCode::BrowserNotStarted,
-            Error::UnsupportedLink => ErrorCode::UnsupportedLink,
             Error::BadAppLink(_) => ErrorCode::BadLink,
-            Error::NoSuchAccount => ErrorCode::NoSuchAccount,
-            Error::Loopback(_) => ErrorCode::LoopbackUnavailable,
-            Error::SandboxUnavailable(_) => ErrorCode::SandboxUnavailable,
+            Error::AccountInUse => ErrorCode::AccountInUse,
         }
     }
 
@@ -311,6 +330,26 @@ impl Error {
             },
             request_id,
         }
+    }
+}
+
+impl ErrorInfo {
+    /// An error the core did not make (the shell's, the updater's), with its code's hint.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> ErrorInfo {
+        ErrorInfo {
+            code,
+            message: message.into(),
+            hint: hints::hint_for(code).to_string(),
+            fields: BTreeMap::new(),
+            retry_after_secs: None,
+            request_id: None,
+        }
+    }
+
+    /// The same error with a hint that says more than its code's.
+    pub fn with_hint(mut self, hint: impl Into<String>) -> ErrorInfo {
+        self.hint = hint.into();
+        self
     }
 }
 

@@ -53,10 +53,11 @@ fn client_builder() -> reqwest::ClientBuilder {
         .redirect(reqwest::redirect::Policy::none())
 }
 
-/// Whether a download may go to `url`: over HTTPS, or over plain HTTP to this computer (a test's
-/// server). A redirect anywhere else is refused.
-pub fn stays_secure(url: &Url) -> bool {
-    url.scheme() == "https" || (url.scheme() == "http" && is_loopback(url))
+/// Whether a download that started at `first` may go on to `next`: over HTTPS, or over plain HTTP to
+/// this computer when it started there (a test's server, a mirror the user runs). A release host
+/// elsewhere cannot redirect the app to this computer's ports.
+pub fn stays_secure(first: &Url, next: &Url) -> bool {
+    crate::env::may_reach(next, is_loopback(first))
 }
 
 /// The app's rules for a client that another library builds (the updater's, `src-tauri/src/updates`):
@@ -73,7 +74,7 @@ pub fn configure_for_downloads(builder: reqwest::ClientBuilder, direct: bool) ->
         .redirect(reqwest::redirect::Policy::custom(|attempt| {
             if attempt.previous().len() >= limits::MAX_DOWNLOAD_REDIRECTS {
                 attempt.error("too many redirects")
-            } else if stays_secure(attempt.url()) {
+            } else if stays_secure(attempt.previous().first().unwrap_or(attempt.url()), attempt.url()) {
                 attempt.follow()
             } else {
                 attempt.error("a redirect left HTTPS")
@@ -90,7 +91,7 @@ pub fn configure_for_downloads(builder: reqwest::ClientBuilder, direct: bool) ->
 
 /// The process's one HTTP client (a handle: clones share its connection pool). Building one loads the
 /// OS's trust store (OpenSSL parses the whole CA bundle: about 100 ms of CPU on this 2-core machine),
-/// so it is built once, and only when a request needs it: a session reads its saved catalogue without
+/// so it is built once, and only when a request needs it: a catalogue reads its saved pages without
 /// it. A caller that arrives while another builds it waits for that one instead of loading the store a
 /// second time. Blocks while it builds: async code calls [`client_for`]. It goes through the proxy
 /// the environment, the system or the desktop names; never ask it for this computer ([`crate::env::is_loopback`]).
@@ -149,18 +150,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn downloads_stay_on_https_but_for_this_computer() {
+    fn downloads_stay_on_https_but_for_this_computer_when_they_start_there() {
+        let url = |s: &str| Url::parse(s).unwrap();
+        let (here, there) = (url("http://127.0.0.1:4000/feed"), url("https://releases.example.com/feed"));
         for ok in ["https://github.com/x", "http://127.0.0.1:4000/f", "http://[::1]/f", "http://localhost/f"]
         {
-            assert!(stays_secure(&Url::parse(ok).unwrap()), "{ok}");
+            assert!(stays_secure(&here, &url(ok)), "{ok} from this computer");
         }
+        assert!(stays_secure(&there, &url("https://objects.example.net/app.deb")));
         for bad in [
             "http://github.com/x",
             "http://127.0.0.1.example.com/f",
             "ftp://127.0.0.1/f",
             "file:///etc/passwd",
         ] {
-            assert!(!stays_secure(&Url::parse(bad).unwrap()), "{bad}");
+            assert!(!stays_secure(&here, &url(bad)), "{bad}");
+        }
+        // A release host elsewhere cannot send the app to this computer's ports.
+        for local in ["http://127.0.0.1:631/", "http://localhost:9200/_all", "http://[::1]:8080/"] {
+            assert!(!stays_secure(&there, &url(local)), "{local} from elsewhere");
         }
     }
 }

@@ -1,9 +1,12 @@
 //! The marketplace HTTP client: credentials on the wire, limits, retries, the catalogue cache
 //! ([`crate::cache`]) with revalidation, connectivity, and error parsing. It knows nothing of sign-in;
-//! the session hands it a [`Credential`] per call.
+//! the account hands it a [`Credential`] per call.
 
 mod client;
+mod credential;
+pub mod download;
 pub mod reply;
+mod topic;
 mod transport;
 
 use std::collections::HashMap;
@@ -23,52 +26,23 @@ use crate::contract::limits;
 use crate::env::Environment;
 use crate::error::{Error, Result};
 use crate::models::SkillPage;
-use crate::ratelimit::{unix_now, CredentialKind, Limiter, Owner, QuotaKey, RateLimitStatus};
-use crate::secret::Secret;
+use crate::ratelimit::{unix_now, CredentialKind, Limiter, Owner, RateLimitStatus};
 pub(crate) use client::client_for;
 pub use client::{
     client_built, configure_for_downloads, prewarm, stays_secure, use_desktop_proxy, user_agent, ProxyLookup,
     PROXY_VARIABLES,
 };
+pub use credential::Credential;
 use reply::{parse_api_error, with_bearer_challenge};
+pub use topic::Topic;
 
-/// What a request is sent with, and for which account (its quota, and the figures it is shown).
-#[derive(Clone, Debug)]
-pub enum Credential {
-    Anonymous(Owner),
-    ApiKey(Secret, Owner),
-    Bearer(Secret, Owner),
-}
-
-impl Credential {
-    pub fn kind(&self) -> CredentialKind {
-        match self {
-            Credential::Anonymous(_) => CredentialKind::Anonymous,
-            Credential::ApiKey(..) => CredentialKind::ApiKey,
-            Credential::Bearer(..) => CredentialKind::OAuth,
-        }
-    }
-
-    pub fn owner(&self) -> Owner {
-        match self {
-            Credential::Anonymous(owner) | Credential::ApiKey(_, owner) | Credential::Bearer(_, owner) => {
-                *owner
-            }
-        }
-    }
-
-    /// The quota the request counts against.
-    fn quota(&self) -> QuotaKey {
-        QuotaKey::new(self.kind(), self.owner())
-    }
-
-    fn apply(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-        match self {
-            Credential::Anonymous(_) => req,
-            Credential::ApiKey(k, _) => req.header("X-API-Key", k.expose()),
-            Credential::Bearer(t, _) => req.bearer_auth(t.expose()),
-        }
-    }
+/// Whether a GET's reply goes to the catalogue cache.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Keep {
+    /// Public data: kept, for painting at once and browsing offline.
+    Cached,
+    /// An account's own: never written anywhere.
+    Never,
 }
 
 /// Reads a reply body, refusing one larger than the cap.
@@ -337,10 +311,26 @@ impl ApiClient {
         url.as_str().strip_prefix(self.base.as_str()).unwrap_or(url.as_str()).to_string()
     }
 
-    /// Every cached reply must be revalidated before it is served as current; every write does this,
-    /// so that a user sees what they changed.
-    pub fn invalidate_cache(&self) {
-        self.cache.invalidate();
+    /// The cached replies a write changed must be revalidated before they are served as current; the
+    /// others stay as they were (another skill's page, the categories after a rating). A skill is
+    /// cached under the id or the slug it was asked by, and written to by either: both are found from
+    /// the cached details in memory.
+    pub fn invalidate(&self, changed: &[Topic]) {
+        let asked: Vec<&str> = changed.iter().filter_map(Topic::skill).collect();
+        let mut names: Vec<String> = asked.iter().map(|s| s.to_string()).collect();
+        if !asked.is_empty() {
+            self.cache.each_in_memory(|key, body| {
+                if topic::detail_name(key).is_none() {
+                    return;
+                }
+                if let Ok(d) = serde_json::from_str::<crate::models::SkillDetail>(body) {
+                    if asked.iter().any(|a| *a == d.skill.id || *a == d.skill.slug) {
+                        names.extend([d.skill.id, d.skill.slug].into_iter().filter(|n| !n.is_empty()));
+                    }
+                }
+            });
+        }
+        self.cache.invalidate_where(|key| changed.iter().any(|topic| topic.covers(key, &names)));
     }
 
     /// The cached list pages (`GET /skills`), newest first, for searching while offline.
@@ -460,7 +450,10 @@ impl ApiClient {
                 return Ok(fetched);
             }
         }
-        match self.fetch(&url, credential, hit.as_ref().and_then(|h| h.entry.etag.as_deref())).await {
+        match self
+            .fetch(&url, credential, hit.as_ref().and_then(|h| h.entry.etag.as_deref()), Keep::Cached)
+            .await
+        {
             Ok(Some(data)) => Ok(Fetched::live(data)),
             // 304: the cached reply is current.
             Ok(None) => {
@@ -492,22 +485,38 @@ impl ApiClient {
         credential: &Credential,
     ) -> Result<T> {
         let url = self.url(path, query)?;
-        self.fetch(&url, credential, None)
+        self.fetch(&url, credential, None, Keep::Cached)
             .await?
             .ok_or_else(|| Error::BadResponse("304 to a request that named no version".into()))
     }
 
-    /// The server's reply to a GET (`None`: 304, the tagged reply is current), cached on success.
+    /// GET from the server, never cached: an account's own data (who it is), which the shared cache
+    /// (public replies, kept on disk after a sign-out) must not hold.
+    pub async fn get_private<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        credential: &Credential,
+    ) -> Result<T> {
+        let url = self.url(path, query)?;
+        self.fetch(&url, credential, None, Keep::Never)
+            .await?
+            .ok_or_else(|| Error::BadResponse("304 to a request that named no version".into()))
+    }
+
+    /// The server's reply to a GET (`None`: 304, the tagged reply is current), cached on success
+    /// unless `keep` says never.
     async fn fetch<T: DeserializeOwned>(
         &self,
         url: &Url,
         credential: &Credential,
         etag: Option<&str>,
+        keep: Keep,
     ) -> Result<Option<T>> {
         let (quota, owner) = (credential.quota(), credential.owner());
         let started = Instant::now();
         let mut transient = 0;
-        // Known to be offline: one attempt (the session's probe notices when the network is back).
+        // Known to be offline: one attempt (the catalogue's probe notices when the network is back).
         let attempts = if self.is_online() { limits::GET_ATTEMPTS } else { 1 };
         loop {
             let budget = limits::MAX_RATE_LIMIT_WAIT.saturating_sub(started.elapsed());
@@ -532,10 +541,12 @@ impl ApiClient {
             }
             if status.is_success() {
                 let value = parse_json(&body)?;
-                let tag =
-                    headers.get(reqwest::header::ETAG).and_then(|v| v.to_str().ok()).map(str::to_string);
-                let key = self.cache_key(url);
-                self.on_disk(move |cache, key| cache.store(key, tag, &body), &key).await;
+                if keep == Keep::Cached {
+                    let tag =
+                        headers.get(reqwest::header::ETAG).and_then(|v| v.to_str().ok()).map(str::to_string);
+                    let key = self.cache_key(url);
+                    self.on_disk(move |cache, key| cache.store(key, tag, &body), &key).await;
+                }
                 return Ok(Some(value));
             }
             let error = api_error(status.as_u16(), &headers, &body);
@@ -550,12 +561,14 @@ impl ApiClient {
         }
     }
 
-    /// POST, sent at most once: a write is never repeated automatically.
+    /// POST, sent at most once: a write is never repeated automatically. On success the cached replies
+    /// of what it `changes` are stale (only those).
     pub async fn post<B: Serialize, T: DeserializeOwned>(
         &self,
         path: &str,
         body: &B,
         credential: &Credential,
+        changes: &[Topic],
     ) -> Result<T> {
         let url = self.url(path, &[])?;
         let body = serde_json::to_value(body)
@@ -567,7 +580,7 @@ impl ApiClient {
         let (status, headers, reply) =
             self.send_once(Method::POST, &url, credential, Some(&body), None).await?;
         if status.is_success() {
-            self.invalidate_cache();
+            self.invalidate(changes);
             return parse_json(&reply);
         }
         let error = api_error(status.as_u16(), &headers, &reply);

@@ -5,9 +5,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use atom_core::{
-    Account, Environment, MemoryStore, RedirectTarget, RefreshPacing, Secret, SecretStore, StoreError,
-};
+use atom_core::{Account, Environment, MemoryStore, RedirectTarget, Secret, SecretStore, StoreError};
 use atom_sandbox::{Config, SandboxHandle};
 use serde_json::Value;
 
@@ -135,18 +133,12 @@ pub fn config() -> Config {
 }
 
 impl Harness {
-    /// A sandbox with its test hooks on (the tests read stats and arm faults), and a session on it.
-    /// A sandbox and a session on it that takes every token lifetime at its word (the tests here use
-    /// tokens of seconds); [`Harness::start_paced`] for the app's pacing.
+    /// A sandbox with its test hooks on (the tests read stats and arm faults), and a session on it,
+    /// with the app's own refresh rules (tokens of seconds included).
     pub async fn start(config: Config) -> Harness {
-        Harness::start_paced(config, RefreshPacing::NONE).await
-    }
-
-    pub async fn start_paced(config: Config, pacing: RefreshPacing) -> Harness {
         let sandbox =
             atom_sandbox::start(Config { test_hooks: true, ..config }).await.expect("sandbox starts");
-        let mut env = Environment::sandbox(&sandbox.base_url()).unwrap();
-        env.pacing = pacing;
+        let env = Environment::sandbox(&sandbox.base_url()).unwrap();
         Harness::with_env(sandbox, env).await
     }
 

@@ -85,6 +85,24 @@ mod tests {
         assert!(!redirect_allowed(c, "com.atomagentos.marketplace://oauth/callback/x"));
     }
 
+    #[test]
+    fn the_desktop_client_may_give_a_server_a_redirect_of_its_own() {
+        let c = client("atom-desktop").unwrap();
+        assert!(redirect_allowed(c, "com.atomagentos.marketplace://oauth/callback/0a1b2c3d"));
+        assert!(redirect_allowed(c, "http://127.0.0.1:51234/oauth/callback/0a1b2c3d"));
+        for refused in [
+            "com.atomagentos.marketplace://oauth/callback/0A1B2C3D",
+            "com.atomagentos.marketplace://oauth/callback/0a1b2c3",
+            "com.atomagentos.marketplace://oauth/callback/0a1b2c3d/0a1b2c3d",
+            "com.atomagentos.marketplace://oauth/other/0a1b2c3d",
+            "http://127.0.0.1:5/oauth/callback/0a1b2c3d?x=1",
+        ] {
+            assert!(!redirect_allowed(c, refused), "{refused}");
+        }
+        let confidential = client("atom-test-confidential").unwrap();
+        assert!(!redirect_allowed(confidential, "https://client.example.test/callback/0a1b2c3d"));
+    }
+
     use super::pages::html_escape;
 
     #[test]

@@ -1,5 +1,5 @@
-//! Memory at rest: the web engine's optimising compilers kept for code that stays hot, and memory given
-//! back to the OS once start-up is over.
+//! Memory at rest on Linux (WebKitGTK's engine, glibc's heap): the web engine's optimising compilers
+//! kept for code that stays hot, and memory given back to the OS once start-up is over.
 //!
 //! Start-up allocates and frees a lot on several threads: the trust store parsed on a thread of its own,
 //! the saved catalogue read and decoded, the silent sign-in's D-Bus and key exchange. glibc keeps what
@@ -32,18 +32,15 @@ pub fn engine_tuning_to_apply(is_set: impl Fn(&str) -> bool) -> Vec<(&'static st
 /// What [`tune_web_engine`] put in the environment (not what the user had set).
 static APPLIED: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
 
-/// Puts [`ENGINE_TUNING`] in this process's environment, for the web processes it will start. Only
-/// where the webview is WebKitGTK; to be called first thing, before any thread is started.
+/// Puts [`ENGINE_TUNING`] in this process's environment, for the web processes it will start (the
+/// webview is WebKitGTK's); to be called first thing, before any thread is started.
 pub fn tune_web_engine() {
-    #[cfg(target_os = "linux")]
-    {
-        let apply = engine_tuning_to_apply(|name| std::env::var_os(name).is_some());
-        for (name, value) in &apply {
-            // Called from `run()` before it starts any thread: nothing else reads the environment yet.
-            std::env::set_var(name, value);
-        }
-        let _ = APPLIED.set(apply.into_iter().map(|(name, _)| name).collect());
+    let apply = engine_tuning_to_apply(|name| std::env::var_os(name).is_some());
+    for (name, value) in &apply {
+        // Called from `run()` before it starts any thread: nothing else reads the environment yet.
+        std::env::set_var(name, value);
     }
+    let _ = APPLIED.set(apply.into_iter().map(|(name, _)| name).collect());
 }
 
 /// The names [`tune_web_engine`] set: the app's own, which programs it starts for the user (the
@@ -53,14 +50,17 @@ pub fn applied_engine_tuning() -> Vec<&'static str> {
 }
 
 /// Returns the heap memory that is free at the top and in the middle of every arena to the OS.
-/// Elsewhere than glibc this does nothing.
+#[cfg(target_env = "gnu")]
 pub fn release_freed() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only walks the allocator's own free lists; it takes the arenas' locks.
     unsafe {
         libc::malloc_trim(0);
     }
 }
+
+/// Elsewhere than glibc (musl) there is no trim: nothing to do.
+#[cfg(not(target_env = "gnu"))]
+pub fn release_freed() {}
 
 #[cfg(test)]
 mod engine_tests {
@@ -82,7 +82,7 @@ mod engine_tests {
     }
 }
 
-#[cfg(all(test, target_os = "linux", target_env = "gnu"))]
+#[cfg(all(test, target_env = "gnu"))]
 mod tests {
     use super::*;
 

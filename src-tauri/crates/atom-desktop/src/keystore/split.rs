@@ -36,6 +36,9 @@ pub trait Entries {
     fn write(&self, name: &str, value: &str) -> Result<(), StoreError>;
     /// Removing an entry that does not exist is not an error.
     fn remove(&self, name: &str) -> Result<(), StoreError>;
+    /// The names of every part of `name` the keystore holds, of any generation: what a write cut off
+    /// before its reference, or a delete cut off after it, left behind too.
+    fn parts(&self, name: &str) -> Result<Vec<String>, StoreError>;
 }
 
 struct Reference {
@@ -122,8 +125,9 @@ pub fn get(entries: &impl Entries, name: &str) -> Result<Option<Secret>, StoreEr
 /// Writes the secret `name`, replacing what was there.
 pub fn set(entries: &impl Entries, name: &str, secret: &Secret) -> Result<(), StoreError> {
     let text = secret.expose();
-    let before = entries.read(name)?.and_then(|head| Reference::parse(&head));
     let fits = text.encode_utf16().count() <= entries.capacity() && !text.starts_with(MARKER);
+    // The generation whose parts the new secret is (none when it fits in one entry).
+    let mut keep = String::new();
     if fits {
         entries.write(name, text)?;
     } else {
@@ -149,22 +153,38 @@ pub fn set(entries: &impl Entries, name: &str, secret: &Secret) -> Result<(), St
             remove_parts(entries, name, &reference, parts.len());
             return Err(e);
         }
+        keep = reference.generation;
     }
-    if let Some(old) = before {
-        remove_parts(entries, name, &old, old.parts);
+    // Every part that is not the new secret's goes: the old reference's, and any a write cut off
+    // before its reference left (no reference names their generation).
+    remove_parts_but(entries, name, &keep);
+    Ok(())
+}
+
+/// Deletes the secret `name` and every part of it the keystore holds, whatever the reference says (a
+/// write cut off between its parts and its reference left parts no reference names).
+pub fn delete(entries: &impl Entries, name: &str) -> Result<(), StoreError> {
+    // The reference goes first: no reader is left with a reference to missing parts.
+    entries.remove(name)?;
+    for part in entries.parts(name)? {
+        entries.remove(&part)?;
     }
     Ok(())
 }
 
-/// Deletes the secret `name` and its parts.
-pub fn delete(entries: &impl Entries, name: &str) -> Result<(), StoreError> {
-    let before = entries.read(name).ok().flatten().and_then(|head| Reference::parse(&head));
-    // The reference goes first: no reader is left with a reference to missing parts.
-    entries.remove(name)?;
-    if let Some(old) = before {
-        remove_parts(entries, name, &old, old.parts);
+/// Best effort: removes the parts of `name` of every generation but `keep` (none: all of them).
+fn remove_parts_but(entries: &impl Entries, name: &str, keep: &str) {
+    let prefix = format!("{name}#{keep}.");
+    match entries.parts(name) {
+        Ok(parts) => {
+            for part in parts.iter().filter(|p| keep.is_empty() || !p.starts_with(&prefix)) {
+                if let Err(e) = entries.remove(part) {
+                    tracing::warn!("could not remove a part of an old keystore entry: {e}");
+                }
+            }
+        }
+        Err(e) => tracing::warn!("could not list the parts of a keystore entry: {e}"),
     }
-    Ok(())
 }
 
 /// Best effort: a part left behind holds a piece of a secret nothing refers to any more.
@@ -220,6 +240,10 @@ mod tests {
         fn remove(&self, name: &str) -> Result<(), StoreError> {
             self.entries.lock().unwrap().remove(name);
             Ok(())
+        }
+        fn parts(&self, name: &str) -> Result<Vec<String>, StoreError> {
+            let prefix = format!("{name}#");
+            Ok(self.names().into_iter().filter(|n| n.starts_with(&prefix)).collect())
         }
     }
 
@@ -277,6 +301,30 @@ mod tests {
         assert!(store.names().is_empty());
         assert!(get(&store, "rt").unwrap().is_none());
         delete(&store, "rt").expect("deleting what is not there is fine");
+    }
+
+    /// A write cut off (the app killed) between its parts and its reference leaves parts that no
+    /// reference names: a sign-out's delete removes them all the same, and so does the next write.
+    #[test]
+    fn parts_a_cut_off_write_left_behind_go_with_the_next_delete_or_write() {
+        let store = Limited::new(100);
+        set(&store, "rt", &Secret::new(token(250))).unwrap();
+        for orphan in ["rt#dead1.1", "rt#dead1.2", "rt#dead1.3"] {
+            store.write(orphan, &token(100)).unwrap();
+        }
+        delete(&store, "rt").unwrap();
+        assert!(store.names().is_empty(), "{:?}", store.names());
+        for orphan in ["rt#dead2.1", "rt#dead2.2"] {
+            store.write(orphan, &token(100)).unwrap();
+        }
+        set(&store, "rt", &Secret::new(token(150))).unwrap();
+        assert_eq!(store.names().len(), 1 + 2, "only the new secret's parts: {:?}", store.names());
+        set(&store, "rt", &Secret::new("short")).unwrap();
+        assert_eq!(store.names(), ["rt"]);
+        // Another entry's parts are not this one's.
+        store.write("rtx#other.1", "x").unwrap();
+        delete(&store, "rt").unwrap();
+        assert_eq!(store.names(), ["rtx#other.1"]);
     }
 
     #[test]

@@ -24,7 +24,14 @@ pub const WAIT: Duration = Duration::from_secs(25);
 /// Events kept for a window that is slow to ask; one that falls further behind is told so (`missed`).
 const KEEP: usize = 256;
 
-/// One event: its number, its name (`state::events`) and its payload.
+/// What the window is told about: each payload type is one event, named by [`Event::NAME`]. The app
+/// declares its events where their payloads are declared (`impl Event for …`), and the window's
+/// TypeScript map of names to payloads is generated from them (the app's `bindings.rs`).
+pub trait Event: Serialize {
+    const NAME: &'static str;
+}
+
+/// One event as the window receives it: its number, its name and its payload.
 #[derive(Clone, Debug, PartialEq, Serialize, TS)]
 pub struct PushedEvent {
     #[ts(type = "number")]
@@ -60,8 +67,9 @@ pub struct Outbox {
 
 impl Outbox {
     /// Queues an event and answers the waiting question, if any.
-    pub fn push<T: Serialize>(&self, name: &'static str, payload: T) {
-        let Ok(payload) = serde_json::to_value(payload) else {
+    pub fn push<E: Event>(&self, event: E) {
+        let name = E::NAME;
+        let Ok(payload) = serde_json::to_value(event) else {
             tracing::error!("the {name} event could not be written");
             return;
         };
@@ -116,22 +124,21 @@ impl Outbox {
 
 /// Something the window must see once, even if it was not listening when it happened (a cold start's
 /// link, or a sign-in refused before the page was up): kept until the window takes it (the newest
-/// replaces one not taken), and announced as the event `name` when it arrives.
+/// replaces one not taken), and announced as its event when it arrives.
 pub struct Held<T> {
     waiting: parking_lot::Mutex<Option<T>>,
     outbox: std::sync::Arc<Outbox>,
-    name: &'static str,
 }
 
-impl<T: Clone + Serialize> Held<T> {
-    pub fn new(outbox: std::sync::Arc<Outbox>, name: &'static str) -> Held<T> {
-        Held { waiting: parking_lot::Mutex::new(None), outbox, name }
+impl<T: Clone + Event> Held<T> {
+    pub fn new(outbox: std::sync::Arc<Outbox>) -> Held<T> {
+        Held { waiting: parking_lot::Mutex::new(None), outbox }
     }
 
     /// Keeps `value` for the window, and tells it.
     pub fn offer(&self, value: T) {
         *self.waiting.lock() = Some(value.clone());
-        self.outbox.push(self.name, value);
+        self.outbox.push(value);
     }
 
     /// The value not yet taken, once.
@@ -145,14 +152,32 @@ mod tests {
     use super::*;
     use std::sync::Arc;
 
+    /// Events named as the tests need them: one type per name, as in the app.
+    macro_rules! test_events {
+        ($($ty:ident = $name:literal),*) => {$(
+            #[derive(Clone, Debug, PartialEq, Serialize)]
+            #[serde(transparent)]
+            struct $ty(serde_json::Value);
+            impl Event for $ty {
+                const NAME: &'static str = $name;
+            }
+            impl $ty {
+                fn new(payload: impl Serialize) -> $ty {
+                    $ty(serde_json::to_value(payload).unwrap())
+                }
+            }
+        )*};
+    }
+    test_events!(A = "a", B = "b", C = "c", Link = "link", AuthState = "auth-state", N = "n");
+
     #[tokio::test]
     async fn a_held_value_is_announced_and_taken_once_and_the_newest_wins() {
         let outbox = Arc::<Outbox>::default();
-        let held = Held::new(outbox.clone(), "link");
+        let held = Held::new(outbox.clone());
         assert_eq!(held.take(), None);
-        held.offer("a".to_string());
-        held.offer("b".to_string());
-        assert_eq!(held.take().as_deref(), Some("b"));
+        held.offer(Link::new("a"));
+        held.offer(Link::new("b"));
+        assert_eq!(held.take(), Some(Link::new("b")));
         assert_eq!(held.take(), None);
         let batch = outbox.after(Some(0), Duration::from_millis(10)).await;
         assert_eq!(batch.events.len(), 2);
@@ -168,8 +193,8 @@ mod tests {
     #[tokio::test]
     async fn the_first_question_is_answered_at_once_with_the_latest_number() {
         let outbox = Outbox::default();
-        outbox.push("a", 1);
-        outbox.push("b", 2);
+        outbox.push(A::new(1));
+        outbox.push(B::new(2));
         let batch = outbox.after(None, LONG).await;
         assert_eq!(batch, EventBatch { events: vec![], latest: 2, missed: false });
     }
@@ -177,9 +202,9 @@ mod tests {
     #[tokio::test]
     async fn events_after_the_number_asked_come_in_order_with_their_payloads() {
         let outbox = Outbox::default();
-        outbox.push("a", 1);
-        outbox.push("b", "two");
-        outbox.push("c", serde_json::json!({"x": 3}));
+        outbox.push(A::new(1));
+        outbox.push(B::new("two"));
+        outbox.push(C::new(serde_json::json!({"x": 3})));
         let batch = outbox.after(Some(1), LONG).await;
         assert_eq!(names(&batch), ["b", "c"]);
         assert_eq!(batch.events[0].payload, serde_json::json!("two"));
@@ -197,7 +222,7 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(50)).await;
         assert!(!asking.is_finished(), "nothing to answer yet");
         let pushed_at = std::time::Instant::now();
-        outbox.push("auth-state", "signed_in");
+        outbox.push(AuthState::new("signed_in"));
         let batch = asking.await.unwrap();
         assert!(pushed_at.elapsed() < Duration::from_secs(2), "answered when the event came");
         assert_eq!(names(&batch), ["auth-state"]);
@@ -207,7 +232,7 @@ mod tests {
     #[tokio::test]
     async fn with_no_event_the_question_is_answered_empty_after_the_wait() {
         let outbox = Outbox::default();
-        outbox.push("a", 1);
+        outbox.push(A::new(1));
         let asked_at = std::time::Instant::now();
         let batch = outbox.after(Some(1), Duration::from_millis(200)).await;
         assert!(asked_at.elapsed() >= Duration::from_millis(200), "it waited");
@@ -218,7 +243,7 @@ mod tests {
     async fn a_window_that_fell_behind_is_told_it_missed_some() {
         let outbox = Outbox::default();
         for i in 0..KEEP + 10 {
-            outbox.push("rate-limit", i);
+            outbox.push(N::new(i));
         }
         let batch = outbox.after(Some(3), LONG).await;
         assert!(batch.missed);
@@ -232,7 +257,7 @@ mod tests {
     #[tokio::test]
     async fn a_number_from_the_future_is_a_gap_not_a_hang() {
         let outbox = Outbox::default();
-        outbox.push("a", 1);
+        outbox.push(A::new(1));
         let batch = outbox.after(Some(40), LONG).await;
         assert!(batch.missed);
         assert_eq!((names(&batch), batch.latest), (vec!["a"], 1));
@@ -244,7 +269,7 @@ mod tests {
         let pushers: Vec<_> = (0..4)
             .map(|t| {
                 let outbox = outbox.clone();
-                std::thread::spawn(move || (0..50).for_each(|i| outbox.push("n", t * 100 + i)))
+                std::thread::spawn(move || (0..50).for_each(|i| outbox.push(N::new(t * 100 + i))))
             })
             .collect();
         let mut seen = Vec::new();

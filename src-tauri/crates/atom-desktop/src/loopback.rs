@@ -98,7 +98,10 @@ struct Shared {
 async fn serve(mut sock: TcpStream, shared: Arc<Shared>) {
     let Some(head) = read_head(&mut sock).await else { return };
     let target = get_target(&head).unwrap_or("").to_string();
-    let is_callback = target == CALLBACK_PATH || target.starts_with(&format!("{CALLBACK_PATH}?"));
+    // The callback path, or a server's own under it (`/oauth/callback/<tag>`: the core checks which).
+    let is_callback = target == CALLBACK_PATH
+        || target.starts_with(&format!("{CALLBACK_PATH}?"))
+        || target.starts_with(&format!("{CALLBACK_PATH}/"));
     if !is_callback {
         reply(&mut sock, "404 Not Found", "Not found").await;
         return;
@@ -190,6 +193,22 @@ mod tests {
         // It stopped: nothing listens any more.
         tokio::time::sleep(Duration::from_millis(50)).await;
         assert!(TcpStream::connect(("127.0.0.1", lb.port())).await.is_err());
+    }
+
+    /// A server known without an issuer has a redirect of its own under the callback path.
+    #[tokio::test]
+    async fn a_servers_own_callback_path_is_handed_on_too() {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let lb = listen(state_is("xyz"), move |url| {
+            let _ = tx.send(url);
+        })
+        .await
+        .unwrap();
+        assert!(get(lb.port(), "/oauth/callbackx?state=xyz").await.starts_with("HTTP/1.1 404"));
+        let page = get(lb.port(), "/oauth/callback/0a1b2c3d?code=abc&state=xyz").await;
+        assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+        let url = rx.await.unwrap();
+        assert_eq!(url, format!("http://127.0.0.1:{}/oauth/callback/0a1b2c3d?code=abc&state=xyz", lb.port()));
     }
 
     #[tokio::test]

@@ -113,7 +113,6 @@ fn plain_program(exe: &Path, data_home: &Path) -> io::Result<String> {
     std::fs::create_dir_all(&dir)?;
     let link = dir.join("atom-marketplace");
     let _ = std::fs::remove_file(&link);
-    #[cfg(unix)]
     std::os::unix::fs::symlink(exe, &link)?;
     Ok(link.to_string_lossy().to_string())
 }

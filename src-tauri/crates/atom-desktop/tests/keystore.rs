@@ -7,7 +7,7 @@
 //! platform's store does.
 
 use atom_core::{Secret, SecretStore};
-use atom_marketplace::keystore::OsKeystore;
+use atom_desktop::keystore::OsKeystore;
 
 /// Serialises the tests: one of them locks the keyring.
 static KEYRING: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -94,7 +94,7 @@ mod linux {
     use std::time::{Duration, Instant};
 
     use atom_core::{Patient, Secret, SecretStore, StoreError, StoreHandle};
-    use atom_marketplace::keystore::{service, OsKeystore};
+    use atom_desktop::keystore::{service, OsKeystore};
 
     use super::{lock, long_token, namespace};
     use atom_webdriver::LockedKeyring;
@@ -396,7 +396,7 @@ mod linux {
 #[cfg(windows)]
 mod windows {
     use atom_core::{Secret, SecretStore, StoreError};
-    use atom_marketplace::keystore::{service, OsKeystore};
+    use atom_desktop::keystore::{service, OsKeystore};
 
     use super::{lock, long_token, namespace};
 
@@ -454,6 +454,30 @@ mod windows {
         for name in &names {
             assert_eq!(raw(&ns, name), None, "{name} was left behind");
         }
+    }
+
+    /// A write cut off between its parts and its reference (the app killed, the machine off) leaves
+    /// parts no reference names, each a piece of a live token: a sign-out's delete finds them all in
+    /// Credential Manager, by listing the entry's parts, and removes them.
+    #[test]
+    fn parts_a_cut_off_write_left_behind_are_removed_by_the_next_delete() {
+        let _guard = lock();
+        let ns = namespace("cut-off");
+        OsKeystore.set(&ns, "refresh_token", &Secret::new(long_token())).unwrap();
+        let orphans: Vec<String> = (1..=3).map(|i| format!("refresh_token#0ff1ce{i}.{i}")).collect();
+        for orphan in &orphans {
+            credential(&ns, orphan).set_password(&long_token()[..1280]).unwrap();
+        }
+        // Another namespace's part of the same name is another entry's, and stays.
+        let other = namespace("cut-off-other");
+        credential(&other, "refresh_token#0ff1ce1.1").set_password("another entry's part").unwrap();
+        OsKeystore.delete(&ns, "refresh_token").unwrap();
+        assert_eq!(raw(&ns, "refresh_token"), None);
+        for orphan in &orphans {
+            assert_eq!(raw(&ns, orphan), None, "{orphan} outlived the sign-out");
+        }
+        assert_eq!(raw(&other, "refresh_token#0ff1ce1.1").as_deref(), Some("another entry's part"));
+        credential(&other, "refresh_token#0ff1ce1.1").delete_credential().unwrap();
     }
 
     #[test]

@@ -1,0 +1,44 @@
+//! What differs from one OS to the next, behind one small interface; each OS's file implements all of
+//! it (one `cfg` per `mod` line, none inside a function):
+//!
+//! - [`prepare_process`]: a second start that only hands its link to the running app does that and
+//!   ends (Linux: over D-Bus, before any other work; Windows: the single-instance plugin; macOS: the
+//!   OS delivers links to the running app as Apple Events, no second process), and what the process
+//!   needs before any thread starts (WebKitGTK's tuning, the desktop's proxy);
+//! - [`keystore`]: where secrets live;
+//! - [`open_in_browser`]: the system browser;
+//! - [`registers_scheme_itself`] and [`register_scheme`]: the URL scheme's handler, for builds no
+//!   package or bundle registered;
+//! - [`release_memory`], [`lower_thread_priority`], [`tell_window_failed`] (where the user sees it) with
+//!   [`WINDOW_FAILED_CAUSE`], the likely cause.
+
+#[cfg(target_os = "linux")]
+mod linux;
+#[cfg(target_os = "linux")]
+use linux as os;
+#[cfg(target_os = "macos")]
+mod macos;
+#[cfg(target_os = "macos")]
+use macos as os;
+#[cfg(not(any(target_os = "linux", windows, target_os = "macos")))]
+mod other;
+#[cfg(not(any(target_os = "linux", windows, target_os = "macos")))]
+use other as os;
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+use windows as os;
+
+/// What the process does after [`prepare_process`].
+#[derive(Debug, PartialEq, Eq)]
+pub enum Start {
+    /// Start the app.
+    Run,
+    /// The running app took this start's arguments: end.
+    Forwarded,
+}
+
+pub use os::{
+    keystore, lower_thread_priority, open_in_browser, prepare_process, register_scheme,
+    registers_scheme_itself, release_memory, tell_window_failed, WINDOW_FAILED_CAUSE,
+};
