@@ -8,11 +8,14 @@
 //! - `settings`: `settings.json` (accounts, the active one, the updater's choices);
 //! - `outbox`: the queue of events for the window;
 //! - `opener`: the desktop's web browser on Linux, watched;
+//! - `doctor`: the sign-in doctor's findings, its redacted report, and the checks that read this
+//!   computer (issue 42, in progress);
 //! - `args`, `logfile`, `memory`, `desktop_proxy`, `forward`: the process's start-up work.
 
 pub mod args;
 #[cfg(target_os = "linux")]
 pub mod desktop_proxy;
+pub mod doctor;
 #[cfg(target_os = "linux")]
 pub mod forward;
 pub mod keystore;

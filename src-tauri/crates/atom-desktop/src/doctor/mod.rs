@@ -1,0 +1,47 @@
+//! The sign-in doctor's parts that need no window (issue 42, in progress): what a check found
+//! ([`Finding`]), the report a user pastes into a support request with every secret taken out
+//! (`report.rs`), and the checks that read this computer: on Linux, which program the desktop opens the
+//! app's links with (`link_handler.rs`).
+
+#[cfg(target_os = "linux")]
+pub mod link_handler;
+pub mod report;
+
+use serde::Serialize;
+use ts_rs::TS;
+
+/// How a check came out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Ok,
+    /// Works, but something is worth knowing (a slow answer, a setting that may bite later).
+    Warning,
+    /// This stops a sign-in: `fix` says what to do.
+    Problem,
+    /// Could not be checked here (a tool the desktop lacks); says why.
+    NotChecked,
+}
+
+/// One check's result, in the user's words.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct Finding {
+    /// What was checked ("Link handler").
+    pub check: String,
+    pub verdict: Verdict,
+    /// What was found.
+    pub detail: String,
+    /// What to do, when there is something to do.
+    pub fix: Option<String>,
+}
+
+impl Finding {
+    pub fn new(check: &str, verdict: Verdict, detail: impl Into<String>) -> Finding {
+        Finding { check: check.into(), verdict, detail: detail.into(), fix: None }
+    }
+
+    pub fn with_fix(mut self, fix: impl Into<String>) -> Finding {
+        self.fix = Some(fix.into());
+        self
+    }
+}
