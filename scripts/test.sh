@@ -73,10 +73,16 @@ if [ "$quick" = 1 ]; then
   exit 0
 fi
 
-# macOS, linted beside the tests: the lint is compiling while the tests mostly wait (on servers, tokens
-# that expire, a window), so it runs in its own build folder at the lowest priority, and the run waits
-# for it before the Windows part. Cold, it compiles every dependency once more for macOS (about 10
-# minutes alone on this machine); beside the tests it takes their idle time instead.
+echo "== tests: built first"
+features=(--locked --features atom-marketplace/custom-protocol)
+workspace_tests=(--workspace --exclude atom-marketplace --locked)
+cargo test "${workspace_tests[@]}" --no-run
+cargo test -p atom-marketplace --lib --test desktop "${features[@]}" --no-run
+
+# macOS, linted beside the tests: they mostly wait (on servers, tokens that expire, a window) once they
+# are built, so the lint starts then, in its own build folder at the lowest priority, and the run waits
+# for it before the Windows part. Cold, it compiles every dependency once more for macOS (about 7
+# minutes alone on this machine); started beside the tests' builds instead, it slowed them by as much.
 echo "== macOS: clippy for aarch64-apple-darwin (beside the tests; its output follows them)"
 macos_log="$target/lint-macos.log"
 mkdir -p "$target"
@@ -90,11 +96,10 @@ export ATOM_E2E=1
 export ATOM_SCREENSHOTS="${ATOM_SCREENSHOTS:-$PWD/target/screenshots}"
 # A scenario that gets stuck leaves every thread's stack of the app and WebKit next to its screenshot.
 export ATOM_E2E_STACKS="${ATOM_E2E_STACKS:-1}"
-features=(--locked --features atom-marketplace/custom-protocol)
 # --include-ignored: the tests that need what a plain `cargo test` does not have are ignored there and
 # run here: the interop tests against the third-party OAuth server (tests/interop, Node.js packages) and
 # the desktop tests (this desktop session).
-scripts/with-desktop.sh cargo test --workspace --exclude atom-marketplace --locked -- --include-ignored
+scripts/with-desktop.sh cargo test "${workspace_tests[@]}" -- --include-ignored
 scripts/with-desktop.sh cargo test -p atom-marketplace --lib "${features[@]}" -- --include-ignored
 # The desktop scenarios (tests/desktop), all but the installed package's, which test-installed.sh runs.
 scripts/with-desktop.sh cargo test -p atom-marketplace --test desktop "${features[@]}" -- --include-ignored \
