@@ -13,7 +13,7 @@ use atom_core::{
 };
 use ts_rs::{Config, TypeVisitor, TS};
 
-use crate::commands::{AppInfo, SignInMethod, SignInStarted, SignOutResult};
+use crate::commands::{AppInfo, SignInCheck, SignInMethod, SignInStarted, SignOutResult};
 use crate::state::events::{Connectivity, RateLimits, SignInProblem};
 use crate::state::{EnvChoice, EnvironmentView, KeystoreStatus, OpenedLink};
 use crate::updates::UpdateStatus;

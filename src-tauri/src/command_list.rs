@@ -80,6 +80,10 @@ macro_rules! with_commands {
             // The link to a skill's page in the app, for "Copy link".
             skill_link(id: String) -> String { shell }
             // Signed updates (`updates/mod.rs`): the state comes with `app_info` and the `update` event.
+            // The sign-in doctor ("Check sign-in" on the Account page): its checks and the report to copy;
+            // "Register again" makes this app the link handler, then checks again.
+            check_sign_in() -> SignInCheck { shell }
+            register_link_handler() -> SignInCheck { shell }
             check_for_updates() -> UpdateStatus { shell }
             install_update() -> UpdateStatus { shell }
             skip_update(version: String) -> () { shell }

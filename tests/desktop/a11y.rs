@@ -134,6 +134,12 @@ async fn audit_every_screen(dark: bool) -> Vec<(String, Vec<String>)> {
     app.wait_for(ids::AUTH_STATE).await;
     check("account, signed out", audit(&app, "account, signed out").await);
     app.screenshot(&screenshot_path(&format!("account-{theme}"))).await;
+    app.click(ids::CHECK_SIGN_IN).await;
+    app.wait_for(&format!("{} li[data-check=Keystore]", ids::DOCTOR_FINDINGS)).await;
+    app.expand("[data-testid=sign-in-doctor] details").await;
+    check("sign-in check", audit(&app, "sign-in check").await);
+    app.script("document.querySelector('[data-testid=sign-in-doctor]').scrollIntoView()").await;
+    app.screenshot(&screenshot_path(&format!("doctor-{theme}"))).await;
     app.click(ids::CHECK_UPDATES).await;
     app.wait_attribute(ids::UPDATE_NOTICE, "data-state", "available").await;
     app.click(ids::UPDATE_NOTES_TOGGLE).await;

@@ -49,6 +49,17 @@ pub(crate) async fn demo_user_signed_in(profile: &Profile) -> (RunningApp, Strin
     (app, sandbox)
 }
 
+/// A second account beside the demo user's: the consent page signs in Sam this time. The rows of
+/// both, signed in (id, state, text).
+pub(crate) async fn sam_added(app: &RunningApp, profile: &Profile) -> Vec<(String, String, String)> {
+    Accounts(app).add().await;
+    profile.set_decision("approve:sam");
+    app.click(ids::SIGN_IN_BROWSER).await;
+    Account(app).signed_in().await;
+    Accounts(app).wait_name("Sam Okafor").await;
+    Accounts(app).wait_rows(2, "signed_in").await
+}
+
 #[tokio::test]
 #[ignore = "needs a desktop session: scripts/test.sh"]
 async fn two_browser_accounts_rate_as_themselves_and_signing_out_of_one_keeps_the_other() {
@@ -56,13 +67,7 @@ async fn two_browser_accounts_rate_as_themselves_and_signing_out_of_one_keeps_th
     let profile = Profile::new("accounts");
     let (app, sandbox) = demo_user_signed_in(&profile).await;
 
-    // A second account: the consent page signs in Sam this time.
-    Accounts(&app).add().await;
-    profile.set_decision("approve:sam");
-    app.click(ids::SIGN_IN_BROWSER).await;
-    Account(&app).signed_in().await;
-    Accounts(&app).wait_name("Sam Okafor").await;
-    let rows = Accounts(&app).wait_rows(2, "signed_in").await;
+    let rows = sam_added(&app, &profile).await;
     assert!(rows[0].2.contains("Demo User") && rows[1].2.contains("Sam Okafor"), "{rows:?}");
     let (demo, sam) = (rows[0].0.clone(), rows[1].0.clone());
     // Two keystore entries: the first account keeps the environment's own, Sam has one of his own.

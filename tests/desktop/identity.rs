@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::accounts::{demo_user_signed_in, reviews, stored};
+use crate::accounts::{demo_user_signed_in, reviews, sam_added, stored};
 use crate::pages::{ids, Account, Accounts, Catalogue};
 use crate::support::*;
 
@@ -34,12 +34,7 @@ async fn a_write_goes_as_the_account_the_window_showed_whatever_became_active_me
     // test hook): time enough to switch accounts, as a user might while a slow write is on its way.
     profile.extra_env.push(("ATOM_TEST_HOLD", "post_review=2500".into()));
     let (app, sandbox) = demo_user_signed_in(&profile).await;
-    Accounts(&app).add().await;
-    profile.set_decision("approve:sam");
-    app.click(ids::SIGN_IN_BROWSER).await;
-    Account(&app).signed_in().await;
-    Accounts(&app).wait_name("Sam Okafor").await;
-    let rows = Accounts(&app).wait_rows(2, "signed_in").await;
+    let rows = sam_added(&app, &profile).await;
     let (demo, sam) = (rows[0].0.clone(), rows[1].0.clone());
 
     app.click(ids::FIRST_TAB).await;
@@ -87,13 +82,7 @@ async fn a_write_goes_as_the_account_the_window_showed_whatever_became_active_me
 #[ignore = "needs a desktop session: scripts/test.sh"]
 async fn a_saved_server_connected_again_with_another_name_is_still_one_account_signed_in() {
     let _turn = ONE_AT_A_TIME.lock().await;
-    let server = atom_sandbox::start(atom_sandbox::Config {
-        auto_approve: true,
-        rate_limits: None,
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    let server = own_sandbox().await;
     let base = server.base_url();
     let profile = Profile::on_server("reconnect", &base);
     let app = profile.launch().await;

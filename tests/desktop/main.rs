@@ -14,6 +14,7 @@ mod support;
 
 mod a11y;
 mod accounts;
+mod doctor;
 mod gui;
 mod hardening;
 mod identity;

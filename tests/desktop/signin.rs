@@ -262,13 +262,7 @@ async fn connect_by_address(app: &RunningApp, address: &str) -> (String, serde_j
 #[ignore = "needs a desktop session: scripts/test.sh"]
 async fn a_custom_server_found_by_its_address_fills_the_endpoints_and_signs_in() {
     let _turn = ONE_AT_A_TIME.lock().await;
-    let server = atom_sandbox::start(atom_sandbox::Config {
-        auto_approve: true,
-        rate_limits: None,
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    let server = own_sandbox().await;
     let base = server.base_url();
     let profile = Profile::new("found-by-address");
     let app = profile.launch().await;

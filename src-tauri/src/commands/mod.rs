@@ -16,6 +16,7 @@ use ts_rs::TS;
 
 use crate::state::{EnvChoice, EnvironmentView, KeystoreStatus, OpenedLink, Shell};
 use crate::updates::{UpdateInfo, UpdateStatus};
+use atom_desktop::doctor::Finding;
 use atom_desktop::outbox::EventBatch;
 
 type Result<T> = std::result::Result<T, ErrorInfo>;
@@ -58,6 +59,15 @@ pub struct SignInStarted {
     pub authorize_url: String,
     /// Whether the system browser could be started.
     pub opened: bool,
+}
+
+/// What "Check sign-in" found: each check's finding, the report to copy (every secret taken out), and
+/// whether "Register again" can fix the link handler on this system.
+#[derive(Clone, Debug, Serialize, TS)]
+pub struct SignInCheck {
+    pub findings: Vec<Finding>,
+    pub report: String,
+    pub can_register: bool,
 }
 
 #[derive(Clone, Debug, Serialize, TS)]

@@ -5,11 +5,12 @@ use atom_core::markdown::RenderedMarkdown;
 use atom_core::{AuthState, RedirectTarget};
 use tauri::{AppHandle, Manager};
 
-use super::{AppInfo, Result, SignInMethod, SignInStarted, SignOutResult};
+use super::{AppInfo, Result, SignInCheck, SignInMethod, SignInStarted, SignOutResult};
 use crate::error::ShellError;
 use crate::links;
 use crate::state::{EnvChoice, EnvironmentView, OpenedLink, Shell};
 use crate::updates::{UpdateStatus, Updates};
+use atom_desktop::doctor::{self, Finding, Verdict};
 use atom_desktop::outbox::EventBatch;
 use std::sync::Arc;
 
@@ -189,4 +190,44 @@ pub async fn skill_link(_handle: &AppHandle, id: String) -> Result<String> {
 
 pub async fn server_redirects(_: &AppHandle, settings: atom_core::CustomEnvironment) -> Result<Vec<String>> {
     Ok(atom_core::Environment::custom(&settings)?.redirect_uris())
+}
+
+/// How long the keystore check waits on a keystore that does not answer (an unlock prompt).
+const DOCTOR_KEYSTORE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The sign-in doctor's checks, side by side, off the window's thread: the link handler and the
+/// keystore (atom-desktop's `doctor`).
+pub async fn check_sign_in(handle: &AppHandle) -> Result<SignInCheck> {
+    let store = handle.state::<Shell>().servers.store();
+    let keystore = doctor::keystore::check_within(store, DOCTOR_KEYSTORE_WAIT);
+    let link = tauri::async_runtime::spawn_blocking(crate::platform::check_link_handler);
+    let (keystore, link) = tokio::join!(keystore, link);
+    let link = link.unwrap_or_else(|e| {
+        Finding::new("Link handler", Verdict::NotChecked, format!("the check stopped: {e}"))
+    });
+    Ok(told(handle, vec![link, keystore]))
+}
+
+/// "Register again": this app becomes the handler of its links for this user, then the checks run again.
+/// A registration that fails is the first finding.
+pub async fn register_link_handler(handle: &AppHandle) -> Result<SignInCheck> {
+    let registered = crate::platform::register_scheme(handle);
+    let mut check = check_sign_in(handle).await?;
+    if let Err(e) = registered {
+        let failed = Finding::new(
+            "Register again",
+            Verdict::Problem,
+            format!("the link handler could not be written ({e})"),
+        )
+        .with_fix("Reinstall the app's package, which registers it for every user.");
+        check.findings.insert(0, failed);
+        check = told(handle, check.findings);
+    }
+    Ok(check)
+}
+
+fn told(handle: &AppHandle, findings: Vec<Finding>) -> SignInCheck {
+    let app = format!("ATOM Marketplace {}", handle.package_info().version);
+    let report = doctor::report::report_text(&app, &findings);
+    SignInCheck { findings, report, can_register: crate::platform::CAN_REGISTER_LINKS }
 }

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use atom_core::SecretStore;
+use atom_desktop::doctor::{link_handler, Finding, Verdict};
 use atom_desktop::{desktop_proxy, forward, memory, opener, scheme};
 use tauri::{AppHandle, Runtime};
 use url::Url;
@@ -40,16 +41,35 @@ pub fn registers_scheme_itself() -> bool {
 
 /// The entry `scheme.rs` writes, which every opener reads (the deep-link plugin's quoted `Exec`
 /// defeats the generic `xdg-open`).
+/// The program the scheme's links should start: the AppImage itself when the app runs from one.
+fn this_program() -> Option<std::path::PathBuf> {
+    std::env::var_os("APPIMAGE").map(std::path::PathBuf::from).or_else(|| std::env::current_exe().ok())
+}
+
 pub fn register_scheme<R: Runtime>(_handle: &AppHandle<R>) -> Result<(), String> {
-    let program =
-        std::env::var_os("APPIMAGE").map(std::path::PathBuf::from).or_else(|| std::env::current_exe().ok());
-    let (Some(exe), Some((data, config))) = (program, scheme::xdg_homes()) else {
+    let (Some(exe), Some((data, config))) = (this_program(), scheme::xdg_homes()) else {
         return Err("no home folder".into());
     };
     scheme::register("ATOM Marketplace", &exe, atom_core::contract::paths::REDIRECT_SCHEME, &data, &config)
         .map(|_| ())
         .map_err(|e| e.to_string())
 }
+
+/// Which program the desktop opens the scheme's links with (`xdg-mime`), and whether it is this one.
+/// Blocks on `xdg-mime`: call it off the main thread.
+pub fn check_link_handler() -> Finding {
+    let (Some(exe), Some(homes)) = (this_program(), link_handler::Homes::from_env()) else {
+        return Finding::new(
+            "Link handler",
+            Verdict::NotChecked,
+            "this session has no home folder to look in",
+        );
+    };
+    link_handler::check(atom_core::contract::paths::REDIRECT_SCHEME, &exe, &homes)
+}
+
+/// "Register again" writes the user's own entry and default ([`register_scheme`]).
+pub const CAN_REGISTER_LINKS: bool = true;
 
 pub fn release_memory() {
     memory::release_freed();

@@ -9,8 +9,6 @@ use std::sync::Arc;
 
 use atom_core::SecretStore;
 use tauri::{AppHandle, Runtime};
-use tauri_plugin_opener::OpenerExt;
-use url::Url;
 
 use super::Start;
 
@@ -23,10 +21,7 @@ pub fn keystore() -> Arc<dyn SecretStore> {
     Arc::new(atom_desktop::keystore::OsKeystore)
 }
 
-/// `open` answers at once.
-pub fn open_in_browser<R: Runtime>(handle: &AppHandle<R>, url: &Url) -> Result<(), String> {
-    handle.opener().open_url(url.as_str(), None::<&str>).map_err(|e| e.to_string())
-}
+pub use super::open_with_plugin as open_in_browser;
 
 /// The bundle's Info.plist declares the scheme (`CFBundleURLTypes`, from tauri.conf.json's deep-link
 /// settings); LaunchServices registers it when the app is first seen. Nothing to write.
@@ -37,6 +32,14 @@ pub fn registers_scheme_itself() -> bool {
 pub fn register_scheme<R: Runtime>(_handle: &AppHandle<R>) -> Result<(), String> {
     Err("on macOS the app's bundle declares its scheme".into())
 }
+
+/// Not read on this system yet (issue 42): said, not guessed.
+pub fn check_link_handler() -> atom_desktop::doctor::Finding {
+    use atom_desktop::doctor::{Finding, Verdict};
+    Finding::new("Link handler", Verdict::NotChecked, "on macOS the bundle declares the scheme and LaunchServices registers it; this version does not ask LaunchServices which app it chose")
+}
+
+pub const CAN_REGISTER_LINKS: bool = false;
 
 /// The system allocator gives memory back by itself.
 pub fn release_memory() {}

@@ -8,7 +8,8 @@
 //! - [`keystore`]: where secrets live;
 //! - [`open_in_browser`]: the system browser;
 //! - [`registers_scheme_itself`] and [`register_scheme`]: the URL scheme's handler, for builds no
-//!   package or bundle registered;
+//!   package or bundle registered; [`check_link_handler`] and [`CAN_REGISTER_LINKS`]: the sign-in
+//!   doctor's look at it, and whether "Register again" can fix it;
 //! - [`release_memory`], [`lower_thread_priority`], [`tell_window_failed`] (where the user sees it) with
 //!   [`WINDOW_FAILED_CAUSE`], the likely cause.
 
@@ -38,7 +39,18 @@ pub enum Start {
     Forwarded,
 }
 
+/// The opener plugin's way to the web browser (macOS' `open`, Windows' `ShellExecuteW`): it answers
+/// at once. Linux watches the desktop's own opener instead (`atom_desktop::opener`).
+#[cfg(not(target_os = "linux"))]
+pub fn open_with_plugin<R: tauri::Runtime>(
+    handle: &tauri::AppHandle<R>,
+    url: &url::Url,
+) -> Result<(), String> {
+    use tauri_plugin_opener::OpenerExt;
+    handle.opener().open_url(url.as_str(), None::<&str>).map_err(|e| e.to_string())
+}
+
 pub use os::{
-    keystore, lower_thread_priority, open_in_browser, prepare_process, register_scheme,
-    registers_scheme_itself, release_memory, tell_window_failed, WINDOW_FAILED_CAUSE,
+    check_link_handler, keystore, lower_thread_priority, open_in_browser, prepare_process, register_scheme,
+    registers_scheme_itself, release_memory, tell_window_failed, CAN_REGISTER_LINKS, WINDOW_FAILED_CAUSE,
 };

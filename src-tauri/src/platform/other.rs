@@ -5,8 +5,6 @@ use std::sync::Arc;
 
 use atom_core::SecretStore;
 use tauri::{AppHandle, Runtime};
-use tauri_plugin_opener::OpenerExt;
-use url::Url;
 
 use super::Start;
 
@@ -19,9 +17,7 @@ pub fn keystore() -> Arc<dyn SecretStore> {
     Arc::new(atom_core::MemoryStore::default())
 }
 
-pub fn open_in_browser<R: Runtime>(handle: &AppHandle<R>, url: &Url) -> Result<(), String> {
-    handle.opener().open_url(url.as_str(), None::<&str>).map_err(|e| e.to_string())
-}
+pub use super::open_with_plugin as open_in_browser;
 
 pub fn registers_scheme_itself() -> bool {
     false
@@ -30,6 +26,14 @@ pub fn registers_scheme_itself() -> bool {
 pub fn register_scheme<R: Runtime>(_handle: &AppHandle<R>) -> Result<(), String> {
     Err("this OS's scheme registration is not known to the app".into())
 }
+
+/// Not read on this system yet (issue 42): said, not guessed.
+pub fn check_link_handler() -> atom_desktop::doctor::Finding {
+    use atom_desktop::doctor::{Finding, Verdict};
+    Finding::new("Link handler", Verdict::NotChecked, "this system's link handlers are not known to the app")
+}
+
+pub const CAN_REGISTER_LINKS: bool = false;
 
 pub fn release_memory() {}
 

@@ -5,8 +5,6 @@ use std::sync::Arc;
 use atom_core::SecretStore;
 use tauri::{AppHandle, Runtime};
 use tauri_plugin_deep_link::DeepLinkExt;
-use tauri_plugin_opener::OpenerExt;
-use url::Url;
 
 use super::Start;
 
@@ -20,10 +18,7 @@ pub fn keystore() -> Arc<dyn SecretStore> {
     Arc::new(atom_desktop::keystore::OsKeystore)
 }
 
-/// `ShellExecuteW` answers at once.
-pub fn open_in_browser<R: Runtime>(handle: &AppHandle<R>, url: &Url) -> Result<(), String> {
-    handle.opener().open_url(url.as_str(), None::<&str>).map_err(|e| e.to_string())
-}
+pub use super::open_with_plugin as open_in_browser;
 
 /// Development builds not installed by a package (the installers register the scheme).
 pub fn registers_scheme_itself() -> bool {
@@ -35,6 +30,18 @@ pub fn registers_scheme_itself() -> bool {
 pub fn register_scheme<R: Runtime>(handle: &AppHandle<R>) -> Result<(), String> {
     handle.deep_link().register_all().map_err(|e| e.to_string())
 }
+
+/// Not read on this system yet (issue 42): said, not guessed.
+pub fn check_link_handler() -> atom_desktop::doctor::Finding {
+    use atom_desktop::doctor::{Finding, Verdict};
+    Finding::new(
+        "Link handler",
+        Verdict::NotChecked,
+        "this version does not read the registry entry yet; the installer registers it",
+    )
+}
+
+pub const CAN_REGISTER_LINKS: bool = false;
 
 /// The system allocator gives memory back by itself.
 pub fn release_memory() {}

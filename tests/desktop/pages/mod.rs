@@ -25,6 +25,12 @@ pub mod ids {
     pub const AVERAGE_STARS: &str = "[data-testid=average-stars]";
     pub const BACK: &str = "[data-testid=back]";
     pub const BROWSER_FAILED: &str = "[data-testid=browser-failed]";
+    pub const CHECK_SIGN_IN: &str = "[data-testid=check-sign-in]";
+    pub const COPY_REPORT: &str = "[data-testid=copy-report]";
+    pub const DOCTOR_FINDINGS: &str = "[data-testid=doctor-findings]";
+    pub const DOCTOR_FROM_ERROR: &str = "[data-testid=doctor-from-error]";
+    pub const DOCTOR_SUMMARY: &str = "[data-testid=doctor-summary]";
+    pub const REGISTER_AGAIN: &str = "[data-testid=register-again]";
     pub const CALLBACK_INPUT: &str = "[data-testid=callback-input]";
     pub const CALLBACK_SUBMIT: &str = "[data-testid=callback-submit]";
     pub const COPY_ADDRESS: &str = "[data-testid=copy-address]";

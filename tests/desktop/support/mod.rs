@@ -27,6 +27,12 @@ pub fn app_binary() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_atom-marketplace")))
 }
 
+/// A sandbox of the test's own (not the app's embedded one): consent given at once, no rate limits.
+pub async fn own_sandbox() -> atom_sandbox::SandboxHandle {
+    let config = atom_sandbox::Config { auto_approve: true, rate_limits: None, ..Default::default() };
+    atom_sandbox::start(config).await.unwrap()
+}
+
 /// An isolated user profile: data, config and the fake browser's files, kept across app restarts.
 pub struct Profile {
     pub dir: PathBuf,

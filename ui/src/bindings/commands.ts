@@ -2,7 +2,7 @@
 // run `UPDATE_BINDINGS=1 cargo test -p atom-marketplace bindings` after changing a command or a type.
 
 import { invoke } from "@tauri-apps/api/core";
-import type { ApiKeyScope, AppInfo, AuthState, Category, CustomEnvironment, EnvChoice, EnvironmentView, EventBatch, Fetched, Freshness, OpenedLink, RateLimitStatus, RateResult, RenderedMarkdown, Review, ReviewPage, ServerMetadata, SignInMethod, SignInStarted, SignOutResult, SkillDetail, SkillPage, SkillQuery, Submission, SubmitResult, UpdateStatus } from "./types";
+import type { ApiKeyScope, AppInfo, AuthState, Category, CustomEnvironment, EnvChoice, EnvironmentView, EventBatch, Fetched, Freshness, OpenedLink, RateLimitStatus, RateResult, RenderedMarkdown, Review, ReviewPage, ServerMetadata, SignInCheck, SignInMethod, SignInStarted, SignOutResult, SkillDetail, SkillPage, SkillQuery, Submission, SubmitResult, UpdateStatus } from "./types";
 
 /** The app's commands. Each rejects with an `ErrorInfo`. */
 export const commands = {
@@ -34,6 +34,8 @@ export const commands = {
   openExternal: (url: string) => invoke<null>("open_external", { url }),
   takeLink: () => invoke<OpenedLink | null>("take_link"),
   skillLink: (id: string) => invoke<string>("skill_link", { id }),
+  checkSignIn: () => invoke<SignInCheck>("check_sign_in"),
+  registerLinkHandler: () => invoke<SignInCheck>("register_link_handler"),
   checkForUpdates: () => invoke<UpdateStatus>("check_for_updates"),
   installUpdate: () => invoke<UpdateStatus>("install_update"),
   skipUpdate: (version: string) => invoke<null>("skip_update", { version }),

@@ -161,6 +161,20 @@ offline: boolean,
  */
 from_saved_pages: boolean, };
 
+export type Finding = { 
+/**
+ * What was checked ("Link handler").
+ */
+check: string, verdict: Verdict, 
+/**
+ * What was found.
+ */
+detail: string, 
+/**
+ * What to do, when there is something to do.
+ */
+fix: string | null, };
+
 export type Freshness = "live" | "cache_first";
 
 export type InstallKind = { "kind": "development" } | { "kind": "package", format: string, } | { "kind": "managed", by: string, };
@@ -236,6 +250,8 @@ export type ServerMetadata = { issuer: string, authorization_endpoint: string, t
  * An OpenID Connect server's signing keys (`jwks_uri`), for its ID tokens.
  */
 jwks_uri: string | null, scopes_supported: Array<string>, code_challenge_methods_supported: Array<string>, authorization_response_iss_parameter_supported: boolean, source: MetadataSource, };
+
+export type SignInCheck = { findings: Array<Finding>, report: string, can_register: boolean, };
 
 export type SignInMethod = "deep_link" | "loopback";
 
@@ -331,3 +347,5 @@ skipped: string | null,
 updated_from: string | null, };
 
 export type UpdateStatus = { "state": "idle" } | { "state": "checking" } | { "state": "up_to_date" } | { "state": "available", offer: Offer, } | { "state": "downloading", offer: Offer, progress: Progress, } | { "state": "installing", offer: Offer, } | { "state": "restarting", offer: Offer, } | { "state": "failed", offer: Offer | null, problem: ErrorInfo, } | { "state": "managed", by: string, } | { "state": "unavailable", reason: string, };
+
+export type Verdict = "ok" | "warning" | "problem" | "not_checked";

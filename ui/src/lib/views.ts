@@ -12,6 +12,7 @@ export const views = {
       import("../components/Account.svelte"),
       import("../components/CustomServer.svelte"),
       import("../components/AppUpdates.svelte"),
+      import("../components/SignInDoctor.svelte"),
     ]),
 };
 

@@ -234,6 +234,31 @@ mod linux {
         (handle, tokio::runtime::Runtime::new().unwrap())
     }
 
+    /// The sign-in doctor's keystore check against the session's real gnome-keyring: healthy, then
+    /// locked (named, with the way to unlock it, in time), then healthy again once unlocked.
+    #[test]
+    #[ignore = "needs a desktop session: scripts/test.sh"]
+    fn the_doctor_tells_a_working_keyring_from_a_locked_one() {
+        use atom_desktop::doctor::{keystore::check_within, Verdict};
+        let _guard = lock();
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let check = || runtime.block_on(check_within(Arc::new(OsKeystore), Duration::from_secs(3)));
+        let healthy = check();
+        assert_eq!(healthy.verdict, Verdict::Ok, "{healthy:?}");
+        assert!(healthy.detail.starts_with("Secret Service"), "{healthy:?}");
+
+        let locked = LockedKeyring::lock();
+        let started = Instant::now();
+        let found = check();
+        let took = started.elapsed();
+        locked.unlock();
+        assert_eq!(found.verdict, Verdict::Problem, "{found:?}");
+        assert!(found.detail.contains("locked") || found.detail.contains("did not answer"), "{found:?}");
+        assert!(found.fix.is_some(), "{found:?}");
+        assert!(took < Duration::from_secs(5), "the check took {took:?}");
+        assert_eq!(check().verdict, Verdict::Ok, "unlocked again");
+    }
+
     /// With no prompt that can show (the session's prompter has no display), a locked keyring is a
     /// typed error within the timeout, and the entry is still there once unlocked.
     #[test]

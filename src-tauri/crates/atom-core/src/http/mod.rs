@@ -484,10 +484,7 @@ impl ApiClient {
         query: &[(&str, String)],
         credential: &Credential,
     ) -> Result<T> {
-        let url = self.url(path, query)?;
-        self.fetch(&url, credential, None, Keep::Cached)
-            .await?
-            .ok_or_else(|| Error::BadResponse("304 to a request that named no version".into()))
+        self.fetch_untagged(path, query, credential, Keep::Cached).await
     }
 
     /// GET from the server, never cached: an account's own data (who it is), which the shared cache
@@ -498,8 +495,19 @@ impl ApiClient {
         query: &[(&str, String)],
         credential: &Credential,
     ) -> Result<T> {
+        self.fetch_untagged(path, query, credential, Keep::Never).await
+    }
+
+    /// The server's reply to a GET that names no version (so never a 304).
+    async fn fetch_untagged<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        credential: &Credential,
+        keep: Keep,
+    ) -> Result<T> {
         let url = self.url(path, query)?;
-        self.fetch(&url, credential, None, Keep::Never)
+        self.fetch(&url, credential, None, keep)
             .await?
             .ok_or_else(|| Error::BadResponse("304 to a request that named no version".into()))
     }

@@ -1,8 +1,10 @@
 //! The sign-in doctor's parts that need no window (issue 42, in progress): what a check found
 //! ([`Finding`]), the report a user pastes into a support request with every secret taken out
-//! (`report.rs`), and the checks that read this computer: on Linux, which program the desktop opens the
-//! app's links with (`link_handler.rs`).
+//! (`report.rs`), and the checks that read this computer: the keystore, kept in and read back
+//! (`keystore.rs`), and on Linux which program the desktop opens the app's links with
+//! (`link_handler.rs`).
 
+pub mod keystore;
 #[cfg(target_os = "linux")]
 pub mod link_handler;
 pub mod report;

@@ -1,0 +1,181 @@
+//! The keystore check: the app keeps, reads back and removes a throwaway entry of its own, as a sign-in
+//! keeps its refresh token, and says which keystore answered and how. No account's entry is read (no
+//! secret can be shown), and the entry it writes holds nothing secret.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use atom_core::{Secret, SecretStore, StoreError};
+
+use super::{Finding, Verdict};
+
+const CHECK: &str = "Keystore";
+/// The check's own entry, apart from every account's (service `com.atomagentos.marketplace/doctor`).
+pub const PROBE_NAMESPACE: &str = "doctor";
+const PROBE_ENTRY: &str = "probe";
+
+/// What to do when the desktop has no keystore the app can use, by the kind of keystore expected.
+fn install_fix(kind: &str) -> &'static str {
+    match kind {
+        "Secret Service" => {
+            "Install and start a Secret Service keyring (GNOME Keyring: the gnome-keyring package; or \
+             KeePassXC with its Secret Service integration turned on), then start the app again. Until \
+             then the app keeps your sign-in only until it closes."
+        }
+        _ => {
+            "This system's keystore could not be reached; until it can, the app keeps your sign-in only \
+              until it closes."
+        }
+    }
+}
+
+fn unlock_fix(kind: &str) -> &'static str {
+    match kind {
+        "Secret Service" => {
+            "Unlock your keyring (GNOME: Passwords and Keys, right-click \"Login\", Unlock; KeePassXC: open \
+             its database), then sign in again."
+        }
+        "macOS Keychain" => "Unlock the login keychain in Keychain Access, then sign in again.",
+        _ => "Unlock the keystore, then sign in again.",
+    }
+}
+
+/// Keeps, reads back and removes the check's entry in `store`. Blocks (a keystore may wait on an
+/// unlock prompt): call it on a blocking thread, with a timeout.
+pub fn check(store: &dyn SecretStore) -> Finding {
+    let kind = store.kind();
+    if kind == "none" || kind == "memory" {
+        return Finding::new(
+            CHECK,
+            Verdict::Problem,
+            "this build has no keystore: every start asks you to sign in again",
+        )
+        .with_fix(install_fix(kind));
+    }
+    let written = Secret::new("written by Check sign-in; holds nothing secret");
+    let outcome = store.set(PROBE_NAMESPACE, PROBE_ENTRY, &written).and_then(|()| {
+        let read = store.get(PROBE_NAMESPACE, PROBE_ENTRY);
+        let removed = store.delete(PROBE_NAMESPACE, PROBE_ENTRY);
+        read.and_then(|read| removed.map(|()| read))
+    });
+    match outcome {
+        Ok(Some(read)) if read.expose() == written.expose() => {
+            Finding::new(CHECK, Verdict::Ok, format!("{kind}: an entry was kept, read back and removed"))
+        }
+        Ok(_) => Finding::new(CHECK, Verdict::Problem, format!("{kind} kept an entry but did not give it back whole"))
+            .with_fix("Your keystore loses what it is given: check that it is not full or read-only, or use another one."),
+        Err(StoreError::Locked) => {
+            Finding::new(CHECK, Verdict::Problem, format!("{kind} is locked")).with_fix(unlock_fix(kind))
+        }
+        Err(StoreError::Timeout(after)) => too_slow(kind, after),
+        Err(StoreError::Unavailable(why)) => {
+            Finding::new(CHECK, Verdict::Problem, format!("no keystore answered ({why})")).with_fix(install_fix(kind))
+        }
+        Err(e) => Finding::new(CHECK, Verdict::Problem, format!("{kind}: {e}"))
+            .with_fix("Try again; if it keeps failing, copy the report below into a support request."),
+    }
+}
+
+fn too_slow(kind: &str, after: Duration) -> Finding {
+    Finding::new(CHECK, Verdict::Problem, format!("{kind} did not answer within {} s", after.as_secs()))
+        .with_fix("An unlock prompt may be waiting behind another window: answer it, then check again.")
+}
+
+/// [`check`] on a blocking thread, given up after `limit` (a locked keystore may hold the call at an
+/// unlock prompt; the entry it was writing is removed by the next check).
+pub async fn check_within(store: Arc<dyn SecretStore>, limit: Duration) -> Finding {
+    let kind = store.kind();
+    match tokio::time::timeout(limit, tokio::task::spawn_blocking(move || check(store.as_ref()))).await {
+        Ok(Ok(found)) => found,
+        Ok(Err(e)) => Finding::new(CHECK, Verdict::Problem, format!("the check stopped: {e}")),
+        Err(_) => too_slow(kind, limit),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use atom_core::MemoryStore;
+
+    /// A keystore that fails as told.
+    struct Failing(fn() -> StoreError);
+
+    impl SecretStore for Failing {
+        fn get(&self, _: &str, _: &str) -> Result<Option<Secret>, StoreError> {
+            Err((self.0)())
+        }
+        fn set(&self, _: &str, _: &str, _: &Secret) -> Result<(), StoreError> {
+            Err((self.0)())
+        }
+        fn delete(&self, _: &str, _: &str) -> Result<(), StoreError> {
+            Err((self.0)())
+        }
+        fn kind(&self) -> &'static str {
+            "Secret Service"
+        }
+    }
+
+    /// Keeps nothing it is given.
+    struct Forgetful;
+
+    impl SecretStore for Forgetful {
+        fn get(&self, _: &str, _: &str) -> Result<Option<Secret>, StoreError> {
+            Ok(None)
+        }
+        fn set(&self, _: &str, _: &str, _: &Secret) -> Result<(), StoreError> {
+            Ok(())
+        }
+        fn delete(&self, _: &str, _: &str) -> Result<(), StoreError> {
+            Ok(())
+        }
+        fn kind(&self) -> &'static str {
+            "Secret Service"
+        }
+    }
+
+    #[test]
+    fn each_way_a_keystore_fails_is_named_with_its_fix() {
+        let locked = check(&Failing(|| StoreError::Locked));
+        assert_eq!(locked.verdict, Verdict::Problem);
+        assert!(
+            locked.detail.contains("locked") && locked.fix.as_deref().unwrap().contains("Unlock"),
+            "{locked:?}"
+        );
+        let missing =
+            check(&Failing(|| StoreError::Unavailable("org.freedesktop.secrets is not provided".into())));
+        assert!(missing.detail.contains("no keystore answered"), "{missing:?}");
+        assert!(missing.fix.as_deref().unwrap().contains("gnome-keyring"), "{missing:?}");
+        let slow = check(&Failing(|| StoreError::Timeout(std::time::Duration::from_secs(5))));
+        assert!(
+            slow.detail.contains("within 5 s") && slow.fix.as_deref().unwrap().contains("prompt"),
+            "{slow:?}"
+        );
+        let forgetful = check(&Forgetful);
+        assert!(forgetful.detail.contains("did not give it back"), "{forgetful:?}");
+    }
+
+    #[test]
+    fn a_store_that_works_is_ok_and_keeps_nothing_of_the_check() {
+        // MemoryStore says "memory": the check calls it no keystore, as the app's memory-only mode is.
+        assert_eq!(check(&MemoryStore::default()).verdict, Verdict::Problem);
+        struct Named(MemoryStore);
+        impl SecretStore for Named {
+            fn get(&self, n: &str, a: &str) -> Result<Option<Secret>, StoreError> {
+                self.0.get(n, a)
+            }
+            fn set(&self, n: &str, a: &str, s: &Secret) -> Result<(), StoreError> {
+                self.0.set(n, a, s)
+            }
+            fn delete(&self, n: &str, a: &str) -> Result<(), StoreError> {
+                self.0.delete(n, a)
+            }
+            fn kind(&self) -> &'static str {
+                "Secret Service"
+            }
+        }
+        let store = Named(MemoryStore::default());
+        let found = check(&store);
+        assert_eq!(found.verdict, Verdict::Ok, "{found:?}");
+        assert!(store.get(PROBE_NAMESPACE, PROBE_ENTRY).unwrap().is_none(), "the check's entry is removed");
+    }
+}

@@ -1,0 +1,124 @@
+//! The sign-in doctor ("Check sign-in" on the Account page, issue 42) against the real parts: the
+//! desktop's own answer on which program opens the app's links (xdg-mime, in the profile's XDG
+//! folders), the session's gnome-keyring, and the report a user copies (no secret in it).
+
+use std::process::Command;
+use std::time::Duration;
+
+use crate::accounts::demo_user_signed_in;
+use crate::pages::{ids, Account};
+use crate::support::*;
+
+const SCHEME_TYPE: &str = "x-scheme-handler/com.atomagentos.marketplace";
+const DOCTOR: &str = "[data-testid=sign-in-doctor]";
+
+/// The finding of `check` once the doctor has run: (verdict, its text).
+async fn finding(app: &RunningApp, check: &str) -> (String, String) {
+    let css = format!("{} li[data-check='{check}']", ids::DOCTOR_FINDINGS);
+    app.wait_for(&css).await;
+    let verdict = app.attribute(&css, "data-verdict").await.unwrap_or_default();
+    (verdict, app.text(&css).await)
+}
+
+/// Runs the checks (by `button`) and waits for their answer.
+async fn check_with(app: &RunningApp, button: &str) {
+    app.wait_for(DOCTOR).await;
+    let runs = app.attribute(DOCTOR, "data-runs").await.unwrap_or_default();
+    app.click(button).await;
+    app.poll(
+        &format!("return document.querySelector('{DOCTOR}').dataset.runs !== '{runs}' || null"),
+        Duration::from_secs(20),
+    )
+    .await
+    .expect("the checks answered");
+}
+
+async fn check(app: &RunningApp) {
+    check_with(app, ids::CHECK_SIGN_IN).await;
+}
+
+/// Another program takes the app's links, as an older build left in another folder would: an entry of
+/// its own in the profile, made the default through the desktop's own tool.
+fn hand_the_links_to_another_program(profile: &Profile) {
+    let apps = profile.dir.join("data/applications");
+    std::fs::write(
+        apps.join("older-atom.desktop"),
+        format!("[Desktop Entry]\nType=Application\nName=Older ATOM\nExec=/usr/bin/true %u\nMimeType={SCHEME_TYPE};\n"),
+    )
+    .unwrap();
+    let status = Command::new("xdg-mime")
+        .args(["default", "older-atom.desktop", SCHEME_TYPE])
+        .envs(profile.envs())
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[tokio::test]
+#[ignore = "needs a desktop session: scripts/test.sh"]
+async fn check_sign_in_finds_a_link_handler_taken_by_another_program_and_registers_again() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let profile = Profile::new("doctor");
+    let (app, _sandbox) = demo_user_signed_in(&profile).await;
+    Account(&app).open().await;
+
+    // Healthy: this development build registered itself as the handler at start, and the session's
+    // keyring keeps, returns and removes the doctor's entry.
+    check(&app).await;
+    let (verdict, said) = finding(&app, "Link handler").await;
+    assert_eq!(verdict, "ok", "{said}");
+    let (verdict, said) = finding(&app, "Keystore").await;
+    assert_eq!(verdict, "ok", "{said}");
+    assert!(said.contains("Secret Service"), "{said}");
+    assert_eq!(app.text(ids::DOCTOR_SUMMARY).await, "No problem found.");
+    assert!(app.find(ids::REGISTER_AGAIN).await.is_none(), "nothing to fix, nothing offered");
+
+    // The report names every check and holds no secret: not the refresh token in the keystore, not who
+    // the user is.
+    let report = app.script("return document.querySelector('[data-testid=doctor-report]').textContent").await;
+    let report = report.as_str().unwrap_or_default().to_string();
+    assert!(report.contains("Link handler") && report.contains("Keystore"), "{report}");
+    let token = profile.stored_refresh_token().expect("signed in: the keystore holds the refresh token");
+    assert!(!report.contains(&token), "the report holds the refresh token");
+    assert!(!report.contains("demo@") && !report.contains("Demo User"), "{report}");
+    assert!(app.find(ids::COPY_REPORT).await.is_some());
+
+    // Another program takes the links: the doctor names it, and "Register again" makes this app the
+    // handler once more, as the desktop itself then says.
+    hand_the_links_to_another_program(&profile);
+    check(&app).await;
+    let (verdict, said) = finding(&app, "Link handler").await;
+    assert_eq!(verdict, "problem", "{said}");
+    assert!(said.contains("/usr/bin/true") || said.contains("older-atom"), "{said}");
+    assert_eq!(app.text(ids::DOCTOR_SUMMARY).await, "1 problem found.");
+    app.script("document.querySelector('[data-testid=sign-in-doctor]').scrollIntoView()").await;
+    app.screenshot(&screenshot_path("doctor-problem-light")).await;
+    check_with(&app, ids::REGISTER_AGAIN).await;
+    let (verdict, said) = finding(&app, "Link handler").await;
+    assert_eq!(verdict, "ok", "{said}");
+    let out = Command::new("xdg-mime")
+        .args(["query", "default", SCHEME_TYPE])
+        .envs(profile.envs())
+        .output()
+        .unwrap();
+    let default = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert_ne!(default, "older-atom.desktop", "the desktop still hands the links to the other program");
+    app.quit().await;
+}
+
+#[tokio::test]
+#[ignore = "needs a desktop session: scripts/test.sh"]
+async fn a_sign_in_failure_offers_the_check_beside_it() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let profile = Profile::new("doctor-from-error");
+    // A link with no sign-in to finish: the Account page explains the refusal.
+    let app = profile.launch_with(&["com.atomagentos.marketplace://oauth/callback?code=c&state=s"]).await;
+    app.wait_for(ids::SKILL_ROW).await;
+    Account(&app).open_on_sandbox().await;
+    app.wait_attribute(ids::SIGN_IN_ERROR, "data-code", "callback_rejected").await;
+    check_with(&app, ids::DOCTOR_FROM_ERROR).await;
+    let (verdict, said) = finding(&app, "Keystore").await;
+    assert_eq!(verdict, "ok", "{said}");
+    assert_eq!(app.focused("id").await.as_deref(), Some("doctor-title"), "the check's card has the focus");
+    app.quit().await;
+}
