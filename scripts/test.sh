@@ -105,7 +105,7 @@ scripts/with-desktop.sh cargo test -p atom-marketplace --lib "${features[@]}" --
 scripts/with-desktop.sh cargo test -p atom-marketplace --test desktop "${features[@]}" -- --include-ignored \
   --skip installed::
 
-echo "== macOS: clippy for aarch64-apple-darwin (started before the tests)"
+echo "== macOS: clippy for aarch64-apple-darwin (started beside the tests)"
 if ! wait "$macos_lint"; then
   cat "$macos_log"
   echo "the macOS lint failed (scripts/lint-macos.sh)" >&2
