@@ -198,21 +198,14 @@ const DOCTOR_KEYSTORE_WAIT: std::time::Duration = std::time::Duration::from_secs
 /// The sign-in doctor's checks, side by side, off the window's thread: the link handler and the
 /// keystore (atom-desktop's `doctor`).
 pub async fn check_sign_in(handle: &AppHandle) -> Result<SignInCheck> {
-    let store = handle.state::<Shell>().servers.store();
-    let keystore = doctor::keystore::check_within(store, DOCTOR_KEYSTORE_WAIT);
-    let link = tauri::async_runtime::spawn_blocking(crate::platform::check_link_handler);
-    let (keystore, link) = tokio::join!(keystore, link);
-    let link = link.unwrap_or_else(|e| {
-        Finding::new("Link handler", Verdict::NotChecked, format!("the check stopped: {e}"))
-    });
-    Ok(told(handle, vec![link, keystore]))
+    Ok(told(handle, run_checks(handle).await))
 }
 
 /// "Register again": this app becomes the handler of its links for this user, then the checks run again.
 /// A registration that fails is the first finding.
 pub async fn register_link_handler(handle: &AppHandle) -> Result<SignInCheck> {
     let registered = crate::platform::register_scheme(handle);
-    let mut check = check_sign_in(handle).await?;
+    let mut findings = run_checks(handle).await;
     if let Err(e) = registered {
         let failed = Finding::new(
             "Register again",
@@ -220,12 +213,23 @@ pub async fn register_link_handler(handle: &AppHandle) -> Result<SignInCheck> {
             format!("the link handler could not be written ({e})"),
         )
         .with_fix("Reinstall the app's package, which registers it for every user.");
-        check.findings.insert(0, failed);
-        check = told(handle, check.findings);
+        findings.insert(0, failed);
     }
-    Ok(check)
+    Ok(told(handle, findings))
 }
 
+async fn run_checks(handle: &AppHandle) -> Vec<Finding> {
+    let store = handle.state::<Shell>().servers.store();
+    let keystore = doctor::keystore::check_within(store, DOCTOR_KEYSTORE_WAIT);
+    let link = tauri::async_runtime::spawn_blocking(crate::platform::check_link_handler);
+    let (keystore, link) = tokio::join!(keystore, link);
+    let link = link.unwrap_or_else(|e| {
+        Finding::new(doctor::LINK_HANDLER, Verdict::NotChecked, format!("the check stopped: {e}"))
+    });
+    vec![link, keystore]
+}
+
+/// The findings with the report to copy.
 fn told(handle: &AppHandle, findings: Vec<Finding>) -> SignInCheck {
     let app = format!("ATOM Marketplace {}", handle.package_info().version);
     let report = doctor::report::report_text(&app, &findings);

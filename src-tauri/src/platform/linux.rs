@@ -60,7 +60,7 @@ pub fn register_scheme<R: Runtime>(_handle: &AppHandle<R>) -> Result<(), String>
 pub fn check_link_handler() -> Finding {
     let (Some(exe), Some(homes)) = (this_program(), link_handler::Homes::from_env()) else {
         return Finding::new(
-            "Link handler",
+            atom_desktop::doctor::LINK_HANDLER,
             Verdict::NotChecked,
             "this session has no home folder to look in",
         );

@@ -35,8 +35,8 @@ pub fn register_scheme<R: Runtime>(_handle: &AppHandle<R>) -> Result<(), String>
 
 /// Not read on this system yet (issue 42): said, not guessed.
 pub fn check_link_handler() -> atom_desktop::doctor::Finding {
-    use atom_desktop::doctor::{Finding, Verdict};
-    Finding::new("Link handler", Verdict::NotChecked, "on macOS the bundle declares the scheme and LaunchServices registers it; this version does not ask LaunchServices which app it chose")
+    use atom_desktop::doctor::{Finding, Verdict, LINK_HANDLER};
+    Finding::new(LINK_HANDLER, Verdict::NotChecked, "on macOS the bundle declares the scheme and LaunchServices registers it; this version does not ask LaunchServices which app it chose")
 }
 
 pub const CAN_REGISTER_LINKS: bool = false;

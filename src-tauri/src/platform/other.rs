@@ -29,8 +29,8 @@ pub fn register_scheme<R: Runtime>(_handle: &AppHandle<R>) -> Result<(), String>
 
 /// Not read on this system yet (issue 42): said, not guessed.
 pub fn check_link_handler() -> atom_desktop::doctor::Finding {
-    use atom_desktop::doctor::{Finding, Verdict};
-    Finding::new("Link handler", Verdict::NotChecked, "this system's link handlers are not known to the app")
+    use atom_desktop::doctor::{Finding, Verdict, LINK_HANDLER};
+    Finding::new(LINK_HANDLER, Verdict::NotChecked, "this system's link handlers are not known to the app")
 }
 
 pub const CAN_REGISTER_LINKS: bool = false;

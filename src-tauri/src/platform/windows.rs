@@ -33,9 +33,9 @@ pub fn register_scheme<R: Runtime>(handle: &AppHandle<R>) -> Result<(), String> 
 
 /// Not read on this system yet (issue 42): said, not guessed.
 pub fn check_link_handler() -> atom_desktop::doctor::Finding {
-    use atom_desktop::doctor::{Finding, Verdict};
+    use atom_desktop::doctor::{Finding, Verdict, LINK_HANDLER};
     Finding::new(
-        "Link handler",
+        LINK_HANDLER,
         Verdict::NotChecked,
         "this version does not read the registry entry yet; the installer registers it",
     )

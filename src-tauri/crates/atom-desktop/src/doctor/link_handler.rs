@@ -8,7 +8,7 @@ use std::process::Command;
 
 use super::{Finding, Verdict};
 
-const CHECK: &str = "Link handler";
+use super::LINK_HANDLER as CHECK;
 const REGISTER: &str = "Choose \"Register again\": the app makes itself the handler of its links. A package \
                         install registers it for every user; reinstalling the package does too.";
 

@@ -12,6 +12,10 @@ pub mod report;
 use serde::Serialize;
 use ts_rs::TS;
 
+/// The link handler's check, by the name it is shown with (the window offers "Register again" beside
+/// it).
+pub const LINK_HANDLER: &str = "Link handler";
+
 /// How a check came out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
