@@ -6,17 +6,23 @@
 #                                          tests built (debug), natively a release build
 #   scripts/test-windows.sh --release-exe  the release build under Wine too (profile release-check)
 #   scripts/test-windows.sh --no-exe       lints and tests only
+#   scripts/test-windows.sh --build-only   lints and builds the tests, runs nothing (test.sh starts it
+#                                          beside the Linux tests, which mostly wait)
+# Cross-built, it uses a build folder of its own ($CARGO_TARGET_DIR/windows), as scripts/lint-macos.sh
+# does: Cargo locks a build folder while it builds, and the build can then go on beside another one.
 # What cannot run is skipped by name below, each with its reason; docs/testing.md has the whole table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 build_exe=1
 release_exe=""
+build_only=0
 for arg in "$@"; do
   case "$arg" in
     --no-exe) build_exe=0 ;;
     --release-exe) release_exe=1 ;;
-    *) echo "usage: scripts/test-windows.sh [--no-exe | --release-exe]" >&2; exit 2 ;;
+    --build-only) build_only=1 ;;
+    *) echo "usage: scripts/test-windows.sh [--no-exe | --release-exe | --build-only]" >&2; exit 2 ;;
   esac
 done
 
@@ -31,7 +37,8 @@ if [ "$native" = 0 ]; then
   target_args=(--target "$target")
   runner_var="CARGO_TARGET_$(echo "$target" | tr 'a-z-' 'A-Z_')_RUNNER"
   export "$runner_var"="$PWD/scripts/wine.sh"
-  scripts/wine.sh --prepare
+  export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}/windows"
+  [ "$build_only" = 1 ] || scripts/wine.sh --prepare
   # No debug information in the Windows test binaries: it tripled the target folder (14 GB) and a
   # failing test's panic message and backtrace names are enough to start from.
   export CARGO_PROFILE_DEV_DEBUG=0
@@ -72,6 +79,13 @@ done
 
 echo "== Windows: lint (clippy, -D warnings, every target of the workspace)"
 cargo clippy "${target_args[@]}" --workspace --all-targets --locked -- -D warnings
+
+if [ "$build_only" = 1 ]; then
+  echo "== Windows: the tests built"
+  cargo test "${target_args[@]}" --workspace --locked --no-run
+  echo "(Windows, built: $((SECONDS / 60)) min $((SECONDS % 60)) s)"
+  exit 0
+fi
 
 echo "== Windows: tests$([ "$native" = 0 ] && echo ' (as Windows programs, under Wine)')"
 # The desktop scenarios (tests/desktop) are built for Linux only; the rest of the

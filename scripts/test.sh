@@ -79,17 +79,23 @@ workspace_tests=(--workspace --exclude atom-marketplace --locked)
 cargo test "${workspace_tests[@]}" --no-run
 cargo test -p atom-marketplace --lib --test desktop "${features[@]}" --no-run
 
-# macOS, linted beside the tests: they mostly wait (on servers, tokens that expire, a window) once they
-# are built, so the lint starts then, in its own build folder at the lowest priority, and the run waits
-# for it before the Windows part. Cold, it compiles every dependency once more for macOS (about 7
-# minutes alone on this machine); started beside the tests' builds instead, it slowed them by as much.
-echo "== macOS: clippy for aarch64-apple-darwin (beside the tests; its output follows them)"
-macos_log="$target/lint-macos.log"
+# macOS linted, then Windows linted and its tests built, beside the Linux tests: they mostly wait (on
+# servers, tokens that expire, a window) once they are built, so these start then, each in its own build
+# folder (Cargo locks the one it builds in) at the lowest priority, and the run waits for them after the
+# Linux tests. Cold, each compiles every dependency once more for its system (about 7 minutes each alone
+# on this machine); started beside the tests' builds instead, the macOS lint slowed them by as much.
+echo "== macOS lint, then Windows lint and test build: beside the tests (their output follows them)"
 mkdir -p "$target"
+macos_log="$target/lint-macos.log"
+windows_log="$target/build-windows.log"
+rm -f "$target/lint-macos.status" "$target/build-windows.status"
 # A process group of its own (setsid), ended with the run if a test fails first.
-setsid nice -n 19 scripts/lint-macos.sh >"$macos_log" 2>&1 &
-macos_lint=$!
-trap 'kill -- "-$macos_lint" 2>/dev/null || true' EXIT
+setsid nice -n 19 bash -c '
+  scripts/lint-macos.sh >"$1" 2>&1; echo $? >"$3/lint-macos.status"
+  scripts/test-windows.sh --build-only >"$2" 2>&1; echo $? >"$3/build-windows.status"
+' beside "$macos_log" "$windows_log" "$target" &
+beside=$!
+trap 'kill -- "-$beside" 2>/dev/null || true' EXIT
 
 echo "== tests (in a headless desktop session)"
 export ATOM_E2E=1
@@ -106,15 +112,18 @@ scripts/with-desktop.sh cargo test -p atom-marketplace --test desktop "${feature
   --skip installed::
 
 echo "== macOS: clippy for aarch64-apple-darwin (started beside the tests)"
-if ! wait "$macos_lint"; then
+wait "$beside" || true
+trap - EXIT
+if [ "$(cat "$target/lint-macos.status" 2>/dev/null)" != 0 ]; then
   cat "$macos_log"
   echo "the macOS lint failed (scripts/lint-macos.sh)" >&2
   exit 1
 fi
-trap - EXIT
 grep -vE '^\s+(Compiling|Checking)' "$macos_log" || true
 
 echo "== Windows: lints, the tests as Windows programs under Wine, the .exe started"
+# Linted and built beside the Linux tests (what failed there fails again here, with its output).
+tail -n 1 "$windows_log" 2>/dev/null || true
 scripts/test-windows.sh
 
 echo "== the installed package: .deb and .rpm built, the .deb installed, signed in through its scheme, removed"

@@ -202,13 +202,13 @@ async fn audit_every_screen(dark: bool) -> Vec<(String, Vec<String>)> {
     // An error state: the catalogue cannot be loaded.
     let base = sandbox;
     let fault = json!({"endpoint": "GET /skills", "status": 503, "count": 20});
-    reqwest::Client::new().post(format!("{base}/__sandbox/faults")).json(&fault).send().await.unwrap();
+    arm_fault(&base, fault).await;
     app.click("nav.tabs button").await;
     Catalogue(&app).search("nothing will load").await;
     app.wait_for(ids::LIST_ERROR).await;
     check("catalogue, error", audit(&app, "catalogue, error").await);
     app.screenshot(&screenshot_path(&format!("list-error-{theme}"))).await;
-    reqwest::Client::new().delete(format!("{base}/__sandbox/faults")).send().await.unwrap();
+    clear_faults(&base).await;
     app.quit().await;
     found
 }
@@ -349,7 +349,7 @@ async fn a_successful_submission_leaves_a_clean_form_and_a_failed_one_keeps_its_
     app.click(ids::NAV_ACCOUNT).await;
     let sandbox = app.text(ids::SANDBOX_URL).await;
     let fault = json!({"endpoint": "POST /submit", "status": 500});
-    reqwest::Client::new().post(format!("{sandbox}/__sandbox/faults")).json(&fault).send().await.unwrap();
+    arm_fault(&sandbox, fault).await;
     fill_submission(&app, "Kept Draft Skill").await;
     app.click(ids::SUBMIT_BUTTON).await;
     app.wait_for("[data-testid=toast][data-kind=error]").await;

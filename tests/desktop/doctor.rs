@@ -59,7 +59,7 @@ fn hand_the_links_to_another_program(profile: &Profile) {
 async fn check_sign_in_finds_a_link_handler_taken_by_another_program_and_registers_again() {
     let _turn = ONE_AT_A_TIME.lock().await;
     let profile = Profile::new("doctor");
-    let (app, _sandbox) = demo_user_signed_in(&profile).await;
+    let (app, sandbox) = demo_user_signed_in(&profile).await;
     Account(&app).open().await;
 
     // Healthy: this development build registered itself as the handler at start, and the session's
@@ -70,6 +70,19 @@ async fn check_sign_in_finds_a_link_handler_taken_by_another_program_and_registe
     let (verdict, said) = finding(&app, "Keystore").await;
     assert_eq!(verdict, "ok", "{said}");
     assert!(said.contains("Secret Service"), "{said}");
+    // The way to the server (the sandbox on loopback: no proxy, an address, its own clock) and the
+    // account: its scope, its last renewal and the next.
+    for check in ["Proxy", "Name lookup", "Server", "Server metadata", "Clock"] {
+        let (verdict, said) = finding(&app, check).await;
+        assert_eq!(verdict, "ok", "{check}: {said}");
+    }
+    let (verdict, said) = finding(&app, "Account").await;
+    assert_eq!(verdict, "ok", "{said}");
+    for words in
+        ["Signed in through the browser", "marketplace:write", "renewed", "next renewal is planned in"]
+    {
+        assert!(said.contains(words), "{words}: {said}");
+    }
     assert_eq!(app.text(ids::DOCTOR_SUMMARY).await, "No problem found.");
     assert!(app.find(ids::REGISTER_AGAIN).await.is_none(), "nothing to fix, nothing offered");
 
@@ -103,6 +116,17 @@ async fn check_sign_in_finds_a_link_handler_taken_by_another_program_and_registe
         .unwrap();
     let default = String::from_utf8_lossy(&out.stdout).trim().to_string();
     assert_ne!(default, "older-atom.desktop", "the desktop still hands the links to the other program");
+
+    // The server's clock is three hours behind this computer's (its metadata's reply says so): tokens
+    // would look expired, and the doctor says to set the time automatically.
+    let behind = httpdate::fmt_http_date(std::time::SystemTime::now() - Duration::from_secs(3 * 3600));
+    let metadata = "GET /.well-known/oauth-authorization-server";
+    arm_fault(&sandbox, serde_json::json!({"endpoint": metadata, "pass": true, "headers": {"Date": behind}}))
+        .await;
+    check(&app).await;
+    let (verdict, said) = finding(&app, "Clock").await;
+    assert_eq!(verdict, "problem", "{said}");
+    assert!(said.contains("3 h 0 min ahead of the server's") && said.contains("automatically"), "{said}");
     app.quit().await;
 }
 

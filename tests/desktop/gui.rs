@@ -20,12 +20,6 @@ async fn sign_in_with_key(app: &RunningApp, key: &str, read_write: bool) {
     account.sign_in_with_key(key, read_write).await;
 }
 
-async fn arm_fault(base: &str, fault: serde_json::Value) {
-    let resp =
-        reqwest::Client::new().post(format!("{base}/__sandbox/faults")).json(&fault).send().await.unwrap();
-    assert_eq!(resp.status(), 201);
-}
-
 #[tokio::test]
 #[ignore = "needs a desktop session: scripts/test.sh"]
 async fn browse_search_filter_by_category_and_open_a_detail() {

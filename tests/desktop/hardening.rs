@@ -32,16 +32,6 @@ async fn token_requests(base: &str, grant: &str) -> u64 {
     stats(base).await["token_requests"][grant].as_u64().unwrap_or(0)
 }
 
-async fn arm(base: &str, fault: Value) {
-    let resp =
-        reqwest::Client::new().post(format!("{base}/__sandbox/faults")).json(&fault).send().await.unwrap();
-    assert_eq!(resp.status(), 201);
-}
-
-async fn clear_faults(base: &str) {
-    reqwest::Client::new().delete(format!("{base}/__sandbox/faults")).send().await.unwrap();
-}
-
 async fn sign_in_with_key(app: &RunningApp) {
     let account = Account(app);
     if app.find(ids::API_KEY_INPUT).await.is_none() {
@@ -242,7 +232,7 @@ async fn a_crash_during_a_refresh_never_leaves_the_user_stuck_or_looping() {
         app.quit().await;
 
         // The next start refreshes silently; the app dies while that refresh is out.
-        arm(&base, fault).await;
+        arm_fault(&base, fault).await;
         let before = token_requests(&base, "refresh_token").await;
         let app = profile.launch().await;
         eventually(Duration::from_secs(20), "the silent refresh never started", || async {
@@ -330,7 +320,7 @@ async fn a_failing_token_endpoint_during_a_submit_keeps_the_draft_and_sends_once
     let app = profile.launch().await;
     Account(&app).sign_in_with_browser().await;
     // From now on the token endpoint fails; past the refresh point, the submit must refresh first.
-    arm(&base, json!({"endpoint": "POST /oauth/token", "status": 500, "count": 100})).await;
+    arm_fault(&base, json!({"endpoint": "POST /oauth/token", "status": 500, "count": 100})).await;
     app.click(ids::NAV_SUBMIT).await;
     app.type_into(ids::F_NAME, "Fault Tolerant Skill").await;
     app.type_into(ids::F_DESCRIPTION, "Submitted while the sign-in server fails.").await;

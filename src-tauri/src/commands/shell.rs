@@ -194,9 +194,11 @@ pub async fn server_redirects(_: &AppHandle, settings: atom_core::CustomEnvironm
 
 /// How long the keystore check waits on a keystore that does not answer (an unlock prompt).
 const DOCTOR_KEYSTORE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+/// How long the server is given to answer the doctor's request.
+const DOCTOR_SERVER_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// The sign-in doctor's checks, side by side, off the window's thread: the link handler and the
-/// keystore (atom-desktop's `doctor`).
+/// The sign-in doctor's checks, side by side, off the window's thread: the link handler, the keystore,
+/// the way to the window's server and its account (atom-desktop's `doctor`).
 pub async fn check_sign_in(handle: &AppHandle) -> Result<SignInCheck> {
     Ok(told(handle, run_checks(handle).await))
 }
@@ -219,14 +221,32 @@ pub async fn register_link_handler(handle: &AppHandle) -> Result<SignInCheck> {
 }
 
 async fn run_checks(handle: &AppHandle) -> Vec<Finding> {
-    let store = handle.state::<Shell>().servers.store();
+    let shell = handle.state::<Shell>();
+    let store = shell.servers.store();
+    let account = shell.account().await;
     let keystore = doctor::keystore::check_within(store, DOCTOR_KEYSTORE_WAIT);
     let link = tauri::async_runtime::spawn_blocking(crate::platform::check_link_handler);
-    let (keystore, link) = tokio::join!(keystore, link);
+    let (keystore, link, network) = tokio::join!(keystore, link, check_network(&account));
     let link = link.unwrap_or_else(|e| {
         Finding::new(doctor::LINK_HANDLER, Verdict::NotChecked, format!("the check stopped: {e}"))
     });
-    vec![link, keystore]
+    let quota = account.rate_limits().borrow().clone();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let account = doctor::account::finding(&account.current_state(), account.token_times(), &quota, now);
+    let mut findings = vec![link, keystore];
+    findings.extend(network);
+    findings.push(account);
+    findings
+}
+
+/// The proxy, name lookup, answer, metadata and clock of the account's server.
+async fn check_network(account: &atom_core::Account) -> Vec<Finding> {
+    use atom_core::probe;
+    let env = account.environment();
+    let url = env.marketplace_base();
+    let route = probe::proxy_route(&url);
+    let (lookup, answer) = tokio::join!(probe::lookup(&url), probe::ask(env, DOCTOR_SERVER_WAIT));
+    doctor::network::findings(&route, &lookup, &answer)
 }
 
 /// The findings with the report to copy.

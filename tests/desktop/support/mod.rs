@@ -186,6 +186,18 @@ pub fn server_settings(base: &str) -> atom_core::CustomEnvironment {
     }
 }
 
+/// Arms a fault in the sandbox at `base` (its test hooks: `/__sandbox/faults`).
+pub async fn arm_fault(base: &str, fault: Value) {
+    let resp =
+        reqwest::Client::new().post(format!("{base}/__sandbox/faults")).json(&fault).send().await.unwrap();
+    assert_eq!(resp.status(), 201, "the fault was armed");
+}
+
+/// Clears every fault the sandbox at `base` has armed.
+pub async fn clear_faults(base: &str) {
+    reqwest::Client::new().delete(format!("{base}/__sandbox/faults")).send().await.unwrap();
+}
+
 pub async fn sandbox_stats(app: &RunningApp) -> Value {
     let url = app.text(ids::SANDBOX_URL).await;
     reqwest::get(format!("{url}/__sandbox/stats")).await.unwrap().json().await.unwrap()

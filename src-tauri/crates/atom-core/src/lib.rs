@@ -49,6 +49,7 @@ pub mod login;
 pub mod markdown;
 pub mod models;
 pub mod offline;
+pub mod probe;
 pub mod ratelimit;
 pub mod secret;
 pub mod store;
@@ -57,7 +58,7 @@ pub mod token;
 
 pub use account::{
     account_namespace, is_api_key_format, restore_all, store_namespace, Account, AccountId, ApiKeyScope,
-    AuthMethod, AuthState, Identity, SignedIn,
+    AuthMethod, AuthState, Identity, SignedIn, TokenTimes,
 };
 pub use applink::{read_app_link, skill_link, AppLink};
 pub use catalogue::Catalogue;

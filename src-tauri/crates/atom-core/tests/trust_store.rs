@@ -36,6 +36,16 @@ fn child_fetches_the_categories() {
         assert!(atom_core::http::use_desktop_proxy(Box::new(move |_| Some(proxy.clone()))));
     }
     let rt = tokio::runtime::Runtime::new().unwrap();
+    if std::env::var_os("ATOM_TEST_PROBE").is_some() {
+        // The sign-in doctor's look at the way (atom_core::probe): the route and the answer's error.
+        let env = Environment::sandbox(&server).unwrap();
+        let route = atom_core::probe::proxy_route(&env.marketplace_base());
+        let answer = rt.block_on(atom_core::probe::ask(&env, std::time::Duration::from_secs(10)));
+        let said = answer.result.map_or_else(|e| e.info().code.to_string(), |a| a.status.to_string());
+        let proxy = route.proxy.map_or("direct".to_string(), |p| p.to_string());
+        println!("OUTCOME probe {:?} {proxy} | {said}", route.source);
+        return;
+    }
     let outcome = rt.block_on(async {
         let env = Environment::sandbox(&server).unwrap();
         let session = Account::new(env, Arc::new(MemoryStore::default()) as Arc<dyn SecretStore>).unwrap();
@@ -115,6 +125,27 @@ fn a_certificate_from_an_unknown_authority_is_refused_with_what_to_do() {
     assert!(system.contains("(unable to get local issuer certificate)"), "OpenSSL's reason, once: {system}");
     #[cfg(windows)]
     assert!(system.contains("Trusted Root Certification Authorities"), "Windows' store by name: {system}");
+}
+
+/// The sign-in doctor finds the same: the certificate refused by the system's store, trusted through it
+/// with the CA; and a proxy named by the environment that does not answer is the proxy's fault, with the
+/// variable it came from.
+#[test]
+fn the_doctors_probe_tells_an_untrusted_certificate_and_a_proxy_that_does_not_answer() {
+    let s = https_sandbox();
+    let url = s.sandbox.base_url();
+    let probe = |env: &[(&str, &str)]| fetch_in_child(&url, &[&[("ATOM_TEST_PROBE", "1")], env].concat());
+    assert_eq!(probe(&[]), "probe None direct | certificate");
+    // A port that was just free: the proxy is not there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let proxy = format!("http://user:pw@127.0.0.1:{port}");
+    let said = probe(&[("HTTPS_PROXY", &proxy)]);
+    assert_eq!(said, format!("probe Environment(\"HTTPS_PROXY\") http://127.0.0.1:{port}/ | network"));
+    #[cfg(not(any(windows, target_os = "macos")))]
+    {
+        let ca = s.ca.to_str().unwrap();
+        assert_eq!(probe(&[("SSL_CERT_FILE", ca)]), "probe None direct | 200");
+    }
 }
 
 #[test]

@@ -38,7 +38,8 @@ impl Stats {
 /// An injected failure: the next `count` requests to `endpoint` get `status` (and `body`, verbatim,
 /// when given) after `delay_ms`. With `pass`, the requests are handled for real instead, slowly:
 /// `delay_ms` before the server acts (a slow server), `reply_delay_ms` after it has acted and before
-/// the reply leaves (the case where a client gives up on a request that did happen).
+/// the reply leaves (the case where a client gives up on a request that did happen), and with the
+/// fault's `headers` set on the real reply (a `Date` hours off: a server whose clock is wrong).
 #[derive(Clone, Debug, Deserialize)]
 pub struct Fault {
     /// `"METHOD /path-template"`, as in the stats: `"POST /skills/{id}/reviews"`, `"POST /oauth/token"`.
@@ -80,9 +81,20 @@ impl Fault {
             return self.respond().await;
         }
         tokio::time::sleep(capped(self.delay_ms)).await;
-        let resp = next.run(req).await;
+        let mut resp = next.run(req).await;
+        self.set_headers(&mut resp);
         tokio::time::sleep(capped(self.reply_delay_ms)).await;
         resp
+    }
+
+    fn set_headers(&self, resp: &mut Response) {
+        for (name, value) in &self.headers {
+            if let (Ok(n), Ok(v)) =
+                (HeaderName::try_from(name.as_str()), HeaderValue::try_from(value.as_str()))
+            {
+                resp.headers_mut().insert(n, v);
+            }
+        }
     }
 
     pub async fn respond(self) -> Response {
@@ -90,7 +102,7 @@ impl Fault {
             tokio::time::sleep(capped(self.delay_ms)).await;
         }
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut resp = match self.body {
+        let mut resp = match self.body.clone() {
             Some(body) => Response::builder()
                 .status(status)
                 .header(header::CONTENT_TYPE, "application/json")
@@ -106,13 +118,7 @@ impl Fault {
                 e.into_response()
             }
         };
-        for (name, value) in &self.headers {
-            if let (Ok(n), Ok(v)) =
-                (HeaderName::try_from(name.as_str()), HeaderValue::try_from(value.as_str()))
-            {
-                resp.headers_mut().insert(n, v);
-            }
-        }
+        self.set_headers(&mut resp);
         resp
     }
 }

@@ -105,6 +105,15 @@ pub struct SignedIn {
     pub expires_at: Option<u64>,
 }
 
+/// An access token's times, in Unix seconds ([`Account::token_times`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TokenTimes {
+    pub issued_at: u64,
+    /// `None` without a refresh token: the sign-in ends with the token.
+    pub refresh_at: Option<u64>,
+    pub expires_at: u64,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -312,6 +321,19 @@ impl Account {
 
     pub fn current_state(&self) -> AuthState {
         self.inner.state.borrow().clone()
+    }
+
+    /// The browser sign-in's access token: when it was asked for, when its refresh is planned, and when
+    /// it expires, in Unix seconds (the sign-in doctor shows them); `None` without one.
+    pub fn token_times(&self) -> Option<TokenTimes> {
+        match &*self.inner.auth.lock() {
+            Auth::OAuth(o) if o.access.is_some() => Some(TokenTimes {
+                issued_at: unix(o.plan.issued_at),
+                refresh_at: o.refresh.as_ref().map(|_| unix(o.plan.refresh_at)),
+                expires_at: unix(o.plan.expires_at),
+            }),
+            _ => None,
+        }
     }
 
     /// Which keystore holds the secrets ("memory" in session-only mode).

@@ -39,6 +39,8 @@ pub const MAX_GRANTS_PER_MINUTE: u32 = 60 + EARLY_BURST as u32 + 6;
 /// What the app plans for one access token.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TokenPlan {
+    /// When it was asked for (its request was sent).
+    pub issued_at: SystemTime,
     /// When the server ends it, at the latest.
     pub expires_at: SystemTime,
     /// When it is refreshed.
@@ -65,6 +67,7 @@ pub fn plan(sent_at: SystemTime, ttl: Duration, round_trip: Duration, renewable:
     let refresh_at = if renewable { refresh_due(sent_at, ttl) } else { expires_at };
     let left_after_due = expires_at.duration_since(refresh_at).unwrap_or_default();
     TokenPlan {
+        issued_at: sent_at,
         expires_at,
         refresh_at,
         send_until: refresh_at + left_after_due / 2,

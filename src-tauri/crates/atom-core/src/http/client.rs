@@ -34,6 +34,12 @@ pub fn use_desktop_proxy(lookup: ProxyLookup) -> bool {
     DESKTOP_PROXY.set(lookup).is_ok()
 }
 
+/// What the desktop's settings say for `url`: `None` when the platform has no such settings here,
+/// `Some(None)` when they say go direct.
+pub(crate) fn desktop_proxy(url: &Url) -> Option<Option<Url>> {
+    DESKTOP_PROXY.get().map(|lookup| lookup(url))
+}
+
 /// The environment variables that name a proxy for reqwest (`NO_PROXY` only makes exceptions).
 pub const PROXY_VARIABLES: &[&str] =
     &["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"];

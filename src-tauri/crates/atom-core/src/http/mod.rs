@@ -27,11 +27,11 @@ use crate::env::Environment;
 use crate::error::{Error, Result};
 use crate::models::SkillPage;
 use crate::ratelimit::{unix_now, CredentialKind, Limiter, Owner, RateLimitStatus};
-pub(crate) use client::client_for;
 pub use client::{
     client_built, configure_for_downloads, prewarm, stays_secure, use_desktop_proxy, user_agent, ProxyLookup,
     PROXY_VARIABLES,
 };
+pub(crate) use client::{client_for, desktop_proxy};
 pub use credential::Credential;
 use reply::{parse_api_error, with_bearer_challenge};
 pub use topic::Topic;

@@ -1,12 +1,14 @@
-//! The sign-in doctor's parts that need no window (issue 42, in progress): what a check found
-//! ([`Finding`]), the report a user pastes into a support request with every secret taken out
-//! (`report.rs`), and the checks that read this computer: the keystore, kept in and read back
-//! (`keystore.rs`), and on Linux which program the desktop opens the app's links with
-//! (`link_handler.rs`).
+//! The sign-in doctor's parts that need no window (issue 42): what a check found ([`Finding`]), the
+//! report a user pastes into a support request with every secret taken out (`report.rs`), and the checks:
+//! the keystore, kept in and read back (`keystore.rs`); on Linux which program the desktop opens the
+//! app's links with (`link_handler.rs`); the way to the server, from the proxy to the clock
+//! (`network.rs`, on `atom_core::probe`); and the account in the window (`account.rs`).
 
+pub mod account;
 pub mod keystore;
 #[cfg(target_os = "linux")]
 pub mod link_handler;
+pub mod network;
 pub mod report;
 
 use serde::Serialize;
