@@ -67,6 +67,11 @@ async fn check_sign_in_finds_a_link_handler_taken_by_another_program_and_registe
     check(&app).await;
     let (verdict, said) = finding(&app, "Link handler").await;
     assert_eq!(verdict, "ok", "{said}");
+    // A link sent through the desktop's opener (xdg-open, the profile's entry) came back to this app,
+    // through a second process that forwarded it, as a browser's sign-in would.
+    let (verdict, said) = finding(&app, "Link round trip").await;
+    assert_eq!(verdict, "ok", "{said}");
+    assert!(said.contains("came back to this app in"), "{said}");
     let (verdict, said) = finding(&app, "Keystore").await;
     assert_eq!(verdict, "ok", "{said}");
     assert!(said.contains("Secret Service"), "{said}");
@@ -103,12 +108,16 @@ async fn check_sign_in_finds_a_link_handler_taken_by_another_program_and_registe
     let (verdict, said) = finding(&app, "Link handler").await;
     assert_eq!(verdict, "problem", "{said}");
     assert!(said.contains("/usr/bin/true") || said.contains("older-atom"), "{said}");
+    let (verdict, said) = finding(&app, "Link round trip").await;
+    assert_eq!(verdict, "not_checked", "not tried while the links go elsewhere: {said}");
     assert_eq!(app.text(ids::DOCTOR_SUMMARY).await, "1 problem found.");
     app.script("document.querySelector('[data-testid=sign-in-doctor]').scrollIntoView()").await;
     app.screenshot(&screenshot_path("doctor-problem-light")).await;
     check_with(&app, ids::REGISTER_AGAIN).await;
     let (verdict, said) = finding(&app, "Link handler").await;
     assert_eq!(verdict, "ok", "{said}");
+    let (verdict, said) = finding(&app, "Link round trip").await;
+    assert_eq!(verdict, "ok", "the links come back again: {said}");
     let out = Command::new("xdg-mime")
         .args(["query", "default", SCHEME_TYPE])
         .envs(profile.envs())

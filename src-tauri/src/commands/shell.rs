@@ -225,18 +225,50 @@ async fn run_checks(handle: &AppHandle) -> Vec<Finding> {
     let store = shell.servers.store();
     let account = shell.account().await;
     let keystore = doctor::keystore::check_within(store, DOCTOR_KEYSTORE_WAIT);
-    let link = tauri::async_runtime::spawn_blocking(crate::platform::check_link_handler);
-    let (keystore, link, network) = tokio::join!(keystore, link, check_network(&account));
-    let link = link.unwrap_or_else(|e| {
-        Finding::new(doctor::LINK_HANDLER, Verdict::NotChecked, format!("the check stopped: {e}"))
-    });
+    let (keystore, (link, trip), network) =
+        tokio::join!(keystore, check_links(handle), check_network(&account));
     let quota = account.rate_limits().borrow().clone();
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let account = doctor::account::finding(&account.current_state(), account.token_times(), &quota, now);
-    let mut findings = vec![link, keystore];
+    let mut findings = vec![link, trip, keystore];
     findings.extend(network);
     findings.push(account);
     findings
+}
+
+/// The link handler, then (when it is this app) a link sent through the desktop's opener and timed
+/// back (`round_trip.rs`).
+async fn check_links(handle: &AppHandle) -> (Finding, Finding) {
+    use doctor::round_trip::{self, Trip};
+    let link =
+        tauri::async_runtime::spawn_blocking(crate::platform::check_link_handler).await.unwrap_or_else(|e| {
+            Finding::new(doctor::LINK_HANDLER, Verdict::NotChecked, format!("the check stopped: {e}"))
+        });
+    if link.verdict == Verdict::Problem {
+        return (link, round_trip::skipped());
+    }
+    let pings = &handle.state::<Shell>().pings;
+    let nonce = round_trip::nonce();
+    let Ok(Ok(url)) = atom_core::ping_link(&nonce).map(|l| url::Url::parse(&l)) else {
+        return (link, round_trip::finding(Trip::OpenerFailed("no link could be made".into()), false));
+    };
+    let arrived = pings.expect(&nonce);
+    let sent = std::time::Instant::now();
+    let opener = handle.clone();
+    let opened =
+        tauri::async_runtime::spawn_blocking(move || crate::platform::open_in_browser(&opener, &url)).await;
+    let trip = match opened {
+        Ok(Err(why)) => Trip::OpenerFailed(why),
+        Err(e) => Trip::OpenerFailed(e.to_string()),
+        Ok(Ok(())) => {
+            match tokio::time::timeout(round_trip::WAIT.saturating_sub(sent.elapsed()), arrived).await {
+                Ok(Ok(at)) => Trip::Back(at.duration_since(sent)),
+                _ => Trip::NotBack,
+            }
+        }
+    };
+    pings.forget(&nonce);
+    (link, round_trip::finding(trip, crate::platform::CAN_REGISTER_LINKS))
 }
 
 /// The proxy, name lookup, answer, metadata and clock of the account's server.

@@ -80,6 +80,8 @@ pub struct Shell {
     window_up_now: tokio::sync::Notify,
     /// The events the window takes (`next_events`).
     outbox: Arc<Outbox>,
+    /// The sign-in doctor's links it waits for (its link round trip).
+    pub pings: atom_desktop::doctor::round_trip::Pings,
 }
 
 /// From the silent sign-in's end to giving start-up's freed memory back (`memory.rs`).
@@ -126,6 +128,7 @@ impl Shell {
             window_up: AtomicBool::new(false),
             window_up_now: tokio::sync::Notify::new(),
             outbox,
+            pings: Default::default(),
         }
     }
 
@@ -381,6 +384,12 @@ impl Shell {
         let opened = match atom_core::read_app_link(&url) {
             Ok(atom_core::AppLink::Callback(callback)) => return self.handle_callback(callback).await,
             Ok(atom_core::AppLink::Skill(id)) => OpenedLink::Skill { id },
+            // The doctor's own link: it answers a waiting check, and neither opens nor focuses anything.
+            Ok(atom_core::AppLink::Ping(nonce)) => {
+                let awaited = self.pings.arrived(&nonce);
+                tracing::info!("the sign-in doctor's link came back (awaited: {awaited})");
+                return;
+            }
             Err(e) => {
                 tracing::warn!("link refused: {e}");
                 OpenedLink::Refused { error: e.info() }

@@ -6,6 +6,9 @@
 //!   escape, no other path, so that a link cannot reach anything but the skill's page.
 //! - `…://oauth/…` is a sign-in's callback, handed on whole to its own, stricter, checks
 //!   ([`crate::login`]): this module never accepts or refuses a callback.
+//! - `…://doctor/ping/<nonce>` is the sign-in doctor's own link, which the app sends itself through the
+//!   desktop's opener to see that links come back: it only answers a check that waits for that nonce
+//!   (16 to 64 letters, digits, `-` or `_`), and does nothing else.
 //! - Anything else in the scheme is refused, and changes nothing.
 //!
 //! The web address of a skill's page on ATOM's site is not claimed (docs/architecture.md says why).
@@ -17,6 +20,9 @@ use crate::models::validate_skill_id;
 /// The host of a skill link: `com.atomagentos.marketplace://skill/<id>`.
 pub const SKILL_HOST: &str = "skill";
 
+/// The host of the sign-in doctor's link: `com.atomagentos.marketplace://doctor/ping/<nonce>`.
+pub const DOCTOR_HOST: &str = "doctor";
+
 /// What a link in the app's scheme asks for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AppLink {
@@ -24,6 +30,21 @@ pub enum AppLink {
     Skill(String),
     /// A sign-in's callback, for `Account::complete_login` to check.
     Callback(String),
+    /// The sign-in doctor's link, with its nonce.
+    Ping(String),
+}
+
+/// The sign-in doctor's link for `nonce` (16 to 64 letters, digits, `-` or `_`).
+pub fn ping_link(nonce: &str) -> Result<String> {
+    if !is_nonce(nonce) {
+        return Err(Error::BadAppLink("a ping's nonce is 16 to 64 letters, digits, '-' or '_'".into()));
+    }
+    Ok(format!("{}://{DOCTOR_HOST}/ping/{nonce}", paths::REDIRECT_SCHEME))
+}
+
+fn is_nonce(text: &str) -> bool {
+    (16..=64).contains(&text.len())
+        && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// The link to `id`'s page in the app (for "Copy link").
@@ -53,6 +74,12 @@ pub fn read_app_link(text: &str) -> Result<AppLink> {
     let (host, path) = after_slashes.split_at(end);
     if host.eq_ignore_ascii_case(paths::REDIRECT_HOST) {
         return Ok(AppLink::Callback(text.to_string()));
+    }
+    if host.eq_ignore_ascii_case(DOCTOR_HOST) {
+        return match path.strip_prefix("/ping/") {
+            Some(nonce) if is_nonce(nonce) => Ok(AppLink::Ping(nonce.to_string())),
+            _ => refuse("it names no page of the app"),
+        };
     }
     if !host.eq_ignore_ascii_case(SKILL_HOST) {
         return refuse("it names no page of the app");
@@ -92,6 +119,25 @@ mod tests {
         );
         assert_eq!(skill_link("abc_1").unwrap(), "com.atomagentos.marketplace://skill/abc_1");
         assert!(skill_link("../x").is_err());
+    }
+
+    #[test]
+    fn the_doctors_ping_carries_only_its_nonce() {
+        let nonce = "a1B2c3D4e5F6g7H8_-";
+        let link = ping_link(nonce).unwrap();
+        assert_eq!(link, format!("com.atomagentos.marketplace://doctor/ping/{nonce}"));
+        assert_eq!(read_app_link(&link).unwrap(), AppLink::Ping(nonce.into()));
+        for bad in [
+            "com.atomagentos.marketplace://doctor/ping/short",
+            "com.atomagentos.marketplace://doctor/ping/a1B2c3D4e5F6g7H8?x=1",
+            "com.atomagentos.marketplace://doctor/ping/a1B2c3D4e5F6g7H8/",
+            "com.atomagentos.marketplace://doctor/ping/a1B2c3D4e5F6g7H8%2F",
+            "com.atomagentos.marketplace://doctor/other/a1B2c3D4e5F6g7H8",
+            "com.atomagentos.marketplace://doctor",
+        ] {
+            assert!(matches!(read_app_link(bad), Err(Error::BadAppLink(_))), "{bad}");
+        }
+        assert!(ping_link("../../x").is_err() && ping_link(&"a".repeat(65)).is_err());
     }
 
     #[test]

@@ -60,7 +60,7 @@ pub use account::{
     account_namespace, is_api_key_format, restore_all, store_namespace, Account, AccountId, ApiKeyScope,
     AuthMethod, AuthState, Identity, SignedIn, TokenTimes,
 };
-pub use applink::{read_app_link, skill_link, AppLink};
+pub use applink::{ping_link, read_app_link, skill_link, AppLink};
 pub use catalogue::Catalogue;
 pub use discovery::{discover, MetadataSource, ServerMetadata};
 pub use env::{CustomEnvironment, Environment, EnvironmentKind, ServerKey, TokenEncoding};

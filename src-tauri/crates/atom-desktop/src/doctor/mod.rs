@@ -2,7 +2,8 @@
 //! report a user pastes into a support request with every secret taken out (`report.rs`), and the checks:
 //! the keystore, kept in and read back (`keystore.rs`); on Linux which program the desktop opens the
 //! app's links with (`link_handler.rs`); the way to the server, from the proxy to the clock
-//! (`network.rs`, on `atom_core::probe`); and the account in the window (`account.rs`).
+//! (`network.rs`, on `atom_core::probe`); the account in the window (`account.rs`); and a link the app
+//! sends itself through the desktop's opener (`round_trip.rs`).
 
 pub mod account;
 pub mod keystore;
@@ -10,6 +11,7 @@ pub mod keystore;
 pub mod link_handler;
 pub mod network;
 pub mod report;
+pub mod round_trip;
 
 use serde::Serialize;
 use ts_rs::TS;
