@@ -5,6 +5,9 @@
 //! the deep-link plugin as the app sets it up, then calls the app's own registration, and reads the
 //! registry back with Windows' `reg` tool.
 //!
+//! The sign-in doctor's link-handler check reads the entry back through the registry's API and tells
+//! this app's, another program's and a removed entry apart.
+//!
 //! Not covered here: Windows opening the link through the shell (Wine 8 does not merge per-user
 //! classes into `HKEY_CLASSES_ROOT`), and single-instance forwarding the link to a running app
 //! (it needs the app's window). The hosted Windows job builds the installers that register it.
@@ -12,6 +15,7 @@
 
 use std::process::Command;
 
+use atom_desktop::doctor::Verdict;
 use tauri_plugin_deep_link::DeepLinkExt;
 
 const SCHEME: &str = atom_core::contract::paths::REDIRECT_SCHEME;
@@ -65,6 +69,32 @@ fn a_development_build_registers_its_scheme_for_the_user_and_unregisters_it() {
     atom_marketplace::register_scheme(app.handle()).expect("registered again");
     assert_eq!(reg_query(&format!(r"{}\shell\open\command", key()), None), Some(command));
 
+    // The sign-in doctor reads the same entry through the registry's API: this app's.
+    let found = atom_marketplace::check_link_handler();
+    assert_eq!(found.verdict, Verdict::Ok, "{}", found.detail);
+    assert!(found.detail.contains(r"HKCU\Software\Classes"), "{}", found.detail);
+
+    // Another program takes the links (an older build elsewhere): named, with "Register again".
+    let other = std::env::temp_dir().join("older-atom.exe");
+    std::fs::write(&other, b"MZ").unwrap();
+    let taken = format!("\"{}\" \"%1\"", other.display());
+    let status = Command::new("reg")
+        .args(["add", &format!(r"{}\shell\open\command", key()), "/ve", "/d", &taken, "/f"])
+        .status()
+        .expect("reg runs");
+    assert!(status.success());
+    let found = atom_marketplace::check_link_handler();
+    assert_eq!(found.verdict, Verdict::Problem, "{}", found.detail);
+    assert!(found.detail.to_lowercase().contains("older-atom.exe"), "{}", found.detail);
+    assert!(found.fix.as_deref().is_some_and(|f| f.contains("Register again")));
+    atom_marketplace::register_scheme(app.handle()).expect("registered again");
+    assert_eq!(atom_marketplace::check_link_handler().verdict, Verdict::Ok, "Register again fixes it");
+
     app.deep_link().unregister(SCHEME).expect("unregistered");
     assert_eq!(reg_query(&key(), None), None, "the key is gone");
+    // A removed entry: no application opens the links.
+    let found = atom_marketplace::check_link_handler();
+    assert_eq!(found.verdict, Verdict::Problem, "{}", found.detail);
+    assert!(found.detail.contains("no application"), "{}", found.detail);
+    let _ = std::fs::remove_file(other);
 }

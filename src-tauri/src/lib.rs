@@ -35,7 +35,7 @@ use tauri_plugin_deep_link::DeepLinkExt;
 
 pub use atom_desktop::IDENTIFIER;
 use atom_desktop::{args, logfile};
-pub use platform::register_scheme;
+pub use platform::{check_link_handler, register_scheme};
 
 use crate::state::{EnvChoice, Servers, Shell};
 

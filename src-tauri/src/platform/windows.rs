@@ -31,17 +31,64 @@ pub fn register_scheme<R: Runtime>(handle: &AppHandle<R>) -> Result<(), String> 
     handle.deep_link().register_all().map_err(|e| e.to_string())
 }
 
-/// Not read on this system yet (issue 42): said, not guessed.
+/// Which program Windows opens the scheme's links with: the open command of the scheme's key in the
+/// user's classes, else the machine's, judged by `atom_desktop::doctor::registry`.
 pub fn check_link_handler() -> atom_desktop::doctor::Finding {
-    use atom_desktop::doctor::{Finding, Verdict, LINK_HANDLER};
-    Finding::new(
-        LINK_HANDLER,
-        Verdict::NotChecked,
-        "this version does not read the registry entry yet; the installer registers it",
-    )
+    use windows_sys::Win32::System::Registry::{HKEY, HKEY_CURRENT_USER, HKEY_LOCAL_MACHINE};
+    let scheme = atom_core::contract::paths::REDIRECT_SCHEME;
+    let subkey = format!(r"Software\Classes\{scheme}\shell\open\command");
+    let roots: [(HKEY, &str); 2] = [(HKEY_CURRENT_USER, "HKCU"), (HKEY_LOCAL_MACHINE, "HKLM")];
+    let found = roots.iter().find_map(|(root, name)| {
+        registry_default(*root, &subkey).map(|command| (format!(r"{name}\{subkey}"), command))
+    });
+    let exe = std::env::current_exe().unwrap_or_default();
+    atom_desktop::doctor::registry::judge(scheme, found.as_ref().map(|(k, c)| (k.as_str(), c.as_str())), &exe)
 }
 
-pub const CAN_REGISTER_LINKS: bool = false;
+/// A key's default value, as text; `None` when the key or its value is missing, or not text.
+fn registry_default(root: windows_sys::Win32::System::Registry::HKEY, subkey: &str) -> Option<String> {
+    use windows_sys::Win32::Foundation::ERROR_SUCCESS;
+    use windows_sys::Win32::System::Registry::{RegGetValueW, RRF_RT_REG_SZ};
+    let subkey: Vec<u16> = subkey.encode_utf16().chain(Some(0)).collect();
+    let mut bytes: u32 = 0;
+    // SAFETY: the subkey is NUL-terminated UTF-16 that outlives the call; a null value name reads the
+    // default value; with no buffer, the call only writes the size it needs into `bytes`.
+    let status = unsafe {
+        RegGetValueW(
+            root,
+            subkey.as_ptr(),
+            std::ptr::null(),
+            RRF_RT_REG_SZ,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            &mut bytes,
+        )
+    };
+    if status != ERROR_SUCCESS || bytes == 0 {
+        return None;
+    }
+    let mut buffer = vec![0u16; (bytes as usize).div_ceil(2)];
+    // SAFETY: `buffer` holds `bytes` bytes, which the call writes at most (and says how many it wrote).
+    let status = unsafe {
+        RegGetValueW(
+            root,
+            subkey.as_ptr(),
+            std::ptr::null(),
+            RRF_RT_REG_SZ,
+            std::ptr::null_mut(),
+            buffer.as_mut_ptr().cast(),
+            &mut bytes,
+        )
+    };
+    if status != ERROR_SUCCESS {
+        return None;
+    }
+    let len = buffer.iter().position(|&c| c == 0).unwrap_or(buffer.len());
+    Some(String::from_utf16_lossy(&buffer[..len]))
+}
+
+/// "Register again" writes the user's own classes (`HKCU`), which Windows reads before the machine's.
+pub const CAN_REGISTER_LINKS: bool = true;
 
 /// The system allocator gives memory back by itself.
 pub fn release_memory() {}

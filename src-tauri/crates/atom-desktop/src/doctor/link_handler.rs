@@ -9,8 +9,7 @@ use std::process::Command;
 use super::{Finding, Verdict};
 
 use super::LINK_HANDLER as CHECK;
-const REGISTER: &str = "Choose \"Register again\": the app makes itself the handler of its links. A package \
-                        install registers it for every user; reinstalling the package does too.";
+use super::REGISTER_FIX as REGISTER;
 
 /// Where the desktop looks for entries and defaults.
 #[derive(Clone, Debug)]

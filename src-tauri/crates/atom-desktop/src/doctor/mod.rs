@@ -10,6 +10,7 @@ pub mod keystore;
 #[cfg(target_os = "linux")]
 pub mod link_handler;
 pub mod network;
+pub mod registry;
 pub mod report;
 pub mod round_trip;
 
@@ -19,6 +20,12 @@ use ts_rs::TS;
 /// The link handler's check, by the name it is shown with (the window offers "Register again" beside
 /// it).
 pub const LINK_HANDLER: &str = "Link handler";
+
+/// What to do when the app's links open another program or none (Linux and Windows).
+pub(crate) const REGISTER_FIX: &str =
+    "Choose \"Register again\": the app makes itself the handler of its links. \
+                                       A package install registers it for every user; reinstalling the \
+                                       package does too.";
 
 /// How a check came out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, TS)]
