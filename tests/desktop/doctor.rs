@@ -74,7 +74,7 @@ async fn check_sign_in_finds_a_link_handler_taken_by_another_program_and_registe
     assert!(said.contains("came back to this app in"), "{said}");
     let (verdict, said) = finding(&app, "Keystore").await;
     assert_eq!(verdict, "ok", "{said}");
-    assert!(said.contains("Secret Service"), "{said}");
+    assert!(said.contains("Secret Service (GNOME Keyring)"), "the program behind it, named: {said}");
     // The way to the server (the sandbox on loopback: no proxy, an address, its own clock) and the
     // account: its scope, its last renewal and the next.
     for check in ["Proxy", "Name lookup", "Server", "Server metadata", "Clock"] {

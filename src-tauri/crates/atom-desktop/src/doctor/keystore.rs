@@ -40,6 +40,46 @@ fn unlock_fix(kind: &str) -> &'static str {
     }
 }
 
+/// The keystore program a process name is (the Secret Service is a protocol: GNOME Keyring, KeePassXC
+/// and KWallet each answer it). Linux's `comm` is cut at 15 bytes: "gnome-keyring-d".
+pub fn provider_name(process: &str) -> String {
+    let p = process.trim().to_ascii_lowercase();
+    if p.starts_with("gnome-keyring") {
+        "GNOME Keyring".into()
+    } else if p.starts_with("keepassxc") {
+        "KeePassXC".into()
+    } else if p.starts_with("kwalletd") || p.starts_with("ksecretd") {
+        "KWallet".into()
+    } else {
+        process.trim().to_string()
+    }
+}
+
+/// Which program answers as the Secret Service in this session: the owner of its D-Bus name, by its
+/// process's name. `None` when it cannot be told (no session, no owner, another PID namespace).
+#[cfg(target_os = "linux")]
+pub fn secret_service_provider() -> Option<String> {
+    let connection = zbus::blocking::Connection::session().ok()?;
+    let dbus = zbus::blocking::fdo::DBusProxy::new(&connection).ok()?;
+    let name = zbus::names::BusName::try_from("org.freedesktop.secrets").ok()?;
+    let pid = dbus.get_connection_unix_process_id(name).ok()?;
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+    Some(provider_name(&comm)).filter(|p| !p.is_empty())
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn secret_service_provider() -> Option<String> {
+    None
+}
+
+/// The keystore's name as the finding says it: the Secret Service with the program behind it.
+fn described(kind: &'static str) -> String {
+    match (kind, secret_service_provider()) {
+        ("Secret Service", Some(provider)) => format!("{kind} ({provider})"),
+        _ => kind.to_string(),
+    }
+}
+
 /// Keeps, reads back and removes the check's entry in `store`. Blocks (a keystore may wait on an
 /// unlock prompt): call it on a blocking thread, with a timeout.
 pub fn check(store: &dyn SecretStore) -> Finding {
@@ -59,13 +99,15 @@ pub fn check(store: &dyn SecretStore) -> Finding {
         read.and_then(|read| removed.map(|()| read))
     });
     match outcome {
-        Ok(Some(read)) if read.expose() == written.expose() => {
-            Finding::new(CHECK, Verdict::Ok, format!("{kind}: an entry was kept, read back and removed"))
-        }
+        Ok(Some(read)) if read.expose() == written.expose() => Finding::new(
+            CHECK,
+            Verdict::Ok,
+            format!("{}: an entry was kept, read back and removed", described(kind)),
+        ),
         Ok(_) => Finding::new(CHECK, Verdict::Problem, format!("{kind} kept an entry but did not give it back whole"))
             .with_fix("Your keystore loses what it is given: check that it is not full or read-only, or use another one."),
         Err(StoreError::Locked) => {
-            Finding::new(CHECK, Verdict::Problem, format!("{kind} is locked")).with_fix(unlock_fix(kind))
+            Finding::new(CHECK, Verdict::Problem, format!("{} is locked", described(kind))).with_fix(unlock_fix(kind))
         }
         Err(StoreError::Timeout(after)) => too_slow(kind, after),
         Err(StoreError::Unavailable(why)) => {
@@ -152,6 +194,15 @@ mod tests {
         );
         let forgetful = check(&Forgetful);
         assert!(forgetful.detail.contains("did not give it back"), "{forgetful:?}");
+    }
+
+    #[test]
+    fn the_program_behind_the_secret_service_is_named() {
+        assert_eq!(provider_name("gnome-keyring-d\n"), "GNOME Keyring");
+        assert_eq!(provider_name("keepassxc"), "KeePassXC");
+        assert_eq!(provider_name("kwalletd6"), "KWallet");
+        assert_eq!(provider_name("ksecretd"), "KWallet");
+        assert_eq!(provider_name("my-vault"), "my-vault");
     }
 
     #[test]
