@@ -2,7 +2,8 @@
 //! through and where that setting came from, whether the server's name resolves, and one request's
 //! answer: reached or why not (a certificate this computer does not trust, a proxy that refuses), how
 //! long it took, the server's clock against this computer's, and the server's metadata when it names an
-//! issuer. Nothing here holds a credential: the request is anonymous.
+//! issuer, with the certificate it showed (the doctor names its issuer: a company's inspecting proxy
+//! shows its own). Nothing here holds a credential: the request is anonymous.
 
 use std::net::IpAddr;
 use std::time::{Duration, Instant, SystemTime};
@@ -12,7 +13,7 @@ use url::Url;
 use crate::discovery::{check_metadata, metadata_urls};
 use crate::env::is_loopback;
 use crate::error::{Error, Result};
-use crate::http::{client_for, desktop_proxy, read_body, PROXY_VARIABLES};
+use crate::http::{desktop_proxy, inspecting_client, read_body, PROXY_VARIABLES};
 use crate::Environment;
 
 /// How long the name lookup may take before the doctor says it did not answer.
@@ -164,6 +165,9 @@ pub struct Answered {
     pub clock_skew_secs: Option<i64>,
     /// The metadata's check, when the server names an issuer: it names itself, with HTTPS endpoints.
     pub metadata: Option<Result<()>>,
+    /// The certificate the server (or whatever answered in its name) showed, in DER; `None` over plain
+    /// HTTP.
+    pub certificate: Option<Vec<u8>>,
 }
 
 /// The clock skew a reply's `Date` shows: the server's time minus `midpoint`, in whole seconds.
@@ -193,10 +197,16 @@ pub async fn ask(env: &Environment, wait: Duration) -> Answer {
             return Answer { url: env.marketplace_base(), took: Duration::ZERO, result: Err(e) };
         }
     };
-    let started = Instant::now();
-    let sent = SystemTime::now();
+    // The request's time counts from when it is sent: the client's set-up (the trust store) is not the
+    // server's.
+    let mut started = Instant::now();
     let result = async {
-        let http = client_for(&url).await?;
+        let for_url = url.clone();
+        let http = tokio::task::spawn_blocking(move || inspecting_client(&for_url))
+            .await
+            .map_err(|e| Error::Config(format!("cannot set up HTTP: {e}")))??;
+        started = Instant::now();
+        let sent = SystemTime::now();
         let resp = http
             .get(url.clone())
             .header("Accept", "application/json")
@@ -210,6 +220,11 @@ pub async fn ask(env: &Environment, wait: Duration) -> Answer {
             .get(reqwest::header::DATE)
             .and_then(|v| v.to_str().ok())
             .and_then(|d| clock_skew(d, midpoint));
+        let certificate = resp
+            .extensions()
+            .get::<reqwest::tls::TlsInfo>()
+            .and_then(|info| info.peer_certificate())
+            .map(<[u8]>::to_vec);
         let body = read_body(resp).await?;
         let metadata = issuer.map(|(issuer, source)| {
             if status == 200 {
@@ -218,7 +233,7 @@ pub async fn ask(env: &Environment, wait: Duration) -> Answer {
                 Err(Error::Discovery(format!("the server publishes no OAuth metadata here (HTTP {status})")))
             }
         });
-        Ok(Answered { status, clock_skew_secs, metadata })
+        Ok(Answered { status, clock_skew_secs, metadata, certificate })
     };
     let result = tokio::time::timeout(wait, result)
         .await

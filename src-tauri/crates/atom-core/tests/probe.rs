@@ -24,6 +24,7 @@ async fn a_healthy_sandbox_answers_names_itself_and_keeps_this_computers_time() 
     let answered = answer.result.expect("the sandbox answers");
     assert_eq!(answered.status, 200);
     assert!(answered.metadata.expect("it names an issuer").is_ok());
+    assert!(answered.certificate.is_none(), "plain HTTP shows no certificate");
     let skew = answered.clock_skew_secs.expect("it sends its Date");
     assert!(skew.abs() <= 2, "the same computer's clock: {skew} s");
     // Loopback: no proxy, whatever the environment says; an address, nothing to look up.

@@ -88,11 +88,28 @@ pub fn configure_for_downloads(builder: reqwest::ClientBuilder, direct: bool) ->
         }));
     if direct {
         builder.no_proxy()
-    } else if DESKTOP_PROXY.get().is_some() && !environment_names_a_proxy() {
+    } else {
+        with_desktop_proxy(builder)
+    }
+}
+
+/// The desktop's proxy setting on `builder`, when there is one and the environment names none: setting
+/// a proxy turns reqwest's own reading of the environment off, so only when it has nothing to read.
+fn with_desktop_proxy(builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
+    if DESKTOP_PROXY.get().is_some() && !environment_names_a_proxy() {
         builder.proxy(reqwest::Proxy::custom(|url| DESKTOP_PROXY.get().and_then(|lookup| lookup(url))))
     } else {
         builder
     }
+}
+
+/// A client like the app's own for `url` (the same proxy rule and trust store) that also keeps the
+/// server's certificate on each reply, for the sign-in doctor to name its issuer. Built for one check and
+/// not kept; it blocks while it loads the trust store.
+pub(crate) fn inspecting_client(url: &Url) -> Result<reqwest::Client> {
+    let builder = client_builder().tls_info(true);
+    let builder = if is_loopback(url) { builder.no_proxy() } else { with_desktop_proxy(builder) };
+    builder.build().map_err(|e| Error::Config(format!("cannot set up HTTP: {e}")))
 }
 
 /// The process's one HTTP client (a handle: clones share its connection pool). Building one loads the
@@ -104,14 +121,7 @@ pub fn configure_for_downloads(builder: reqwest::ClientBuilder, direct: bool) ->
 pub(crate) fn http_client() -> Result<reqwest::Client> {
     SHARED
         .get_or_init(|| {
-            let mut builder = client_builder();
-            if DESKTOP_PROXY.get().is_some() && !environment_names_a_proxy() {
-                // Setting a proxy turns reqwest's own reading of the environment off: only when it
-                // has nothing to read.
-                builder = builder
-                    .proxy(reqwest::Proxy::custom(|url| DESKTOP_PROXY.get().and_then(|lookup| lookup(url))));
-            }
-            builder.build().map_err(|e| format!("cannot set up HTTP: {e}"))
+            with_desktop_proxy(client_builder()).build().map_err(|e| format!("cannot set up HTTP: {e}"))
         })
         .clone()
         .map_err(Error::Config)

@@ -31,7 +31,7 @@ pub use client::{
     client_built, configure_for_downloads, prewarm, stays_secure, use_desktop_proxy, user_agent, ProxyLookup,
     PROXY_VARIABLES,
 };
-pub(crate) use client::{client_for, desktop_proxy};
+pub(crate) use client::{client_for, desktop_proxy, inspecting_client};
 pub use credential::Credential;
 use reply::{parse_api_error, with_bearer_challenge};
 pub use topic::Topic;

@@ -6,6 +6,7 @@
 //! sends itself through the desktop's opener (`round_trip.rs`).
 
 pub mod account;
+pub mod certificate;
 pub mod keystore;
 #[cfg(target_os = "linux")]
 pub mod link_handler;

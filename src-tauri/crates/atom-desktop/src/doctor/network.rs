@@ -130,12 +130,26 @@ fn server(answer: &Answer) -> Finding {
     let host = answer.url.host_str().unwrap_or_default();
     match &answer.result {
         Ok(answered) => {
-            let trusted = if answer.url.scheme() == "https" {
-                ", over HTTPS with a certificate this computer trusts"
-            } else {
-                ", over plain HTTP, which only a server on this computer may use"
+            let issuer = answered.certificate.as_deref().and_then(super::certificate::issuer);
+            let trusted = match (answer.url.scheme(), &issuer) {
+                ("https", Some(issuer)) => {
+                    format!(", over HTTPS with a certificate this computer trusts, issued by {issuer}")
+                }
+                ("https", None) => ", over HTTPS with a certificate this computer trusts".to_string(),
+                _ => ", over plain HTTP, which only a server on this computer may use".to_string(),
             };
             let said = format!("{host} answered in {}{trusted}", spoken(answer.took));
+            if let Some(product) = issuer.as_deref().and_then(super::certificate::inspector) {
+                return Finding::new(
+                    SERVER,
+                    Verdict::Warning,
+                    format!("{said}: {product} opens HTTPS on the way and sees what the app sends, tokens included"),
+                )
+                .with_fix(format!(
+                    "Usual on a company network. If you did not expect it, or sign-in fails with a certificate \
+                     error, ask whoever runs {product} (your IT team) to leave {host} uninspected."
+                ));
+            }
             match answered.status {
                 500.. => Finding::new(
                     SERVER,
@@ -219,7 +233,8 @@ mod tests {
 
     #[test]
     fn a_healthy_path_is_all_ok_and_says_what_it_found() {
-        let ok = Answered { status: 200, clock_skew_secs: Some(3), metadata: Some(Ok(())) };
+        let ok =
+            Answered { status: 200, clock_skew_secs: Some(3), metadata: Some(Ok(())), certificate: None };
         let f = findings(&route(ProxySource::None, None), &looked_up(true), &answer(Ok(ok)));
         assert_eq!(
             verdicts(&f),
@@ -233,6 +248,18 @@ mod tests {
         );
         assert!(f[1].detail.contains("192.0.2.7"), "{}", f[1].detail);
         assert!(f[2].detail.contains("85 ms") && f[2].detail.contains("trusts"), "{}", f[2].detail);
+    }
+
+    #[test]
+    #[cfg(any(target_os = "linux", windows))]
+    fn an_inspecting_products_certificate_is_named_as_such() {
+        let der = include_bytes!("../../tests/fixtures/inspecting-ca.der").to_vec();
+        let ok = Answered { status: 200, clock_skew_secs: Some(0), metadata: None, certificate: Some(der) };
+        let f = findings(&route(ProxySource::None, None), &looked_up(true), &answer(Ok(ok)));
+        assert_eq!(f[2].verdict, Verdict::Warning);
+        assert!(f[2].detail.contains("issued by Zscaler Root CA Test"), "{}", f[2].detail);
+        assert!(f[2].detail.contains("Zscaler opens HTTPS on the way"), "{}", f[2].detail);
+        assert!(f[2].fix.as_deref().unwrap().contains("api.example.com"));
     }
 
     #[test]
