@@ -82,8 +82,9 @@ cargo test -p atom-marketplace --lib --test desktop "${features[@]}" --no-run
 # macOS linted, then Windows linted and its tests built, beside the Linux tests: they mostly wait (on
 # servers, tokens that expire, a window) once they are built, so these start then, each in its own build
 # folder (Cargo locks the one it builds in) at the lowest priority, and the run waits for them after the
-# Linux tests. Cold, each compiles every dependency once more for its system (about 7 minutes each alone
-# on this machine); started beside the tests' builds instead, the macOS lint slowed them by as much.
+# Linux tests and the installed package's. Cold, each compiles every dependency once more for its system
+# (7 and 11 minutes alone on this machine); started beside the tests' builds instead, the macOS lint
+# slowed them by as much.
 echo "== macOS lint, then Windows lint and test build: beside the tests (their output follows them)"
 mkdir -p "$target"
 macos_log="$target/lint-macos.log"
@@ -111,6 +112,11 @@ scripts/with-desktop.sh cargo test -p atom-marketplace --lib "${features[@]}" --
 scripts/with-desktop.sh cargo test -p atom-marketplace --test desktop "${features[@]}" -- --include-ignored \
   --skip installed::
 
+# The installed package's release builds next, while the Windows build may still go on beside them:
+# their link-time optimisation runs on one core, and the Windows build takes the other.
+echo "== the installed package: .deb and .rpm built, the .deb installed, signed in through its scheme, removed"
+scripts/test-installed.sh
+
 echo "== macOS: clippy for aarch64-apple-darwin (started beside the tests)"
 wait "$beside" || true
 trap - EXIT
@@ -125,9 +131,6 @@ echo "== Windows: lints, the tests as Windows programs under Wine, the .exe star
 # Linted and built beside the Linux tests (what failed there fails again here, with its output).
 tail -n 1 "$windows_log" 2>/dev/null || true
 scripts/test-windows.sh
-
-echo "== the installed package: .deb and .rpm built, the .deb installed, signed in through its scheme, removed"
-scripts/test-installed.sh
 
 if [ "$bench" = 1 ]; then
   echo "== the desktop benchmark, short (release builds of the app and the floor; numbers, not pass/fail)"
