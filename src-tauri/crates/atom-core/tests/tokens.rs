@@ -34,10 +34,12 @@ async fn two_second_tokens_are_refreshed_ahead_of_expiry_for_thirty_seconds() {
 
 #[tokio::test]
 async fn a_hundred_concurrent_calls_on_an_expiring_token_make_one_refresh() {
-    let h = Harness::start(short_tokens(2)).await;
+    // 4-second tokens: the new token's own refresh is 2 s away, room for 100 calls even as Windows
+    // programs under Wine on a busy machine (with 2-second tokens, 1 s was once too little there).
+    let h = Harness::start(short_tokens(4)).await;
     h.sign_in().await;
-    // Past the refresh point (half of 2 s), before expiry.
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    // Past the refresh point (half of 4 s), before the last moment the old token is sent (3 s).
+    tokio::time::sleep(Duration::from_millis(2400)).await;
     let calls = (0..100u64).map(|i| {
         let session = h.session.clone();
         tokio::spawn(async move {
