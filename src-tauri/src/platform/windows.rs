@@ -50,37 +50,30 @@ fn registry_default(root: windows_sys::Win32::System::Registry::HKEY, subkey: &s
     use windows_sys::Win32::Foundation::ERROR_SUCCESS;
     use windows_sys::Win32::System::Registry::{RegGetValueW, RRF_RT_REG_SZ};
     let subkey: Vec<u16> = subkey.encode_utf16().chain(Some(0)).collect();
-    let mut bytes: u32 = 0;
-    // SAFETY: the subkey is NUL-terminated UTF-16 that outlives the call; a null value name reads the
-    // default value; with no buffer, the call only writes the size it needs into `bytes`.
-    let status = unsafe {
-        RegGetValueW(
-            root,
-            subkey.as_ptr(),
-            std::ptr::null(),
-            RRF_RT_REG_SZ,
-            std::ptr::null_mut(),
-            std::ptr::null_mut(),
-            &mut bytes,
-        )
+    // One read of the default value into `data` (null: only its size), `bytes` the room in and the size
+    // out.
+    let read = |data: *mut std::ffi::c_void, bytes: &mut u32| {
+        // SAFETY: the subkey is NUL-terminated UTF-16 that outlives the call; a null value name reads the
+        // default value; `data` is null or holds `*bytes` bytes, which the call writes at most.
+        let status = unsafe {
+            RegGetValueW(
+                root,
+                subkey.as_ptr(),
+                std::ptr::null(),
+                RRF_RT_REG_SZ,
+                std::ptr::null_mut(),
+                data,
+                bytes,
+            )
+        };
+        status == ERROR_SUCCESS
     };
-    if status != ERROR_SUCCESS || bytes == 0 {
+    let mut bytes: u32 = 0;
+    if !read(std::ptr::null_mut(), &mut bytes) || bytes == 0 {
         return None;
     }
     let mut buffer = vec![0u16; (bytes as usize).div_ceil(2)];
-    // SAFETY: `buffer` holds `bytes` bytes, which the call writes at most (and says how many it wrote).
-    let status = unsafe {
-        RegGetValueW(
-            root,
-            subkey.as_ptr(),
-            std::ptr::null(),
-            RRF_RT_REG_SZ,
-            std::ptr::null_mut(),
-            buffer.as_mut_ptr().cast(),
-            &mut bytes,
-        )
-    };
-    if status != ERROR_SUCCESS {
+    if !read(buffer.as_mut_ptr().cast(), &mut bytes) {
         return None;
     }
     let len = buffer.iter().position(|&c| c == 0).unwrap_or(buffer.len());
