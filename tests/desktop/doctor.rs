@@ -72,6 +72,9 @@ async fn check_sign_in_finds_a_link_handler_taken_by_another_program_and_registe
     let (verdict, said) = finding(&app, "Link round trip").await;
     assert_eq!(verdict, "ok", "{said}");
     assert!(said.contains("came back to this app in"), "{said}");
+    // The loopback fallback's listener, started as a sign-in starts it, got a callback.
+    let (verdict, said) = finding(&app, "Loopback fallback").await;
+    assert_eq!(verdict, "ok", "{said}");
     let (verdict, said) = finding(&app, "Keystore").await;
     assert_eq!(verdict, "ok", "{said}");
     assert!(said.contains("Secret Service (GNOME Keyring)"), "the program behind it, named: {said}");

@@ -197,8 +197,9 @@ const DOCTOR_KEYSTORE_WAIT: std::time::Duration = std::time::Duration::from_secs
 /// How long the server is given to answer the doctor's request.
 const DOCTOR_SERVER_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// The sign-in doctor's checks, side by side, off the window's thread: the link handler, the keystore,
-/// the way to the window's server and its account (atom-desktop's `doctor`).
+/// The sign-in doctor's checks, side by side, off the window's thread: the link handler and a link's
+/// round trip, the loopback fallback's, the keystore, the way to the window's server and its account
+/// (atom-desktop's `doctor`).
 pub async fn check_sign_in(handle: &AppHandle) -> Result<SignInCheck> {
     Ok(told(handle, run_checks(handle).await))
 }
@@ -225,12 +226,13 @@ async fn run_checks(handle: &AppHandle) -> Vec<Finding> {
     let store = shell.servers.store();
     let account = shell.account().await;
     let keystore = doctor::keystore::check_within(store, DOCTOR_KEYSTORE_WAIT);
-    let (keystore, (link, trip), network) =
-        tokio::join!(keystore, check_links(handle), check_network(&account));
+    let loopback = async { doctor::round_trip::loopback_finding(doctor::round_trip::loopback_trip().await) };
+    let (keystore, (link, trip), loopback, network) =
+        tokio::join!(keystore, check_links(handle), loopback, check_network(&account));
     let quota = account.rate_limits().borrow().clone();
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let account = doctor::account::finding(&account.current_state(), account.token_times(), &quota, now);
-    let mut findings = vec![link, trip, keystore];
+    let mut findings = vec![link, trip, loopback, keystore];
     findings.extend(network);
     findings.push(account);
     findings

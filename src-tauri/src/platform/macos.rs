@@ -33,10 +33,19 @@ pub fn register_scheme<R: Runtime>(_handle: &AppHandle<R>) -> Result<(), String>
     Err("on macOS the app's bundle declares its scheme".into())
 }
 
-/// Not read on this system yet (issue 42): said, not guessed.
+/// Which app LaunchServices opens the scheme's links with (`NSWorkspace`), judged against this program's
+/// bundle by `atom_desktop::doctor::launch_services`. Compiled and linted here, run by the hosted macOS job.
 pub fn check_link_handler() -> atom_desktop::doctor::Finding {
-    use atom_desktop::doctor::{Finding, Verdict, LINK_HANDLER};
-    Finding::new(LINK_HANDLER, Verdict::NotChecked, "on macOS the bundle declares the scheme and LaunchServices registers it; this version does not ask LaunchServices which app it chose")
+    use objc2_app_kit::NSWorkspace;
+    use objc2_foundation::{NSString, NSURL};
+    let scheme = atom_core::contract::paths::REDIRECT_SCHEME;
+    let exe = std::env::current_exe().unwrap_or_default();
+    // Off the main thread: what the calls autorelease is released here.
+    let handler = objc2::rc::autoreleasepool(|_| {
+        let link = NSURL::URLWithString(&NSString::from_str(&format!("{scheme}://doctor")))?;
+        NSWorkspace::sharedWorkspace().URLForApplicationToOpenURL(&link)?.to_file_path()
+    });
+    atom_desktop::doctor::launch_services::judge(scheme, handler.as_deref(), &exe)
 }
 
 pub const CAN_REGISTER_LINKS: bool = false;

@@ -1,13 +1,16 @@
 //! The sign-in doctor's parts that need no window (issue 42): what a check found ([`Finding`]), the
 //! report a user pastes into a support request with every secret taken out (`report.rs`), and the checks:
-//! the keystore, kept in and read back (`keystore.rs`); on Linux which program the desktop opens the
-//! app's links with (`link_handler.rs`); the way to the server, from the proxy to the clock
+//! the keystore, kept in and read back (`keystore.rs`); which program the desktop opens the app's links
+//! with (on Linux `link_handler.rs`, on Windows `registry.rs`, on macOS `launch_services.rs`); the way to
+//! the server, from the proxy to the clock
 //! (`network.rs`, on `atom_core::probe`); the account in the window (`account.rs`); and a link the app
-//! sends itself through the desktop's opener (`round_trip.rs`).
+//! sends itself through the desktop's opener, and a callback to the loopback fallback's listener
+//! (`round_trip.rs`).
 
 pub mod account;
 pub mod certificate;
 pub mod keystore;
+pub mod launch_services;
 #[cfg(target_os = "linux")]
 pub mod link_handler;
 pub mod network;

@@ -28,6 +28,7 @@ const CLOCK_FIX: &str =
 pub fn spoken(d: Duration) -> String {
     let secs = d.as_secs();
     match secs {
+        0 if d.as_millis() == 0 => "under 1 ms".into(),
         0 => format!("{} ms", d.as_millis()),
         1..=119 => format!("{secs} s"),
         120..=7199 => format!("{} min", secs / 60),
@@ -315,6 +316,7 @@ mod tests {
 
     #[test]
     fn durations_are_spoken_in_units_read_at_a_glance() {
+        assert_eq!(spoken(Duration::from_micros(300)), "under 1 ms");
         assert_eq!(spoken(Duration::from_millis(850)), "850 ms");
         assert_eq!(spoken(Duration::from_secs(42)), "42 s");
         assert_eq!(spoken(Duration::from_secs(7 * 60 + 5)), "7 min");

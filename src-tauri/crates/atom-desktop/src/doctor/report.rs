@@ -139,11 +139,38 @@ fn redact_word(word: &str) -> String {
             && run.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
             && run.chars().any(|c| c.is_ascii_digit())
             && run.chars().any(|c| c.is_ascii_alphabetic())
+            && !readable(run)
     });
     if opaque {
         return "[removed]".into();
     }
     word.to_string()
+}
+
+/// A long name made of words, as folders and build targets are (`x86_64-unknown-linux-gnu`,
+/// `atom-marketplace-1-2-3-amd64`): between its `-` and `_`, every part is a word in one case
+/// (`linux`, `GNU`, `Release`) or a number, but for at most two short parts that mix letters and digits
+/// (`x86`, `amd64`). A random token's parts mix cases and digits at length, so it is not one.
+fn readable(run: &str) -> bool {
+    let word = |part: &str| {
+        let mut letters = part.chars();
+        part.chars().all(|c| c.is_ascii_alphabetic())
+            && (part.chars().all(|c| c.is_ascii_lowercase())
+                || part.chars().all(|c| c.is_ascii_uppercase())
+                || letters.next().is_some_and(|c| c.is_ascii_uppercase())
+                    && letters.all(|c| c.is_ascii_lowercase()))
+    };
+    let mut mixed = 0;
+    for part in run.split(['-', '_']).filter(|p| !p.is_empty()) {
+        if word(part) || part.chars().all(|c| c.is_ascii_digit()) {
+            continue;
+        }
+        mixed += 1;
+        if part.len() > 5 || mixed > 2 {
+            return false;
+        }
+    }
+    true
 }
 
 fn is_uuid(word: &str) -> bool {
@@ -222,6 +249,16 @@ mod tests {
             redact("proxy http://ada:s3cret@proxy.corp:3128 refused"),
             "proxy http://[removed]@proxy.corp:3128 refused"
         );
+    }
+
+    #[test]
+    fn long_folder_and_target_names_stay_and_random_ones_with_dashes_go() {
+        let text = "links open /home/ada/src/atom/target/x86_64-unknown-linux-gnu/release/atom-marketplace, \
+                    /opt/ATOM-Marketplace-Release_2026_12_07-amd64/bin";
+        assert_eq!(redact(text), text);
+        for token in ["dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk", "ab12-cd34-ef56-7890-abcd-ef12-9a8b"] {
+            assert_eq!(redact(&format!("a {token} here")), "a [removed] here", "{token}");
+        }
     }
 
     #[test]

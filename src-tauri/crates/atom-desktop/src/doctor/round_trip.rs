@@ -2,6 +2,11 @@
 //! the desktop's opener, the way a browser hands a sign-in back, and times its arrival. A link that does
 //! not come back is the complaint users file most ("the browser never returns to the app"), seen before
 //! any sign-in is tried.
+//!
+//! The loopback fallback is checked the same way, without a browser tab each time: the app listens on
+//! `127.0.0.1` as a sign-in through it does (`crate::loopback`), sends its listener a callback and times
+//! its arrival. A listener refused (a sandbox without network) or a request that never arrives (a
+//! security program between the two ends) shows here.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -101,6 +106,92 @@ pub fn skipped() -> Finding {
     )
 }
 
+pub const LOOPBACK: &str = "Loopback fallback";
+
+/// How long the loopback's callback is given.
+pub const LOOPBACK_WAIT: Duration = Duration::from_secs(5);
+
+/// How the loopback's trip went.
+pub enum LoopbackTrip {
+    CannotListen(String),
+    NotBack(String),
+    Back(Duration),
+}
+
+/// Listens as a sign-in through `127.0.0.1` does, sends the listener a callback with a nonce of its own
+/// and waits for the listener to hand it on.
+pub async fn loopback_trip() -> LoopbackTrip {
+    let state = nonce();
+    let (tx, arrived) = oneshot::channel();
+    let expected = format!("state={state}");
+    let listener = crate::loopback::listen(
+        move |url| url.ends_with(&expected),
+        move |_| {
+            let _ = tx.send(Instant::now());
+        },
+    )
+    .await;
+    let listener = match listener {
+        Ok(listener) => listener,
+        Err(e) => return LoopbackTrip::CannotListen(e.to_string()),
+    };
+    let sent = Instant::now();
+    let trip = async {
+        send_callback(listener.port(), &state).await?;
+        arrived.await.map_err(|_| std::io::Error::other("the listener stopped"))
+    };
+    match tokio::time::timeout(LOOPBACK_WAIT, trip).await {
+        Ok(Ok(at)) => LoopbackTrip::Back(at.duration_since(sent)),
+        Ok(Err(e)) => LoopbackTrip::NotBack(e.to_string()),
+        Err(_) => LoopbackTrip::NotBack(format!("no answer within {} s", LOOPBACK_WAIT.as_secs())),
+    }
+}
+
+/// A browser's request for the loopback's callback page, with `state`, sent to `port`.
+pub async fn send_callback(port: u16, state: &str) -> std::io::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut sock = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+    let head = format!("GET /oauth/callback?state={state} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n");
+    sock.write_all(head.as_bytes()).await?;
+    let mut status = [0u8; 12];
+    sock.read_exact(&mut status).await?;
+    match &status {
+        b"HTTP/1.1 200" => Ok(()),
+        other => {
+            Err(std::io::Error::other(format!("the listener answered {}", String::from_utf8_lossy(other))))
+        }
+    }
+}
+
+pub fn loopback_finding(trip: LoopbackTrip) -> Finding {
+    let instead = "Sign in through the app's link (the default), or with an API key.";
+    match trip {
+        LoopbackTrip::Back(took) => Finding::new(
+            LOOPBACK,
+            Verdict::Ok,
+            format!("the app listened on 127.0.0.1 as a sign-in does, and a callback reached it in {}", spoken(took)),
+        ),
+        LoopbackTrip::CannotListen(why) => Finding::new(
+            LOOPBACK,
+            Verdict::Problem,
+            format!("the app could not listen on 127.0.0.1 ({why}): \"Sign in through 127.0.0.1 instead\" cannot work"),
+        )
+        .with_fix(format!(
+            "A sandbox or security program forbids the app local connections: allow them for ATOM Marketplace. \
+             {instead}"
+        )),
+        LoopbackTrip::NotBack(why) => Finding::new(
+            LOOPBACK,
+            Verdict::Problem,
+            format!("a callback sent to the app's listener on 127.0.0.1 did not reach it ({why})"),
+        )
+        .with_fix(format!(
+            "A firewall or security program may stand between the browser and the app on this computer: allow \
+             local connections for ATOM Marketplace. {instead}"
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,5 +225,35 @@ mod tests {
         assert!(lost.fix.unwrap().starts_with("Until it works"));
         let failed = finding(Trip::OpenerFailed("xdg-open is missing".into()), false);
         assert!(failed.detail.contains("xdg-open is missing"), "{}", failed.detail);
+    }
+
+    /// The real listener, on this machine's loopback.
+    #[tokio::test]
+    async fn the_loopback_listener_hands_on_a_callback_sent_to_it() {
+        let found = loopback_finding(loopback_trip().await);
+        assert_eq!(found.verdict, Verdict::Ok, "{found:?}");
+        assert!(found.detail.contains("reached it in"), "{}", found.detail);
+    }
+
+    /// A port where nothing listens, and a listener waiting for another sign-in: the callback does not
+    /// arrive, and the finding says so with what to do.
+    #[tokio::test]
+    async fn a_callback_that_does_not_arrive_is_a_problem_with_a_way_around() {
+        let closed = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let port = closed.local_addr().unwrap().port();
+        drop(closed);
+        let refused = send_callback(port, "abc").await.unwrap_err();
+        let other =
+            crate::loopback::listen(|url: &str| url.ends_with("state=theirs"), |_| panic!("not ours"))
+                .await
+                .unwrap();
+        let wrong = send_callback(other.port(), "ours").await.unwrap_err();
+        assert!(wrong.to_string().contains("400"), "{wrong}");
+        let found = loopback_finding(LoopbackTrip::NotBack(refused.to_string()));
+        assert_eq!(found.verdict, Verdict::Problem);
+        assert!(found.detail.contains("did not reach it"), "{}", found.detail);
+        assert!(found.fix.unwrap().contains("API key"));
+        let found = loopback_finding(LoopbackTrip::CannotListen("permission denied".into()));
+        assert!(found.detail.contains("permission denied"), "{}", found.detail);
     }
 }
