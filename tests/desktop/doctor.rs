@@ -78,6 +78,10 @@ async fn check_sign_in_finds_a_link_handler_taken_by_another_program_and_registe
     let (verdict, said) = finding(&app, "Keystore").await;
     assert_eq!(verdict, "ok", "{said}");
     assert!(said.contains("Secret Service (GNOME Keyring)"), "the program behind it, named: {said}");
+    // This account's refresh token, read back as the next start reads it.
+    let (verdict, said) = finding(&app, "Sign-in kept").await;
+    assert_eq!(verdict, "ok", "{said}");
+    assert!(said.contains("refresh token back"), "{said}");
     // The way to the server (the sandbox on loopback: no proxy, an address, its own clock) and the
     // account: its scope, its last renewal and the next.
     for check in ["Proxy", "Name lookup", "Server", "Server metadata", "Clock"] {
@@ -128,6 +132,19 @@ async fn check_sign_in_finds_a_link_handler_taken_by_another_program_and_registe
         .unwrap();
     let default = String::from_utf8_lossy(&out.stdout).trim().to_string();
     assert_ne!(default, "older-atom.desktop", "the desktop still hands the links to the other program");
+
+    // The keyring loses this account's refresh token behind the app's back (another program clearing
+    // it): the next start would ask for a sign-in, and the doctor says so now.
+    atom_core::SecretStore::delete(
+        &atom_desktop::keystore::OsKeystore,
+        &profile.namespace(),
+        "refresh_token",
+    )
+    .expect("the session's keyring removes the entry");
+    check(&app).await;
+    let (verdict, said) = finding(&app, "Sign-in kept").await;
+    assert_eq!(verdict, "problem", "{said}");
+    assert!(said.contains("does not hold this account's refresh token"), "{said}");
 
     // The server's clock is three hours behind this computer's (its metadata's reply says so): tokens
     // would look expired, and the doctor says to set the time automatically.

@@ -198,8 +198,8 @@ const DOCTOR_KEYSTORE_WAIT: std::time::Duration = std::time::Duration::from_secs
 const DOCTOR_SERVER_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The sign-in doctor's checks, side by side, off the window's thread: the link handler and a link's
-/// round trip, the loopback fallback's, the keystore, the way to the window's server and its account
-/// (atom-desktop's `doctor`).
+/// round trip, the loopback fallback's, the keystore and the account's own entry in it, the way to the
+/// window's server and its account (atom-desktop's `doctor`).
 pub async fn check_sign_in(handle: &AppHandle) -> Result<SignInCheck> {
     Ok(told(handle, run_checks(handle).await))
 }
@@ -227,12 +227,20 @@ async fn run_checks(handle: &AppHandle) -> Vec<Finding> {
     let account = shell.account().await;
     let keystore = doctor::keystore::check_within(store, DOCTOR_KEYSTORE_WAIT);
     let loopback = async { doctor::round_trip::loopback_finding(doctor::round_trip::loopback_trip().await) };
-    let (keystore, (link, trip), loopback, network) =
-        tokio::join!(keystore, check_links(handle), loopback, check_network(&account));
+    // This account's own entry, read back as the next start reads it (its value dropped at once).
+    let kept = async {
+        let kept = match tokio::time::timeout(DOCTOR_KEYSTORE_WAIT, account.kept_sign_in()).await {
+            Ok(kept) => kept,
+            Err(_) => atom_core::KeptSignIn::Unreadable(atom_core::StoreError::Timeout(DOCTOR_KEYSTORE_WAIT)),
+        };
+        doctor::keystore::kept_finding(&kept, account.store_kind())
+    };
+    let (keystore, kept, (link, trip), loopback, network) =
+        tokio::join!(keystore, kept, check_links(handle), loopback, check_network(&account));
     let quota = account.rate_limits().borrow().clone();
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let account = doctor::account::finding(&account.current_state(), account.token_times(), &quota, now);
-    let mut findings = vec![link, trip, loopback, keystore];
+    let mut findings = vec![link, trip, loopback, keystore, kept];
     findings.extend(network);
     findings.push(account);
     findings

@@ -58,7 +58,7 @@ pub mod token;
 
 pub use account::{
     account_namespace, is_api_key_format, restore_all, store_namespace, Account, AccountId, ApiKeyScope,
-    AuthMethod, AuthState, Identity, SignedIn, TokenTimes,
+    AuthMethod, AuthState, Identity, KeptSignIn, SignedIn, TokenTimes,
 };
 pub use applink::{ping_link, read_app_link, skill_link, AppLink};
 pub use catalogue::Catalogue;

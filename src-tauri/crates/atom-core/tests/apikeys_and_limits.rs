@@ -424,3 +424,23 @@ async fn a_second_account_on_one_catalogue_signs_in_apart_and_shares_the_catalog
     assert_eq!(h.store.peek(&format!("{}/account/work", env.namespace()), "api_key"), None);
     assert_eq!(h.store.peek(&env.namespace(), "api_key").as_deref(), Some(READ_KEY));
 }
+
+/// The sign-in doctor's "signed out after every restart" check: what the next start would read back,
+/// for a browser sign-in and an API key, and an entry gone from the keystore behind the app's back.
+#[tokio::test]
+async fn the_kept_sign_in_is_read_back_as_the_next_start_reads_it() {
+    use atom_core::KeptSignIn;
+    let h = Harness::start(config()).await;
+    assert_eq!(h.session.kept_sign_in().await, KeptSignIn::NotSignedIn);
+    h.sign_in().await;
+    assert_eq!(h.session.kept_sign_in().await, KeptSignIn::Kept { entry: "refresh_token" });
+    let namespace = h.session.environment().namespace();
+    h.store.delete(&namespace, "refresh_token").unwrap();
+    assert_eq!(h.session.kept_sign_in().await, KeptSignIn::Missing { entry: "refresh_token" });
+    h.session.sign_in_with_api_key(RW_KEY, ApiKeyScope::ReadWrite).await.unwrap();
+    assert_eq!(h.session.kept_sign_in().await, KeptSignIn::Kept { entry: "api_key" });
+    // A locked keystore that answers "nothing" (as the test store does) reads as missing; one that
+    // answers with an error is told apart by the doctor (its unit tests).
+    h.store.lock();
+    assert_eq!(h.session.kept_sign_in().await, KeptSignIn::Missing { entry: "api_key" });
+}

@@ -105,6 +105,22 @@ pub struct SignedIn {
     pub expires_at: Option<u64>,
 }
 
+/// Whether the keystore holds what the next start needs to sign an account in by itself
+/// ([`Account::kept_sign_in`]). Only whether the entry is there: never its value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeptSignIn {
+    /// Not signed in: nothing to keep.
+    NotSignedIn,
+    /// A browser sign-in the server gave no refresh token: it ends with its access token.
+    NothingToKeep,
+    /// The keystore gave the entry back (its value dropped at once).
+    Kept { entry: &'static str },
+    /// The keystore answered without it: the next start will ask for a sign-in.
+    Missing { entry: &'static str },
+    /// The keystore could not be read.
+    Unreadable(crate::store::StoreError),
+}
+
 /// An access token's times, in Unix seconds ([`Account::token_times`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TokenTimes {
@@ -333,6 +349,23 @@ impl Account {
                 expires_at: unix(o.plan.expires_at),
             }),
             _ => None,
+        }
+    }
+
+    /// Reads this account's sign-in back from the keystore as the next start would (the refresh token,
+    /// or the API key), and says only whether it is there: the sign-in doctor's "signed out after every
+    /// restart" check.
+    pub async fn kept_sign_in(&self) -> KeptSignIn {
+        let entry = match &*self.inner.auth.lock() {
+            Auth::None => return KeptSignIn::NotSignedIn,
+            Auth::OAuth(o) if o.refresh.is_none() => return KeptSignIn::NothingToKeep,
+            Auth::OAuth(_) => accounts::REFRESH_TOKEN,
+            Auth::ApiKey { .. } => accounts::API_KEY,
+        };
+        match self.inner.store.get(entry).await {
+            Ok(Some(_)) => KeptSignIn::Kept { entry },
+            Ok(None) => KeptSignIn::Missing { entry },
+            Err(e) => KeptSignIn::Unreadable(e),
         }
     }
 

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use atom_core::{Secret, SecretStore, StoreError};
+use atom_core::{KeptSignIn, Secret, SecretStore, StoreError};
 
 use super::{Finding, Verdict};
 
@@ -118,6 +118,73 @@ pub fn check(store: &dyn SecretStore) -> Finding {
     }
 }
 
+/// The check of this account's own entry, by its name in the findings.
+pub const KEPT: &str = "Sign-in kept";
+
+/// Whether the next start finds this account's sign-in: `kept` is what the keystore gave back
+/// (`Account::kept_sign_in`), `kind` the keystore's name. No value is read into the finding.
+pub fn kept_finding(kept: &KeptSignIn, kind: &str) -> Finding {
+    let what = |entry: &str| if entry == "api_key" { "API key" } else { "refresh token" };
+    if kind == "none" || kind == "memory" {
+        if matches!(kept, KeptSignIn::NotSignedIn) {
+            return Finding::new(KEPT, Verdict::NotChecked, "not signed in: nothing to keep");
+        }
+        return Finding::new(
+            KEPT,
+            Verdict::Problem,
+            "this sign-in is kept in memory only (no keystore): the next start will ask you to sign in again",
+        )
+        .with_fix(install_fix(kind));
+    }
+    match kept {
+        KeptSignIn::NotSignedIn => Finding::new(KEPT, Verdict::NotChecked, "not signed in: nothing to keep"),
+        KeptSignIn::NothingToKeep => Finding::new(
+            KEPT,
+            Verdict::Warning,
+            "the server gave this sign-in no refresh token, so nothing is kept: it ends when its access token \
+             does, and the next start asks you to sign in again",
+        )
+        .with_fix("The server decides this: its administrator can give the app refresh tokens."),
+        KeptSignIn::Kept { entry } => Finding::new(
+            KEPT,
+            Verdict::Ok,
+            format!(
+                "{} gave this account's {} back as the next start will read it: you stay signed in",
+                kind,
+                what(entry)
+            ),
+        ),
+        KeptSignIn::Missing { entry } => Finding::new(
+            KEPT,
+            Verdict::Problem,
+            format!(
+                "{} does not hold this account's {}: the next start will ask you to sign in again",
+                kind,
+                what(entry)
+            ),
+        )
+        .with_fix(
+            "Sign out and sign in again to keep it anew. If it goes missing again, another program may be \
+             clearing your keyring, or it may be locked (see Keystore).",
+        ),
+        KeptSignIn::Unreadable(StoreError::Locked) => {
+            Finding::new(KEPT, Verdict::Problem, format!("{kind} is locked: this account's sign-in cannot be read"))
+                .with_fix(unlock_fix(kind))
+        }
+        KeptSignIn::Unreadable(StoreError::Timeout(after)) => {
+            let mut slow = too_slow(kind, *after);
+            slow.check = KEPT.into();
+            slow
+        }
+        KeptSignIn::Unreadable(e) => Finding::new(
+            KEPT,
+            Verdict::Problem,
+            format!("this account's sign-in could not be read back from {kind} ({e})"),
+        )
+        .with_fix("Check again; if it keeps failing, copy the report below into a support request."),
+    }
+}
+
 fn too_slow(kind: &str, after: Duration) -> Finding {
     Finding::new(CHECK, Verdict::Problem, format!("{kind} did not answer within {} s", after.as_secs()))
         .with_fix("An unlock prompt may be waiting behind another window: answer it, then check again.")
@@ -138,6 +205,29 @@ pub async fn check_within(store: Arc<dyn SecretStore>, limit: Duration) -> Findi
 mod tests {
     use super::*;
     use atom_core::MemoryStore;
+
+    #[test]
+    fn the_kept_sign_in_is_told_without_its_value() {
+        let kind = "Secret Service";
+        let kept = kept_finding(&KeptSignIn::Kept { entry: "refresh_token" }, kind);
+        assert_eq!(kept.verdict, Verdict::Ok, "{kept:?}");
+        assert!(kept.detail.contains("refresh token back"), "{}", kept.detail);
+        let key = kept_finding(&KeptSignIn::Kept { entry: "api_key" }, kind);
+        assert!(key.detail.contains("API key back"), "{}", key.detail);
+        let missing = kept_finding(&KeptSignIn::Missing { entry: "refresh_token" }, kind);
+        assert_eq!(missing.verdict, Verdict::Problem);
+        assert!(missing.detail.contains("ask you to sign in again"), "{}", missing.detail);
+        assert!(missing.fix.unwrap().starts_with("Sign out and sign in again"));
+        let locked = kept_finding(&KeptSignIn::Unreadable(StoreError::Locked), kind);
+        assert!(locked.fix.unwrap().starts_with("Unlock your keyring"));
+        let slow = kept_finding(&KeptSignIn::Unreadable(StoreError::Timeout(Duration::from_secs(5))), kind);
+        assert_eq!((slow.check.as_str(), slow.verdict), (KEPT, Verdict::Problem));
+        assert_eq!(kept_finding(&KeptSignIn::NothingToKeep, kind).verdict, Verdict::Warning);
+        assert_eq!(kept_finding(&KeptSignIn::NotSignedIn, kind).verdict, Verdict::NotChecked);
+        let memory = kept_finding(&KeptSignIn::Kept { entry: "refresh_token" }, "memory");
+        assert_eq!(memory.verdict, Verdict::Problem);
+        assert!(memory.detail.contains("memory only"), "{}", memory.detail);
+    }
 
     /// A keystore that fails as told.
     struct Failing(fn() -> StoreError);
