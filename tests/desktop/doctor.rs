@@ -175,3 +175,32 @@ async fn a_sign_in_failure_offers_the_check_beside_it() {
     assert_eq!(app.focused("id").await.as_deref(), Some("doctor-title"), "the check's card has the focus");
     app.quit().await;
 }
+
+/// The desktop's opener fails (an `xdg-open` that cannot open anything, first on the app's `PATH`):
+/// the round trip says the desktop could not open the link, with the opener's own words, and what to
+/// do.
+#[tokio::test]
+#[ignore = "needs a desktop session: scripts/test.sh"]
+async fn an_opener_that_fails_is_the_round_trips_problem() {
+    use std::os::unix::fs::PermissionsExt;
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let mut profile = Profile::new("doctor-opener");
+    let bin = profile.dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let opener = bin.join("xdg-open");
+    std::fs::write(&opener, "#!/bin/sh\necho 'xdg-open: no method available for opening it' >&2\nexit 3\n")
+        .unwrap();
+    std::fs::set_permissions(&opener, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    profile.extra_env.push(("PATH", path));
+    let app = profile.launch().await;
+    Account(&app).open_on_sandbox().await;
+    check(&app).await;
+    let (verdict, said) = finding(&app, "Link handler").await;
+    assert_eq!(verdict, "ok", "the links are this app's: {said}");
+    let (verdict, said) = finding(&app, "Link round trip").await;
+    assert_eq!(verdict, "problem", "{said}");
+    assert!(said.contains("could not open the app's link") && said.contains("no method available"), "{said}");
+    assert!(said.contains("xdg-utils"), "what to do: {said}");
+    app.quit().await;
+}
