@@ -280,7 +280,15 @@ impl Updates {
         if let UpdateStatus::Managed { .. } | UpdateStatus::Unavailable { .. } = now {
             return now;
         }
-        let Ok(_one) = self.busy.try_lock() else { return self.status.lock().clone() };
+        // One check at a time. The user's own waits for an automatic one in progress and then asks
+        // itself: the automatic one keeps a skipped version quiet, and its answer must not stand for the
+        // user's (it did, when "automatic" was switched on just before "Check for updates").
+        let _one = if automatic {
+            let Ok(one) = self.busy.try_lock() else { return self.status.lock().clone() };
+            one
+        } else {
+            self.busy.lock().await
+        };
         let Ok(feed) = self.feed.clone() else { return self.status.lock().clone() };
         self.set(UpdateStatus::Checking);
         let status = match self.read_feed(&feed).await {
