@@ -109,7 +109,7 @@ pub fn check(store: &dyn SecretStore) -> Finding {
         Err(StoreError::Locked) => {
             Finding::new(CHECK, Verdict::Problem, format!("{} is locked", described(kind))).with_fix(unlock_fix(kind))
         }
-        Err(StoreError::Timeout(after)) => too_slow(kind, after),
+        Err(StoreError::Timeout(after)) => too_slow(CHECK, kind, after),
         Err(StoreError::Unavailable(why)) => {
             Finding::new(CHECK, Verdict::Problem, format!("no keystore answered ({why})")).with_fix(install_fix(kind))
         }
@@ -171,11 +171,7 @@ pub fn kept_finding(kept: &KeptSignIn, kind: &str) -> Finding {
             Finding::new(KEPT, Verdict::Problem, format!("{kind} is locked: this account's sign-in cannot be read"))
                 .with_fix(unlock_fix(kind))
         }
-        KeptSignIn::Unreadable(StoreError::Timeout(after)) => {
-            let mut slow = too_slow(kind, *after);
-            slow.check = KEPT.into();
-            slow
-        }
+        KeptSignIn::Unreadable(StoreError::Timeout(after)) => too_slow(KEPT, kind, *after),
         KeptSignIn::Unreadable(e) => Finding::new(
             KEPT,
             Verdict::Problem,
@@ -185,8 +181,8 @@ pub fn kept_finding(kept: &KeptSignIn, kind: &str) -> Finding {
     }
 }
 
-fn too_slow(kind: &str, after: Duration) -> Finding {
-    Finding::new(CHECK, Verdict::Problem, format!("{kind} did not answer within {} s", after.as_secs()))
+fn too_slow(check: &str, kind: &str, after: Duration) -> Finding {
+    Finding::new(check, Verdict::Problem, format!("{kind} did not answer within {} s", after.as_secs()))
         .with_fix("An unlock prompt may be waiting behind another window: answer it, then check again.")
 }
 
@@ -197,7 +193,7 @@ pub async fn check_within(store: Arc<dyn SecretStore>, limit: Duration) -> Findi
     match tokio::time::timeout(limit, tokio::task::spawn_blocking(move || check(store.as_ref()))).await {
         Ok(Ok(found)) => found,
         Ok(Err(e)) => Finding::new(CHECK, Verdict::Problem, format!("the check stopped: {e}")),
-        Err(_) => too_slow(kind, limit),
+        Err(_) => too_slow(CHECK, kind, limit),
     }
 }
 
