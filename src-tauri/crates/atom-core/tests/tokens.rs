@@ -218,6 +218,63 @@ async fn a_server_that_says_tokens_live_a_moment_is_not_asked_again_and_again() 
     }
 }
 
+/// A refresh that takes longer than a quarter of the token's life (a slow network, a busy machine:
+/// Windows programs under Wine on a loaded CI machine once took 600 ms for 2-second tokens) is a wait,
+/// not the end: calls that find no token they may send wait for the next refresh instead of being told
+/// the server's tokens cannot be used. Played at both ends: 2-second tokens whose refresh takes
+/// 700 ms (its token arrives usable but with too little to spare), and 10-second tokens whose refresh
+/// takes 8 s (its token arrives after the last moment it may be sent).
+#[tokio::test]
+async fn one_slow_refresh_is_waited_out_at_two_and_ten_second_lifetimes() {
+    for (lifetime, slow_ms, run_for) in [(2u64, 700u64, 6u64), (10, 8_000, 17)] {
+        let h = Harness::start(short_tokens(lifetime)).await;
+        h.sign_in().await;
+        h.arm_fault(serde_json::json!({"endpoint": "POST /oauth/token", "pass": true, "delay_ms": slow_ms}))
+            .await;
+        let started = Instant::now();
+        let mut calls = 0u64;
+        while started.elapsed() < Duration::from_secs(run_for) {
+            let q = SkillQuery { limit: Some(1), offset: calls, ..Default::default() };
+            h.session
+                .skills(&q)
+                .await
+                .unwrap_or_else(|e| panic!("{lifetime} s tokens, call {calls} failed: {e:?}"));
+            calls += 1;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(h.api_count("GET /skills", 401).await, 0, "{lifetime} s: no expired token sent");
+        assert_eq!(h.api_count("GET /skills", 200).await, calls);
+        assert!(h.token_requests("refresh_token").await >= 2, "{lifetime} s: refreshed after the slow one");
+    }
+}
+
+/// A token endpoint that is always slower than a quarter of the tokens' life: three grants, then the
+/// user is told, in numbers, that the server takes too long for tokens that live so short.
+#[tokio::test]
+async fn a_token_endpoint_always_too_slow_for_its_tokens_is_told_with_its_numbers() {
+    let h = Harness::start(short_tokens(2)).await;
+    h.sign_in().await;
+    h.arm_fault(
+        serde_json::json!({"endpoint": "POST /oauth/token", "pass": true, "delay_ms": 800, "count": 100}),
+    )
+    .await;
+    let started = Instant::now();
+    let query = SkillQuery { limit: Some(1), ..Default::default() };
+    let told = loop {
+        assert!(started.elapsed() < Duration::from_secs(30), "never told");
+        match h.session.skills(&query).await {
+            Ok(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(told.code(), "tokens_unusable", "{told:?}");
+    let message = told.to_string();
+    assert!(message.contains("to answer") && message.contains("2.0 s"), "{message}");
+    assert!(h.token_requests("refresh_token").await <= 3, "three slow grants, then a pause");
+    assert_eq!(h.api_count("GET /skills", 401).await, 0);
+    assert!(h.session.current_state().is_signed_in(), "still signed in: the grant is good");
+}
+
 #[tokio::test]
 async fn offline_refresh_keeps_the_user_signed_in() {
     let h = Harness::start(config()).await;

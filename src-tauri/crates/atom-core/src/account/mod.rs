@@ -521,7 +521,7 @@ impl Account {
             Err(_) => return,
         };
         let usable = match &*self.inner.auth.lock() {
-            Auth::OAuth(o) if o.access.as_ref() == Some(token) => o.plan.usable,
+            Auth::OAuth(o) if o.access.as_ref() == Some(token) => o.plan.usable(),
             _ => return,
         };
         let mut pacer = self.inner.pacer.lock();
@@ -614,7 +614,7 @@ mod tests {
                     let plan = pacing::plan(at, tokens.expires_in, Duration::from_millis(20), true);
                     prop_assert!(plan.refresh_at <= plan.expires_at, "{value}");
                     prop_assert!(plan.send_until <= plan.expires_at, "{value}");
-                    if plan.usable {
+                    if plan.usable() {
                         prop_assert!(plan.refresh_at < plan.expires_at, "{value}");
                     }
                     let after = plan.refresh_at.duration_since(at).unwrap();

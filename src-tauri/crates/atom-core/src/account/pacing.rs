@@ -11,13 +11,16 @@
 //! - **Sent only while alive**: before its refresh is due a token is sent; after that only while a
 //!   refresh is already on its way (or held back by the rules below), and only in the first half of
 //!   what is left of its life. A call that finds it later waits for the refresh.
-//! - **Usable**: a token that lives at least [`MIN_USABLE_LIFETIME`] and four times the round trip of
-//!   the request that brought it, so that its refresh at half its life has two round trips to spare.
+//! - **Usable**: a token that lives at least [`MIN_USABLE_LIFETIME`] and four times what its grant took
+//!   to land (the request, and the keystore's write of the refresh token that came with it), so that
+//!   its refresh at half its life has two such times to spare.
 //! - **Wasted grants**: a token that is not usable, or a new token the marketplace refused at its first
 //!   use. After one the next grant waits until 2 s after it, after two 4 s; after three in a row the
 //!   server's tokens are unusable: calls are told so at once, and the app asks the server again once
 //!   [`UNUSABLE_PAUSE`] has passed. A call made with a usable token that the marketplace accepts ends
-//!   the count.
+//!   the count. Meanwhile a call with no token it may send is told at once when the tokens live too
+//!   short (the next will too), and waits for the next grant when the grant was slow or its token
+//!   refused (either may pass: a slow network, a token not yet known to every server).
 //! - **Early grants**, asked before the token is due (the marketplace refused it, a wake from sleep, a
 //!   "reconnect"), draw on a budget of [`EARLY_BURST`] that refills by one every [`EARLY_REFILL`]: an
 //!   occasional one goes at once, a stream of them gets six a minute.
@@ -47,8 +50,15 @@ pub struct TokenPlan {
     pub refresh_at: SystemTime,
     /// The last moment it is sent, while a refresh is on its way or held back.
     pub send_until: SystemTime,
+    /// Why it is not usable: it lives too short to be used and refreshed in time. `None`: usable.
+    pub waste: Option<Waste>,
+}
+
+impl TokenPlan {
     /// Whether it lives long enough to be used and refreshed in time.
-    pub usable: bool,
+    pub fn usable(&self) -> bool {
+        self.waste.is_none()
+    }
 }
 
 /// When to refresh a token of lifetime `ttl` whose request was sent at `at`: at 80 % of the lifetime or
@@ -60,9 +70,9 @@ pub fn refresh_due(at: SystemTime, ttl: Duration) -> SystemTime {
     at + by_fraction.min(by_margin.max(floor))
 }
 
-/// The plan for a token of lifetime `ttl` asked for at `sent_at`, whose request took `round_trip`.
+/// The plan for a token of lifetime `ttl` asked for at `sent_at`, whose grant took `took` to land.
 /// `renewable`: a refresh token came with it; without one the token is used to its end.
-pub fn plan(sent_at: SystemTime, ttl: Duration, round_trip: Duration, renewable: bool) -> TokenPlan {
+pub fn plan(sent_at: SystemTime, ttl: Duration, took: Duration, renewable: bool) -> TokenPlan {
     let expires_at = sent_at + ttl;
     let refresh_at = if renewable { refresh_due(sent_at, ttl) } else { expires_at };
     let left_after_due = expires_at.duration_since(refresh_at).unwrap_or_default();
@@ -71,7 +81,13 @@ pub fn plan(sent_at: SystemTime, ttl: Duration, round_trip: Duration, renewable:
         expires_at,
         refresh_at,
         send_until: refresh_at + left_after_due / 2,
-        usable: ttl >= MIN_USABLE_LIFETIME && ttl >= round_trip * ROUND_TRIPS_PER_LIFETIME,
+        waste: if ttl < MIN_USABLE_LIFETIME {
+            Some(Waste::ShortLived(ttl))
+        } else if ttl < took * ROUND_TRIPS_PER_LIFETIME {
+            Some(Waste::Slow { took, ttl })
+        } else {
+            None
+        },
     }
 }
 
@@ -80,6 +96,8 @@ pub fn plan(sent_at: SystemTime, ttl: Duration, round_trip: Duration, renewable:
 pub enum Waste {
     /// The token lived this long (counted from its request), too little to use.
     ShortLived(Duration),
+    /// The grant took `took` to land, more than a quarter of the token's life `ttl`.
+    Slow { took: Duration, ttl: Duration },
     /// The marketplace refused the token at its first use.
     Refused,
 }
@@ -91,6 +109,12 @@ impl Waste {
             Waste::ShortLived(ttl) => format!(
                 "this server's access tokens cannot be used: they expire {:.1} s after they are asked \
                  for, too soon to be used and renewed",
+                ttl.as_secs_f64()
+            ),
+            Waste::Slow { took, ttl } => format!(
+                "this server's access tokens cannot be used: its token endpoint took {:.1} s to answer, \
+                 too long for tokens that live {:.1} s (a quarter of their life at most)",
+                took.as_secs_f64(),
                 ttl.as_secs_f64()
             ),
             Waste::Refused => {
@@ -123,11 +147,14 @@ pub enum Turn {
 impl Turn {
     /// What a caller with no token it may send does: waits until the instant given, or is told the
     /// server's tokens are unusable. A token that lived too short will do so again: that is said at
-    /// once; a refusal may pass (a token not yet known to every server of the marketplace).
+    /// once; a refusal or a slow grant may pass (a token not yet known to every server of the
+    /// marketplace, a slow network).
     pub fn for_caller(self) -> Option<Result<Instant, Waste>> {
         match self {
             Turn::Now => None,
-            Turn::After(until) | Turn::Wasted { why: Waste::Refused, until } => Some(Ok(until)),
+            Turn::After(until) | Turn::Wasted { why: Waste::Refused | Waste::Slow { .. }, until } => {
+                Some(Ok(until))
+            }
             Turn::Wasted { why, .. } | Turn::Unusable { why, .. } => Some(Err(why)),
         }
     }
@@ -196,16 +223,16 @@ impl Pacer {
         }
     }
 
-    /// A grant was asked for at `now` and brought a token of `plan`, which lived `ttl`.
-    pub fn granted(&mut self, now: Instant, early: bool, usable: bool, ttl: Duration) {
+    /// A grant was asked for and landed at `now`; `waste`: why its token is not usable, if it is not.
+    pub fn granted(&mut self, now: Instant, early: bool, waste: Option<Waste>) {
         self.last_grant = Some(now);
         if early {
             self.refill(now);
             self.budget = (self.budget - 1.0).max(0.0);
         }
-        if !usable {
+        if let Some(why) = waste {
             self.wasted += 1;
-            self.why = Waste::ShortLived(ttl);
+            self.why = why;
         }
     }
 
@@ -247,10 +274,14 @@ mod tests {
     fn a_token_is_usable_from_two_seconds_and_four_round_trips() {
         let t0 = UNIX_EPOCH + Duration::from_secs(1_000_000);
         let ms = Duration::from_millis;
-        assert!(plan(t0, ms(2000), ms(5), true).usable);
-        assert!(!plan(t0, ms(1999), ms(5), true).usable, "under two seconds");
-        assert!(!plan(t0, ms(10_000), ms(2600), true).usable, "a round trip of more than a quarter of it");
-        assert!(!plan(t0, Duration::ZERO, ms(1), true).usable);
+        assert!(plan(t0, ms(2000), ms(5), true).usable());
+        assert_eq!(plan(t0, ms(1999), ms(5), true).waste, Some(Waste::ShortLived(ms(1999))), "under 2 s");
+        assert_eq!(
+            plan(t0, ms(10_000), ms(2600), true).waste,
+            Some(Waste::Slow { took: ms(2600), ttl: ms(10_000) }),
+            "a grant that took more than a quarter of it"
+        );
+        assert!(!plan(t0, Duration::ZERO, ms(1), true).usable());
         let p = plan(t0, ms(10_000), ms(50), true);
         assert_eq!(p.refresh_at, t0 + ms(5000));
         assert_eq!(p.send_until, t0 + ms(7500), "half of what is left after the refresh is due");
@@ -266,37 +297,44 @@ mod tests {
         let short = Duration::from_millis(500);
         let mut p = Pacer::new(t0);
         assert_eq!(p.turn(t0, false), Turn::Now);
-        p.granted(t0, false, false, short);
+        p.granted(t0, false, Some(Waste::ShortLived(short)));
         let wasted = |until| Turn::Wasted { why: Waste::ShortLived(short), until };
         assert_eq!(p.turn(s(1), false), wasted(s(2)));
         assert_eq!(p.turn(s(1), false).for_caller(), Some(Err(Waste::ShortLived(short))), "said at once");
         assert_eq!(p.turn(s(2), false), Turn::Now);
-        p.granted(s(2), false, false, short);
+        p.granted(s(2), false, Some(Waste::ShortLived(short)));
         assert_eq!(p.turn(s(3), false), wasted(s(6)));
-        p.granted(s(6), false, false, short);
+        p.granted(s(6), false, Some(Waste::ShortLived(short)));
         let Turn::Unusable { why, until } = p.turn(s(7), false) else { panic!("unusable") };
         assert_eq!((why, until), (Waste::ShortLived(short), s(66)));
         assert!(why.describe().contains("0.5 s"), "{}", why.describe());
         assert_eq!(p.ready_at(), Some(s(66)));
         assert_eq!(p.turn(s(66), false), Turn::Now, "asked again after the pause");
-        p.granted(s(66), false, true, Duration::from_secs(60));
+        p.granted(s(66), false, None);
         p.used();
         assert_eq!(p.turn(s(67), false), Turn::Now);
         assert_eq!(p.ready_at(), None);
         // A refusal may pass: a caller waits for the next grant rather than being told at once.
-        p.granted(s(70), false, true, Duration::from_secs(60));
+        p.granted(s(70), false, None);
         p.refused();
         assert_eq!(p.turn(s(71), false).for_caller(), Some(Ok(s(72))));
+        // So may a slow grant (a busy network): waited for, counted, and told with its numbers.
+        let slow = Waste::Slow { took: Duration::from_millis(2600), ttl: Duration::from_secs(10) };
+        p.granted(s(72), false, Some(slow));
+        assert_eq!(p.turn(s(73), false).for_caller(), Some(Ok(s(76))), "two wasted: 4 s");
+        p.granted(s(76), false, Some(slow));
+        assert_eq!(p.turn(s(77), false).for_caller(), Some(Err(slow)), "three in a row: told");
+        assert!(slow.describe().contains("took 2.6 s to answer"), "{}", slow.describe());
+        assert!(slow.describe().contains("live 10.0 s"), "{}", slow.describe());
     }
 
     #[test]
     fn early_grants_go_at_once_three_times_then_six_a_minute() {
         let t0 = Instant::now();
         let mut p = Pacer::new(t0);
-        let hour = Duration::from_secs(3600);
         for _ in 0..3 {
             assert_eq!(p.turn(t0, true), Turn::Now);
-            p.granted(t0, true, true, hour);
+            p.granted(t0, true, None);
         }
         assert_eq!(p.turn(t0, true), Turn::After(t0 + EARLY_REFILL));
         assert_eq!(p.turn(t0, false), Turn::Now, "a token that is due is never held back by the budget");
@@ -369,7 +407,7 @@ mod tests {
             w.now += server.round_trip_ms;
             w.token = plan(asked, ttl, rtt, true);
             let now = w.instant(base);
-            w.pacer.granted(now, early, w.token.usable, ttl);
+            w.pacer.granted(now, early, w.token.waste);
         };
         // Signed in at 0.
         let mut w =
@@ -391,9 +429,12 @@ mod tests {
                 let held = !refused && system < w.token.send_until;
                 let early = system < w.token.refresh_at;
                 match w.pacer.turn(now, early).for_caller() {
+                    // A token over before it could be sent: the next turn says whether to wait.
                     None => {
                         grant(w, early);
-                        return (w.wall(wall) < w.token.send_until).then_some(());
+                        if w.wall(wall) < w.token.send_until {
+                            return Some(());
+                        }
                     }
                     Some(_) if held => return Some(()),
                     Some(Ok(t)) => w.now = w.now.max(ms(t)),
@@ -412,7 +453,7 @@ mod tests {
                     }
                     sends.push((w.now, wall_ms(w.token.expires_at)));
                     if !server.refuses_tokens {
-                        if w.token.usable {
+                        if w.token.usable() {
                             w.pacer.used();
                         }
                         continue;
@@ -450,7 +491,7 @@ mod tests {
             let ttl = Duration::from_millis(server.lifetime_ms.max(0) as u64);
             let t0 = UNIX_EPOCH + Duration::from_secs(1_000_000_000);
             let p = plan(t0, ttl, Duration::from_millis(server.round_trip_ms), true);
-            if p.usable {
+            if p.usable() {
                 prop_assert!(p.refresh_at < p.expires_at, "{server:?}");
                 let margin = p.expires_at.duration_since(p.refresh_at).unwrap();
                 prop_assert!(margin >= Duration::from_millis(server.round_trip_ms) * 2, "{server:?}");
@@ -467,7 +508,7 @@ mod tests {
                 let in_minute = (i - start + 1) as u32;
                 prop_assert!(in_minute <= MAX_GRANTS_PER_MINUTE, "{server:?}: {in_minute} grants in a minute");
             }
-            if !p.usable {
+            if !p.usable() {
                 prop_assert!(grants.len() <= 3 + 60, "{server:?}: {} grants in an hour", grants.len());
             }
         }

@@ -29,8 +29,10 @@ impl Account {
     /// an API-key sign-in, another sign-in), the tokens are dropped and revoked, never stored: the later
     /// action wins. A browser sign-in then starts a new session, replacing whatever was signed in.
     ///
-    /// A token over before it could be sent (the server said it lives less than the round trip) is
-    /// the `tokens_unusable` error, its refresh token kept all the same.
+    /// A token over before it could be sent (the server said it lives less than the grant took to
+    /// land) is the `tokens_unusable` error, its refresh token kept all the same; a caller that asked
+    /// for the refresh then takes the pacer's next turn, which says whether to wait for another grant
+    /// or to tell the user.
     pub(super) async fn commit_tokens(
         &self,
         tokens: TokenSet,
@@ -90,14 +92,20 @@ impl Account {
         } else {
             tokens.scopes.clone()
         };
+        // What the grant took to land: its request, and the keystore's write of its refresh token.
+        let landed = SystemTime::now();
+        let took = landed.duration_since(tokens.sent_at).unwrap_or_default().max(tokens.round_trip);
         // Without a refresh token there is nothing to renew early with: the token is used to its end.
-        let plan = pacing::plan(tokens.sent_at, tokens.expires_in, tokens.round_trip, refresh.is_some());
+        let plan = pacing::plan(tokens.sent_at, tokens.expires_in, took, refresh.is_some());
+        // Over before it could be sent; an unusable token's reason, else (a moment's lateness) a slow grant.
+        let late = (landed >= plan.send_until)
+            .then(|| plan.waste.unwrap_or(pacing::Waste::Slow { took, ttl: tokens.expires_in }));
         {
             let mut pacer = self.inner.pacer.lock();
             if started_in.is_none() {
                 pacer.reset(Instant::now());
             }
-            pacer.granted(Instant::now(), early, plan.usable, tokens.expires_in);
+            pacer.granted(Instant::now(), early, plan.waste.or(late));
         }
         let generation = self.inner.generation.fetch_add(1, Ordering::SeqCst) + 1;
         *self.inner.auth.lock() = Auth::OAuth(OAuth {
@@ -113,9 +121,9 @@ impl Account {
             self.inner.wake.notify_one();
         }
         self.publish();
-        if SystemTime::now() >= plan.send_until {
+        if let Some(why) = late {
             // Over before it could be sent: the refresh token is kept, the access token never used.
-            return Err(Error::TokensUnusable(pacing::Waste::ShortLived(tokens.expires_in).describe()));
+            return Err(Error::TokensUnusable(why.describe()));
         }
         Ok(tokens.access_token)
     }
@@ -194,7 +202,11 @@ impl Account {
             let early = self.is_early();
             let turn = self.inner.pacer.lock().turn(Instant::now(), early);
             match (turn.for_caller(), held) {
-                (None, _) => return self.refresh_now(early).await,
+                (None, _) => match self.refresh_now(early).await {
+                    // Over before it could be sent: the next turn says whether to wait or tell.
+                    Err(Error::TokensUnusable(_)) => continue,
+                    result => return result,
+                },
                 // Held back by the pacer: the token the caller has, while it may still be sent.
                 (Some(_), Some(access)) => return Ok(access),
                 (Some(Err(why)), None) => return Err(Error::TokensUnusable(why.describe())),
@@ -247,7 +259,10 @@ impl Account {
             let early = self.is_early();
             let turn = self.inner.pacer.lock().turn(Instant::now(), early);
             match turn.for_caller() {
-                None => return self.refresh_now(early).await,
+                None => match self.refresh_now(early).await {
+                    Err(Error::TokensUnusable(_)) => continue,
+                    result => return result,
+                },
                 Some(Err(why)) => return Err(Error::TokensUnusable(why.describe())),
                 Some(Ok(at)) => {
                     drop(gate);

@@ -75,9 +75,9 @@ const HINTS: &[(ErrorCode, &str)] = &[
     (NeedsReauth, "Your session has ended. Sign in again."),
     (
         TokensUnusable,
-        "Ask the server's administrator to issue access tokens that live at least a few seconds and \
-        that its marketplace accepts. The app asks the server again in a minute, or at once if you \
-        sign in again.",
+        "Ask the server's administrator to issue access tokens that live at least a few seconds, \
+        several times longer than its token endpoint takes to answer, and that its marketplace \
+        accepts. The app asks the server again in a minute, or at once if you sign in again.",
     ),
     (
         SessionExpired,
