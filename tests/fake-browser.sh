@@ -5,7 +5,9 @@
 #   FAKE_BROWSER_DECISION=ignore        do nothing (the user closed the tab)
 #   FAKE_BROWSER_DECISION=approve:sam   approve as that user of the sandbox (its consent page's choice)
 #   FAKE_BROWSER_DECISION_FILE=FILE     read the decision from FILE (tests change it between steps)
-#   FAKE_BROWSER_LOG=FILE               append each opened URL to FILE
+#   FAKE_BROWSER_LOG=FILE               append each opened URL to FILE, and when it started and when it
+#                                       handed the redirect back ("started MS", "handed MS": the epoch
+#                                       in ms; the benchmark splits a sign-in's time with them)
 # It follows the server's redirects with a cookie jar, as a browser does (a third-party server signs the
 # user in and asks for consent over several pages), and presses the sandbox's consent button when the
 # sandbox shows one. A custom-scheme redirect back to the app is handed to the desktop (`gio open`),
@@ -13,7 +15,7 @@
 # first. A loopback redirect is followed, as a browser does.
 set -euo pipefail
 url="${1:?usage: fake-browser.sh URL}"
-[ -n "${FAKE_BROWSER_LOG:-}" ] && printf '%s\n' "$url" >>"$FAKE_BROWSER_LOG"
+[ -n "${FAKE_BROWSER_LOG:-}" ] && printf 'started %s\n%s\n' "$(date +%s%3N)" "$url" >>"$FAKE_BROWSER_LOG"
 case "$url" in
   http://* | https://*) ;;
   *) echo "fake-browser: not a web page: $url" >&2; exit 1 ;;
@@ -50,7 +52,7 @@ for _ in $(seq 10); do
   esac
 done
 [ -n "$location" ] || { echo "fake-browser: the server did not send the browser back" >&2; exit 1; }
-[ -n "${FAKE_BROWSER_LOG:-}" ] && printf 'redirect %s\n' "$location" >>"$FAKE_BROWSER_LOG"
+[ -n "${FAKE_BROWSER_LOG:-}" ] && printf 'redirect %s\nhanded %s\n' "$location" "$(date +%s%3N)" >>"$FAKE_BROWSER_LOG"
 
 case "$location" in
   http://127.0.0.1:*) curl -sS -o /dev/null "$location" ;;
