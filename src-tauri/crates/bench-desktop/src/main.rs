@@ -22,6 +22,8 @@
 #[cfg(unix)]
 mod bench;
 #[cfg(unix)]
+mod report;
+#[cfg(unix)]
 mod scripts;
 
 #[cfg(unix)]
