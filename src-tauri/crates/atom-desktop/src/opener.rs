@@ -1,6 +1,9 @@
-//! The desktop's web browser on Linux, watched for a moment: `xdg-open` (every desktop), else `gio open`
-//! (GNOME's). An opener that fails (no browser, a browser that refused to run) is told from one that
-//! started, and says why; the browser inherits none of the app's own tuning of its web engine.
+//! The desktop's web browser on Linux, watched for a moment: the desktop's handler of the link's scheme,
+//! started by this process through GIO (what GTK apps do: the same `mimeapps.list` that `xdg-open`
+//! reads, without `xdg-open`'s scripts, which took 80-250 ms of a sign-in here); when GIO has none or
+//! cannot start it, `xdg-open` (every desktop), else `gio open` (GNOME's). A browser that fails (none
+//! found, one that refused to run) is told from one that started, and says why; the browser inherits
+//! none of the app's own tuning of its web engine.
 
 /// How long an opener may take to say it failed before the browser is taken to have started.
 pub const OPENER_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
@@ -20,9 +23,19 @@ pub fn launch(program: &str, args: &[&str], url: &str, wait: std::time::Duration
         Err(e) => return Err(LaunchError::Failed(e.to_string())),
     };
     let said = child.stderr.take().map(ErrorOutput::drain);
+    watch(&mut child, program, said, wait)
+}
+
+/// A started opener or browser, watched for `wait`: see [`launch`].
+fn watch(
+    child: &mut impl Watched,
+    program: &str,
+    said: Option<ErrorOutput>,
+    wait: std::time::Duration,
+) -> Result<(), LaunchError> {
     let deadline = std::time::Instant::now() + wait;
     loop {
-        match child.try_wait() {
+        match child.exited() {
             Ok(Some(status)) if status.success() => return Ok(()),
             Ok(Some(status)) => {
                 let said = said.map(|s| s.end()).unwrap_or_default();
@@ -38,12 +51,99 @@ pub fn launch(program: &str, args: &[&str], url: &str, wait: std::time::Duration
             }
             Ok(None) => {
                 // Still running: it started something. Reap it whenever it ends.
-                std::thread::spawn(move || child.wait());
+                child.reap_later();
                 return Ok(());
             }
             Err(e) => return Err(LaunchError::Failed(e.to_string())),
         }
     }
+}
+
+/// A process being watched: a [`std::process::Child`] or one GIO started.
+trait Watched {
+    /// Its exit status once it has ended (and is reaped), or `None` while it runs.
+    fn exited(&mut self) -> std::io::Result<Option<std::process::ExitStatus>>;
+    /// Reaps it, on a thread of its own, whenever it ends.
+    fn reap_later(&mut self);
+}
+
+impl Watched for std::process::Child {
+    fn exited(&mut self) -> std::io::Result<Option<std::process::ExitStatus>> {
+        self.try_wait()
+    }
+
+    fn reap_later(&mut self) {
+        let pid = self.id() as libc::pid_t;
+        std::thread::spawn(move || Spawned(pid).wait());
+    }
+}
+
+/// A child this process started through GIO (with `DO_NOT_REAP_CHILD`: reaping it is ours).
+struct Spawned(libc::pid_t);
+
+impl Spawned {
+    fn wait(self) {
+        let mut status = 0;
+        // SAFETY: waitpid on our own child, with a valid out-pointer.
+        unsafe { libc::waitpid(self.0, &mut status, 0) };
+    }
+}
+
+impl Watched for Spawned {
+    fn exited(&mut self) -> std::io::Result<Option<std::process::ExitStatus>> {
+        use std::os::unix::process::ExitStatusExt;
+        let mut status = 0;
+        // SAFETY: waitpid on our own child, with a valid out-pointer.
+        match unsafe { libc::waitpid(self.0, &mut status, libc::WNOHANG) } {
+            0 => Ok(None),
+            -1 => Err(std::io::Error::last_os_error()),
+            _ => Ok(Some(std::process::ExitStatus::from_raw(status))),
+        }
+    }
+
+    fn reap_later(&mut self) {
+        let pid = self.0;
+        std::thread::spawn(move || Spawned(pid).wait());
+    }
+}
+
+/// Starts the desktop's handler of `url`'s scheme through GIO and watches it for `wait` (see [`launch`]),
+/// with its error output read as an opener's is. `None` when GIO has no handler for the scheme or could
+/// not start the one it has: the caller goes on to the openers, which may know better.
+fn launch_scheme_handler(url: &str, wait: std::time::Duration) -> Option<Result<(), LaunchError>> {
+    use gio::prelude::*;
+    let scheme = url.split_once(':')?.0;
+    let handler = gio::AppInfo::default_for_uri_scheme(scheme)?.downcast::<gio::DesktopAppInfo>().ok()?;
+    let context = gio::AppLaunchContext::new();
+    for name in crate::memory::applied_engine_tuning() {
+        context.unsetenv(name);
+    }
+    let null = |write: bool| std::fs::OpenOptions::new().read(!write).write(write).open("/dev/null").ok();
+    let (mut input, mut output) = (null(false)?, null(true)?);
+    let (reader, mut writer) = std::io::pipe().ok()?;
+    let mut pid = None;
+    let started = handler.launch_uris_as_manager_with_fds(
+        &[url],
+        Some(&context),
+        gio::glib::SpawnFlags::DO_NOT_REAP_CHILD,
+        None,
+        Some(&mut |_: &gio::DesktopAppInfo, p: gio::glib::Pid| pid = Some(p.0)),
+        &mut input,
+        &mut output,
+        &mut writer,
+    );
+    // The child has its copy: the pipe closes when the browser ends.
+    drop(writer);
+    if let Err(e) = started {
+        tracing::info!(
+            "the desktop's {scheme} handler could not be started through GIO ({e}); trying the openers"
+        );
+        return None;
+    }
+    // No process of ours (a handler started over D-Bus): started.
+    let Some(pid) = pid else { return Some(Ok(())) };
+    let name = handler.name();
+    Some(watch(&mut Spawned(pid), name.as_str(), Some(ErrorOutput::drain(reader)), wait))
 }
 
 /// The opener's command: no input, output discarded, error output piped; without the app's own tuning
@@ -69,7 +169,7 @@ impl ErrorOutput {
     /// How much of the end is kept.
     const KEEP: usize = 4096;
 
-    fn drain(mut pipe: std::process::ChildStderr) -> ErrorOutput {
+    fn drain(mut pipe: impl std::io::Read + Send + 'static) -> ErrorOutput {
         let kept = std::sync::Arc::new(parking_lot::Mutex::new(Vec::new()));
         let (tx, done) = std::sync::mpsc::channel();
         let sink = kept.clone();
@@ -104,8 +204,17 @@ pub enum LaunchError {
     Failed(String),
 }
 
-/// The desktop's opener: `xdg-open` (every desktop), else `gio open` (GNOME's).
+/// The desktop's handler of `url`'s scheme, started here through GIO; else the desktop's opener:
+/// `xdg-open` (every desktop), else `gio open` (GNOME's).
 pub fn open_with_desktop(url: &str, wait: std::time::Duration) -> Result<(), String> {
+    match launch_scheme_handler(url, wait) {
+        Some(Ok(())) => return Ok(()),
+        Some(Err(LaunchError::Failed(why))) => {
+            tracing::warn!("the browser could not be started: {why}");
+            return Err(why);
+        }
+        Some(Err(LaunchError::Missing)) | None => {}
+    }
     let mut missing = Vec::new();
     for (program, args) in [("xdg-open", &[][..]), ("gio", &["open"][..])] {
         match launch(program, args, url, wait) {

@@ -9,11 +9,11 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use webdriver::{FrozenKeyring, RunningApp};
 
-use crate::report::{table, Samples};
-use crate::scripts::{RATE, RESULT, SCROLL, SEARCH, SIGN_IN, SWITCH, WATCH_SKILL};
+use crate::report::{percentile, share, table, Samples};
+use crate::scripts::{PROBE, RATE, RESULT, SCROLL, SEARCH, SIGN_IN, SWITCH, WATCH_SKILL};
 
 const USAGE: &str = "usage: bench-desktop --floor BIN --app NAME=BIN [--app NAME=BIN…] [--deb NAME=FILE…] \
-                     [--runs N] [--skills N] [--out FILE]";
+                     [--runs N] [--skills N] [--out FILE] [--probe FILE]";
 
 struct Args {
     floor: PathBuf,
@@ -22,11 +22,20 @@ struct Args {
     runs: usize,
     skills: usize,
     out: Option<PathBuf>,
+    /// Style variants to scroll with (`--probe`): lines of "name<TAB>css".
+    probe: Vec<(String, String)>,
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut args =
-        Args { floor: PathBuf::new(), apps: vec![], debs: vec![], runs: 5, skills: 10_000, out: None };
+    let mut args = Args {
+        floor: PathBuf::new(),
+        apps: vec![],
+        debs: vec![],
+        runs: 5,
+        skills: 10_000,
+        out: None,
+        probe: vec![],
+    };
     let mut it = std::env::args().skip(1);
     let pair = |v: Option<String>| -> Result<(String, PathBuf), String> {
         let v = v.ok_or(USAGE)?;
@@ -41,6 +50,15 @@ fn parse_args() -> Result<Args, String> {
             "--runs" => args.runs = it.next().and_then(|v| v.parse().ok()).ok_or(USAGE)?,
             "--skills" => args.skills = it.next().and_then(|v| v.parse().ok()).ok_or(USAGE)?,
             "--out" => args.out = Some(PathBuf::from(it.next().ok_or(USAGE)?)),
+            "--probe" => {
+                let file = it.next().ok_or(USAGE)?;
+                let text = std::fs::read_to_string(&file).map_err(|e| format!("{file}: {e}"))?;
+                args.probe = text
+                    .lines()
+                    .filter_map(|l| l.split_once('\t'))
+                    .map(|(name, css)| (name.to_string(), css.to_string()))
+                    .collect();
+            }
             _ => return Err(USAGE.into()),
         }
     }
@@ -178,7 +196,7 @@ fn mib(path: &Path) -> Option<f64> {
 }
 
 /// One run of the app: first paint, sign-in, search, scroll; then its idle memory.
-async fn run_app(binary: &Path, sandbox: &str, run: usize, out: &mut Samples) {
+async fn run_app(binary: &Path, sandbox: &str, run: usize, probe: &[(String, String)], out: &mut Samples) {
     let profile = Profile::new(&format!("app{run}"), binary, sandbox);
     let (app, first) = launch_until(binary, &profile, FIRST_PAGE).await;
     out.first_paint_ms.push(first);
@@ -281,6 +299,7 @@ async fn run_app(binary: &Path, sandbox: &str, run: usize, out: &mut Samples) {
     let scroll = app.poll(RESULT, Duration::from_secs(600)).await.expect("the scroll ends");
     out.frames.extend(scroll["frames"].as_array().into_iter().flatten().filter_map(Value::as_f64));
     out.scroll_ms.push(scroll["ms"].as_f64().unwrap_or(0.0));
+    probe_styles(&app, probe).await;
 
     // Sign out, so that the next run starts signed out too (the keystore outlives the profile).
     app.click("[data-testid=nav-account]").await;
@@ -292,6 +311,32 @@ async fn run_app(binary: &Path, sandbox: &str, run: usize, out: &mut Samples) {
     // A first start: a profile the app has never run in (no WebKit profile, no caches, no settings).
     let fresh = Profile::new(&format!("fresh{run}"), binary, sandbox);
     out.first_start_memory_mib.push(idle_memory_mib(binary, &fresh, Duration::from_secs(8)).await);
+}
+
+/// `--probe`: with the whole list loaded, scrolls 400 viewports from the top under each style variant
+/// (a style sheet added to the page), three rounds alternating them, and prints each one's frames.
+/// What it is for: which part of the rows the frames wait for (text hidden, borders off, ...), with the
+/// network out of the way. The variants and what they measured are in docs/benchmarks.md.
+async fn probe_styles(app: &RunningApp, variants: &[(String, String)]) {
+    for round in 1..=3 {
+        for (name, css) in variants {
+            app.script_with(PROBE, json!([css, 400])).await;
+            let frames = app.poll(RESULT, Duration::from_secs(120)).await.expect("the probe's scroll ends");
+            let frames: Vec<f64> =
+                frames.as_array().into_iter().flatten().filter_map(Value::as_f64).collect();
+            let (read, certain) = (share(&frames, 16.7), share(&frames, 17.5));
+            eprintln!(
+                "probe round {round} {name}: over 16.7 ms as read {:.1} %, for certain {:.1} %, p95 {:.0} ms",
+                read.unwrap_or(0.0),
+                certain.unwrap_or(0.0),
+                percentile(&frames, 0.95).unwrap_or(0.0)
+            );
+        }
+    }
+    if !variants.is_empty() {
+        app.script_with(PROBE, json!(["", 1])).await;
+        app.poll(RESULT, Duration::from_secs(10)).await;
+    }
 }
 
 /// How many requests the sandbox's marketplace API has answered (its stats).
@@ -378,7 +423,7 @@ pub async fn main() {
         run_floor(&args.floor, run, &mut floor).await;
         for (i, (name, path)) in args.apps.iter().enumerate() {
             eprintln!("run {}/{}: {name}", run + 1, args.runs);
-            run_app(path, &base, run, &mut apps[i].1).await;
+            run_app(path, &base, run, &args.probe, &mut apps[i].1).await;
             run_warm(path, run, &mut apps[i].1).await;
         }
     }

@@ -42,6 +42,12 @@ pub(crate) fn percentile(v: &[f64], p: f64) -> Option<f64> {
     (!s.is_empty()).then(|| s[((s.len() - 1) as f64 * p).round() as usize])
 }
 
+/// The share of `frames` over `ms`, in %.
+pub(crate) fn share(frames: &[f64], ms: f64) -> Option<f64> {
+    (!frames.is_empty())
+        .then(|| 100.0 * frames.iter().filter(|f| **f > ms).count() as f64 / frames.len() as f64)
+}
+
 fn cell(v: Option<f64>, digits: usize) -> String {
     v.map(|v| format!("{v:.digits$}")).unwrap_or_else(|| "–".into())
 }
@@ -60,8 +66,11 @@ enum Stat {
     Median,
     /// The slowest run.
     Max,
-    /// The share over one frame at 60 Hz (16.7 ms), in %.
+    /// The share over one frame at 60 Hz (16.7 ms), in %, as read.
     OverFrame,
+    /// The share over one frame for certain, in %: read at 18 ms or more. The page's clock reads whole
+    /// milliseconds (WebKit rounds it), so a frame read 17 ms took between 16 and 18.
+    LateForCertain,
     /// The 95th percentile.
     P95,
 }
@@ -71,8 +80,8 @@ impl Stat {
         match self {
             Stat::Median => median(v),
             Stat::Max => v.iter().copied().reduce(f64::max),
-            Stat::OverFrame => (!v.is_empty())
-                .then(|| 100.0 * v.iter().filter(|f| **f > 16.7).count() as f64 / v.len() as f64),
+            Stat::OverFrame => share(v, 16.7),
+            Stat::LateForCertain => share(v, 17.5),
             Stat::P95 => percentile(v, 0.95),
         }
     }
@@ -151,7 +160,7 @@ pub(crate) fn table(runs: usize, skills: usize, floor: &Samples, apps: &[(String
         ("launch → DOMContentLoaded (ms)", |s| s.dom_ready_ms.clone(), Median, 0, true, ""),
         ("sign-in: click → signed in (ms)", |s| s.sign_in_ms.clone(), Median, 0, false, "≤ 150 ms"),
         (
-            "… click → the browser started (the app's opener, xdg-open) (ms)",
+            "… click → the browser started (the app starting the desktop's browser through GIO; the fake browser's shell start included) (ms)",
             |s| s.sign_in_open_ms.clone(),
             Median,
             0,
@@ -209,7 +218,15 @@ pub(crate) fn table(runs: usize, skills: usize, floor: &Samples, apps: &[(String
             false,
             "",
         ),
-        ("scroll: frames over 16.7 ms (%)", |s| s.frames.clone(), OverFrame, 1, false, "≤ 3 %"),
+        ("scroll: frames over 16.7 ms, as read (%)", |s| s.frames.clone(), OverFrame, 1, false, "≤ 3 %"),
+        (
+            "scroll: frames over 16.7 ms for certain (read ≥ 18 ms: the page's clock has 1 ms steps) (%)",
+            |s| s.frames.clone(),
+            LateForCertain,
+            1,
+            false,
+            "≤ 3 %",
+        ),
         ("scroll: frame time p95 (ms)", |s| s.frames.clone(), P95, 1, false, ""),
     ];
     for (label, get, stat, digits, compare, target) in rows {
@@ -219,8 +236,11 @@ pub(crate) fn table(runs: usize, skills: usize, floor: &Samples, apps: &[(String
             compare.then(|| {
                 if label.contains("memory") {
                     median(&floor.memory_mib)
-                } else {
+                } else if label.contains("launch") {
                     median(&floor.first_paint_ms)
+                } else {
+                    // A size not measured (no `--deb`): nothing to compare with.
+                    None
                 }
             })?
         });

@@ -119,3 +119,34 @@ check();
 "#;
 
 pub(crate) const RESULT: &str = "return window.__bench";
+
+/// `--probe`: the style variant `css` in place of the last one, then `n` viewports scrolled from the top,
+/// one a frame; the frame times.
+pub(crate) const PROBE: &str = r#"
+const [css, n] = arguments;
+window.__bench = null;
+let sheet = document.getElementById('bench-probe');
+if (!sheet) {
+  sheet = document.createElement('style');
+  sheet.id = 'bench-probe';
+  document.head.append(sheet);
+}
+sheet.textContent = css;
+const s = document.querySelector('[data-testid=skill-scroller]');
+s.scrollTop = 0;
+const frames = [];
+let last = 0;
+const frame = (now) => {
+  frames.push(now - last);
+  last = now;
+  if (frames.length >= n) return void (window.__bench = frames);
+  s.scrollTop += s.clientHeight;
+  requestAnimationFrame(frame);
+};
+// Two frames to settle at the top first.
+requestAnimationFrame(() => requestAnimationFrame((now) => {
+  last = now;
+  s.scrollTop += s.clientHeight;
+  requestAnimationFrame(frame);
+}));
+"#;
