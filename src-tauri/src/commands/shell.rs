@@ -266,7 +266,8 @@ async fn check_links(handle: &AppHandle) -> (Finding, Finding) {
     let sent = std::time::Instant::now();
     let opener = handle.clone();
     let opened =
-        tauri::async_runtime::spawn_blocking(move || crate::platform::open_in_browser(&opener, &url)).await;
+        tauri::async_runtime::spawn_blocking(move || crate::platform::hand_link_to_desktop(&opener, &url))
+            .await;
     let trip = match opened {
         Ok(Err(why)) => Trip::OpenerFailed(why),
         Err(e) => Trip::OpenerFailed(e.to_string()),

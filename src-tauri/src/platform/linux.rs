@@ -26,9 +26,15 @@ pub fn keystore() -> Arc<dyn SecretStore> {
     Arc::new(atom_desktop::keystore::OsKeystore)
 }
 
-/// Blocks for up to [`opener::OPENER_WAIT`] (the opener is watched): call it off the main thread.
+/// Blocks for up to [`opener::OPENER_WAIT`] (the browser is watched): call it off the main thread.
 pub fn open_in_browser<R: Runtime>(_handle: &AppHandle<R>, url: &Url) -> Result<(), String> {
     opener::open_with_desktop(url.as_str(), opener::OPENER_WAIT)
+}
+
+/// The desktop's opener (`xdg-open`, else `gio open`), as a browser hands it a link of another app's
+/// (Chromium does through `xdg-open`): the sign-in doctor's round trip. Blocks like [`open_in_browser`].
+pub fn hand_link_to_desktop<R: Runtime>(_handle: &AppHandle<R>, url: &Url) -> Result<(), String> {
+    opener::open_with_openers(url.as_str(), opener::OPENER_WAIT)
 }
 
 /// Development builds and AppImages: a `.deb` or `.rpm` registers its own entry at install time, and

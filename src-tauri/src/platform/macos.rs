@@ -22,6 +22,8 @@ pub fn keystore() -> Arc<dyn SecretStore> {
 }
 
 pub use super::open_with_plugin as open_in_browser;
+/// The sign-in doctor's round trip: the shell opens an app's link as it opens a page.
+pub use super::open_with_plugin as hand_link_to_desktop;
 
 /// The bundle's Info.plist declares the scheme (`CFBundleURLTypes`, from tauri.conf.json's deep-link
 /// settings); LaunchServices registers it when the app is first seen. Nothing to write.

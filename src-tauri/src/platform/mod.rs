@@ -6,7 +6,8 @@
 //!   OS delivers links to the running app as Apple Events, no second process), and what the process
 //!   needs before any thread starts (WebKitGTK's tuning, the desktop's proxy);
 //! - [`keystore`]: where secrets live;
-//! - [`open_in_browser`]: the system browser;
+//! - [`open_in_browser`]: the system browser; [`hand_link_to_desktop`]: a link handed to the desktop the
+//!   way a browser hands it one of another app's (the sign-in doctor's round trip);
 //! - [`registers_scheme_itself`] and [`register_scheme`]: the URL scheme's handler, for builds no
 //!   package or bundle registered; [`check_link_handler`] and [`CAN_REGISTER_LINKS`]: the sign-in
 //!   doctor's look at it, and whether "Register again" can fix it;
@@ -51,6 +52,7 @@ pub fn open_with_plugin<R: tauri::Runtime>(
 }
 
 pub use os::{
-    check_link_handler, keystore, lower_thread_priority, open_in_browser, prepare_process, register_scheme,
-    registers_scheme_itself, release_memory, tell_window_failed, CAN_REGISTER_LINKS, WINDOW_FAILED_CAUSE,
+    check_link_handler, hand_link_to_desktop, keystore, lower_thread_priority, open_in_browser,
+    prepare_process, register_scheme, registers_scheme_itself, release_memory, tell_window_failed,
+    CAN_REGISTER_LINKS, WINDOW_FAILED_CAUSE,
 };

@@ -18,6 +18,8 @@ pub fn keystore() -> Arc<dyn SecretStore> {
 }
 
 pub use super::open_with_plugin as open_in_browser;
+/// The sign-in doctor's round trip: the shell opens an app's link as it opens a page.
+pub use super::open_with_plugin as hand_link_to_desktop;
 
 pub fn registers_scheme_itself() -> bool {
     false

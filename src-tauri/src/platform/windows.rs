@@ -19,6 +19,8 @@ pub fn keystore() -> Arc<dyn SecretStore> {
 }
 
 pub use super::open_with_plugin as open_in_browser;
+/// The sign-in doctor's round trip: the shell opens an app's link as it opens a page.
+pub use super::open_with_plugin as hand_link_to_desktop;
 
 /// Development builds not installed by a package (the installers register the scheme).
 pub fn registers_scheme_itself() -> bool {

@@ -208,13 +208,18 @@ pub enum LaunchError {
 /// `xdg-open` (every desktop), else `gio open` (GNOME's).
 pub fn open_with_desktop(url: &str, wait: std::time::Duration) -> Result<(), String> {
     match launch_scheme_handler(url, wait) {
-        Some(Ok(())) => return Ok(()),
+        Some(Ok(())) => Ok(()),
         Some(Err(LaunchError::Failed(why))) => {
             tracing::warn!("the browser could not be started: {why}");
-            return Err(why);
+            Err(why)
         }
-        Some(Err(LaunchError::Missing)) | None => {}
+        Some(Err(LaunchError::Missing)) | None => open_with_openers(url, wait),
     }
+}
+
+/// The desktop's opener: `xdg-open` (every desktop), else `gio open` (GNOME's). What a browser hands
+/// a link of another app's to (Chromium does): the sign-in doctor's round trip goes this way.
+pub fn open_with_openers(url: &str, wait: std::time::Duration) -> Result<(), String> {
     let mut missing = Vec::new();
     for (program, args) in [("xdg-open", &[][..]), ("gio", &["open"][..])] {
         match launch(program, args, url, wait) {
