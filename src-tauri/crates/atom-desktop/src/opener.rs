@@ -23,74 +23,17 @@ pub fn launch(program: &str, args: &[&str], url: &str, wait: std::time::Duration
         Err(e) => return Err(LaunchError::Failed(e.to_string())),
     };
     let said = child.stderr.take().map(ErrorOutput::drain);
-    watch(&mut child, program, said, wait)
+    // Watched by its pid: dropping the handle neither waits for it nor ends it.
+    watch(Spawned(child.id() as libc::pid_t), program, said, wait).map_err(LaunchError::Failed)
 }
 
-/// A started opener or browser, watched for `wait`: see [`launch`].
-fn watch(
-    child: &mut impl Watched,
-    program: &str,
-    said: Option<ErrorOutput>,
-    wait: std::time::Duration,
-) -> Result<(), LaunchError> {
-    let deadline = std::time::Instant::now() + wait;
-    loop {
-        match child.exited() {
-            Ok(Some(status)) if status.success() => return Ok(()),
-            Ok(Some(status)) => {
-                let said = said.map(|s| s.end()).unwrap_or_default();
-                let last = said.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
-                let last: String = last.chars().take(200).collect();
-                let code = status.code().map(|c| c.to_string()).unwrap_or_else(|| "a signal".into());
-                return Err(LaunchError::Failed(
-                    format!("{program} ended with {code} {last}").trim().to_string(),
-                ));
-            }
-            Ok(None) if std::time::Instant::now() < deadline => {
-                std::thread::sleep(std::time::Duration::from_millis(50))
-            }
-            Ok(None) => {
-                // Still running: it started something. Reap it whenever it ends.
-                child.reap_later();
-                return Ok(());
-            }
-            Err(e) => return Err(LaunchError::Failed(e.to_string())),
-        }
-    }
-}
-
-/// A process being watched: a [`std::process::Child`] or one GIO started.
-trait Watched {
-    /// Its exit status once it has ended (and is reaped), or `None` while it runs.
-    fn exited(&mut self) -> std::io::Result<Option<std::process::ExitStatus>>;
-    /// Reaps it, on a thread of its own, whenever it ends.
-    fn reap_later(&mut self);
-}
-
-impl Watched for std::process::Child {
-    fn exited(&mut self) -> std::io::Result<Option<std::process::ExitStatus>> {
-        self.try_wait()
-    }
-
-    fn reap_later(&mut self) {
-        let pid = self.id() as libc::pid_t;
-        std::thread::spawn(move || Spawned(pid).wait());
-    }
-}
-
-/// A child this process started through GIO (with `DO_NOT_REAP_CHILD`: reaping it is ours).
+/// A child of this process, by its pid (an opener, or a browser GIO started with `DO_NOT_REAP_CHILD`):
+/// reaping it is ours.
 struct Spawned(libc::pid_t);
 
 impl Spawned {
-    fn wait(self) {
-        let mut status = 0;
-        // SAFETY: waitpid on our own child, with a valid out-pointer.
-        unsafe { libc::waitpid(self.0, &mut status, 0) };
-    }
-}
-
-impl Watched for Spawned {
-    fn exited(&mut self) -> std::io::Result<Option<std::process::ExitStatus>> {
+    /// Its exit status once it has ended (and is reaped), or `None` while it runs.
+    fn exited(&self) -> std::io::Result<Option<std::process::ExitStatus>> {
         use std::os::unix::process::ExitStatusExt;
         let mut status = 0;
         // SAFETY: waitpid on our own child, with a valid out-pointer.
@@ -101,16 +44,51 @@ impl Watched for Spawned {
         }
     }
 
-    fn reap_later(&mut self) {
-        let pid = self.0;
-        std::thread::spawn(move || Spawned(pid).wait());
+    /// Reaps it, on a thread of its own, whenever it ends.
+    fn reap_later(self) {
+        std::thread::spawn(move || {
+            let mut status = 0;
+            // SAFETY: waitpid on our own child, with a valid out-pointer.
+            unsafe { libc::waitpid(self.0, &mut status, 0) };
+        });
+    }
+}
+
+/// A started opener or browser, watched for `wait` (see [`launch`]): why it failed, named `program`.
+fn watch(
+    child: Spawned,
+    program: &str,
+    said: Option<ErrorOutput>,
+    wait: std::time::Duration,
+) -> Result<(), String> {
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        match child.exited() {
+            Ok(Some(status)) if status.success() => return Ok(()),
+            Ok(Some(status)) => {
+                let said = said.map(|s| s.end()).unwrap_or_default();
+                let last = said.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+                let last: String = last.chars().take(200).collect();
+                let code = status.code().map(|c| c.to_string()).unwrap_or_else(|| "a signal".into());
+                return Err(format!("{program} ended with {code} {last}").trim().to_string());
+            }
+            Ok(None) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(50))
+            }
+            Ok(None) => {
+                // Still running: it started something. Reap it whenever it ends.
+                child.reap_later();
+                return Ok(());
+            }
+            Err(e) => return Err(e.to_string()),
+        }
     }
 }
 
 /// Starts the desktop's handler of `url`'s scheme through GIO and watches it for `wait` (see [`launch`]),
 /// with its error output read as an opener's is. `None` when GIO has no handler for the scheme or could
 /// not start the one it has: the caller goes on to the openers, which may know better.
-fn launch_scheme_handler(url: &str, wait: std::time::Duration) -> Option<Result<(), LaunchError>> {
+fn launch_scheme_handler(url: &str, wait: std::time::Duration) -> Option<Result<(), String>> {
     use gio::prelude::*;
     let scheme = url.split_once(':')?.0;
     let handler = gio::AppInfo::default_for_uri_scheme(scheme)?.downcast::<gio::DesktopAppInfo>().ok()?;
@@ -143,7 +121,7 @@ fn launch_scheme_handler(url: &str, wait: std::time::Duration) -> Option<Result<
     // No process of ours (a handler started over D-Bus): started.
     let Some(pid) = pid else { return Some(Ok(())) };
     let name = handler.name();
-    Some(watch(&mut Spawned(pid), name.as_str(), Some(ErrorOutput::drain(reader)), wait))
+    Some(watch(Spawned(pid), name.as_str(), Some(ErrorOutput::drain(reader)), wait))
 }
 
 /// The opener's command: no input, output discarded, error output piped; without the app's own tuning
@@ -208,12 +186,8 @@ pub enum LaunchError {
 /// `xdg-open` (every desktop), else `gio open` (GNOME's).
 pub fn open_with_desktop(url: &str, wait: std::time::Duration) -> Result<(), String> {
     match launch_scheme_handler(url, wait) {
-        Some(Ok(())) => Ok(()),
-        Some(Err(LaunchError::Failed(why))) => {
-            tracing::warn!("the browser could not be started: {why}");
-            Err(why)
-        }
-        Some(Err(LaunchError::Missing)) | None => open_with_openers(url, wait),
+        Some(started) => started.inspect_err(|why| tracing::warn!("the browser could not be started: {why}")),
+        None => open_with_openers(url, wait),
     }
 }
 

@@ -12,7 +12,7 @@ use atom_desktop::opener::open_with_desktop;
 fn write_handler(dir: &Path, scheme: &str, script: &str) {
     let program = dir.join(format!("{scheme}.sh"));
     std::fs::write(&program, format!("#!/bin/sh\n{script}\n")).unwrap();
-    std::process::Command::new("chmod").arg("+x").arg(&program).status().unwrap();
+    std::fs::set_permissions(&program, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     std::fs::write(
         dir.join(format!("data/applications/atom-test-{scheme}.desktop")),
         format!(

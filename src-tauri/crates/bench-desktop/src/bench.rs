@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use webdriver::{FrozenKeyring, RunningApp};
 
-use crate::report::{percentile, share, table, Samples};
+use crate::report::{percentile, share, table, Samples, FRAME_MS, LATE_FOR_CERTAIN_MS};
 use crate::scripts::{PROBE, RATE, RESULT, SCROLL, SEARCH, SIGN_IN, SWITCH, WATCH_SKILL};
 
 const USAGE: &str = "usage: bench-desktop --floor BIN --app NAME=BIN [--app NAME=BIN…] [--deb NAME=FILE…] \
@@ -324,7 +324,7 @@ async fn probe_styles(app: &RunningApp, variants: &[(String, String)]) {
             let frames = app.poll(RESULT, Duration::from_secs(120)).await.expect("the probe's scroll ends");
             let frames: Vec<f64> =
                 frames.as_array().into_iter().flatten().filter_map(Value::as_f64).collect();
-            let (read, certain) = (share(&frames, 16.7), share(&frames, 17.5));
+            let (read, certain) = (share(&frames, FRAME_MS), share(&frames, LATE_FOR_CERTAIN_MS));
             eprintln!(
                 "probe round {round} {name}: over 16.7 ms as read {:.1} %, for certain {:.1} %, p95 {:.0} ms",
                 read.unwrap_or(0.0),

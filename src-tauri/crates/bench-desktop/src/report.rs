@@ -42,6 +42,12 @@ pub(crate) fn percentile(v: &[f64], p: f64) -> Option<f64> {
     (!s.is_empty()).then(|| s[((s.len() - 1) as f64 * p).round() as usize])
 }
 
+/// One frame at 60 Hz, in ms.
+pub(crate) const FRAME_MS: f64 = 16.7;
+/// A frame time read over this is over [`FRAME_MS`] for certain: the page's clock reads whole ms, so a
+/// frame read 17 ms took between 16 and 18.
+pub(crate) const LATE_FOR_CERTAIN_MS: f64 = 17.5;
+
 /// The share of `frames` over `ms`, in %.
 pub(crate) fn share(frames: &[f64], ms: f64) -> Option<f64> {
     (!frames.is_empty())
@@ -80,8 +86,8 @@ impl Stat {
         match self {
             Stat::Median => median(v),
             Stat::Max => v.iter().copied().reduce(f64::max),
-            Stat::OverFrame => share(v, 16.7),
-            Stat::LateForCertain => share(v, 17.5),
+            Stat::OverFrame => share(v, FRAME_MS),
+            Stat::LateForCertain => share(v, LATE_FOR_CERTAIN_MS),
             Stat::P95 => percentile(v, 0.95),
         }
     }
